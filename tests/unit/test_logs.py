@@ -1,0 +1,57 @@
+"""Logs: JSON lines with the bound job context; stdlib loggers come through the same way."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from worker.logs import bind_job, configure_logging, get_logger
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    buffer = io.StringIO()
+    configure_logging("INFO", "json", buffer)
+    yield buffer
+    configure_logging("WARNING", "json", io.StringIO())
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_lines_carry_the_bound_job_context(stream: io.StringIO) -> None:
+    log = get_logger("worker.test")
+    with bind_job(job_id="j-1", flow="initial"):
+        log.info("batch_committed", rows=500)
+    log.info("outside")
+    inside, outside = _lines(stream)
+    assert inside["event"] == "batch_committed"
+    assert (inside["job_id"], inside["flow"], inside["rows"]) == ("j-1", "initial", 500)
+    assert inside["level"] == "info" and "timestamp" in inside
+    assert "job_id" not in outside
+
+
+def test_stdlib_logging_is_bridged(stream: io.StringIO) -> None:
+    with bind_job(job_id="j-2"):
+        logging.getLogger("some.library").warning("disk %s", "full")
+    (line,) = _lines(stream)
+    assert (line["event"], line["job_id"], line["logger"]) == ("disk full", "j-2", "some.library")
+
+
+def test_level_filters(stream: io.StringIO) -> None:
+    get_logger().debug("hidden")
+    assert stream.getvalue() == ""
+
+
+def test_exceptions_are_rendered_into_the_line(stream: io.StringIO) -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        get_logger().exception("failed")
+    (line,) = _lines(stream)
+    assert "ValueError: boom" in str(line["exception"])

@@ -1,0 +1,82 @@
+"""``ingest-worker check``: is every service reachable with the configured credentials?"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from worker.aws import open_clients
+from worker.errors import StartupCheckError
+from worker.services import check_bucket, check_schema
+from worker.settings import Settings, redact_url
+from worker.sqs import JobQueue
+from worker.store.pool import create_pool
+from worker.store.queries import sql
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        """``ok   database  ...`` / ``FAIL queue     ...``: one line per check."""
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.name:<9} {self.detail}"
+
+
+async def run_checks(settings: Settings) -> list[CheckResult]:
+    """Check the database (and its schema), the bucket and the queues; never raises for a
+    failed check, so that every line is printed."""
+    results: list[CheckResult] = []
+    url = redact_url(settings.database_url.get_secret_value())
+    async with AsyncExitStack() as stack:
+        try:
+            pool = await create_pool(
+                settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 2})
+            )
+            stack.push_async_callback(pool.close)
+            server = await pool.fetchval(sql("server_version"))
+            version = await check_schema(pool, settings)
+            results.append(
+                CheckResult(
+                    "database", True, f"{url}: PostgreSQL {server}, schema version {version}"
+                )
+            )
+        except StartupCheckError as error:
+            results.append(CheckResult("database", False, error.message))
+
+        s3, sqs = await open_clients(settings, stack)
+        try:
+            await check_bucket(s3, settings)
+            results.append(CheckResult("bucket", True, f"s3://{settings.s3_bucket} is readable"))
+        except StartupCheckError as error:
+            results.append(CheckResult("bucket", False, error.message))
+
+        try:
+            queue = await JobQueue.open(
+                sqs, settings.sqs_queue_url, settings.sqs_dlq_url, settings.max_receive_count
+            )
+            results.append(
+                CheckResult(
+                    "queue",
+                    True,
+                    f"{queue.queue_url} (gives up after {queue.max_receive_count} receives)",
+                )
+            )
+            if queue.dlq_url:
+                results.append(CheckResult("dlq", True, queue.dlq_url))
+            else:
+                results.append(
+                    CheckResult(
+                        "dlq",
+                        False,
+                        "INGEST_SQS_DLQ_URL: no dead-letter queue (set one, or give the queue a "
+                        "redrive policy); unprocessable messages would only be logged",
+                    )
+                )
+        except StartupCheckError as error:
+            results.append(CheckResult("queue", False, error.message))
+    return results

@@ -1,0 +1,221 @@
+"""The ``ingest-worker`` command.
+
+Commands: ``run [--once]``, ``demo``, ``migrate``, ``check``, ``dlq list``, ``dlq replay``.
+Logs go to stderr; what a command reports to a person (check lines, DLQ listings) goes to
+stdout. Exit codes are named in :class:`ExitCode`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import enum
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from worker import __version__
+from worker.errors import ConfigError, StartupCheckError
+from worker.logs import configure_logging, get_logger
+from worker.settings import Settings, describe_validation_error, load_settings
+
+log = get_logger("worker.cli")
+
+
+class ExitCode(enum.IntEnum):
+    """What the command's exit status means."""
+
+    OK = 0
+    FAILURE = 1  # the command ran and failed (a check did not pass, a job failed)
+    USAGE = 2  # the command line is wrong (argparse's own code)
+    CONFIG = 3  # a setting is missing or invalid
+    UNAVAILABLE = 4  # a service (database, bucket, queue) cannot be reached
+    INTERRUPTED = 130  # stopped at once by a second signal
+
+
+def _fail(message: str) -> None:
+    print(f"ingest-worker: error: {message}", file=sys.stderr)
+
+
+def _load(overrides: dict[str, Any] | None = None) -> Settings:
+    settings = load_settings(**(overrides or {}))
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _execute(
+    command: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]],
+    args: argparse.Namespace,
+) -> int:
+    """Load settings, run ``command``, turn the known failures into one line and a code."""
+    try:
+        settings = _load(getattr(args, "settings_overrides", None))
+    except ValidationError as error:
+        for line in describe_validation_error(error):
+            _fail(line)
+        return ExitCode.CONFIG
+    try:
+        return asyncio.run(command(settings, args))
+    except StartupCheckError as error:
+        _fail(error.message)
+        return ExitCode.UNAVAILABLE
+    except ConfigError as error:
+        _fail(error.message)
+        return ExitCode.CONFIG
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+
+
+# --- commands
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.daemon import Worker
+    from worker.flows import load_flows
+    from worker.services import open_services
+
+    flows = load_flows(settings)
+    async with open_services(settings) as services:
+        worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, worker.request_stop)
+        try:
+            await worker.run(once=args.once)
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+        return ExitCode.INTERRUPTED if worker.forced.is_set() else ExitCode.OK
+
+
+async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.store.migrate import migrate
+    from worker.store.pool import connect
+
+    connection = await connect(settings)
+    try:
+        applied = await migrate(connection)
+    finally:
+        await connection.close()
+    if applied:
+        for migration in applied:
+            print(f"applied {migration.version:04d}_{migration.name}")
+    else:
+        print("database schema is up to date")
+    return ExitCode.OK
+
+
+async def _check(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.checks import run_checks
+
+    results = await run_checks(settings)
+    for result in results:
+        print(result.line())
+    return ExitCode.OK if all(result.ok for result in results) else ExitCode.FAILURE
+
+
+async def _dlq_list(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.dlq import list_dead_letters
+    from worker.services import open_services
+
+    async with open_services(settings, check=False) as services:
+        entries = await list_dead_letters(services.queue, limit=args.max)
+    if not entries:
+        print("the dead-letter queue is empty")
+    for entry in entries:
+        print(entry.line())
+    return ExitCode.OK
+
+
+async def _dlq_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.dlq import replay_dead_letters
+    from worker.services import open_services
+
+    async with open_services(settings, check=False) as services:
+        outcomes = await replay_dead_letters(
+            services.queue, services.pool, limit=args.max, dry_run=args.dry_run
+        )
+    for outcome in outcomes:
+        print(outcome.line())
+    moved = sum(1 for outcome in outcomes if outcome.moved)
+    verb = "would move" if args.dry_run else "moved"
+    print(f"{verb} {moved} message(s); {len(outcomes) - moved} left in the dead-letter queue")
+    return ExitCode.OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from worker.local import run_demo
+
+    return run_demo(args)
+
+
+# --- parsing
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the README's command table test)."""
+    parser = argparse.ArgumentParser(
+        prog="ingest-worker",
+        description="Turns uploaded contact files into clean, deduplicated, per-tenant data.",
+    )
+    parser.add_argument("--version", action="version", version=f"ingest-worker {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="receive jobs from the queue and run them")
+    run.add_argument(
+        "--once", action="store_true", help="exit when the queue is empty and no job is running"
+    )
+    run.set_defaults(handler=_run)
+
+    demo = commands.add_parser(
+        "demo", help="start embedded PostgreSQL and the S3/SQS emulator, then run the worker"
+    )
+    demo.add_argument(
+        "--dir",
+        default=".local",
+        help="folder for the embedded database's data (kept between runs)",
+    )
+    demo.add_argument(
+        "--aws-port",
+        type=int,
+        default=0,
+        help="port of the S3/SQS emulator on 127.0.0.1 (default: a free one)",
+    )
+    demo.add_argument(
+        "--exit-when-idle",
+        action="store_true",
+        help="stop once the queue is empty instead of waiting for Ctrl-C",
+    )
+    demo.set_defaults(direct=_demo)
+
+    migrate = commands.add_parser("migrate", help="apply the database migrations")
+    migrate.set_defaults(handler=_migrate)
+
+    check = commands.add_parser(
+        "check", help="check the database, bucket and queue are reachable (exit 0 if all are)"
+    )
+    check.set_defaults(handler=_check)
+
+    dlq = commands.add_parser("dlq", help="inspect or replay the dead-letter queue")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    dlq_list = dlq_commands.add_parser("list", help="show what is in the dead-letter queue")
+    dlq_list.add_argument("--max", type=int, default=100, help="at most this many messages")
+    dlq_list.set_defaults(handler=_dlq_list)
+    replay = dlq_commands.add_parser(
+        "replay", help="move dead-letter messages back to the job queue"
+    )
+    replay.add_argument("--max", type=int, default=100, help="at most this many messages")
+    replay.add_argument("--dry-run", action="store_true", help="only say what would move")
+    replay.set_defaults(handler=_dlq_replay)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``ingest-worker`` and ``python -m worker``."""
+    args = build_parser().parse_args(argv)
+    if hasattr(args, "direct"):
+        return int(args.direct(args))
+    return int(_execute(args.handler, args))

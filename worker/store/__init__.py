@@ -1,0 +1,1 @@
+"""PostgreSQL: the pool, the named-query loader, migrations, and the modules that run SQL."""

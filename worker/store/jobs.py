@@ -1,0 +1,45 @@
+"""Creating and reading jobs (the producer side of the jobs table)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from worker.store.queries import sql
+
+
+async def create_job(
+    connection: asyncpg.Pool | asyncpg.Connection,
+    *,
+    user_id: str,
+    bucket: str,
+    key: str,
+    version_id: str | None = None,
+    etag: str | None = None,
+    original_filename: str | None = None,
+    options: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> UUID:
+    """Insert a PENDING job for an uploaded object and return its id."""
+    job_id: UUID = await connection.fetchval(
+        sql("insert_job"),
+        user_id,
+        bucket,
+        key,
+        version_id,
+        etag,
+        original_filename,
+        options or {},
+        idempotency_key,
+    )
+    return job_id
+
+
+async def fetch_job(
+    connection: asyncpg.Pool | asyncpg.Connection, job_id: UUID
+) -> dict[str, Any] | None:
+    """The job's row as a dict, or None."""
+    row = await connection.fetchrow(sql("fetch_job"), job_id)
+    return dict(row) if row is not None else None

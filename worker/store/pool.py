@@ -1,0 +1,58 @@
+"""The asyncpg pool: jsonb decoded to Python, a clear error when the database is unreachable."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+import asyncpg
+
+from worker.errors import StartupCheckError
+from worker.settings import Settings, redact_url
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+def connect_kwargs(settings: Settings) -> dict[str, Any]:
+    """Arguments shared by the pool and single connections."""
+    return {
+        "dsn": settings.database_url.get_secret_value(),
+        "timeout": settings.db_connect_timeout_s,
+        "server_settings": {"application_name": "ingest-worker"},
+    }
+
+
+async def create_pool(settings: Settings) -> asyncpg.Pool:
+    """Open the pool, or raise StartupCheckError naming INGEST_DATABASE_URL."""
+    try:
+        pool = await asyncpg.create_pool(
+            min_size=settings.db_pool_min_size,
+            max_size=settings.db_pool_max_size,
+            init=_init_connection,
+            **connect_kwargs(settings),
+        )
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        raise database_unreachable(settings, error) from error
+    return pool
+
+
+async def connect(settings: Settings) -> asyncpg.Connection:
+    """One connection outside the pool (migrations, CLI commands)."""
+    try:
+        connection = cast(asyncpg.Connection, await asyncpg.connect(**connect_kwargs(settings)))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        raise database_unreachable(settings, error) from error
+    await _init_connection(connection)
+    return connection
+
+
+def database_unreachable(settings: Settings, error: BaseException) -> StartupCheckError:
+    """The one-line error for a database that cannot be reached."""
+    reason = str(error) or type(error).__name__
+    url = redact_url(settings.database_url.get_secret_value())
+    return StartupCheckError("INGEST_DATABASE_URL", f"cannot connect to {url}: {reason}")
