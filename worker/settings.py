@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     concurrency: int = Field(4, ge=1, le=256, description="Jobs one worker runs at once.")
     wait_time_s: int = Field(20, ge=0, description="SQS long-poll wait (0-20 s).")
     visibility_timeout_s: int = Field(
-        300, ge=10, description="Visibility a received message is given and extended by."
+        300, ge=2, description="Visibility a received message is given and extended by."
     )
     lock_retry_delay_s: int = Field(
         30, ge=0, description="Delay before a message whose job runs elsewhere is seen again."

@@ -10,12 +10,12 @@ SELECT EXISTS (SELECT 1 FROM staging WHERE job_id = $1);
 -- Create a PENDING job for an uploaded object; returns its id.
 INSERT INTO jobs (user_id, source_bucket, source_key, source_version_id, source_etag,
                   original_filename, options, idempotency_key)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
 RETURNING id;
 
 -- name: count_job_attempt
--- Count one more attempt at the job (each delivery that starts a flow).
-UPDATE jobs SET attempts = attempts + 1, updated_at = now() WHERE id = $1 RETURNING attempts;
+-- Count one more attempt at the job (each delivery that starts a flow); returns the job.
+UPDATE jobs SET attempts = attempts + 1, updated_at = now() WHERE id = $1 RETURNING *;
 
 -- name: fail_job
 -- Mark a job FAILED with a human-readable reason, unless it already finished.
@@ -37,8 +37,8 @@ RETURNING id;
 
 -- name: try_lock_job
 -- Try the session advisory lock that lets one worker at a time run a job.
-SELECT pg_try_advisory_lock(hashtextextended($1::text, 0));
+SELECT pg_try_advisory_lock(hashtextextended($1::uuid::text, 0));
 
 -- name: unlock_job
 -- Release the job's advisory lock.
-SELECT pg_advisory_unlock(hashtextextended($1::text, 0));
+SELECT pg_advisory_unlock(hashtextextended($1::uuid::text, 0));

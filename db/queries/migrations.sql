@@ -34,3 +34,7 @@ SELECT coalesce(max(version), 0) FROM schema_migrations;
 -- name: server_version
 -- The PostgreSQL server's version, for `ingest-worker check`.
 SHOW server_version;
+
+-- name: database_exists
+-- Whether a database of this name exists on the server (the demo creates its own once).
+SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1);

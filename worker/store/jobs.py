@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +32,8 @@ async def create_job(
         version_id,
         etag,
         original_filename,
-        options or {},
+        # As text: works whether or not the connection registered a jsonb codec.
+        json.dumps(options or {}),
         idempotency_key,
     )
     return job_id

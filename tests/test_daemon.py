@@ -1,0 +1,405 @@
+"""The daemon against the real PostgreSQL and the S3/SQS server: exactly once under
+at-least-once delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests.conftest import TEST_MAX_RECEIVE_COUNT, AwsResources, make_settings
+from tests.flows import (
+    RecordingFlows,
+    complete,
+    fail_permanently,
+    fail_transiently,
+    slow,
+)
+from worker.daemon import Worker
+from worker.dlq import list_dead_letters, replay_dead_letters
+from worker.messages import JobMessage
+from worker.services import Services, open_services
+from worker.settings import Settings
+from worker.sqs import DEAD_LETTER_REASON_ATTRIBUTE
+from worker.store.jobs import create_job, fetch_job
+
+
+async def _new_job(pool: asyncpg.Pool, aws: AwsResources, status: str = "PENDING") -> uuid.UUID:
+    job_id = await create_job(pool, user_id="tenant-1", bucket=aws.bucket, key="uploads/a.csv")
+    if status != "PENDING":
+        await pool.execute("UPDATE jobs SET status = $2 WHERE id = $1", job_id, status)
+    return job_id
+
+
+async def _send_job(services: Services, job_id: uuid.UUID, action: str = "process") -> None:
+    await services.queue.send(JobMessage(job_id=job_id, action=action).body())  # type: ignore[arg-type]
+
+
+async def _eventually(predicate: Callable[[], Any], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+@asynccontextmanager
+async def _running(worker: Worker) -> AsyncIterator[asyncio.Task[None]]:
+    """Run ``worker`` in the background; stop it (gracefully) on the way out."""
+    task = asyncio.create_task(worker.run())
+    try:
+        yield task
+    finally:
+        worker.request_stop()
+        await asyncio.wait_for(task, 60)
+
+
+async def _status(pool: asyncpg.Pool, job_id: uuid.UUID) -> str | None:
+    job = await fetch_job(pool, job_id)
+    return job["status"] if job else None
+
+
+async def test_run_once_processes_the_queue_and_exits(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(complete)
+    job_ids = [await _new_job(services.pool, aws) for _ in range(3)]
+    for job_id in job_ids:
+        await _send_job(services, job_id)
+    await asyncio.wait_for(
+        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 60
+    )
+    assert sorted(str(call.job_id) for call in flows.calls) == sorted(map(str, job_ids))
+    assert {call.route for call in flows.calls} == {"initial"}
+    for job_id in job_ids:
+        assert await _status(services.pool, job_id) == "COMPLETED"
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+
+
+async def test_a_job_three_times_longer_than_the_visibility_timeout_runs_once(
+    database_url: str, aws: AwsResources
+) -> None:
+    # Visibility 2 s, the flow takes 6.5 s; a second worker polls the same queue throughout.
+    settings = make_settings(database_url, aws, visibility_timeout_s=2)
+    flows = RecordingFlows(slow(6.5))
+    async with open_services(settings) as services:
+        job_id = await _new_job(services.pool, aws)
+        await _send_job(services, job_id)
+        first = Worker(settings, services.pool, services.s3, services.queue, flows)
+        second = Worker(settings, services.pool, services.s3, services.queue, flows)
+        async with _running(first), _running(second):
+            await _eventually(lambda: _status(services.pool, job_id), 5, "the job to start")
+            await _eventually(
+                lambda: aws.counts(aws.queues.queue_url) == (0, 0), 20, "the message to be deleted"
+            )
+        assert len(flows.calls) == 1
+        assert await _status(services.pool, job_id) == "COMPLETED"
+
+
+async def test_the_same_job_delivered_twice_at_once_runs_once(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(slow(2.0))
+    job_id = await _new_job(services.pool, aws)
+    await _send_job(services, job_id)
+    await _send_job(services, job_id)
+    # Two workers, one message each: the loser of the lock puts its copy back with a delay,
+    # then receives it again and finds the job done.
+    first = Worker(
+        settings.model_copy(update={"concurrency": 1}),
+        services.pool,
+        services.s3,
+        services.queue,
+        flows,
+    )
+    second = Worker(
+        settings.model_copy(update={"concurrency": 1}),
+        services.pool,
+        services.s3,
+        services.queue,
+        flows,
+    )
+    async with _running(first), _running(second):
+        await _eventually(
+            lambda: aws.counts(aws.queues.queue_url) == (0, 0), 30, "both copies to be settled"
+        )
+    assert len(flows.calls) == 1
+    assert await _status(services.pool, job_id) == "COMPLETED"
+
+
+async def test_never_receives_more_than_free_slots(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(slow(0.5))
+    for _ in range(7):
+        await _send_job(services, await _new_job(services.pool, aws))
+    asked: list[int] = []
+    receive = services.queue.receive
+
+    async def recording_receive(max_messages: int, *args: Any) -> Any:
+        asked.append(max_messages)
+        return await receive(max_messages, *args)
+
+    services.queue.receive = recording_receive  # type: ignore[method-assign]
+    worker = Worker(
+        settings.model_copy(update={"concurrency": 2}),
+        services.pool,
+        services.s3,
+        services.queue,
+        flows,
+    )
+    await asyncio.wait_for(worker.run(once=True), 60)
+    assert len(flows.calls) == 7
+    assert flows.most_running <= 2
+    assert asked and max(asked) <= 2
+
+
+async def test_transient_errors_back_off_then_the_job_completes(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(fail_transiently(times=2))
+    job_id = await _new_job(services.pool, aws)
+    await _send_job(services, job_id)
+    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+    async with _running(worker):
+        await _eventually(lambda: len(flows.calls) >= 1, 10, "the first attempt")
+        # After the failure the message is invisible (backing off), not gone.
+        await _eventually(lambda: aws.counts(aws.queues.queue_url) == (0, 1), 5, "the backoff")
+        job = await fetch_job(services.pool, job_id)
+        assert job is not None and "503 SlowDown" in (job["error"] or "")
+        await _eventually(lambda: _status(services.pool, job_id), 30, "completion")
+        await _eventually(lambda: _status_is(services.pool, job_id, "COMPLETED"), 30, "completion")
+    assert [call.attempts for call in flows.calls] == [1, 2, 3]
+    gaps = [
+        later.started - earlier.started
+        for earlier, later in zip(flows.calls, flows.calls[1:], strict=False)
+    ]
+    # retry_base_delay_s is 1: each retry waits at least that long in the queue.
+    assert all(gap >= 0.9 for gap in gaps), gaps
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+    assert aws.counts(aws.queues.dlq_url) == (0, 0)
+
+
+async def _status_is(pool: asyncpg.Pool, job_id: uuid.UUID, status: str) -> bool:
+    return await _status(pool, job_id) == status
+
+
+async def test_a_permanent_error_fails_the_job_with_its_reason_and_never_retries(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(fail_permanently)
+    job_id = await _new_job(services.pool, aws)
+    await _send_job(services, job_id)
+    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+    async with _running(worker):
+        await _eventually(lambda: _status_is(services.pool, job_id, "FAILED"), 10, "FAILED")
+        await _eventually(lambda: aws.counts(aws.queues.queue_url) == (0, 0), 5, "deletion")
+        await asyncio.sleep(2)  # long enough for any retry to have shown up
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert job["error"] == "the file is a PNG image, not CSV or Excel"
+    assert job["finished_at"] is not None
+    assert len(flows.calls) == 1
+    assert aws.counts(aws.queues.dlq_url) == (0, 0)
+
+
+async def test_a_job_that_always_fails_ends_in_the_dlq_and_replay_completes_it(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(fail_transiently(times=1000))
+    job_id = await _new_job(services.pool, aws)
+    await _send_job(services, job_id)
+    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+    async with _running(worker):
+        await _eventually(lambda: _status_is(services.pool, job_id, "FAILED"), 30, "FAILED")
+        # SQS moves the message on the receive after the limit.
+        await _eventually(lambda: aws.counts(aws.queues.dlq_url)[0] == 1, 15, "the DLQ")
+    assert len(flows.calls) == TEST_MAX_RECEIVE_COUNT
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert (
+        "503 SlowDown" in job["error"]
+        and f"after {TEST_MAX_RECEIVE_COUNT} attempts" in job["error"]
+    )
+
+    (entry,) = await list_dead_letters(services.queue)
+    assert str(job_id) in entry.body
+    assert aws.counts(aws.queues.dlq_url)[0] == 1  # listing leaves it there
+
+    dry = await replay_dead_letters(services.queue, services.pool, dry_run=True)
+    assert [outcome.moved for outcome in dry] == [True]
+    assert await _status(services.pool, job_id) == "FAILED"
+
+    # The fault is fixed; replay brings the message back and the job completes once.
+    flows.behaviour = complete
+    (outcome,) = await replay_dead_letters(services.queue, services.pool)
+    assert outcome.moved and "FAILED -> PENDING" in outcome.note
+    assert await _status(services.pool, job_id) == "PENDING"
+    calls_before = len(flows.calls)
+    await asyncio.wait_for(
+        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 60
+    )
+    assert await _status(services.pool, job_id) == "COMPLETED"
+    assert len(flows.calls) == calls_before + 1
+    assert aws.counts(aws.queues.dlq_url) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("this is not json", "body is not JSON"),
+        ('{"job": 42}', "unknown message shape"),
+        ('{"job_id": "6b0c3f4e-8a59-4b7e-9d7e-0d1f2a3b4c5d", "action": "boom"}', "action"),
+    ],
+)
+async def test_poison_messages_go_to_the_dlq_on_their_first_receive(
+    services: Services, settings: Settings, aws: AwsResources, body: str, reason: str
+) -> None:
+    await services.queue.send(body)
+    flows = RecordingFlows(complete)
+    await asyncio.wait_for(
+        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
+    )
+    assert flows.calls == []
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+    (dead,) = aws.queue_messages(aws.queues.dlq_url)
+    assert dead["Body"] == body
+    assert dead["Attributes"]["ApproximateReceiveCount"] == "1"
+    assert reason in dead["MessageAttributes"][DEAD_LETTER_REASON_ATTRIBUTE]["StringValue"]
+    # Poison is never replayed into the job queue.
+    aws.sqs.change_message_visibility(
+        QueueUrl=aws.queues.dlq_url, ReceiptHandle=dead["ReceiptHandle"], VisibilityTimeout=0
+    )
+    (outcome,) = await replay_dead_letters(services.queue, services.pool)
+    assert not outcome.moved and "not replayable" in outcome.note
+
+
+@pytest.mark.parametrize("status", ["COMPLETED", "CANCELLED", "FAILED"])
+async def test_finished_jobs_are_acknowledged_without_work(
+    services: Services, settings: Settings, aws: AwsResources, status: str
+) -> None:
+    flows = RecordingFlows(complete)
+    job_id = await _new_job(services.pool, aws, status=status)
+    await _send_job(services, job_id)
+    await asyncio.wait_for(
+        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
+    )
+    assert flows.calls == []
+    assert await _status(services.pool, job_id) == status
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+
+
+async def test_a_retry_message_runs_a_failed_job_again(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(complete)
+    job_id = await _new_job(services.pool, aws, status="FAILED")
+    await _send_job(services, job_id, action="retry")
+    await asyncio.wait_for(
+        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
+    )
+    assert [call.route for call in flows.calls] == ["initial"]
+    assert await _status(services.pool, job_id) == "COMPLETED"
+
+
+async def test_a_message_for_an_unknown_job_is_deleted(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(complete)
+    await _send_job(services, uuid.uuid4())
+    await asyncio.wait_for(
+        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
+    )
+    assert flows.calls == []
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+    assert aws.counts(aws.queues.dlq_url) == (0, 0)
+
+
+async def test_the_route_follows_the_job_state(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(complete)
+    review = await _new_job(services.pool, aws, status="NEEDS_REVIEW")
+    await services.pool.execute(
+        "INSERT INTO staging (job_id, row_number, row_hash, raw, status) "
+        "VALUES ($1, 1, '\\x01', '[]', 'ISSUE')",
+        review,
+    )
+    consolidating = await _new_job(services.pool, aws, status="CONSOLIDATING")
+    await _send_job(services, review, action="reprocess")
+    await _send_job(services, consolidating)
+    await asyncio.wait_for(
+        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
+    )
+    assert {(str(call.job_id), call.route) for call in flows.calls} == {
+        (str(review), "reprocess"),
+        (str(consolidating), "consolidate"),
+    }
+
+
+async def test_shutdown_interrupts_at_a_checkpoint_and_releases_the_message(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(slow(60))
+    job_id = await _new_job(services.pool, aws)
+    await _send_job(services, job_id)
+    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+    task = asyncio.create_task(worker.run())
+    await _eventually(lambda: flows.running == 1, 10, "the flow to start")
+    stopped_at = time.monotonic()
+    worker.request_stop()
+    await asyncio.wait_for(task, 10)
+    assert time.monotonic() - stopped_at < 3
+    # Visible again at once, the job untouched and not failed.
+    assert aws.counts(aws.queues.queue_url) == (1, 0)
+    assert await _status(services.pool, job_id) == "PENDING"
+
+
+async def test_past_the_grace_period_a_stuck_flow_is_cancelled_and_released(
+    database_url: str, aws: AwsResources
+) -> None:
+    settings = make_settings(database_url, aws, shutdown_grace_s=0.5)
+
+    async def never_checkpoints(context: Any) -> None:
+        await asyncio.sleep(60)
+
+    flows = RecordingFlows(never_checkpoints)
+    async with open_services(settings) as services:
+        await _send_job(services, await _new_job(services.pool, aws))
+        worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+        task = asyncio.create_task(worker.run())
+        await _eventually(lambda: flows.running == 1, 10, "the flow to start")
+        stopped_at = time.monotonic()
+        worker.request_stop()
+        await asyncio.wait_for(task, 10)
+        assert time.monotonic() - stopped_at < 3
+        assert aws.counts(aws.queues.queue_url) == (1, 0)
+
+
+async def test_a_lost_receipt_handle_stops_the_flow_at_its_next_checkpoint(
+    database_url: str, aws: AwsResources
+) -> None:
+    settings = make_settings(database_url, aws, visibility_timeout_s=2)
+    flows = RecordingFlows(slow(30))
+    async with open_services(settings) as services:
+        job_id = await _new_job(services.pool, aws)
+        await _send_job(services, job_id)
+        worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+        async with _running(worker):
+            await _eventually(lambda: flows.running == 1, 10, "the flow to start")
+            # Someone else deletes the message (an operator purging, a second consumer after a
+            # lapse): the next heartbeat finds its handle gone and the flow stops.
+            handle = next(iter(worker._unsettled.values())).receipt_handle
+            aws.sqs.delete_message(QueueUrl=aws.queues.queue_url, ReceiptHandle=handle)
+            await _eventually(lambda: flows.running == 0, 10, "the flow to stop")
+        assert await _status(services.pool, job_id) == "PENDING"

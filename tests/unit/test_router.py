@@ -1,0 +1,43 @@
+"""The routing table, row by row (DESIGN.md's table, plus CONSOLIDATING and retry)."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.router import Route, route
+
+
+@pytest.mark.parametrize(
+    ("status", "has_staging", "action", "expected"),
+    [
+        ("COMPLETED", True, "process", Route.ACKNOWLEDGE),
+        ("COMPLETED", False, "reprocess", Route.ACKNOWLEDGE),
+        ("CANCELLED", True, "process", Route.ACKNOWLEDGE),
+        ("CANCELLED", False, "retry", Route.ACKNOWLEDGE),
+        ("NEEDS_REVIEW", True, "reprocess", Route.REPROCESS),
+        ("NEEDS_REVIEW", True, "process", Route.REPROCESS),
+        ("NEEDS_REVIEW", False, "reprocess", Route.ACKNOWLEDGE),
+        ("PENDING", False, "process", Route.INITIAL),
+        ("PROCESSING", False, "process", Route.INITIAL),
+        ("PENDING", True, "process", Route.INITIAL_RESUME),
+        ("PROCESSING", True, "process", Route.INITIAL_RESUME),
+        # A stale reprocess message never re-runs a job in another state.
+        ("PROCESSING", True, "reprocess", Route.INITIAL_RESUME),
+        ("CONSOLIDATING", True, "process", Route.CONSOLIDATE),
+        ("FAILED", True, "process", Route.ACKNOWLEDGE),
+        ("FAILED", False, "reprocess", Route.ACKNOWLEDGE),
+        ("FAILED", False, "retry", Route.INITIAL),
+        ("FAILED", True, "retry", Route.INITIAL_RESUME),
+    ],
+)
+def test_route(status: str, has_staging: bool, action: str, expected: Route) -> None:
+    assert route(status, has_staging, action) is expected  # type: ignore[arg-type]
+
+
+def test_an_unknown_status_is_an_error_not_a_guess() -> None:
+    with pytest.raises(ValueError, match="unknown job status"):
+        route("ARCHIVED", True)
+
+
+def test_only_acknowledge_runs_no_flow() -> None:
+    assert [r for r in Route if r.flow is None] == [Route.ACKNOWLEDGE]
