@@ -12,8 +12,8 @@ run: $(STAMP)  ## Start embedded PostgreSQL + the S3/SQS emulator and run the wo
 test: lint typecheck pytest  ## Everything CI checks.
 
 lint: $(STAMP)
-	$(BIN)/ruff check worker tests bench
-	$(BIN)/ruff format --check worker tests bench
+	$(BIN)/ruff check worker tests $(wildcard bench)
+	$(BIN)/ruff format --check worker tests $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
