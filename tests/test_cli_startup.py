@@ -112,3 +112,40 @@ def test_the_command_answers_without_any_setting(args: list[str]) -> None:
     result = _run(args, env)
     assert result.returncode == 0
     assert result.stdout.strip()
+
+
+def test_dlq_list_and_replay_through_the_cli(settings: Settings, aws: AwsResources) -> None:
+    aws.sqs.send_message(
+        QueueUrl=aws.queues.dlq_url,
+        MessageBody="garbage",
+        MessageAttributes={
+            "ingest_dead_letter_reason": {"DataType": "String", "StringValue": "body is not JSON"}
+        },
+    )
+    aws.sqs.send_message(
+        QueueUrl=aws.queues.dlq_url,
+        MessageBody='{"job_id": "6b0c3f4e-8a59-4b7e-9d7e-0d1f2a3b4c5d"}',
+    )
+    env = cli_env(settings)
+
+    listed = _run(["dlq", "list"], env)
+    assert listed.returncode == ExitCode.OK, listed.stderr
+    lines = sorted(listed.stdout.splitlines())
+    assert len(lines) == 2
+    assert any("reason=body is not JSON" in line and "body=garbage" in line for line in lines)
+    assert any("exceeded the queue's receive limit" in line for line in lines)
+
+    dry = _run(["dlq", "replay", "--dry-run"], env)
+    assert dry.returncode == ExitCode.OK, dry.stderr
+    assert dry.stdout.splitlines()[-1] == (
+        "would move 1 message(s); 1 left in the dead-letter queue"
+    )
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+
+    replayed = _run(["dlq", "replay"], env)
+    assert replayed.returncode == ExitCode.OK, replayed.stderr
+    assert replayed.stdout.splitlines()[-1] == "moved 1 message(s); 1 left in the dead-letter queue"
+    (moved,) = aws.queue_messages()
+    assert moved["Body"] == '{"job_id": "6b0c3f4e-8a59-4b7e-9d7e-0d1f2a3b4c5d"}'
+    (kept,) = aws.queue_messages(aws.queues.dlq_url)
+    assert kept["Body"] == "garbage"
