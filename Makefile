@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean
+.PHONY: run test lint typecheck pytest install clean bench-detect
 
 run: $(STAMP)  ## Start embedded PostgreSQL + the S3/SQS emulator and run the worker.
 	$(BIN)/ingest-worker demo
@@ -22,6 +22,11 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 install: $(STAMP)
+
+CORPUS ?= ../shared/corpus
+bench-detect: $(STAMP)  ## Detection accuracy on a corpus: make bench-detect CORPUS=dir
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/detect.py $(CORPUS)
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'

@@ -1,0 +1,226 @@
+"""Which encoding a file is in, and decoding it incrementally without ever garbling silently.
+
+Detection, in order: a byte-order mark decides; otherwise the sample is strict UTF-8 (a
+multi-byte character cut at the sample's end is allowed); otherwise charset-normalizer
+weighs the encodings real contact exports use, and a Western European reading (cp1252) is
+preferred where it is as plausible as a Central European one, because detectors confuse
+the two and Western files are far more common.
+
+Decoding uses ``surrogateescape``: a byte that does not decode later in the file becomes a
+lone surrogate, which :func:`repair` turns into readable text while the row that held it is
+reported (an ENCODING issue), so the rest of the file goes on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+from worker.errors import UnsupportedFile
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    # UTF-32 first: its LE mark begins with UTF-16 LE's.
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+# Encodings that contact exports come in, in the order ties are broken.
+CANDIDATES = (
+    "cp1252",
+    "iso8859_15",
+    "latin_1",
+    "cp1250",
+    "iso8859_2",
+    "cp1251",
+    "koi8_r",
+    "shift_jis",
+    "cp932",
+    "euc_jp",
+    "gb18030",
+    "big5",
+    "euc_kr",
+    "cp1253",
+    "cp1254",
+    "cp1257",
+    "iso8859_7",
+    "iso8859_9",
+    "mac_roman",
+)
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_MULTIBYTE_CJK = frozenset({"shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr"})
+# The bytes encoding detection looks at: the first chunk, so that a file whose first
+# non-ASCII character comes late (a name at row 3,000) is still read right.
+ENCODING_SAMPLE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class EncodingGuess:
+    """The encoding to decode with, how long the BOM is, and how it was decided."""
+
+    encoding: str
+    bom_bytes: int
+    method: str  # "bom", "utf-8", "ascii", "detector", "override"
+    confidence: float
+
+    @property
+    def python_codec(self) -> str:
+        """The codec name Python knows (normalised)."""
+        return codecs.lookup(self.encoding).name
+
+
+def _strict_utf8(sample: bytes, complete: bool) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        decoder.decode(sample, final=complete)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def looks_binary(sample: bytes) -> bool:
+    """NUL bytes (outside a UTF-16/32 text) or many control bytes: not a text file."""
+    if not sample:
+        return False
+    head = sample[:4096]
+    # Stray NULs happen in real CSV exports (one per line, even); images, archives and
+    # executables have far more, and known formats are caught by their magic bytes first.
+    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    return controls > len(head) * 0.1
+
+
+def detect_encoding(sample: bytes, complete: bool, override: str | None = None) -> EncodingGuess:
+    """Guess the encoding of a file from its first bytes (``complete``: the whole file)."""
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            if override:
+                return EncodingGuess(_known(override), len(bom), "override", 1.0)
+            return EncodingGuess(name, len(bom), "bom", 1.0)
+    if override:
+        return EncodingGuess(_known(override), 0, "override", 1.0)
+    if looks_binary(sample):
+        raise UnsupportedFile(
+            "the file holds binary data (NUL or control bytes), not CSV text; if it is a "
+            "spreadsheet, upload it as .xlsx, or export it as CSV"
+        )
+    if sample.isascii():
+        return EncodingGuess("ascii", 0, "ascii", 1.0)
+    if _strict_utf8(sample, complete):
+        return EncodingGuess("utf-8", 0, "utf-8", 1.0)
+    return _weigh_candidates(sample)
+
+
+def _known(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise UnsupportedFile(f"unknown encoding {name!r} in the job's options") from None
+
+
+def _weigh_candidates(sample: bytes) -> EncodingGuess:
+    results = from_bytes(sample, cp_isolation=list(CANDIDATES), explain=False)
+    best = results.best()
+    if best is None:
+        # Nothing decodes cleanly: cp1252 reads every byte but five, latin-1 all of them.
+        return EncodingGuess(
+            "cp1252" if _decodes(sample, "cp1252") else "latin_1", 0, "fallback", 0.2
+        )
+    encoding = codecs.lookup(best.encoding).name
+    confidence = max(0.0, min(1.0, 1.0 - float(best.chaos)))
+    if not _decodes(sample, "cp1252"):
+        return EncodingGuess(encoding, 0, "detector", confidence)
+    if encoding.replace("-", "_") in _MULTIBYTE_CJK and _isolated_high_bytes(sample) > 0.5:
+        # CJK text is runs of high bytes; lone ones between ASCII letters are accented
+        # Latin letters that a double-byte reading swallows together with their neighbour.
+        return EncodingGuess("cp1252", 0, "detector", confidence)
+    if encoding in _SINGLE_BYTE_LATIN:
+        # Detectors confuse these; the reading that puts symbols inside words loses.
+        western = _glued_symbols(sample.decode("cp1252"))
+        other = _glued_symbols(sample.decode(encoding, errors="replace"))
+        return EncodingGuess(encoding if other < western else "cp1252", 0, "detector", confidence)
+    return EncodingGuess(encoding, 0, "detector", confidence)
+
+
+_SINGLE_BYTE_LATIN = frozenset(
+    {"cp1250", "iso8859-2", "iso8859-15", "latin-1", "cp1254", "cp1257", "mac-roman", "cp1252"}
+)
+
+
+def _isolated_high_bytes(sample: bytes) -> float:
+    """The share of bytes >= 0x80 with no such byte on either side."""
+    high = [index for index, byte in enumerate(sample) if byte >= 0x80]
+    if not high:
+        return 0.0
+    positions = set(high)
+    lonely = sum(1 for index in high if index - 1 not in positions and index + 1 not in positions)
+    return lonely / len(high)
+
+
+def _glued_symbols(text: str) -> int:
+    """Non-ASCII symbols with a letter on both sides (``£ód`` rather than ``Łód``)."""
+    count = 0
+    for index in range(1, len(text) - 1):
+        char = text[index]
+        if (
+            ord(char) >= 0x80
+            and not char.isalpha()
+            and text[index - 1].isalpha()
+            and text[index + 1].isalpha()
+        ):
+            count += 1
+    return count
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    try:
+        sample.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class IncrementalTextDecoder:
+    """Bytes in, text out, across chunk boundaries; undecodable bytes become surrogates and
+    are counted (``bad_bytes``), never raised."""
+
+    def __init__(self, guess: EncodingGuess) -> None:
+        self._decoder = codecs.getincrementaldecoder(guess.python_codec)("surrogateescape")
+        self._skip_bom = guess.bom_bytes
+        self.bad_bytes = 0
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        """Decode the next chunk (``final`` for the last one)."""
+        if self._skip_bom:
+            skipped = min(self._skip_bom, len(data))
+            data = data[skipped:]
+            self._skip_bom -= skipped
+        text = self._decoder.decode(data, final)
+        # max() is a C-speed scan: most chunks skip the regex entirely.
+        if max(text, default="\x00") >= "\udc80":
+            self.bad_bytes += len(_SURROGATE.findall(text))
+        return text
+
+
+def has_undecodable(text: str) -> bool:
+    """Whether ``text`` holds bytes that did not decode (as surrogates)."""
+    return _SURROGATE.search(text) is not None
+
+
+def repair(text: str) -> str:
+    """Undecodable bytes shown as their cp1252 reading (the usual culprit), else U+FFFD;
+    the row is reported, so a person checks the value."""
+
+    def readable(match: re.Match[str]) -> str:
+        byte = bytes([ord(match.group()) - 0xDC00])
+        try:
+            return byte.decode("cp1252")
+        except UnicodeDecodeError:
+            return "\ufffd"
+
+    return _SURROGATE.sub(readable, text)

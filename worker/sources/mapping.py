@@ -1,0 +1,273 @@
+"""Which column holds the email, the names, the company and the phone.
+
+Headers are compared with aliases in several languages after folding case, accents and
+punctuation (``E-Mail``, ``Prénom``, ``apellido``). Where a header is missing or unknown,
+the content decides: the share of a column's cells that look like emails, phones or names.
+Every mapping carries a confidence; columns that map to nothing stay, as extra fields.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+FIELDS = ("email", "first_name", "last_name", "company", "phone")
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "email": (
+        "email",
+        "e-mail",
+        "e mail",
+        "mail",
+        "email address",
+        "e-mail address",
+        "emailaddress",
+        "correo",
+        "correo electronico",
+        "correo electrónico",
+        "email adres",
+        "courriel",
+        "adresse email",
+        "adresse e-mail",
+        "adresse électronique",
+        "e-mail-adresse",
+        "posta elettronica",
+        "indirizzo email",
+        "endereco de email",
+        "endereço de e-mail",
+        "sähköposti",
+        "e-post",
+        "epost",
+        "メール",
+        "メールアドレス",
+        "电子邮件",
+        "邮箱",
+        "work email",
+        "primary email",
+    ),
+    "first_name": (
+        "first name",
+        "firstname",
+        "first",
+        "given name",
+        "givenname",
+        "forename",
+        "prenom",
+        "prénom",
+        "nombre",
+        "nome",
+        "primeiro nome",
+        "vorname",
+        "voornaam",
+        "imie",
+        "imię",
+        "名",
+        "fname",
+    ),
+    "last_name": (
+        "last name",
+        "lastname",
+        "last",
+        "surname",
+        "family name",
+        "familyname",
+        "nom",
+        "nom de famille",
+        "apellido",
+        "apellidos",
+        "sobrenome",
+        "apelido",
+        "cognome",
+        "nachname",
+        "familienname",
+        "achternaam",
+        "nazwisko",
+        "姓",
+        "lname",
+    ),
+    "company": (
+        "company",
+        "company name",
+        "organisation",
+        "organization",
+        "org",
+        "employer",
+        "account",
+        "account name",
+        "business",
+        "empresa",
+        "compania",
+        "compañía",
+        "société",
+        "societe",
+        "entreprise",
+        "azienda",
+        "firma",
+        "unternehmen",
+        "bedrijf",
+        "会社",
+        "会社名",
+        "公司",
+    ),
+    "phone": (
+        "phone",
+        "phone number",
+        "telephone",
+        "telephone number",
+        "tel",
+        "mobile",
+        "mobile phone",
+        "mobile number",
+        "cell",
+        "cell phone",
+        "cellphone",
+        "telefono",
+        "teléfono",
+        "telefone",
+        "téléphone",
+        "telefon",
+        "handy",
+        "movil",
+        "móvil",
+        "celular",
+        "portable",
+        "cellulare",
+        "電話",
+        "電話番号",
+        "电话",
+        "手机",
+    ),
+}
+
+
+def fold(text: str) -> str:
+    """Lower case, accents off, punctuation and spaces collapsed: ``E-Mail`` -> ``e mail``."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[\W_]+", " ", stripped).strip()
+
+
+_FOLDED = {fold(alias): name for name, aliases in _ALIASES.items() for alias in aliases}
+_FOLDED_COMPACT = {key.replace(" ", ""): name for key, name in _FOLDED.items()}
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]{2,}")
+_PHONE = re.compile(r"\+?[\d][\d ()./-]{5,18}\d")
+_NAME = re.compile(r"[^\W\d_]+([ '\-.][^\W\d_]+){0,3}\.?")
+
+
+def header_field(header: str) -> str | None:
+    """The field a header names, if it is a known alias."""
+    folded = fold(header)
+    return _FOLDED.get(folded) or _FOLDED_COMPACT.get(folded.replace(" ", ""))
+
+
+def is_known_header(cell: str) -> bool:
+    """Whether ``cell`` is one of the known header aliases."""
+    return header_field(cell) is not None
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Field -> column index, with a confidence per field and the columns left as extras."""
+
+    columns: dict[str, int]
+    confidence: dict[str, float]
+    method: dict[str, str]
+    extra: tuple[int, ...] = field(default=())
+
+    @property
+    def overall_confidence(self) -> float:
+        """The lowest confidence of the mapped fields (0 when nothing is mapped)."""
+        return min(self.confidence.values(), default=0.0)
+
+    def as_dict(self, headers: Sequence[str]) -> dict[str, object]:
+        """For the job row and ``inspect``."""
+        return {
+            "fields": {
+                name: {
+                    "column": index,
+                    "header": headers[index] if index < len(headers) else None,
+                    "confidence": round(self.confidence[name], 3),
+                    "method": self.method[name],
+                }
+                for name, index in self.columns.items()
+            },
+            "extra": [
+                headers[index] if index < len(headers) else f"column_{index + 1}"
+                for index in self.extra
+            ],
+        }
+
+
+def _content_scores(rows: Sequence[Sequence[str]], column: int) -> dict[str, float]:
+    cells = [row[column].strip() for row in rows if column < len(row) and row[column].strip()]
+    if not cells:
+        return {}
+    total = len(cells)
+    emails = sum(bool(_EMAIL.fullmatch(cell)) for cell in cells) / total
+    phones = sum(bool(_PHONE.fullmatch(cell)) for cell in cells) / total
+    names = sum(bool(_NAME.fullmatch(cell)) and len(cell) <= 40 for cell in cells) / total
+    return {"email": emails, "phone": phones, "name": names}
+
+
+def map_columns(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    overrides: dict[str, object] | None = None,
+) -> ColumnMapping:
+    """Map fields to columns from the headers (aliases), then the content of ``rows``;
+    ``overrides`` (field -> header name or 0-based index) win."""
+    width = max([len(headers), *(len(row) for row in rows)], default=0)
+    columns: dict[str, int] = {}
+    confidence: dict[str, float] = {}
+    method: dict[str, str] = {}
+
+    for name, target in (overrides or {}).items():
+        if name not in FIELDS:
+            continue
+        index = (
+            target
+            if isinstance(target, int)
+            else (list(headers).index(str(target)) if str(target) in headers else None)
+        )
+        if index is not None and 0 <= index < width:
+            columns[name], confidence[name], method[name] = index, 1.0, "override"
+
+    for index, header in enumerate(headers):
+        named = header_field(header)
+        if named and named not in columns and index not in columns.values():
+            columns[named], method[named] = index, "header"
+            content = _content_scores(rows, index)
+            # The header said so; content that disagrees lowers the confidence.
+            agrees = {"email": content.get("email", 1.0), "phone": content.get("phone", 1.0)}
+            confidence[named] = 0.5 + 0.5 * agrees.get(named, 1.0) if rows else 0.9
+
+    unassigned = [index for index in range(width) if index not in columns.values()]
+    scores = {index: _content_scores(rows, index) for index in unassigned}
+    for name, key, threshold in (("email", "email", 0.6), ("phone", "phone", 0.6)):
+        if name in columns:
+            continue
+        ranked = sorted(
+            ((s.get(key, 0.0), -i) for i, s in scores.items() if i not in columns.values()),
+            reverse=True,
+        )
+        if ranked and ranked[0][0] >= threshold:
+            index = -ranked[0][1]
+            columns[name], confidence[name], method[name] = index, ranked[0][0] * 0.9, "content"
+
+    # Names: without headers the first two name-like columns are first and last name.
+    name_columns = [
+        i
+        for i in unassigned
+        if i not in columns.values() and scores.get(i, {}).get("name", 0.0) >= 0.8
+    ]
+    for name in ("first_name", "last_name", "company"):
+        if name not in columns and name_columns:
+            index = name_columns.pop(0)
+            columns[name], method[name] = index, "content"
+            confidence[name] = round(scores[index]["name"] * 0.5, 3)
+
+    extra = tuple(index for index in range(width) if index not in columns.values())
+    return ColumnMapping(columns, confidence, method, extra)
