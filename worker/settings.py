@@ -89,6 +89,12 @@ class Settings(BaseSettings):
 
     # --- Processing
     batch_size_rows: int = Field(5000, ge=1, description="Rows written per transaction.")
+    max_row_chars: int = Field(
+        1 << 20,
+        ge=1024,
+        description="Longest row read from a file; a longer one is cut and reported "
+        "(FIELD_TOO_LARGE).",
+    )
     progress_interval_rows: int = Field(
         10000, ge=1, description="Progress is saved at least every N rows."
     )

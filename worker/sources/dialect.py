@@ -15,6 +15,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from worker.sources.mapping import is_known_header
 
@@ -60,9 +61,9 @@ class Dialect:
     has_header: bool = True
     skip_rows: int = 0
 
-    def reader_kwargs(self) -> dict[str, object]:
+    def reader_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``csv.reader``."""
-        kwargs: dict[str, object] = {
+        kwargs: dict[str, Any] = {
             "delimiter": self.delimiter,
             "strict": False,
             "escapechar": self.escapechar,
@@ -105,7 +106,7 @@ def sample_lines(text: str, complete: bool) -> list[str]:
 def parse_sample(lines: list[str], dialect: Dialect) -> list[list[str]]:
     """The sample's records under ``dialect``, blank ones left out."""
     try:
-        return [row for row in csv.reader(lines, **dialect.reader_kwargs()) if row]  # type: ignore[arg-type]
+        return [row for row in csv.reader(lines, **dialect.reader_kwargs()) if row]
     except csv.Error:
         return []
 

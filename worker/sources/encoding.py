@@ -140,13 +140,18 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
         # Latin letters that a double-byte reading swallows together with their neighbour.
         return EncodingGuess("cp1252", 0, "detector", confidence)
     if encoding in _SINGLE_BYTE_LATIN:
-        # Detectors confuse these; the reading that puts symbols inside words loses.
-        western = _glued_symbols(sample.decode("cp1252"))
-        other = _glued_symbols(sample.decode(encoding, errors="replace"))
-        return EncodingGuess(encoding if other < western else "cp1252", 0, "detector", confidence)
+        # Detectors confuse these; the reading that glues symbols to letters loses, and
+        # cp1252 (the most common) wins a tie.
+        readings = dict.fromkeys(["cp1252", "cp1250", encoding])
+        scored = [
+            (_glued_symbols(sample.decode(name, errors="replace")), index, name)
+            for index, name in enumerate(readings)
+        ]
+        return EncodingGuess(min(scored)[2], 0, "detector", confidence)
     return EncodingGuess(encoding, 0, "detector", confidence)
 
 
+_NEVER_GLUED = frozenset("£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•")  # noqa: RUF001 - these very symbols
 _SINGLE_BYTE_LATIN = frozenset(
     {"cp1250", "iso8859-2", "iso8859-15", "latin-1", "cp1254", "cp1257", "mac-roman", "cp1252"}
 )
@@ -163,15 +168,16 @@ def _isolated_high_bytes(sample: bytes) -> float:
 
 
 def _glued_symbols(text: str) -> int:
-    """Non-ASCII symbols with a letter on both sides (``£ód`` rather than ``Łód``)."""
+    """Symbols that real text never glues to a letter, touching one (``£ukasz``,
+    ``Wro¹ski``, ``Bia³ystok``): where one reading has them, a reading with letters there is
+    the right one. Punctuation that does touch letters (``¿Qué``, ``Acme®``, ``m²``) is not
+    counted, and neither is U+FFFD."""
     count = 0
-    for index in range(1, len(text) - 1):
-        char = text[index]
-        if (
-            ord(char) >= 0x80
-            and not char.isalpha()
-            and text[index - 1].isalpha()
-            and text[index + 1].isalpha()
+    last = len(text) - 1
+    for index, char in enumerate(text):
+        if char in _NEVER_GLUED and (
+            (index > 0 and text[index - 1].isalpha())
+            or (index < last and text[index + 1].isalpha())
         ):
             count += 1
     return count
@@ -190,6 +196,7 @@ class IncrementalTextDecoder:
     are counted (``bad_bytes``), never raised."""
 
     def __init__(self, guess: EncodingGuess) -> None:
+        self.guess = guess
         self._decoder = codecs.getincrementaldecoder(guess.python_codec)("surrogateescape")
         self._skip_bom = guess.bom_bytes
         self.bad_bytes = 0

@@ -257,11 +257,13 @@ def map_columns(
             index = -ranked[0][1]
             columns[name], confidence[name], method[name] = index, ranked[0][0] * 0.9, "content"
 
-    # Names: without headers the first two name-like columns are first and last name.
+    # Names: only a file without headers has its name columns guessed from content (the
+    # first name-like columns are first name, last name, company); with headers, an
+    # unknown header ("Nickname") is kept as an extra rather than guessed.
     name_columns = [
         i
         for i in unassigned
-        if i not in columns.values() and scores.get(i, {}).get("name", 0.0) >= 0.8
+        if not headers and i not in columns.values() and scores.get(i, {}).get("name", 0.0) >= 0.8
     ]
     for name in ("first_name", "last_name", "company"):
         if name not in columns and name_columns:

@@ -1,0 +1,448 @@
+"""Row sources over the S3 server: every kind of file users bring, read right or refused
+with the reason."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+import zipfile
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+from tests.conftest import AwsResources
+from worker.errors import ObjectChanged, ObjectMissing, UnreadableFile, UnsupportedFile
+from worker.services import Services
+from worker.sources.rows import RowBatch, RowSource
+from worker.sources.s3 import ObjectStream, pin_object
+
+CONTACTS = [
+    ["email", "first_name", "last_name", "company", "phone"],
+    ["ana@example.pt", "Ana", "Gonçalves", "Lojas Ávila", "+351 912 345 678"],
+    ["joao@example.pt", "João", "Pereira", "Café Ñandú", "912345679"],
+    ["zoe@example.fr", "Zoë", "Lefèvre", "Société Générale", "+33 6 12 34 56 78"],
+]
+
+
+def _csv(rows: list[list[str]], delimiter: str = ",", newline: str = "\r\n") -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+async def _upload(aws: AwsResources, key: str, data: bytes) -> None:
+    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=data)
+
+
+async def _open(
+    services: Services,
+    aws: AwsResources,
+    data: bytes,
+    key: str = "up/f.csv",
+    options: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> RowSource:
+    await _upload(aws, key, data)
+    version = await pin_object(services.s3, aws.bucket, key)
+    return await RowSource.open(ObjectStream(services.s3, version), options, **kwargs)
+
+
+async def _all_rows(source: RowSource) -> tuple[list[int], list[list[str]], dict[int, Any]]:
+    numbers: list[int] = []
+    rows: list[list[str]] = []
+    problems: dict[int, Any] = {}
+    batch: RowBatch
+    async for batch in source.batches():
+        numbers += batch.numbers
+        rows += batch.rows
+        problems.update(batch.problems)
+    return numbers, rows, problems
+
+
+async def test_semicolon_cp1252_with_accents(services: Services, aws: AwsResources) -> None:
+    data = _csv(CONTACTS, delimiter=";").encode("cp1252")
+    source = await _open(services, aws, data)
+    detection = source.detection
+    assert detection.encoding is not None and detection.encoding.encoding == "cp1252"
+    assert detection.dialect is not None and detection.dialect.dialect.delimiter == ";"
+    assert detection.headers == CONTACTS[0]
+    numbers, rows, problems = await _all_rows(source)
+    assert rows == CONTACTS[1:]
+    assert numbers == [2, 3, 4]
+    assert problems == {}
+    assert source.stream.bytes_read == len(data)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-8-sig", "utf-32"])
+async def test_byte_order_marks_decide_and_never_reach_the_first_header(
+    services: Services, aws: AwsResources, codec: str
+) -> None:
+    data = _csv(CONTACTS).encode(codec)
+    if codec == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    source = await _open(services, aws, data)
+    assert source.detection.encoding is not None
+    assert source.detection.encoding.method == "bom"
+    assert source.detection.headers[0] == "email"
+    assert source.detection.mapping.columns["email"] == 0
+    _, rows, problems = await _all_rows(source)
+    assert rows == CONTACTS[1:] and problems == {}
+
+
+async def test_shift_jis(services: Services, aws: AwsResources) -> None:
+    rows = [
+        ["メールアドレス", "名", "姓", "会社名"],
+        *[[f"user{i}@example.jp", "太郎", "山田", "株式会社サンプル"] for i in range(50)],
+    ]
+    source = await _open(services, aws, _csv(rows).encode("shift_jis"))
+    assert source.detection.encoding is not None
+    assert source.detection.encoding.python_codec in ("shift_jis", "cp932")
+    _, read, problems = await _all_rows(source)
+    assert read == rows[1:] and problems == {}
+    assert set(source.detection.mapping.columns) >= {"email", "first_name", "last_name", "company"}
+
+
+async def test_one_cp1252_byte_in_a_utf8_file_is_an_issue_on_its_row_only(
+    services: Services, aws: AwsResources
+) -> None:
+    header = "email,first_name,last_name,company\n"
+    lines = [f"p{i}@example.com,Zoë,Müller,Ünternehmen {i}\n".encode() for i in range(2, 60001)]
+    # Row 50,000 (the header is row 1) has "é" as the single cp1252 byte 0xE9.
+    lines[50000 - 2] = b"bad@example.com,Ren\xe9,Dupont,ACME\n"
+    source = await _open(services, aws, header.encode() + b"".join(lines), batch_rows=5000)
+    assert source.detection.encoding is not None
+    assert source.detection.encoding.encoding == "utf-8"
+    numbers, rows, problems = await _all_rows(source)
+    assert len(rows) == 59999 and numbers[-1] == 60000
+    assert list(problems) == [50000]
+    (problem,) = problems[50000]
+    assert problem.type == "ENCODING" and problem.field == "first_name"
+    assert rows[50000 - 2] == ["bad@example.com", "René", "Dupont", "ACME"]
+    assert rows[0][1] == "Zoë" and rows[-1][2] == "Müller"
+
+
+async def test_quoted_delimiters_newlines_and_doubled_quotes(
+    services: Services, aws: AwsResources
+) -> None:
+    text = (
+        "email,first_name,notes\r\n"
+        'a@x.io,Ana,"line one\r\nline two, with comma"\r\n'
+        'b@x.io,"Bo ""the boss""",plain\n'
+        'c@x.io,Cy,"three\nlines\nhere"\r'
+        "d@x.io,Di,last"
+    )
+    source = await _open(services, aws, text.encode())
+    numbers, rows, problems = await _all_rows(source)
+    assert rows == [
+        ["a@x.io", "Ana", "line one\r\nline two, with comma"],
+        ["b@x.io", 'Bo "the boss"', "plain"],
+        ["c@x.io", "Cy", "three\nlines\nhere"],
+        ["d@x.io", "Di", "last"],
+    ]
+    assert numbers == [2, 3, 4, 5] and problems == {}
+
+
+async def test_trailing_delimiters_blank_lines_and_ragged_rows(
+    services: Services, aws: AwsResources
+) -> None:
+    text = (
+        "email;first_name;last_name;\n"
+        "a@x.io;Ana;Silva;\n"
+        "\n"
+        ";;;\n"
+        "b@x.io;Bo\n"
+        "c@x.io;Cy;Ng;extra;more\n"
+    )
+    source = await _open(services, aws, text.encode())
+    assert source.detection.headers == ["email", "first_name", "last_name"]
+    numbers, rows, problems = await _all_rows(source)
+    assert numbers == [2, 5, 6]
+    assert rows == [
+        ["a@x.io", "Ana", "Silva"],
+        ["b@x.io", "Bo", ""],
+        ["c@x.io", "Cy", "Ng", "extra", "more"],
+    ]
+    assert [p.type for p in problems[5]] == ["RAGGED_ROW"]
+    assert "2 fields where the header has 3" in problems[5][0].message
+    assert "5 fields" in problems[6][0].message
+    assert 2 not in problems
+
+
+async def test_a_one_row_file_without_header(services: Services, aws: AwsResources) -> None:
+    source = await _open(services, aws, b"ana@example.com,Ana,Silva,Acme\n")
+    assert source.detection.header_number is None
+    _, rows, _ = await _all_rows(source)
+    assert rows == [["ana@example.com", "Ana", "Silva", "Acme"]]
+    assert source.detection.mapping.columns["email"] == 0
+
+
+async def test_a_header_only_file_has_no_rows(services: Services, aws: AwsResources) -> None:
+    source = await _open(services, aws, b"email,first_name,last_name,company\r\n")
+    assert source.detection.headers == ["email", "first_name", "last_name", "company"]
+    numbers, rows, _ = await _all_rows(source)
+    assert (numbers, rows) == ([], [])
+
+
+async def test_an_empty_file_is_refused(services: Services, aws: AwsResources) -> None:
+    with pytest.raises(UnreadableFile, match="empty"):
+        await _open(services, aws, b"")
+
+
+async def test_a_binary_file_named_csv_is_refused(services: Services, aws: AwsResources) -> None:
+    blob = bytes(range(256)) * 64
+    with pytest.raises(UnsupportedFile, match="binary data"):
+        await _open(services, aws, blob)
+
+
+async def test_a_png_is_refused(services: Services, aws: AwsResources) -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(100)
+    with pytest.raises(UnsupportedFile, match="PNG image"):
+        await _open(services, aws, png, key="up/photo.csv")
+
+
+async def test_a_20_mb_single_line_is_refused_with_the_reason(
+    services: Services, aws: AwsResources
+) -> None:
+    with pytest.raises(UnreadableFile, match="no line break"):
+        await _open(services, aws, b"x," * (10 << 20))
+
+
+async def test_a_huge_row_in_the_middle_is_an_issue_and_the_rest_goes_on(
+    services: Services, aws: AwsResources
+) -> None:
+    text = (
+        b"email,notes\n"
+        + b"a@x.io,fine\n"
+        + b"b@x.io,"
+        + b"y" * (3 << 20)
+        + b"\n"
+        + b"c@x.io,after\n"
+    )
+    source = await _open(services, aws, text, max_row_chars=1 << 20)
+    numbers, rows, problems = await _all_rows(source)
+    assert numbers == [2, 3, 4]
+    assert [p.type for p in problems[3]] == ["FIELD_TOO_LARGE"]
+    assert len(rows[1][1]) < (1 << 20) + 10
+    assert rows[2] == ["c@x.io", "after"]
+
+
+async def test_overrides_win_over_detection(services: Services, aws: AwsResources) -> None:
+    text = _csv(CONTACTS, delimiter="|").encode("latin-1")
+    source = await _open(
+        services,
+        aws,
+        text,
+        options={
+            "delimiter": "|",
+            "encoding": "latin-1",
+            "has_header": True,
+            "mapping": {"email": "email", "company": 0},
+        },
+    )
+    assert source.detection.encoding is not None
+    assert source.detection.encoding.method == "override"
+    assert source.detection.dialect is not None
+    assert source.detection.dialect.method == "override"
+    assert source.detection.mapping.columns["company"] == 0
+    _, rows, _ = await _all_rows(source)
+    assert rows == CONTACTS[1:]
+
+
+async def test_a_preamble_before_the_header_is_skipped_by_header_row(
+    services: Services, aws: AwsResources
+) -> None:
+    text = "Export of 2026-11-01\n\n" + _csv(CONTACTS)
+    source = await _open(
+        services, aws, text.encode(), options={"header_row": 2, "has_header": True}
+    )
+    assert source.detection.headers == CONTACTS[0]
+    _, rows, _ = await _all_rows(source)
+    assert rows == CONTACTS[1:]
+
+
+async def test_batches_are_the_configured_size(services: Services, aws: AwsResources) -> None:
+    rows = [["email"]] + [[f"u{i}@x.io"] for i in range(2500)]
+    source = await _open(services, aws, _csv(rows).encode(), batch_rows=1000)
+    sizes = [len(batch) async for batch in source.batches()]
+    assert sizes == [1000, 1000, 500]
+
+
+async def test_sha256_and_size_are_computed_while_streaming(
+    services: Services, aws: AwsResources
+) -> None:
+    data = _csv([["email"]] + [[f"u{i}@x.io"] for i in range(100_000)]).encode()
+    source = await _open(services, aws, data)
+    await _all_rows(source)
+    assert source.stream.bytes_read == len(data)
+    assert source.stream.sha256 == hashlib.sha256(data).hexdigest()
+
+
+# --- pinning
+
+
+async def test_a_missing_object_is_a_clear_permanent_error(
+    services: Services, aws: AwsResources
+) -> None:
+    with pytest.raises(ObjectMissing, match="does not exist"):
+        await pin_object(services.s3, aws.bucket, "up/nope.csv")
+
+
+async def test_a_changed_object_is_detected_by_etag(services: Services, aws: AwsResources) -> None:
+    await _upload(aws, "up/f.csv", b"email\na@x.io\n")
+    version = await pin_object(services.s3, aws.bucket, "up/f.csv")
+    await _upload(aws, "up/f.csv", b"email\nb@x.io\n")
+    with pytest.raises(ObjectChanged, match="changed since the job started"):
+        await pin_object(services.s3, aws.bucket, "up/f.csv", etag=version.etag)
+    with pytest.raises(ObjectChanged):
+        async for _ in ObjectStream(services.s3, version).chunks():
+            pass
+
+
+async def test_a_versioned_object_is_read_at_its_pinned_version(
+    services: Services, aws: AwsResources
+) -> None:
+    aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
+    await _upload(aws, "up/v.csv", b"email\nfirst@x.io\n")
+    version = await pin_object(services.s3, aws.bucket, "up/v.csv")
+    assert version.version_id
+    await _upload(aws, "up/v.csv", b"email\nsecond@x.io\n")
+    source = await RowSource.open(ObjectStream(services.s3, version))
+    _, rows, _ = await _all_rows(source)
+    assert rows == [["first@x.io"]]
+
+
+# --- Excel
+
+
+def _xlsx(rows: list[list[Any]], sheet: str = "Contacts", extra_sheet: bool = False) -> bytes:
+    workbook = Workbook()
+    worksheet = workbook.active
+    assert worksheet is not None
+    worksheet.title = sheet
+    for row in rows:
+        worksheet.append(row)
+    if extra_sheet:
+        other = workbook.create_sheet("Other")
+        other.append(["email"])
+        other.append(["other@x.io"])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _with_cached_formula(data: bytes, cell: str, formula: str, cached: str) -> bytes:
+    """Put a formula with a cached value (as Excel saves it) into sheet 1."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = content.decode()
+                text = re.sub(
+                    rf'<c r="{cell}"[^>]*?(/>|>.*?</c>)',
+                    f'<c r="{cell}"><f>{formula}</f><v>{cached}</v></c>',
+                    text,
+                )
+                content = text.encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+async def test_xlsx_values_read_as_a_person_sees_them(
+    services: Services, aws: AwsResources
+) -> None:
+    data = _xlsx(
+        [
+            ["Email", "First name", "Surname", "Company", "Phone", "Joined", "Score"],
+            ["ana@example.pt", "Ana", "Silva", "Acme", 351912345678, dt.datetime(2024, 3, 5), 1.5],
+            ["bo@example.pt", "Bo", "Ng", "Acme", 912345679.0, dt.date(2023, 12, 31), 2],
+            [None, None, None, None, None, None, None],
+            ["cy@example.pt", "Cy", "Lo", None, None, dt.datetime(2024, 1, 2, 13, 30), 0],
+            [None] * 7,
+            [None] * 7,
+        ]
+    )
+    # Row 5's score is a formula whose cached value Excel saved as 15.
+    data = _with_cached_formula(data, "G5", "G2*10", "15")
+    source = await _open(services, aws, data, key="up/book.xlsx")
+    assert source.detection.format == "xlsx" and source.detection.sheet == "Contacts"
+    assert source.detection.mapping.columns == {
+        "email": 0,
+        "first_name": 1,
+        "last_name": 2,
+        "company": 3,
+        "phone": 4,
+    }
+    numbers, rows, _ = await _all_rows(source)
+    assert rows == [
+        ["ana@example.pt", "Ana", "Silva", "Acme", "351912345678", "2024-03-05", "1.5"],
+        ["bo@example.pt", "Bo", "Ng", "Acme", "912345679", "2023-12-31", "2"],
+        ["cy@example.pt", "Cy", "Lo", "", "", "2024-01-02T13:30:00", "15"],
+    ]
+    # The blank row 4 is skipped but still counted; trailing blank rows are not rows.
+    assert numbers == [2, 3, 5]
+
+
+async def test_xlsx_named_sheet(services: Services, aws: AwsResources) -> None:
+    data = _xlsx([["email"], ["first@x.io"]], extra_sheet=True)
+    source = await _open(services, aws, data, key="up/book.xlsx", options={"sheet": "Other"})
+    _, rows, _ = await _all_rows(source)
+    assert rows == [["other@x.io"]]
+    with pytest.raises(UnreadableFile, match="no sheet named 'Missing'"):
+        await _open(services, aws, data, key="up/book2.xlsx", options={"sheet": "Missing"})
+
+
+async def test_old_xls_is_refused_with_what_to_do(services: Services, aws: AwsResources) -> None:
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "Workbook".encode("utf-16-le")
+    with pytest.raises(UnsupportedFile, match=r"\.xls.*save it as \.xlsx or CSV"):
+        await _open(services, aws, ole2, key="up/old.xls")
+
+
+async def test_password_protected_workbook_is_refused(
+    services: Services, aws: AwsResources
+) -> None:
+    # An encrypted .xlsx is an OLE2 container holding an EncryptedPackage stream.
+    encrypted = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + bytes(504)
+        + "EncryptionInfo".encode("utf-16-le")
+        + bytes(50)
+        + "EncryptedPackage".encode("utf-16-le")
+        + bytes(200)
+    )
+    with pytest.raises(UnreadableFile, match="password-protected"):
+        await _open(services, aws, encrypted, key="up/secret.xlsx")
+
+
+async def test_corrupt_workbook_is_refused(services: Services, aws: AwsResources) -> None:
+    data = bytearray(_xlsx([["email"], ["a@x.io"]]))
+    data[len(data) // 2 : len(data) // 2 + 200] = bytes(200)
+    with pytest.raises(UnreadableFile, match="corrupt"):
+        await _open(services, aws, bytes(data), key="up/broken.xlsx")
+
+
+async def test_a_zip_that_is_not_a_workbook_is_refused(
+    services: Services, aws: AwsResources
+) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(UnsupportedFile, match="not an Excel workbook"):
+        await _open(services, aws, out.getvalue(), key="up/a.zip")
+
+
+async def test_a_zip_bomb_is_refused(services: Services, aws: AwsResources) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (64 << 20))
+    assert len(out.getvalue()) < 1 << 20
+    with pytest.raises(UnreadableFile, match="zip bomb"):
+        await _open(services, aws, out.getvalue(), key="up/bomb.xlsx")

@@ -1,0 +1,176 @@
+"""Encoding and dialect detection, and column mapping, on generated samples."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from worker.errors import UnsupportedFile
+from worker.sources.csv_rows import read_all
+from worker.sources.dialect import Dialect, detect_dialect, detect_header
+from worker.sources.encoding import IncrementalTextDecoder, detect_encoding, repair
+from worker.sources.mapping import fold, header_field, map_columns
+
+WESTERN = [["email", "first_name", "last_name", "company", "city"]] + [
+    [f"p{i}@example.com", name, surname, company, city]
+    for i, (name, surname, company, city) in enumerate(
+        [
+            ("Zoë", "Lefèvre", "Société Générale", "Besançon"),
+            ("Jørgen", "Ødegård", "Nørre Ltd", "Århus"),
+            ("Inês", "Gonçalves", "Lojas Ávila", "Évora"),
+            ("François", "Müller", "Café Ñandú", "Zürich"),
+        ]
+        * 10
+    )
+]
+
+
+def _text(rows: list[list[str]], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> str:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=quoting).writerows(rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("codec", ["cp1252", "latin-1", "iso8859-15"])
+def test_western_single_byte_files_read_as_cp1252_compatible(codec: str) -> None:
+    data = _text(WESTERN, ";").encode(codec)
+    guess = detect_encoding(data, complete=True)
+    # ø must stay ø (the detector's cp1250 answer would make it ř).
+    assert data.decode(guess.python_codec) == data.decode(codec)
+
+
+def test_central_european_text_is_read_as_cp1250() -> None:
+    rows = [["email", "imię", "nazwisko", "firma"]] + [
+        [f"p{i}@example.pl", "Łukasz", "Wróblewski", "Przedsiębiorstwo Łódź"] for i in range(20)
+    ]
+    data = _text(rows).encode("cp1250")
+    assert detect_encoding(data, complete=True).python_codec == "cp1250"
+
+
+def test_a_utf8_character_cut_at_the_sample_end_is_still_utf8() -> None:
+    data = ("email,name\n" + "a@x.io,Zoë\n" * 100).encode()
+    cut = data[: data.index("ë".encode()) + 1]  # half of ë
+    assert detect_encoding(cut, complete=False).encoding == "utf-8"
+
+
+def test_an_ascii_sample_of_an_unfinished_file_is_read_as_utf8() -> None:
+    guess = detect_encoding(b"email\na@x.io\n", complete=False)
+    assert guess.encoding in ("ascii", "utf-8")
+    assert (
+        IncrementalTextDecoder(guess).decode("é".encode(), final=True) == "é"
+        or guess.encoding == "ascii"
+    )
+
+
+def test_the_decoder_counts_and_repair_shows_bad_bytes() -> None:
+    decoder = IncrementalTextDecoder(detect_encoding(b"a,b\n", complete=False))
+    text = decoder.decode(b"Ren\xe9,ok\n", final=True)
+    assert decoder.bad_bytes == 1
+    assert repair(text) == "René,ok\n"
+
+
+def test_an_override_wins_and_an_unknown_one_is_refused() -> None:
+    assert detect_encoding(b"abc", complete=True, override="cp1250").python_codec == "cp1250"
+    with pytest.raises(UnsupportedFile, match="unknown encoding"):
+        detect_encoding(b"abc", complete=True, override="klingon")
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
+def test_the_delimiters_of_contact_exports(delimiter: str) -> None:
+    guess = detect_dialect(_text(WESTERN, delimiter), complete=True)
+    assert guess.dialect.delimiter == delimiter
+    assert guess.dialect.has_header
+
+
+def test_semicolon_wins_where_the_evidence_is_equal() -> None:
+    # One column of values that hold both characters equally often.
+    text = "a;b,c\n" * 20
+    assert detect_dialect(text, complete=True).dialect.delimiter == ";"
+
+
+def test_quoted_fields_with_the_delimiter_inside() -> None:
+    rows = [["email", "company"]] + [[f"u{i}@x.io", "Acme, Inc."] for i in range(30)]
+    guess = detect_dialect(_text(rows, quoting=csv.QUOTE_ALL), complete=True)
+    assert (guess.dialect.delimiter, guess.dialect.quotechar) == (",", '"')
+
+
+def test_overrides_win_over_detection() -> None:
+    guess = detect_dialect(
+        _text(WESTERN, ";"), complete=True, overrides={"delimiter": ",", "has_header": False}
+    )
+    assert guess.method == "override"
+    assert (guess.dialect.delimiter, guess.dialect.has_header) == (",", False)
+
+
+def test_header_detection() -> None:
+    assert detect_header([["name", "age"], ["Ana", "31"], ["Bo", "45"]])
+    assert not detect_header([["Ana", "31"], ["Bo", "45"], ["Cy", "52"]])
+    assert detect_header([["E-Mail", "Vorname"], ["a@x.de", "Anke"]])
+    assert not detect_header([["a@x.de", "Anke"], ["b@x.de", "Bernd"]])
+
+
+def test_detection_reads_a_bounded_sample() -> None:
+    huge = _text(WESTERN) * 5000  # ~9 MB
+    assert detect_dialect(huge, complete=False).dialect.delimiter == ","
+
+
+def test_reader_cr_lf_crlf_and_blank_records() -> None:
+    text = "a,b\r\n1,2\r3,4\n\n5,6"
+    records = [(number, cells) for number, cells, _ in read_all(text, Dialect(","), block_chars=2)]
+    assert records == [(1, ["a", "b"]), (2, ["1", "2"]), (3, ["3", "4"]), (4, []), (5, ["5", "6"])]
+
+
+def test_fold_and_aliases_across_languages() -> None:
+    assert fold("  E-Mail Address ") == "e mail address"
+    assert fold("Prénom") == "prenom"
+    cases = {
+        "Correo electrónico": "email",
+        "Courriel": "email",
+        "e-mail": "email",
+        "Given Name": "first_name",
+        "Prénom": "first_name",
+        "nombre": "first_name",
+        "Surname": "last_name",
+        "Apellidos": "last_name",
+        "Organisation": "company",
+        "Empresa": "company",
+        "Mobile": "phone",
+        "Teléfono": "phone",
+        "Favourite colour": None,
+    }
+    assert {header: header_field(header) for header in cases} == cases
+
+
+def test_content_decides_where_headers_say_nothing() -> None:
+    rows = [
+        [f"Col{i}", f"user{i}@mail.com", f"+44 20 7946 {1000 + i}", "Ana", "Silva"]
+        for i in range(30)
+    ]
+    mapping = map_columns([], rows)
+    assert mapping.columns["email"] == 1 and mapping.method["email"] == "content"
+    assert mapping.columns["phone"] == 2
+    assert 0 < mapping.confidence["email"] <= 1
+    assert set(mapping.extra) | set(mapping.columns.values()) == set(range(5))
+
+
+def test_unmapped_columns_are_kept_as_extras() -> None:
+    mapping = map_columns(["Email", "Shoe size", "Nickname"], [["a@x.io", "42", "Al"]])
+    assert mapping.columns == {"email": 0}
+    assert mapping.extra == (1, 2)
+    assert mapping.as_dict(["Email", "Shoe size", "Nickname"])["extra"] == ["Shoe size", "Nickname"]
+
+
+def test_a_header_that_lies_lowers_the_confidence() -> None:
+    honest = map_columns(["email"], [["a@x.io"], ["b@x.io"]])
+    lying = map_columns(["email"], [["Ana"], ["Bo"]])
+    assert honest.confidence["email"] > lying.confidence["email"]
+
+
+def test_spanish_inverted_punctuation_stays_western() -> None:
+    rows = [["email", "nombre", "nota"]] + [
+        [f"p{i}@example.es", "Íñigo", "¿Llamar mañana? ¡Sí!"] for i in range(20)
+    ]
+    data = _text(rows).encode("cp1252")
+    assert detect_encoding(data, complete=True).python_codec == "cp1252"

@@ -1,0 +1,163 @@
+"""CSV records from a stream of text, with the memory bounded whatever the file.
+
+``csv.reader`` does the parsing (C speed); it pulls lines from a deque through a C-level
+iterator (``iter(deque.popleft, END)``), so no Python code runs per line. Text is pushed in
+blocks of at least ``max_record_chars``; after block *k* is pushed, only records that start
+before it are parsed, so a record up to that size always finds its remaining lines queued.
+
+Two things are reported rather than crashing or growing memory:
+
+- a record longer than ``max_record_chars`` (the reader runs out of queued lines mid
+  record): it is returned with no cells and ``too_large`` set;
+- a line longer than ``max_record_chars`` (no line break for megabytes): it is cut at the
+  limit and the rest dropped up to the next line break; its record is marked ``too_large``.
+
+Record numbers count every record, blank ones included, from 1: the row a spreadsheet would
+show.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from worker.sources.dialect import Dialect
+
+_END = object()  # pushed once at the end of the text: the reader's iterator stops there
+
+# csv.reader's own limit on one field; ours (max_record_chars) is enforced before it.
+csv.field_size_limit(2**31 - 1)
+
+
+@dataclass
+class RecordBatch:
+    """Consecutive records: ``rows[i]`` is record number ``first_number + i`` (a blank
+    record is an empty list); ``too_large`` holds the numbers of records over the limit
+    (their cells are cut or empty)."""
+
+    first_number: int
+    rows: list[list[str]]
+    too_large: set[int]
+
+    def numbered(self) -> Iterator[tuple[int, list[str]]]:
+        """(record number, cells) pairs."""
+        return enumerate(self.rows, self.first_number)
+
+
+class CsvRecordReader:
+    """Feed text in, get records out; call :meth:`finish` after the last text."""
+
+    def __init__(self, dialect: Dialect, max_record_chars: int = 1 << 20) -> None:
+        self.max_record_chars = max_record_chars
+        self._queue: deque[object] = deque()
+        self._reader = csv.reader(
+            iter(self._queue.popleft, _END),  # type: ignore[arg-type]
+            **dialect.reader_kwargs(),
+        )
+        self._pending: list[str] = []  # text not yet split into lines
+        self._pending_chars = 0
+        self._carry = ""  # a line begun in the last block, not ended yet
+        self._dropping = False  # inside an over-long line, skipping to its end
+        self._lines_pushed = 0
+        self._truncated_lines: deque[int] = deque()  # line indexes cut at the limit
+        self._number = 0
+
+    def feed(self, text: str) -> RecordBatch:
+        """Add text; return the records that are now safe to parse."""
+        self._pending.append(text)
+        self._pending_chars += len(text)
+        if self._pending_chars < self.max_record_chars:
+            return RecordBatch(self._number + 1, [], set())
+        safe_line = self._lines_pushed
+        self._push("".join(self._pending))
+        self._pending, self._pending_chars = [], 0
+        return self._parse(until_line=safe_line)
+
+    def finish(self) -> RecordBatch:
+        """The records left once all the text has been fed."""
+        self._push("".join(self._pending))
+        self._pending, self._pending_chars = [], 0
+        if self._carry:
+            self._queue.append(self._carry)
+            self._lines_pushed += 1
+            self._carry = ""
+        self._queue.append(_END)
+        return self._parse(until_line=None)
+
+    def _push(self, text: str) -> None:
+        lines = io.StringIO(self._carry + text, newline="").readlines()
+        self._carry = ""
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            self._carry = lines.pop()
+        elif lines and lines[-1].endswith("\r"):
+            # A CR at the block's end may be the first half of a CRLF.
+            self._carry = lines.pop()
+        if self._dropping and lines:
+            # The rest of an over-long line: drop it up to its line break.
+            lines.pop(0)
+            self._dropping = False
+        if self._dropping:
+            self._carry = ""
+        elif len(self._carry) > self.max_record_chars:
+            self._truncated_lines.append(self._lines_pushed + len(lines))
+            lines.append(self._carry[: self.max_record_chars] + "\n")
+            self._carry, self._dropping = "", True
+        for index, line in enumerate(lines):
+            if len(line) > self.max_record_chars:
+                self._truncated_lines.append(self._lines_pushed + index)
+                lines[index] = line[: self.max_record_chars] + "\n"
+        self._queue.extend(lines)
+        self._lines_pushed += len(lines)
+
+    def _parse(self, until_line: int | None) -> RecordBatch:
+        # The hot loop: one C call per record, and checks that cost nothing unless a
+        # record spans several lines or a line was cut.
+        rows: list[list[str]] = []
+        too_large: set[int] = set()
+        append = rows.append
+        reader = self._reader
+        next_row = reader.__next__
+        truncated = self._truncated_lines
+        first = self._number + 1
+        limit = self.max_record_chars
+        last_line = reader.line_num
+        while until_line is None or last_line < until_line:
+            try:
+                cells = next_row()
+            except StopIteration:
+                break
+            except IndexError:
+                # Ran out of queued lines inside one record: it is larger than the limit.
+                too_large.add(first + len(rows))
+                append([])
+                break
+            line = reader.line_num
+            if line - last_line > 1 or (truncated and truncated[0] < line):
+                number = first + len(rows)
+                if truncated and truncated[0] < line:
+                    while truncated and truncated[0] < line:
+                        truncated.popleft()
+                    too_large.add(number)
+                elif sum(map(len, cells)) > limit:
+                    too_large.add(number)
+            last_line = line
+            append(cells)
+        self._number = first + len(rows) - 1
+        return RecordBatch(first, rows, too_large)
+
+
+def read_all(
+    text: str, dialect: Dialect, max_record_chars: int = 1 << 20, block_chars: int = 1 << 16
+) -> Iterator[tuple[int, list[str], bool]]:
+    """Parse a whole text into (number, cells, too_large) (tests, small files)."""
+    reader = CsvRecordReader(dialect, max_record_chars)
+    batches = [
+        reader.feed(text[start : start + block_chars]) for start in range(0, len(text), block_chars)
+    ]
+    batches.append(reader.finish())
+    for batch in batches:
+        for number, cells in batch.numbered():
+            yield number, cells, number in batch.too_large

@@ -1,0 +1,119 @@
+"""Rows of an Excel workbook (.xlsx, .xlsm), read with openpyxl in read-only mode.
+
+A zip needs random access, so the object is first streamed to a temporary file. Values
+become the text a person sees: dates as ISO 8601, integral numbers without ``.0`` (phone
+numbers!), formulas as their cached values. Empty trailing rows and columns are ignored.
+Zip bombs, corrupt and non-Excel zips are refused with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+
+from worker.errors import UnreadableFile, UnsupportedFile
+
+# Zip bomb guards: the workbook's total uncompressed size, and the worst compression ratio
+# of a large member (real sheets compress 5-20x; bombs, thousands of times).
+MAX_UNCOMPRESSED_BYTES = 2 << 30
+MAX_COMPRESSION_RATIO = 200
+_RATIO_CHECK_MIN_BYTES = 10 << 20
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse a file that is not a readable Excel workbook, before openpyxl opens it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            names = {member.filename for member in members}
+            if "xl/workbook.xml" not in names:
+                raise UnsupportedFile("the file is a zip archive but not an Excel workbook (.xlsx)")
+            total = sum(member.file_size for member in members)
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise UnreadableFile(
+                    f"the workbook unpacks to {total >> 20} MiB, over the "
+                    f"{MAX_UNCOMPRESSED_BYTES >> 20} MiB limit (a zip bomb, or far too big)"
+                )
+            for member in members:
+                if (
+                    member.file_size > _RATIO_CHECK_MIN_BYTES
+                    and member.compress_size
+                    and (member.file_size / member.compress_size > MAX_COMPRESSION_RATIO)
+                ):
+                    raise UnreadableFile(
+                        f"{member.filename} in the workbook compresses "
+                        f"{member.file_size // member.compress_size}:1 (a zip bomb)"
+                    )
+            bad = archive.testzip()
+            if bad is not None:
+                raise UnreadableFile(f"the workbook is corrupt ({bad} fails its checksum)")
+    except zipfile.BadZipFile as error:
+        raise UnreadableFile(f"the workbook is corrupt: {error}") from error
+
+
+def cell_text(value: Any) -> str:
+    """The text of a cell as a person reads it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value).strip("\x00")
+
+
+class WorkbookRows:
+    """The rows of one sheet as lists of text, trailing empty rows and columns dropped."""
+
+    def __init__(self, path: Path, sheet: str | None = None) -> None:
+        check_workbook(path)
+        try:
+            self._workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        except Exception as error:
+            raise UnreadableFile(f"the workbook cannot be opened: {error}") from error
+        names = self._workbook.sheetnames
+        if sheet is not None and sheet not in names:
+            self.close()
+            raise UnreadableFile(
+                f"the workbook has no sheet named {sheet!r} (it has: {', '.join(names)})"
+            )
+        self.sheet_name = sheet or names[0]
+        self._sheet = self._workbook[self.sheet_name]
+
+    def rows(self) -> Iterator[list[str]]:
+        """Each row's cells as text; blank rows come out as ``[]`` except trailing ones."""
+        blank_run = 0
+        for values in self._sheet.iter_rows(values_only=True):
+            cells = [cell_text(value) for value in values]
+            while cells and not cells[-1]:
+                cells.pop()
+            if not cells:
+                blank_run += 1
+                continue
+            # Blank rows count (they are rows a person sees) unless nothing follows them.
+            for _ in range(blank_run):
+                yield []
+            blank_run = 0
+            yield cells
+
+    def close(self) -> None:
+        """Close the workbook file."""
+        self._workbook.close()
