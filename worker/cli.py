@@ -1,6 +1,7 @@
 """The ``ingest-worker`` command.
 
-Commands: ``run [--once]``, ``demo``, ``migrate``, ``check``, ``dlq list``, ``dlq replay``.
+Commands: ``run [--once]``, ``demo``, ``inspect``, ``migrate``, ``check``, ``dlq list``,
+``dlq replay``.
 Logs go to stderr; what a command reports to a person (check lines, DLQ listings) goes to
 stdout. Exit codes are named in :class:`ExitCode`.
 """
@@ -146,6 +147,74 @@ async def _dlq_replay(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _inspect_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for key in ("encoding", "delimiter", "sheet"):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    if args.delimiter == "\\t":
+        options["delimiter"] = "\t"
+    if args.header is not None:
+        options["has_header"] = args.header
+    return options
+
+
+def _print_inspection(report: dict[str, Any], as_json: bool) -> None:
+    import json
+
+    from worker.inspect import render
+
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        render(report, sys.stdout)
+
+
+async def _inspect_s3(settings: Settings, args: argparse.Namespace) -> int:
+    from contextlib import AsyncExitStack
+
+    from worker.aws import open_clients
+    from worker.errors import PermanentError
+    from worker.inspect import inspect_stream, parse_s3_url
+    from worker.sources.s3 import ObjectStream, pin_object
+
+    bucket, key = parse_s3_url(args.target)
+    async with AsyncExitStack() as stack:
+        s3, _ = await open_clients(settings, stack)
+        try:
+            version = await pin_object(s3, bucket, key)
+            report = await inspect_stream(
+                ObjectStream(s3, version), _inspect_options(args), args.rows
+            )
+        except PermanentError as error:
+            _fail(error.message)
+            return ExitCode.FAILURE
+    _print_inspection(report, args.json)
+    return ExitCode.OK
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from worker.errors import PermanentError
+    from worker.inspect import inspect_local
+
+    if args.target.startswith("s3://"):
+        return _execute(_inspect_s3, args)
+    path = Path(args.target)
+    if not path.is_file():
+        _fail(f"{path}: no such file")
+        return ExitCode.FAILURE
+    configure_logging("WARNING", "auto")
+    try:
+        report = asyncio.run(inspect_local(path, _inspect_options(args), args.rows))
+    except PermanentError as error:
+        _fail(f"{path}: {error.message}")
+        return ExitCode.FAILURE
+    _print_inspection(report, args.json)
+    return ExitCode.OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     from worker.local import run_demo
 
@@ -190,6 +259,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop once the queue is empty instead of waiting for Ctrl-C",
     )
     demo.set_defaults(direct=_demo)
+
+    inspect = commands.add_parser(
+        "inspect", help="show how a file (path or s3://bucket/key) would be read"
+    )
+    inspect.add_argument("target", help="a local file, or s3://bucket/key")
+    inspect.add_argument("--rows", type=int, default=10, help="rows to show (default 10)")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.add_argument("--encoding", help="read with this encoding instead of detecting")
+    inspect.add_argument("--delimiter", help="use this delimiter (\\t for tab)")
+    inspect.add_argument("--sheet", help="Excel: the sheet to read (default: the first)")
+    header = inspect.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header",
+        dest="header",
+        action="store_true",
+        default=None,
+        help="the first row is a header",
+    )
+    header.add_argument(
+        "--no-header", dest="header", action="store_false", help="the first row is data"
+    )
+    inspect.set_defaults(direct=_inspect)
 
     migrate = commands.add_parser("migrate", help="apply the database migrations")
     migrate.set_defaults(handler=_migrate)

@@ -92,7 +92,7 @@ def looks_binary(sample: bytes) -> bool:
     # Stray NULs happen in real CSV exports (one per line, even); images, archives and
     # executables have far more, and known formats are caught by their magic bytes first.
     controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
-    return controls > len(head) * 0.1
+    return controls > len(head) * 0.05
 
 
 def detect_encoding(sample: bytes, complete: bool, override: str | None = None) -> EncodingGuess:
@@ -127,10 +127,16 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
     results = from_bytes(sample, cp_isolation=list(CANDIDATES), explain=False)
     best = results.best()
     if best is None:
-        # Nothing decodes cleanly: cp1252 reads every byte but five, latin-1 all of them.
-        return EncodingGuess(
-            "cp1252" if _decodes(sample, "cp1252") else "latin_1", 0, "fallback", 0.2
-        )
+        # No encoding reads it plausibly. Text that is nearly all printable is read as
+        # cp1252 (its rows will show what went wrong); anything else is not text.
+        text = sample.decode("cp1252", errors="replace")
+        printable = sum(char.isprintable() or char in "\r\n\t" for char in text)
+        if printable < len(text) * 0.97:
+            raise UnsupportedFile(
+                "the file is not text in any encoding the worker knows (binary data?); "
+                "if it is text, give its encoding in the job's options"
+            )
+        return EncodingGuess("cp1252", 0, "fallback", 0.2)
     encoding = codecs.lookup(best.encoding).name
     confidence = max(0.0, min(1.0, 1.0 - float(best.chaos)))
     if not _decodes(sample, "cp1252"):

@@ -38,7 +38,7 @@ from worker.sources.encoding import (
 from worker.sources.excel import WorkbookRows
 from worker.sources.formats import sniff_format
 from worker.sources.mapping import ColumnMapping, map_columns
-from worker.sources.s3 import ObjectStream
+from worker.sources.s3 import ByteStream
 
 # Rows of the sample that the mapping and ``inspect`` look at.
 SAMPLE_ROWS = 200
@@ -197,7 +197,7 @@ class RowSource:
     """Rows of one uploaded file; open with :meth:`open`, then iterate :meth:`batches`."""
 
     def __init__(
-        self, stream: ObjectStream, detection: Detection, batch_rows: int, max_row_chars: int
+        self, stream: ByteStream, detection: Detection, batch_rows: int, max_row_chars: int
     ) -> None:
         self.stream = stream
         self.detection = detection
@@ -214,7 +214,7 @@ class RowSource:
     @classmethod
     async def open(
         cls,
-        stream: ObjectStream,
+        stream: ByteStream,
         options: dict[str, Any] | None = None,
         *,
         batch_rows: int = 5000,

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -74,6 +75,42 @@ async def pin_object(
         current_etag,
         int(head.get("ContentLength", 0)),
     )
+
+
+class ByteStream(Protocol):
+    """What a row source reads from: chunks of bytes, counted and hashed."""
+
+    bytes_read: int
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the bytes read so far."""
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The bytes, in chunks."""
+
+
+class LocalFileStream:
+    """A file on disk as a byte stream (``ingest-worker inspect FILE``)."""
+
+    def __init__(self, path: Path, chunk_bytes: int = CHUNK_BYTES) -> None:
+        self.path = path
+        self.chunk_bytes = chunk_bytes
+        self.bytes_read = 0
+        self._sha256 = hashlib.sha256()
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the bytes read so far."""
+        return self._sha256.hexdigest()
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The file's bytes."""
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(self.chunk_bytes):
+                self.bytes_read += len(chunk)
+                self._sha256.update(chunk)
+                yield chunk
 
 
 class ObjectStream:

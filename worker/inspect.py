@@ -1,0 +1,90 @@
+"""``ingest-worker inspect FILE_OR_S3_URL``: what the worker would make of a file.
+
+Prints the detected format, encoding, dialect, header, column mapping with confidences,
+and the first rows, so a person can check (and override) before submitting.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from worker.sources.rows import RowSource
+from worker.sources.s3 import ByteStream, LocalFileStream
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> (bucket, key)."""
+    rest = url.removeprefix("s3://")
+    bucket, _, key = rest.partition("/")
+    if not bucket or not key:
+        raise ValueError(f"not an s3://bucket/key URL: {url}")
+    return bucket, key
+
+
+async def inspect_stream(stream: ByteStream, options: dict[str, Any], rows: int) -> dict[str, Any]:
+    """Detection and the first ``rows`` rows, with their problems."""
+    source = await RowSource.open(stream, options, batch_rows=max(1, rows))
+    report = source.detection.summary()
+    first: list[dict[str, Any]] = []
+    try:
+        async for batch in source.batches():
+            for number, cells in zip(batch.numbers, batch.rows, strict=True):
+                first.append(
+                    {
+                        "row": number,
+                        "cells": cells,
+                        "problems": [
+                            f"{p.type}: {p.message}" for p in batch.problems.get(number, [])
+                        ],
+                    }
+                )
+            break
+    finally:
+        source.close()
+    report["rows"] = first[:rows]
+    return report
+
+
+async def inspect_local(path: Path, options: dict[str, Any], rows: int) -> dict[str, Any]:
+    """Inspect a file on disk."""
+    return await inspect_stream(LocalFileStream(path), options, rows)
+
+
+def render(report: dict[str, Any], out: TextIO) -> None:
+    """The report for a person."""
+    encoding = report["encoding"]
+    dialect = report["dialect"]
+    out.write(f"format      {report['format']}\n")
+    if encoding:
+        out.write(
+            f"encoding    {encoding['name']} (by {encoding['method']}, confidence "
+            f"{encoding['confidence']}{', BOM' if encoding['bom'] else ''})\n"
+        )
+    if dialect:
+        out.write(
+            f"dialect     delimiter={dialect['delimiter']!r} quote={dialect['quotechar']!r}"
+            f" escape={dialect['escapechar']!r} (by {dialect['method']}, confidence "
+            f"{dialect['confidence']})\n"
+        )
+    if report["sheet"]:
+        out.write(f"sheet       {report['sheet']}\n")
+    header = report["header_row"]
+    out.write(
+        f"header      {'row ' + str(header) if header else 'none'}: "
+        f"{', '.join(report['headers'])}\n"
+    )
+    out.write(f"mapping     (overall confidence {report['mapping_confidence']})\n")
+    for name, field in report["mapping"]["fields"].items():
+        out.write(
+            f"  {name:<11} <- {field['header']!r} (column {field['column'] + 1}, "
+            f"{field['method']}, confidence {field['confidence']})\n"
+        )
+    if report["mapping"]["extra"]:
+        out.write(f"  extra       {', '.join(report['mapping']['extra'])}\n")
+    out.write("rows\n")
+    for row in report["rows"]:
+        out.write(f"  {row['row']:>6}  {json.dumps(row['cells'], ensure_ascii=False)}\n")
+        for problem in row["problems"]:
+            out.write(f"          ! {problem}\n")
