@@ -2,8 +2,9 @@
 
 ``csv.reader`` does the parsing (C speed); it pulls lines from a deque through a C-level
 iterator (``iter(deque.popleft, END)``), so no Python code runs per line. Text is pushed in
-blocks of at least ``max_record_chars``; after block *k* is pushed, only records that start
-before it are parsed, so a record up to that size always finds its remaining lines queued.
+small blocks; the queued blocks form a window of at least ``max_record_chars``, and only
+records that start before the window are parsed, so a record up to that size always finds
+its remaining lines queued. Memory stays near the window whatever the file's size.
 
 Two things are reported rather than crashing or growing memory:
 
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from worker.sources.dialect import Dialect
 
 _END = object()  # pushed once at the end of the text: the reader's iterator stops there
+# Text is split into lines and parsed this many characters at a time.
+BLOCK_CHARS = 1 << 16
 
 # csv.reader's own limit on one field; ours (max_record_chars) is enforced before it.
 csv.field_size_limit(2**31 - 1)
@@ -64,17 +67,34 @@ class CsvRecordReader:
         self._lines_pushed = 0
         self._truncated_lines: deque[int] = deque()  # line indexes cut at the limit
         self._number = 0
+        # The queued blocks not yet safe to parse from: (first line, characters).
+        self._window: deque[tuple[int, int]] = deque()
+        self._window_chars = 0
 
     def feed(self, text: str) -> RecordBatch:
         """Add text; return the records that are now safe to parse."""
-        self._pending.append(text)
-        self._pending_chars += len(text)
-        if self._pending_chars < self.max_record_chars:
-            return RecordBatch(self._number + 1, [], set())
-        safe_line = self._lines_pushed
-        self._push("".join(self._pending))
-        self._pending, self._pending_chars = [], 0
-        return self._parse(until_line=safe_line)
+        batch = RecordBatch(self._number + 1, [], set())
+        for start in range(0, len(text), BLOCK_CHARS):
+            piece = text[start : start + BLOCK_CHARS]
+            self._pending.append(piece)
+            self._pending_chars += len(piece)
+            if self._pending_chars < BLOCK_CHARS:
+                continue
+            block = "".join(self._pending)
+            self._pending, self._pending_chars = [], 0
+            self._window.append((self._lines_pushed, len(block)))
+            self._window_chars += len(block)
+            self._push(block)
+            # Slide the window: a block may leave it while the rest still covers the limit.
+            while len(self._window) > 1 and (
+                self._window_chars - self._window[0][1] >= self.max_record_chars
+            ):
+                self._window_chars -= self._window.popleft()[1]
+            if self._window_chars >= self.max_record_chars:
+                parsed = self._parse(until_line=self._window[0][0])
+                batch.rows.extend(parsed.rows)
+                batch.too_large.update(parsed.too_large)
+        return batch
 
     def finish(self) -> RecordBatch:
         """The records left once all the text has been fed."""
