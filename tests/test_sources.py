@@ -3,6 +3,7 @@ with the reason."""
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import csv
 import datetime as dt
@@ -10,13 +11,22 @@ import hashlib
 import io
 import re
 import zipfile
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
 
 from tests.conftest import AwsResources
-from worker.errors import ObjectChanged, ObjectMissing, UnreadableFile, UnsupportedFile
+from worker.aws import open_clients
+from worker.errors import (
+    ObjectChanged,
+    ObjectMissing,
+    ServiceUnavailable,
+    UnreadableFile,
+    UnsupportedFile,
+)
+from worker.retry import is_transient
 from worker.services import Services
 from worker.sources.rows import RowBatch, RowSource
 from worker.sources.s3 import ObjectStream, pin_object
@@ -446,3 +456,74 @@ async def test_a_zip_bomb_is_refused(services: Services, aws: AwsResources) -> N
     assert len(out.getvalue()) < 1 << 20
     with pytest.raises(UnreadableFile, match="zip bomb"):
         await _open(services, aws, out.getvalue(), key="up/bomb.xlsx")
+
+
+class _CuttingProxy:
+    """A TCP proxy to the S3 server that drops the connection after ``cut_after`` bytes of
+    response: a real network cut, as a load balancer or a dying node makes one."""
+
+    def __init__(self, upstream: str, cut_after: int) -> None:
+        host, port = upstream.removeprefix("http://").split(":")
+        self.upstream = (host, int(port))
+        self.cut_after = cut_after
+        self.server: asyncio.base_events.Server | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    async def _handle(
+        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
+    ) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.upstream)
+
+        async def requests() -> None:
+            while data := await client_reader.read(65536):
+                upstream_writer.write(data)
+                await upstream_writer.drain()
+
+        forwarding = asyncio.create_task(requests())
+        sent = 0
+        try:
+            while data := await upstream_reader.read(65536):
+                if sent + len(data) > self.cut_after:
+                    client_writer.write(data[: max(0, self.cut_after - sent)])
+                    await client_writer.drain()
+                    client_writer.transport.abort()  # RST, mid-body
+                    return
+                client_writer.write(data)
+                await client_writer.drain()
+                sent += len(data)
+        finally:
+            forwarding.cancel()
+            upstream_writer.close()
+            if not client_writer.is_closing():
+                client_writer.close()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+async def test_a_connection_cut_mid_stream_is_transient(
+    services: Services, aws: AwsResources
+) -> None:
+    data = _csv([["email"]] + [[f"user{i}@example.com"] for i in range(200_000)]).encode()
+    await _upload(aws, "up/big.csv", data)
+    version = await pin_object(services.s3, aws.bucket, "up/big.csv")
+    proxy = _CuttingProxy(aws.emulator.endpoint_url, cut_after=2_000_000)
+    endpoint = await proxy.start()
+    settings = services.settings.model_copy(update={"s3_endpoint_url": endpoint})
+    try:
+        async with AsyncExitStack() as stack:
+            s3, _ = await open_clients(settings, stack)
+            stream = ObjectStream(s3, version)
+            with pytest.raises(ServiceUnavailable, match="connection to S3 was lost") as caught:
+                async for _ in stream.chunks():
+                    pass
+            assert 0 < stream.bytes_read < len(data)
+            assert is_transient(caught.value)
+    finally:
+        await proxy.stop()
