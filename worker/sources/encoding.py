@@ -84,6 +84,14 @@ def _strict_utf8(sample: bytes, complete: bool) -> bool:
     return True
 
 
+def _mostly_utf8(sample: bytes) -> bool:
+    """More valid multi-byte UTF-8 characters than bytes that do not decode."""
+    text = sample.decode("utf-8", errors="surrogateescape")
+    bad = len(_SURROGATE.findall(text))
+    valid = sum(1 for char in text if ord(char) > 0x7F) - bad
+    return valid > bad
+
+
 def looks_binary(sample: bytes) -> bool:
     """NUL bytes (outside a UTF-16/32 text) or many control bytes: not a text file."""
     if not sample:
@@ -113,6 +121,10 @@ def detect_encoding(sample: bytes, complete: bool, override: str | None = None) 
         return EncodingGuess("ascii", 0, "ascii", 1.0)
     if _strict_utf8(sample, complete):
         return EncodingGuess("utf-8", 0, "utf-8", 1.0)
+    if _mostly_utf8(sample):
+        # Valid UTF-8 characters outnumber the stray bytes: reading it as anything else
+        # would garble every one of them; the stray bytes become ENCODING issues instead.
+        return EncodingGuess("utf-8", 0, "utf-8-with-errors", 0.8)
     return _weigh_candidates(sample)
 
 

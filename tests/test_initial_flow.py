@@ -1,0 +1,335 @@
+"""The initial flow against the real PostgreSQL and S3 server, driven by the daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import uuid
+from typing import Any
+
+import asyncpg
+
+from tests.conftest import AwsResources
+from worker.daemon import Worker
+from worker.flows import default_flows
+from worker.messages import JobMessage
+from worker.services import Services
+from worker.store.jobs import create_job, fetch_job
+from worker.store.staging import finish_checks
+
+TENANT = "tenant-1"
+
+
+def _csv(rows: list[list[str]], delimiter: str = ",") -> bytes:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+async def _submit(
+    services: Services,
+    aws: AwsResources,
+    data: bytes,
+    key: str = "up/c.csv",
+    user_id: str = TENANT,
+    options: dict[str, Any] | None = None,
+) -> uuid.UUID:
+    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=data)
+    job_id = await create_job(
+        services.pool, user_id=user_id, bucket=aws.bucket, key=key, options=options
+    )
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    return job_id
+
+
+async def _drain(services: Services) -> None:
+    worker = Worker(
+        services.settings,
+        services.pool,
+        services.s3,
+        services.queue,
+        default_flows(services.settings),
+    )
+    await asyncio.wait_for(worker.run(once=True), 120)
+
+
+async def snapshot(pool: asyncpg.Pool, job_id: uuid.UUID) -> dict[str, Any]:
+    """Everything the initial flow decides, without ids and timestamps."""
+    staging = await pool.fetch(
+        "SELECT row_number, row_hash, raw, email, email_normalized, first_name, last_name,"
+        " company, phone, phone_e164, status FROM staging WHERE job_id = $1 ORDER BY 1",
+        job_id,
+    )
+    issues = await pool.fetch(
+        "SELECT issue_key, type, field, message, resolved FROM issues WHERE job_id = $1"
+        " ORDER BY issue_key",
+        job_id,
+    )
+    items = await pool.fetch(
+        "SELECT i.issue_key, ii.row_number FROM issue_items ii JOIN issues i ON i.id ="
+        " ii.issue_id WHERE ii.job_id = $1 ORDER BY 1, 2",
+        job_id,
+    )
+    job = await pool.fetchrow(
+        "SELECT status, total_rows, processed_rows, valid_rows, issue_rows, unresolved_issues,"
+        " checkpoint_row, source_sha256, source_size_bytes, bytes_read, detected_encoding,"
+        " detected_dialect, column_mapping, header FROM jobs WHERE id = $1",
+        job_id,
+    )
+    return {
+        "staging": [tuple(r) for r in staging],
+        "issues": [tuple(r) for r in issues],
+        "items": [tuple(r) for r in items],
+        "job": dict(job),
+    }
+
+
+MIXED = [
+    ["E-mail", "First Name", "Last Name", "Company", "Phone", "Notes"],
+    ["ana@example.pt", "ANA", "SILVA", "Acme", "+351 912 345 678", "ok"],  # 2 valid
+    ["bad-email", "Bo", "Ng", "Acme", "", ""],  # 3 invalid
+    ["cy@example.pt", "", "Lo", "Acme", "", ""],  # 4 missing
+    ["dup@example.pt", "Di", "Ek", "Acme", "", ""],  # 5 dup
+    ["DUP@example.pt", "Ed", "Fo", "Acme", "", ""],  # 6 dup
+    ["known@example.pt", "Fi", "Go", "Acme", "", ""],  # 7 existing
+    ["both@example.pt", "Gu", "Ha", "Acme", "", ""],  # 8 dup+existing
+    ["both@example.pt", "Hi", "Io", "Acme", "912345679", "second"],  # 9 dup+existing
+    ["other@example.pt", "  jean   luc  ", "o'brien", "Acme,  Inc.", "", ""],  # 10 valid
+]
+
+
+async def _add_contact(pool: asyncpg.Pool, user_id: str, email: str) -> None:
+    await pool.execute(
+        "INSERT INTO contacts (user_id, email, email_normalized) VALUES ($1, $2, lower($2))",
+        user_id,
+        email,
+    )
+
+
+async def test_the_initial_flow_stages_every_row_and_files_each_problem_once(
+    services: Services, aws: AwsResources
+) -> None:
+    await _add_contact(services.pool, TENANT, "known@example.pt")
+    await _add_contact(services.pool, TENANT, "both@example.pt")
+    # Another tenant's contacts never count.
+    await _add_contact(services.pool, "tenant-2", "other@example.pt")
+    job_id = await _submit(services, aws, _csv(MIXED), options={"default_country": "PT"})
+    await _drain(services)
+
+    state = await snapshot(services.pool, job_id)
+    job = state["job"]
+    assert job["status"] == "NEEDS_REVIEW"
+    assert (job["total_rows"], job["processed_rows"]) == (9, 9)
+    assert job["detected_encoding"] in ("ascii", "utf-8")
+    assert job["column_mapping"]["fields"]["email"]["header"] == "E-mail"
+    assert job["header"] == MIXED[0]
+    assert job["source_size_bytes"] == job["bytes_read"] == len(_csv(MIXED))
+    assert len(job["source_sha256"]) == 64
+
+    rows = {row[0]: row for row in state["staging"]}
+    assert sorted(rows) == list(range(2, 11))
+    status = {number: row[10] for number, row in rows.items()}
+    assert status == {
+        2: "READY",
+        3: "ISSUE",
+        4: "ISSUE",
+        5: "ISSUE",
+        6: "ISSUE",
+        7: "ISSUE",
+        8: "ISSUE",
+        9: "ISSUE",
+        10: "READY",
+    }
+    # Normalised, originals kept.
+    assert rows[2][3:10] == (
+        "ana@example.pt",
+        "ana@example.pt",
+        "Ana",
+        "Silva",
+        "Acme",
+        "+351 912 345 678",
+        "+351912345678",
+    )
+    assert rows[6][3:5] == ("DUP@example.pt", "dup@example.pt")
+    assert rows[9][9] == "+351912345679"
+    assert rows[10][5:8] == ("Jean Luc", "O'Brien", "Acme, Inc.")
+    assert rows[10][2] == "other@example.pt\x1f  jean   luc  \x1fo'brien\x1fAcme,  Inc.\x1f\x1f"
+
+    keys = {issue[0]: issue[1:4] for issue in state["issues"]}
+    assert keys == {
+        "row:3:INVALID_EMAIL:email": ("INVALID_EMAIL", "email", "'bad-email' has no @"),
+        "row:4:MISSING_FIELD:first_name": (
+            "MISSING_FIELD",
+            "first_name",
+            "first name is required but empty",
+        ),
+        "dup:dup@example.pt": (
+            "DUPLICATE_IN_FILE",
+            "email",
+            "dup@example.pt appears in 2 rows of the file",
+        ),
+        "dup:both@example.pt": (
+            "DUPLICATE_IN_FILE",
+            "email",
+            "both@example.pt appears in 2 rows of the file",
+        ),
+        "existing:7": (
+            "EXISTING_CONTACT",
+            "email",
+            "known@example.pt is already one of your contacts",
+        ),
+        "existing:8": (
+            "EXISTING_CONTACT",
+            "email",
+            "both@example.pt is already one of your contacts",
+        ),
+        "existing:9": (
+            "EXISTING_CONTACT",
+            "email",
+            "both@example.pt is already one of your contacts",
+        ),
+    }
+    assert state["items"] == sorted(
+        [
+            ("dup:both@example.pt", 8),
+            ("dup:both@example.pt", 9),
+            ("dup:dup@example.pt", 5),
+            ("dup:dup@example.pt", 6),
+            ("existing:7", 7),
+            ("existing:8", 8),
+            ("existing:9", 9),
+            ("row:3:INVALID_EMAIL:email", 3),
+            ("row:4:MISSING_FIELD:first_name", 4),
+        ]
+    )
+    assert (job["valid_rows"], job["issue_rows"], job["unresolved_issues"]) == (2, 7, 7)
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+
+    # Running the checks again files nothing twice.
+    await finish_checks(services.pool, job_id, TENANT, job["source_sha256"], job["bytes_read"])
+    assert await snapshot(services.pool, job_id) == state
+
+
+async def test_a_clean_file_waits_for_consolidation(services: Services, aws: AwsResources) -> None:
+    rows = [["email", "first_name", "last_name", "company"]] + [
+        [f"p{i}@example.com", "Ana", "Silva", "Acme"] for i in range(2500)
+    ]
+    job_id = await _submit(services, aws, _csv(rows, delimiter=";"))
+    await _drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert (job["status"], job["total_rows"], job["valid_rows"], job["unresolved_issues"]) == (
+        "CONSOLIDATING",
+        2500,
+        2500,
+        0,
+    )
+    assert job["detected_dialect"]["dialect"]["delimiter"] == ";"
+
+
+async def test_required_fields_are_configurable_per_job(
+    services: Services, aws: AwsResources
+) -> None:
+    rows = [["email", "first_name"], ["a@x.io", "Ana"], ["b@x.io", ""]]
+    job_id = await _submit(services, aws, _csv(rows), options={"required_fields": ["email"]})
+    await _drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job["status"] == "CONSOLIDATING"
+
+
+async def test_reading_problems_become_issues(services: Services, aws: AwsResources) -> None:
+    # A UTF-8 file (Zoë, Müller) with one stray cp1252 byte (René's é).
+    data = (
+        b"email,first_name,last_name,company\n"
+        b"a@x.io,Ren\xe9,Dupont,Acme\n"
+        b"b@x.io,Bo,Ng,Acme,surplus\n" + "c@x.io,Zoë,Müller,Société\n".encode()
+    )
+    job_id = await _submit(services, aws, data)
+    await _drain(services)
+    state = await snapshot(services.pool, job_id)
+    assert [issue[:2] for issue in state["issues"]] == [
+        ("row:2:ENCODING:first_name", "ENCODING"),
+        ("row:3:RAGGED_ROW:", "RAGGED_ROW"),
+    ]
+    assert state["staging"][0][5] == "René"
+    assert state["staging"][2][5:8] == ("Zoë", "Müller", "Société")
+
+
+async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
+    services: Services, aws: AwsResources
+) -> None:
+    rows = [["email", "first_name", "last_name", "company"]] + [
+        [f"p{i % 9000}@example.com", "Ana", "Silva", "" if i % 50 == 0 else "Acme"]
+        for i in range(12_000)
+    ]
+    settings = services.settings.model_copy(update={"batch_size_rows": 1000})
+    job_id = await _submit(services, aws, _csv(rows))
+    worker = Worker(settings, services.pool, services.s3, services.queue, default_flows(settings))
+    await asyncio.wait_for(worker.run(once=True), 120)
+    uninterrupted = await snapshot(services.pool, job_id)
+    assert uninterrupted["job"]["status"] == "NEEDS_REVIEW"
+
+    # The same job again, stopped after a few batches, then resumed by a new delivery.
+    await services.pool.execute("DELETE FROM issues WHERE job_id = $1", job_id)
+    await services.pool.execute("DELETE FROM staging WHERE job_id = $1", job_id)
+    await services.pool.execute(
+        "UPDATE jobs SET status = 'PENDING', checkpoint_row = 0, processed_rows = 0,"
+        " total_rows = NULL, valid_rows = 0, issue_rows = 0, unresolved_issues = 0"
+        " WHERE id = $1",
+        job_id,
+    )
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    interrupted = Worker(
+        settings, services.pool, services.s3, services.queue, default_flows(settings)
+    )
+    task = asyncio.create_task(interrupted.run())
+    while (await fetch_job(services.pool, job_id) or {}).get("checkpoint_row", 0) < 3000:
+        await asyncio.sleep(0.01)
+    interrupted.request_stop()
+    await asyncio.wait_for(task, 30)
+    partial = await fetch_job(services.pool, job_id)
+    assert partial is not None and partial["status"] == "PROCESSING"
+    assert 3000 <= partial["checkpoint_row"] < 12_001
+    staged = await services.pool.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id)
+    assert staged == partial["checkpoint_row"] - 1  # rows 2..checkpoint, nothing half-written
+
+    await asyncio.wait_for(
+        Worker(settings, services.pool, services.s3, services.queue, default_flows(settings)).run(
+            once=True
+        ),
+        120,
+    )
+    assert await snapshot(services.pool, job_id) == uninterrupted
+
+
+async def test_a_changed_object_fails_the_resumed_job_with_the_reason(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _submit(services, aws, _csv([["email"], ["a@x.io"]]))
+    await services.pool.execute(
+        "UPDATE jobs SET status = 'PROCESSING', source_etag = 'not-the-etag' WHERE id = $1", job_id
+    )
+    await services.pool.execute(
+        "INSERT INTO staging (job_id, row_number, row_hash, raw, status)"
+        " VALUES ($1, 2, '\\x01', 'a@x.io', 'READY')",
+        job_id,
+    )
+    await _drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job["status"] == "FAILED"
+    assert "changed since the job started" in job["error"]
+
+
+async def test_an_unsupported_file_fails_the_job_with_the_reason(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _submit(services, aws, b"\x89PNG\r\n\x1a\n" + bytes(64), key="up/x.csv")
+    await _drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert (job["status"], job["error"]) == (
+        "FAILED",
+        "the file is a PNG image, not a CSV or Excel file",
+    )
+    assert aws.counts(aws.queues.queue_url) == (0, 0)

@@ -1,0 +1,117 @@
+"""The initial flow: from the uploaded object to staging rows and issues.
+
+Reads the object pinned to the version the job started with, records what detection
+found, validates every row and writes batches (staging rows, their issues, the checkpoint)
+in one transaction each. A resumed job reads the same bytes and skips the rows up to its
+checkpoint, so its final state equals that of a run that was never interrupted. After the
+last batch the cross-row checks run in SQL and the job goes to NEEDS_REVIEW (open issues)
+or CONSOLIDATING (none).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from worker.flows.base import FlowContext
+from worker.logs import get_logger
+from worker.router import Route
+from worker.sources.rows import RowSource
+from worker.sources.s3 import ObjectStream, pin_object
+from worker.store.queries import sql
+from worker.store.staging import finish_checks, write_batch
+from worker.validation import RowIssue, RowValidator
+
+log = get_logger("worker.flows.initial")
+
+
+async def run_initial(context: FlowContext) -> None:
+    """Run (or resume) the initial flow of ``context.job``."""
+    job = context.job
+    job_id = job["id"]
+    settings = context.settings
+    resume = context.route is Route.INITIAL_RESUME
+    # A resumed job must read the bytes it started with; a new one pins what is there now.
+    version = await pin_object(
+        context.s3,
+        job["source_bucket"],
+        job["source_key"],
+        job["source_version_id"] if resume else None,
+        job["source_etag"] if resume else None,
+    )
+    stream = ObjectStream(context.s3, version)
+    options: dict[str, Any] = dict(job["options"] or {})
+    batch_rows = min(settings.batch_size_rows, settings.progress_interval_rows)
+    source = await RowSource.open(
+        stream, options, batch_rows=batch_rows, max_row_chars=settings.max_row_chars
+    )
+    detection = source.detection
+    summary = detection.summary()
+    await context.pool.execute(
+        sql("start_initial_job"),
+        job_id,
+        version.version_id,
+        version.etag,
+        version.size_bytes,
+        summary["encoding"]["name"] if summary["encoding"] else None,
+        {
+            "format": summary["format"],
+            "dialect": summary["dialect"],
+            "sheet": summary["sheet"],
+            "header_row": summary["header_row"],
+            "encoding": summary["encoding"],
+        },
+        summary["mapping"],
+        summary["mapping_confidence"],
+        detection.headers,
+    )
+
+    validator = RowValidator(job_id, detection.mapping, detection.headers, options)
+    checkpoint = int(job["checkpoint_row"]) if resume else 0
+    rows_seen = 0
+    written = skipped = 0
+    started = time.monotonic()
+    try:
+        async for batch in source.batches():
+            rows_seen += len(batch)
+            if batch.numbers[-1] <= checkpoint:
+                skipped += len(batch)
+                continue
+            records = []
+            issues: list[RowIssue] = []
+            for number, cells in zip(batch.numbers, batch.rows, strict=True):
+                if number <= checkpoint:
+                    skipped += 1
+                    continue
+                record, row_issues = validator.validate(number, cells)
+                problems = batch.problems.get(number)
+                if problems:
+                    row_issues += [RowIssue(number, p.type, p.field, p.message) for p in problems]
+                    record = (*record[:-1], "ISSUE")
+                records.append(record)
+                issues.extend(row_issues)
+            await write_batch(
+                context.pool,
+                job_id,
+                records=records,
+                issues=issues,
+                checkpoint_row=batch.numbers[-1],
+                processed_rows=rows_seen,
+                bytes_read=stream.bytes_read,
+            )
+            written += len(records)
+            context.checkpoint()
+    finally:
+        source.close()
+    outcome = await finish_checks(
+        context.pool, job_id, job["user_id"], stream.sha256, stream.bytes_read
+    )
+    log.info(
+        "initial_flow_finished",
+        status=outcome["status"],
+        rows=outcome["total_rows"],
+        unresolved_issues=outcome["unresolved_issues"],
+        written=written,
+        skipped=skipped,
+        seconds=round(time.monotonic() - started, 3),
+    )
