@@ -32,6 +32,7 @@ async def _submit(
     aws: AwsResources,
     data: bytes,
     key: str = "up/c.csv",
+    *,
     user_id: str = TENANT,
     options: dict[str, Any] | None = None,
 ) -> uuid.UUID:
@@ -284,7 +285,10 @@ async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
         settings, services.pool, services.s3, services.queue, default_flows(settings)
     )
     task = asyncio.create_task(interrupted.run())
-    while (await fetch_job(services.pool, job_id) or {}).get("checkpoint_row", 0) < 3000:
+    # Polls the database, which no asyncio.Event can signal.
+    while (await fetch_job(services.pool, job_id) or {}).get(  # noqa: ASYNC110
+        "checkpoint_row", 0
+    ) < 3000:
         await asyncio.sleep(0.01)
     interrupted.request_stop()
     await asyncio.wait_for(task, 30)
