@@ -1,0 +1,171 @@
+"""Row-local rules and normalisation, one by one."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from worker.sources.mapping import map_columns
+from worker.validation import (
+    RowValidator,
+    decode_raw,
+    email_problem,
+    encode_raw,
+    name_case,
+    phone_e164,
+)
+
+HEADERS = ["email", "first_name", "last_name", "company", "phone", "notes"]
+JOB = uuid.UUID("6b0c3f4e-8a59-4b7e-9d7e-0d1f2a3b4c5d")
+
+
+def _validator(**options: object) -> RowValidator:
+    return RowValidator(JOB, map_columns(HEADERS, []), HEADERS, options)
+
+
+def _issues(cells: list[str], **options: object) -> list[tuple[str, str | None]]:
+    _, issues = _validator(**options).validate(7, cells)
+    return [(issue.type, issue.field) for issue in issues]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ana@example.com",
+        "ana.maria+tag@sub.example.co.uk",
+        "o'brien@example.ie",
+        "x_y-z@a-b.io",
+        "UPPER@EXAMPLE.COM",
+        "a@b.museum",
+    ],
+)
+def test_valid_emails(email: str) -> None:
+    assert email_problem(email) is None
+
+
+@pytest.mark.parametrize(
+    ("email", "reason"),
+    [
+        ("ana.example.com", "has no @"),
+        ("ana @example.com", "contains a space"),
+        ("ana@@example.com", "not a valid"),
+        ("ana@example", "not a valid"),
+        (".ana@example.com", "not a valid"),
+        ("ana..b@example.com", "not a valid"),
+        ("ana@-example.com", "not a valid"),
+        ("ana@example.c", "not a valid"),
+        ("a" * 65 + "@example.com", "more than 64"),
+        (
+            "a@" + ("b" * 60 + ".") * 5 + "com",
+            "more than 254",
+        ),
+    ],
+)
+def test_invalid_emails_say_why(email: str, reason: str) -> None:
+    problem = email_problem(email)
+    assert problem is not None and reason in problem
+
+
+def test_a_valid_row_is_ready_and_normalised() -> None:
+    record, issues = _validator(default_country="PT").validate(
+        2, [" Ana@Example.PT ", "ANA", "SILVA  GONÇALVES", "Acme  Lda", "912 345 678", "x"]
+    )
+    assert issues == []
+    (number, row_hash, raw, email, normalized, first, last, company, phone, e164, status) = record
+    assert (number, email, normalized, first, last, company, phone, e164, status) == (
+        2,
+        "Ana@Example.PT",
+        "ana@example.pt",
+        "Ana",
+        "Silva Gonçalves",
+        "Acme Lda",
+        "912 345 678",
+        "+351912345678",
+        "READY",
+    )
+    assert len(row_hash) == 16 and row_hash[:4] == (2).to_bytes(4, "big")
+    assert decode_raw(raw) == [
+        " Ana@Example.PT ",
+        "ANA",
+        "SILVA  GONÇALVES",
+        "Acme  Lda",
+        "912 345 678",
+        "x",
+    ]
+
+
+def test_required_fields_are_each_an_issue_and_configurable() -> None:
+    assert _issues(["", "", "", "", "", ""]) == [
+        ("MISSING_FIELD", "email"),
+        ("MISSING_FIELD", "first_name"),
+        ("MISSING_FIELD", "last_name"),
+        ("MISSING_FIELD", "company"),
+    ]
+    assert _issues(["a@x.io", "", "", "", "", ""], required_fields=["email"]) == []
+
+
+def test_lengths_and_control_characters() -> None:
+    assert _issues(["a@x.io", "A" * 101, "B", "C", "", ""]) == [("FIELD_TOO_LONG", "first_name")]
+    record, issues = _validator().validate(3, ["a@x.io", "An\x07a", "B", "C", "", "tab\tok"])
+    assert [(i.type, i.field) for i in issues] == [("CONTROL_CHARACTERS", "first_name")]
+    assert record[5] == "An\ufffda"
+
+
+def test_the_row_hash_is_deterministic_and_content_bound() -> None:
+    first, _ = _validator().validate(9, ["a@x.io", "Ana", "S", "C", "", ""])
+    again, _ = _validator().validate(9, ["a@x.io", "Ana", "S", "C", "", ""])
+    changed, _ = _validator().validate(9, ["a@x.io", "Ana", "S", "D", "", ""])
+    other_job, _ = RowValidator(uuid.uuid4(), map_columns(HEADERS, []), HEADERS).validate(
+        9, ["a@x.io", "Ana", "S", "C", "", ""]
+    )
+    assert first[1] == again[1]
+    assert len({first[1], changed[1], other_job[1]}) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "cased"),
+    [
+        ("ANA-MARIA O'BRIEN", "Ana-Maria O'Brien"),
+        ("jean luc", "Jean Luc"),
+        ("ZOË", "Zoë"),
+        ("o’neill", "O’Neill"),
+    ],
+)
+def test_name_case(name: str, cased: str) -> None:
+    assert name_case(name) == cased
+
+
+def test_mixed_case_names_are_kept_and_accents_stripped_only_on_request() -> None:
+    record, _ = _validator().validate(2, ["a@x.io", "McDonald", "van der Berg", "C", "", ""])
+    assert record[5:7] == ("McDonald", "van der Berg")
+    record, _ = _validator(strip_accents=True).validate(
+        2, ["a@x.io", "Zoë", "Gonçalves", "C", "", ""]
+    )
+    assert record[5:7] == ("Zoe", "Goncalves")
+
+
+@pytest.mark.parametrize(
+    ("phone", "region", "e164"),
+    [
+        ("+351 912 345 678", None, "+351912345678"),
+        ("+1 (415) 555-2671", None, "+14155552671"),
+        ("912345678", "PT", "+351912345678"),
+        ("020 7946 0018", "GB", "+442079460018"),
+        ("+44 (0)20 7946 0018", None, "+442079460018"),
+        ("12", "PT", None),
+        ("call me", "PT", None),
+        ("912345678", None, None),
+    ],
+)
+def test_phones_to_e164(phone: str, region: str | None, e164: str | None) -> None:
+    assert phone_e164(phone, region) == e164
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [["a", "b"], ["has\x1fseparator", "x"], ["\x1estarts", ""], ["nul\x00byte", "y"], [""]],
+)
+def test_raw_round_trips(cells: list[str]) -> None:
+    expected = [cell.replace("\x00", "\ufffd") for cell in cells]
+    assert decode_raw(encode_raw(cells)) == expected
