@@ -55,12 +55,23 @@ HAVING count(*) > 1
 ON CONFLICT (job_id, issue_key) DO NOTHING;
 
 -- name: link_duplicate_issues
--- Link each DUPLICATE_IN_FILE issue to every kept row holding its email.
+-- Link each DUPLICATE_IN_FILE issue to every kept row holding its email. The duplicate
+-- rows come from one pass over the job's rows, and each finds its issue through the
+-- issues' unique key, so the plan stays cheap even before the new rows have statistics.
+WITH dup_rows AS (
+    SELECT row_number, email_normalized
+    FROM (
+        SELECT row_number, email_normalized,
+               count(*) OVER (PARTITION BY email_normalized) AS copies
+        FROM staging
+        WHERE job_id = $1 AND email_normalized IS NOT NULL AND status <> 'DISCARD'
+    ) counted
+    WHERE copies > 1
+)
 INSERT INTO issue_items (issue_id, job_id, row_number)
-SELECT i.id, s.job_id, s.row_number
-FROM issues i
-JOIN staging s ON s.job_id = i.job_id AND s.email_normalized = substr(i.issue_key, 5)
-WHERE i.job_id = $1 AND i.type = 'DUPLICATE_IN_FILE' AND s.status <> 'DISCARD'
+SELECT i.id, $1, d.row_number
+FROM dup_rows d
+JOIN issues i ON i.job_id = $1 AND i.issue_key = 'dup:' || d.email_normalized
 ON CONFLICT DO NOTHING;
 
 -- name: file_existing_contact_issues

@@ -1,0 +1,146 @@
+"""A worker killed at any instant loses nothing and duplicates nothing.
+
+The same 200k-row job is run once without interruption (the reference), reset, then run
+by worker processes that are each killed with SIGKILL at a random moment, 20 times, and
+finally left to finish. The staging rows, issues, issue links and counters must equal the
+reference exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import random
+import signal
+import subprocess
+import time
+import uuid
+
+import asyncpg
+import pytest
+
+from tests.conftest import CLI, ROOT, AwsResources, cli_env, make_settings
+from tests.test_initial_flow import snapshot
+from worker.local import create_queue_pair
+from worker.messages import JobMessage
+from worker.settings import Settings
+from worker.store.jobs import create_job
+
+pytestmark = pytest.mark.slow
+
+ROWS = 200_000
+KILLS = 20
+
+
+def _contacts_file(rows: int) -> bytes:
+    rng = random.Random(7)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["email", "first_name", "last_name", "company", "notes"])
+    for index in range(rows):
+        email = f"person{index % (rows - 2000)}@example.com"  # ~1% duplicates
+        if index % 53 == 0:
+            email = f"broken{index}.example.com"
+        company = "" if index % 71 == 0 else rng.choice(["Acme, Inc.", "Initech", "Nørre"])
+        note = "line one\nline two" if index % 97 == 0 else ""
+        writer.writerow([email, rng.choice(["Ana", "Zoë", "JOÃO"]), "Silva", company, note])
+    return out.getvalue().encode("utf-8")
+
+
+def _worker(settings: Settings, *args: str, quiet: bool = False) -> subprocess.Popen[str]:
+    env = cli_env(
+        settings,
+        INGEST_VISIBILITY_TIMEOUT_S="2",
+        INGEST_WAIT_TIME_S="1",
+        INGEST_BATCH_SIZE_ROWS="2000",
+        INGEST_LOG_LEVEL="WARNING",
+    )
+    return subprocess.Popen(
+        [*CLI, "run", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if quiet else subprocess.PIPE,
+    )
+
+
+async def _reset(pool: asyncpg.Pool, job_id: uuid.UUID) -> None:
+    await pool.execute("DELETE FROM issues WHERE job_id = $1", job_id)
+    await pool.execute("DELETE FROM staging WHERE job_id = $1", job_id)
+    await pool.execute(
+        "UPDATE jobs SET status = 'PENDING', checkpoint_row = 0, processed_rows = 0,"
+        " total_rows = NULL, valid_rows = 0, issue_rows = 0, unresolved_issues = 0,"
+        " bytes_read = 0, source_sha256 = NULL WHERE id = $1",
+        job_id,
+    )
+
+
+async def test_sigkill_at_twenty_random_moments_changes_nothing(
+    database_url: str, aws: AwsResources
+) -> None:
+    # Every killed delivery counts as a receive: this queue must outlast 20 of them.
+    queues = create_queue_pair(
+        aws.sqs, f"kills-{uuid.uuid4().hex[:10]}", max_receive_count=100, visibility_timeout_s=2
+    )
+    settings = make_settings(
+        database_url, aws, sqs_queue_url=queues.queue_url, sqs_dlq_url=queues.dlq_url
+    )
+    aws.s3.put_object(Bucket=aws.bucket, Key="up/big.csv", Body=_contacts_file(ROWS))
+    pool = await asyncpg.create_pool(
+        settings.database_url.get_secret_value(), min_size=1, max_size=2
+    )
+    try:
+        await pool.execute(
+            "INSERT INTO contacts (user_id, email, email_normalized)"
+            " VALUES ('tenant-1', 'person5@example.com', 'person5@example.com')"
+        )
+        job_id = await create_job(pool, user_id="tenant-1", bucket=aws.bucket, key="up/big.csv")
+        body = JobMessage(job_id=job_id).body()
+
+        aws.sqs.send_message(QueueUrl=queues.queue_url, MessageBody=body)
+        started = time.monotonic()
+        reference_run = _worker(settings, "--once")
+        _, stderr = reference_run.communicate(timeout=300)
+        reference_seconds = time.monotonic() - started
+        assert reference_run.returncode == 0, stderr
+        reference = await snapshot(pool, job_id)
+        assert reference["job"]["status"] == "NEEDS_REVIEW"
+        assert reference["job"]["total_rows"] == ROWS
+
+        await _reset(pool, job_id)
+        aws.sqs.send_message(QueueUrl=queues.queue_url, MessageBody=body)
+        rng = random.Random(2026)
+        checkpoints = []
+        for _ in range(KILLS):
+            worker = _worker(settings, quiet=True)
+            # Random moments across start-up and the job itself.
+            await asyncio.sleep(rng.uniform(0.2, reference_seconds * 0.8))
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(30)
+            checkpoints.append(
+                await pool.fetchval("SELECT checkpoint_row FROM jobs WHERE id = $1", job_id)
+            )
+            # Every staged row is a whole batch: the checkpoint's rows and no others.
+            staged = await pool.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id)
+            assert staged in (0, checkpoints[-1] - 1, ROWS)
+
+        # The last killed delivery stays invisible for up to the visibility timeout; keep
+        # draining until the job has finished.
+        deadline = time.monotonic() + 240
+        while await pool.fetchval("SELECT status FROM jobs WHERE id = $1", job_id) in (
+            "PENDING",
+            "PROCESSING",
+        ):
+            assert time.monotonic() < deadline, "the job never finished after the kills"
+            finisher = _worker(settings, "--once")
+            _, stderr = finisher.communicate(timeout=300)
+            assert finisher.returncode == 0, stderr
+        final = await snapshot(pool, job_id)
+    finally:
+        await pool.close()
+
+    # The kills landed mid-job, not only before or after it.
+    assert any(0 < checkpoint < ROWS for checkpoint in checkpoints), checkpoints
+    assert final == reference
