@@ -12,75 +12,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import random
-import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # the bench folder is put on the path just above
+    CREDENTIALS,
+    moto_server,
+    peak_rss_mb,
+    upload,
+    write_contacts,
+)
+
 BUCKET = "bench"
 KEY = "uploads/bench/contacts.csv"
-CREDENTIALS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
-
-FIRST = ["Ana", "João", "Zoë", "François", "Jørgen", "Inês", "Mary", "Li", "Ólafur", "Émilie"]
-LAST = ["Silva", "Gonçalves", "Müller", "O'Brien", "Lefèvre", "Ødegård", "Smith", "Nguyễn"]
-COMPANY = [
-    "Acme, Inc.",
-    "Lojas Ávila",
-    "Société Générale",
-    "Café Ñandú",
-    "Initech",
-    'Umbrella "Corp"',
-    "Nørre Ltd",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def generate_and_upload(endpoint: str, megabytes: int) -> None:
-    """(Child process) write a contacts CSV of ``megabytes`` MB and upload it."""
-    import csv
-
-    import boto3
-    from boto3.s3.transfer import TransferConfig
-
-    rng = random.Random(42)
-    target = megabytes * 1_000_000
-    with tempfile.NamedTemporaryFile(
-        "w", suffix=".csv", newline="", encoding="utf-8", delete=False
-    ) as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(["email", "first_name", "last_name", "company", "phone", "notes"])
-        row = 0
-        while handle.tell() < target:
-            rows = []
-            for _ in range(10_000):
-                row += 1
-                note = "call back\nafter 5pm" if row % 97 == 0 else ""
-                rows.append(
-                    [
-                        f"user{row}@example.com",
-                        rng.choice(FIRST),
-                        rng.choice(LAST),
-                        rng.choice(COMPANY),
-                        f"+351 91{row % 10_000_000:07d}",
-                        note,
-                    ]
-                )
-            writer.writerows(rows)
-        path = handle.name
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **CREDENTIALS)
-    s3.create_bucket(Bucket=BUCKET)
-    s3.upload_file(path, BUCKET, KEY, Config=TransferConfig(multipart_chunksize=64 << 20))
-    os.unlink(path)
+    """(Child process) write a contacts CSV of about ``megabytes`` MB and upload it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "contacts.csv"
+        write_contacts(path, megabytes=megabytes)
+        upload(endpoint, path, BUCKET, KEY)
 
 
 async def stream(endpoint: str) -> tuple[int, int, float]:
@@ -118,23 +75,7 @@ def main() -> None:
         generate_and_upload(args.upload_only, args.mb)
         return
 
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with moto_server() as endpoint:
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, str(Path(__file__)), "--mb", str(args.mb), "--upload-only", endpoint],
@@ -142,16 +83,12 @@ def main() -> None:
         )
         print(f"generated and uploaded {args.mb} MB in {time.perf_counter() - started:.1f} s")
         size, rows, seconds = asyncio.run(stream(endpoint))
-    finally:
-        server.terminate()
-        server.wait(10)
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"streamed {size} bytes, {rows} rows in {seconds:.2f} s ({size / seconds / 1e6:.1f} MB/s)"
     )
     print(
         f"RESULT bytes={size} rows={rows} rows_per_s={rows / seconds:.1f} "
-        f"peak_rss_mb={peak_rss_mb:.1f}"
+        f"peak_rss_mb={peak_rss_mb():.1f}"
     )
 
 
