@@ -156,3 +156,27 @@ def test_the_wheel_ships_migrations_and_queries(tmp_path: Path) -> None:
     assert module_file.startswith(str(target))
     assert found_db == str(target / "worker" / "_db")
     assert counts == f"{len(load_migrations())} {len(all_queries())}"
+
+
+async def test_deleting_a_job_deletes_its_staging_rows_and_issues(db: asyncpg.Connection) -> None:
+    job_id = await db.fetchval(
+        "INSERT INTO jobs (user_id, source_bucket, source_key) VALUES ('t', 'b', 'k') RETURNING id"
+    )
+    await db.execute(
+        "INSERT INTO staging (job_id, row_number, row_hash, raw, status)"
+        " VALUES ($1, 2, '\\x01', 'a', 'ISSUE')",
+        job_id,
+    )
+    issue_id = await db.fetchval(
+        "INSERT INTO issues (job_id, issue_key, type, message)"
+        " VALUES ($1, 'row:2:X:', 'RAGGED_ROW', 'm') RETURNING id",
+        job_id,
+    )
+    await db.execute(
+        "INSERT INTO issue_items (issue_id, job_id, row_number) VALUES ($1, $2, 2)",
+        issue_id,
+        job_id,
+    )
+    await db.execute("DELETE FROM jobs WHERE id = $1", job_id)
+    for table in ("staging", "issues", "issue_items"):
+        assert await db.fetchval(f"SELECT count(*) FROM {table}") == 0, table

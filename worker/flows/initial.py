@@ -10,6 +10,7 @@ or CONSOLIDATING (none).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -71,43 +72,70 @@ async def run_initial(context: FlowContext) -> None:
     rows_seen = 0
     written = skipped = 0
     started = time.monotonic()
+    # One write in flight while the next batch is validated: the server works on batch k
+    # while the client prepares batch k + 1; batches still commit one after the other.
+    pending: asyncio.Task[None] | None = None
+    # Phase timings for the summary line: where a slow job spends its time.
+    phases = {"read_s": 0.0, "validate_s": 0.0, "wait_db_s": 0.0, "checks_s": 0.0}
+    mark = time.perf_counter()
     try:
         async for batch in source.batches():
+            now = time.perf_counter()
+            phases["read_s"] += now - mark
             rows_seen += len(batch)
-            if batch.numbers[-1] <= checkpoint:
+            numbers, rows = batch.numbers, batch.rows
+            if numbers[-1] <= checkpoint:
                 skipped += len(batch)
                 continue
-            records = []
-            issues: list[RowIssue] = []
-            for number, cells in zip(batch.numbers, batch.rows, strict=True):
-                if number <= checkpoint:
-                    skipped += 1
-                    continue
-                record, row_issues = validator.validate(number, cells)
-                problems = batch.problems.get(number)
-                if problems:
-                    row_issues += [RowIssue(number, p.type, p.field, p.message) for p in problems]
-                    record = (*record[:-1], "ISSUE")
-                records.append(record)
-                issues.extend(row_issues)
-            await write_batch(
-                context.pool,
-                job_id,
-                records=records,
-                issues=issues,
-                checkpoint_row=batch.numbers[-1],
-                processed_rows=rows_seen,
-                bytes_read=stream.bytes_read,
+            if numbers[0] <= checkpoint:
+                keep = [index for index, number in enumerate(numbers) if number > checkpoint]
+                skipped += len(numbers) - len(keep)
+                numbers = [numbers[index] for index in keep]
+                rows = [rows[index] for index in keep]
+            problems = {
+                number: [RowIssue(number, p.type, p.field, p.message) for p in found]
+                for number, found in batch.problems.items()
+            }
+            records, issues = validator.validate_batch(numbers, rows, problems)
+            mark = time.perf_counter()
+            phases["validate_s"] += mark - now
+            if pending is not None:
+                await pending
+                context.checkpoint()
+            now = time.perf_counter()
+            phases["wait_db_s"] += now - mark
+            mark = now
+            pending = asyncio.create_task(
+                write_batch(
+                    context.pool,
+                    job_id,
+                    records=records,
+                    issues=issues,
+                    checkpoint_row=numbers[-1],
+                    processed_rows=rows_seen,
+                    bytes_read=stream.bytes_read,
+                )
             )
             written += len(records)
+        if pending is not None:
+            mark = time.perf_counter()
+            await pending
+            pending = None
+            phases["wait_db_s"] += time.perf_counter() - mark
             context.checkpoint()
     finally:
+        if pending is not None and not pending.done():
+            # Interrupted mid-write: let the transaction finish or roll back, not dangle.
+            await asyncio.wait({pending})
         source.close()
+    mark = time.perf_counter()
     outcome = await finish_checks(
         context.pool, job_id, job["user_id"], stream.sha256, stream.bytes_read
     )
+    phases["checks_s"] = time.perf_counter() - mark
     log.info(
         "initial_flow_finished",
+        **{key: round(value, 3) for key, value in phases.items()},
         status=outcome["status"],
         rows=outcome["total_rows"],
         unresolved_issues=outcome["unresolved_issues"],

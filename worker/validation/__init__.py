@@ -37,7 +37,6 @@ _EMAIL = re.compile(
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_RAW_UNSAFE_OTHER = re.compile("[\x00\x1e]")
 _NAME_PARTS = re.compile(r"([ \-'’])")  # noqa: RUF001 - the typographic apostrophe
 _PHONE_FORMATTING = str.maketrans("", "", " -.()/\u00a0")
 RAW_SEPARATOR = "\x1f"
@@ -63,7 +62,11 @@ def encode_raw(cells: Sequence[str]) -> str:
     """The cells as staging stores them (see migration 0002)."""
     joined = RAW_SEPARATOR.join(cells)
     # Safe when the only separators are ours; two C-level scans, no per-cell loop.
-    if joined.count(RAW_SEPARATOR) == len(cells) - 1 and _RAW_UNSAFE_OTHER.search(joined) is None:
+    if (
+        joined.count(RAW_SEPARATOR) == len(cells) - 1
+        and "\x1e" not in joined
+        and "\x00" not in joined
+    ):
         return joined
     # NUL cannot be stored in PostgreSQL text at all; it becomes U+FFFD (and the row's
     # mapped fields get a CONTROL_CHARACTERS issue).
@@ -91,25 +94,34 @@ def strip_accents(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-@lru_cache(maxsize=65536)
+_COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
 def phone_e164(phone: str, region: str | None) -> str | None:
     """The number in E.164 form, or None where it does not parse as a valid number.
 
     A number already written internationally (``+``, a known country code, 8 to 15
     digits) only needs its formatting stripped, which is all phonenumbers would do; the
-    rest go through phonenumbers with the job's default country (about 30 us each,
-    hence the fast path and the cache)."""
+    rest go through phonenumbers with the job's default country (about 30 us each, so
+    they are cached)."""
     compact = phone.translate(_PHONE_FORMATTING)
     if (
-        compact.startswith("+")
+        compact[:1] == "+"
+        and 9 <= len(compact) <= 16
         and compact[1:].isdigit()
-        and 8 <= len(compact) - 1 <= 15
         and "(0)" not in phone
+        and (
+            compact[1:2] in _COUNTRY_CODES
+            or compact[1:3] in _COUNTRY_CODES
+            or compact[1:4] in _COUNTRY_CODES
+        )
     ):
-        digits = compact[1:]
-        for length in (1, 2, 3):
-            if int(digits[:length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-                return compact
+        return compact
+    return _parse_phone(phone, region)
+
+
+@lru_cache(maxsize=4096)
+def _parse_phone(phone: str, region: str | None) -> str | None:
     try:
         number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
@@ -139,12 +151,6 @@ class RowValidator:
         region = options.get("default_country")
         self.region = str(region).upper() if region else None
 
-    def _cell(self, cells: Sequence[str], name: str) -> str:
-        index = self.columns.get(name)
-        if index is None or index >= len(cells):
-            return ""
-        return cells[index].strip()
-
     def row_hash(self, number: int, raw: str) -> bytes:
         """Row number (big-endian, so the unique index grows at its end) and 12 bytes of
         xxh3-128 over the job id, row number and content."""
@@ -156,76 +162,134 @@ class RowValidator:
 
     def validate(self, number: int, cells: Sequence[str]) -> tuple[tuple[Any, ...], list[RowIssue]]:
         """The staging values of one row (see :data:`STAGING_COLUMNS`) and its issues."""
-        issues: list[RowIssue] = []
-        raw = encode_raw(cells)
-        email = self._cell(cells, "email")
-        first_name = self._name(self._cell(cells, "first_name"))
-        last_name = self._name(self._cell(cells, "last_name"))
-        company = " ".join(self._cell(cells, "company").split())
-        phone = self._cell(cells, "phone")
-        values = {
-            "email": email,
-            "first_name": first_name,
-            "last_name": last_name,
-            "company": company,
-            "phone": phone,
-        }
+        records, issues = self.validate_batch([number], [list(cells)])
+        return records[0], issues
 
+    def validate_batch(
+        self,
+        numbers: Sequence[int],
+        rows: Sequence[Sequence[str]],
+        problems: dict[int, list[RowIssue]] | None = None,
+    ) -> tuple[list[tuple[Any, ...]], list[RowIssue]]:
+        """Staging records and issues for a batch of rows.
+
+        Column by column with comprehensions: per-row Python work only where a C-level
+        check (``isupper``, ``in``, a regex over the whole batch) says it is needed.
+        ``problems`` are issues found while reading the rows; they make a row ISSUE too.
+        """
+        count = len(rows)
+        columns = {name: self._column(rows, name) for name in FIELD_NAMES}
+        emails = columns["email"]
+        columns["first_name"] = self._names(columns["first_name"])
+        columns["last_name"] = self._names(columns["last_name"])
+        columns["company"] = [
+            " ".join(value.split()) if ("  " in value or "\t" in value or "\n" in value) else value
+            for value in columns["company"]
+        ]
+        issues: list[RowIssue] = []
         for name in self.required:
-            if not values.get(name):
-                issues.append(
-                    RowIssue(
-                        number,
-                        "MISSING_FIELD",
-                        name,
-                        f"{name.replace('_', ' ')} is required but empty",
-                    )
-                )
-        email_normalized = None
-        if email:
-            email_normalized = email.lower()
-            problem = email_problem(email)
-            if problem:
-                issues.append(RowIssue(number, "INVALID_EMAIL", "email", problem))
+            values = columns.get(name)
+            if values is None:
+                continue
+            label = name.replace("_", " ")
+            issues += [
+                RowIssue(numbers[i], "MISSING_FIELD", name, f"{label} is required but empty")
+                for i, value in enumerate(values)
+                if not value
+            ]
+        matches = list(map(_EMAIL.fullmatch, emails))
+        issues += [
+            RowIssue(numbers[i], "INVALID_EMAIL", "email", email_problem(email) or "")
+            for i, (email, match) in enumerate(zip(emails, matches, strict=True))
+            if email
+            and (match is None or len(email) > EMAIL_LOCAL_MAX_CHARS)
+            and email_problem(email)
+        ]
         for name, limit in FIELD_MAX_CHARS.items():
-            if len(values[name]) > limit:
-                issues.append(
-                    RowIssue(
-                        number,
-                        "FIELD_TOO_LONG",
-                        name,
-                        f"{name.replace('_', ' ')} has {len(values[name])} "
-                        f"characters, more than {limit}",
-                    )
+            label = name.replace("_", " ")
+            issues += [
+                RowIssue(
+                    numbers[i],
+                    "FIELD_TOO_LONG",
+                    name,
+                    f"{label} has {len(value)} characters, more than {limit}",
                 )
-        mapped = "".join((email, first_name, last_name, company, phone))
-        if _CONTROL.search(mapped):
-            for name, value in values.items():
-                if _CONTROL.search(value):
-                    issues.append(
-                        RowIssue(
-                            number,
-                            "CONTROL_CHARACTERS",
-                            name,
-                            f"{name.replace('_', ' ')} holds control characters (invisible bytes)",
+                for i, value in enumerate(columns[name])
+                if len(value) > limit
+            ]
+        # One regex pass over the whole batch's mapped fields; rows only if it finds any.
+        if _CONTROL.search("".join("".join(values) for values in columns.values())):
+            for name, values in columns.items():
+                for i, value in enumerate(values):
+                    if _CONTROL.search(value):
+                        issues.append(
+                            RowIssue(
+                                numbers[i],
+                                "CONTROL_CHARACTERS",
+                                name,
+                                f"{name.replace('_', ' ')} holds control "
+                                "characters (invisible bytes)",
+                            )
                         )
-                    )
-                    values[name] = _CONTROL.sub("\ufffd", value)
-        e164 = phone_e164(phone, self.region) if phone else None
-        record = (
-            number,
-            self.row_hash(number, raw),
-            raw,
-            values["email"] or None,
-            email_normalized,
-            values["first_name"] or None,
-            values["last_name"] or None,
-            values["company"] or None,
-            values["phone"] or None,
-            e164,
-            "ISSUE" if issues else "READY",
+                        values[i] = _CONTROL.sub("\ufffd", value)
+        raws = [encode_raw(cells) for cells in rows]
+        prefix = self.job_prefix
+        number_bytes = [number.to_bytes(4, "big") for number in numbers]
+        hashes = [
+            head + xxhash.xxh3_128_digest(prefix + head + raw.encode("utf-8", "surrogatepass"))[:12]
+            for head, raw in zip(number_bytes, raws, strict=True)
+        ]
+        region = self.region
+        phones = columns["phone"]
+        e164 = [phone_e164(phone, region) if phone else None for phone in phones]
+        if problems:
+            issues += [issue for number in numbers for issue in problems.get(number, ())]
+        flagged = {issue.row_number for issue in issues}
+        status = (
+            ["ISSUE" if number in flagged else "READY" for number in numbers]
+            if flagged
+            else ["READY"] * count
         )
-        return record, issues
+        records = list(
+            zip(
+                numbers,
+                hashes,
+                raws,
+                _none_if_empty(emails),
+                [email.lower() or None for email in emails],
+                _none_if_empty(columns["first_name"]),
+                _none_if_empty(columns["last_name"]),
+                _none_if_empty(columns["company"]),
+                _none_if_empty(phones),
+                e164,
+                status,
+                strict=True,
+            )
+        )
+        return records, issues
+
+    def _column(self, rows: Sequence[Sequence[str]], name: str) -> list[str]:
+        index = self.columns.get(name)
+        if index is None:
+            return [""] * len(rows)
+        return [row[index].strip() if index < len(row) else "" for row in rows]
+
+    def _names(self, names: list[str]) -> list[str]:
+        strip = self.strip_accents
+        return [
+            self._name(name)
+            if name
+            and (
+                name.isupper()
+                or name.islower()
+                or "  " in name
+                or "\t" in name
+                or "\n" in name
+                or (strip and not name.isascii())
+            )
+            else name
+            for name in names
+        ]
 
     def _name(self, name: str) -> str:
         if "  " in name or "\t" in name or "\n" in name:
@@ -235,6 +299,13 @@ class RowValidator:
         if self.strip_accents and not name.isascii():
             name = strip_accents(name)
         return name
+
+
+FIELD_NAMES = ("email", "first_name", "last_name", "company", "phone")
+
+
+def _none_if_empty(values: list[str]) -> list[str | None]:
+    return [value or None for value in values]
 
 
 # Column order of the records RowValidator.validate returns (after job_id).
