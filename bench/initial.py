@@ -98,14 +98,28 @@ async def copy_floor(database_url: str, path: Path) -> float:
     return seconds
 
 
-def _database(work: Path) -> tuple[object | None, str]:
-    external = os.environ.get("INGEST_BENCH_DATABASE_URL")
-    if external:
-        return None, external
-    from worker.local import start_postgres
+def _database(work: Path) -> tuple[object | None, str, str | None]:
+    """(embedded server or None, URL of a fresh database, admin URL to drop it after)."""
+    from worker.local import start_postgres, with_database
 
-    server, url = start_postgres(work / "postgres", keep=False)
-    return server, url
+    external = os.environ.get("INGEST_BENCH_DATABASE_URL")
+    if not external:
+        server, url = start_postgres(work / "postgres", keep=False)
+        return server, url, None
+    # Never touch the server's own databases: a throwaway one, dropped at the end.
+    name = f"ingest_bench_{os.getpid()}"
+    asyncio.run(_admin(external, f'CREATE DATABASE "{name}"'))
+    return None, with_database(external, name), external
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 def main() -> None:
@@ -120,7 +134,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
     work.chmod(0o755)  # the PostgreSQL server reads the file for its own COPY
     path = work / "contacts.csv"
-    server, database_url = _database(work)
+    server, database_url, admin_url = _database(work)
     try:
         with moto_server() as endpoint:
             started = time.perf_counter()
@@ -146,6 +160,9 @@ def main() -> None:
     finally:
         if server is not None:
             server.cleanup()  # type: ignore[attr-defined]
+        if admin_url is not None:
+            name = database_url.rsplit("/", 1)[-1].split("?")[0]
+            asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         path.unlink(missing_ok=True)
     print(
         f"job {job.get('status')}: {job.get('total_rows')} rows, {job.get('valid_rows')} "
