@@ -34,6 +34,11 @@ def test_demo_brings_the_stack_up_polls_and_keeps_its_data(tmp_path: Path) -> No
     assert '"event": "migration_applied"' in first.stderr
     assert '"event": "worker_started"' in first.stderr
     assert '"event": "queue_drained"' in first.stderr
+    # The bundled sample went through the initial flow and its outcome was printed.
+    assert "sample job " in first.stdout and ": NEEDS_REVIEW" in first.stdout
+    assert "read as cp1252, delimiter ';'" in first.stdout
+    assert "INVALID_EMAIL      row 4: 'maria.santos.exemplo.pt' has no @" in first.stdout
+    assert "DUPLICATE_IN_FILE  row 6, 8:" in first.stdout
     assert (tmp_path / "local" / "postgres" / "PG_VERSION").exists()
 
     # The second run reuses the database: nothing left to migrate.

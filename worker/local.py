@@ -12,17 +12,24 @@ import asyncio
 import json
 import logging
 import signal
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 
 import boto3
 
 from worker.logs import configure_logging, get_logger
+from worker.messages import JobMessage
 from worker.settings import Settings, load_settings
+from worker.store.jobs import create_job, fetch_job, open_issues
 from worker.store.queries import sql
+
+if TYPE_CHECKING:
+    from worker.services import Services
 
 log = get_logger("worker.local")
 
@@ -32,6 +39,8 @@ LOCAL_BUCKET = "ingest-local"
 LOCAL_QUEUE = "ingest-jobs"
 LOCAL_MAX_RECEIVE_COUNT = 5
 LOCAL_DATABASE = "ingest"
+# A Portuguese export (cp1252, semicolons) with a few problems, to show what the worker does.
+SAMPLE_FILE = Path(__file__).resolve().parent / "samples" / "contacts_pt.csv"
 
 
 def with_database(url: str, database: str) -> str:
@@ -201,10 +210,63 @@ async def _demo_worker(settings: Settings, once: bool) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, worker.request_stop)
+        job_id = await _submit_sample(services)
         print(
             f"ingest-worker demo: polling {settings.sqs_queue_url} "
-            f"(S3/SQS at {settings.sqs_endpoint_url}); Ctrl-C stops everything.",
+            f"(S3/SQS at {settings.sqs_endpoint_url}); submitted the bundled sample "
+            f"{SAMPLE_FILE.name} as job {job_id}. Ctrl-C stops everything.",
             flush=True,
         )
-        await worker.run(once=once)
+        reporter = asyncio.create_task(_report_when_done(services, job_id))
+        try:
+            await worker.run(once=once)
+            await asyncio.wait_for(asyncio.shield(reporter), 5)
+        finally:
+            reporter.cancel()
     return 0
+
+
+async def _submit_sample(services: Services) -> UUID:
+    """Upload the bundled sample, create its job and queue it."""
+    key = f"uploads/demo/{int(time.time())}_{SAMPLE_FILE.name}"
+    await services.s3.put_object(
+        Bucket=services.settings.s3_bucket, Key=key, Body=SAMPLE_FILE.read_bytes()
+    )
+    job_id = await create_job(
+        services.pool,
+        user_id="demo",
+        bucket=services.settings.s3_bucket,
+        key=key,
+        original_filename=SAMPLE_FILE.name,
+        options={"default_country": "PT"},
+    )
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    return job_id
+
+
+async def _report_when_done(services: Services, job_id: UUID) -> None:
+    """Print the sample job's outcome once it leaves PENDING/PROCESSING."""
+    while True:
+        job = await fetch_job(services.pool, job_id)
+        if job is not None and job["status"] not in ("PENDING", "PROCESSING"):
+            break
+        await asyncio.sleep(0.2)
+    lines = [f"sample job {job_id}: {job['status']}"]
+    if job["status"] == "FAILED":
+        lines.append(f"  error: {job['error']}")
+    else:
+        lines.append(
+            f"  {job['total_rows']} rows: {job['valid_rows']} ready, "
+            f"{job['issue_rows']} with issues; {job['unresolved_issues']} open issues"
+        )
+        dialect = (job["detected_dialect"] or {}).get("dialect") or {}
+        fields = (job["column_mapping"] or {}).get("fields", {})
+        mapped = ", ".join(f"{name} <- {field['header']}" for name, field in fields.items())
+        lines.append(
+            f"  read as {job['detected_encoding']}, delimiter "
+            f"{dialect.get('delimiter')!r}; columns: {mapped}"
+        )
+        for issue in await open_issues(services.pool, job_id, limit=20):
+            rows = ", ".join(str(row) for row in issue["rows"])
+            lines.append(f"  {issue['type']:<18} row {rows}: {issue['message']}")
+    print("\n".join(lines), flush=True)

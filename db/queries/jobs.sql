@@ -42,3 +42,13 @@ SELECT pg_try_advisory_lock(hashtextextended($1::uuid::text, 0));
 -- name: unlock_job
 -- Release the job's advisory lock.
 SELECT pg_advisory_unlock(hashtextextended($1::uuid::text, 0));
+
+-- name: job_open_issues
+-- A job's unresolved issues with the rows each concerns, first rows first ($2: how many).
+SELECT i.type, i.field, i.message, array_agg(ii.row_number ORDER BY ii.row_number) AS rows
+FROM issues i
+JOIN issue_items ii ON ii.issue_id = i.id
+WHERE i.job_id = $1 AND NOT i.resolved
+GROUP BY i.id
+ORDER BY min(ii.row_number), i.type
+LIMIT $2;

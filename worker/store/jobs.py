@@ -39,6 +39,14 @@ async def create_job(
     return job_id
 
 
+async def open_issues(
+    connection: asyncpg.Pool | asyncpg.Connection, job_id: UUID, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The job's unresolved issues, each with the row numbers it concerns."""
+    rows = await connection.fetch(sql("job_open_issues"), job_id, limit)
+    return [dict(row) for row in rows]
+
+
 async def fetch_job(
     connection: asyncpg.Pool | asyncpg.Connection, job_id: UUID
 ) -> dict[str, Any] | None:
