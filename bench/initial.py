@@ -100,7 +100,7 @@ async def copy_floor(database_url: str, path: Path) -> float:
 
 def _database(work: Path) -> tuple[object | None, str, str | None]:
     """(embedded server or None, URL of a fresh database, admin URL to drop it after)."""
-    from worker.local import start_postgres, with_database
+    from worker.local import admin_execute, start_postgres, with_database
 
     external = os.environ.get("INGEST_BENCH_DATABASE_URL")
     if not external:
@@ -108,21 +108,13 @@ def _database(work: Path) -> tuple[object | None, str, str | None]:
         return server, url, None
     # Never touch the server's own databases: a throwaway one, dropped at the end.
     name = f"ingest_bench_{os.getpid()}"
-    asyncio.run(_admin(external, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(external, f'CREATE DATABASE "{name}"'))
     return None, with_database(external, name), external
 
 
-async def _admin(url: str, statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 def main() -> None:
+    from worker.local import admin_execute
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--prepare", nargs=2, metavar=("ENDPOINT", "PATH"), help=argparse.SUPPRESS)
@@ -162,7 +154,7 @@ def main() -> None:
             server.cleanup()  # type: ignore[attr-defined]
         if admin_url is not None:
             name = database_url.rsplit("/", 1)[-1].split("?")[0]
-            asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         path.unlink(missing_ok=True)
     print(
         f"job {job.get('status')}: {job.get('total_rows')} rows, {job.get('valid_rows')} "

@@ -25,6 +25,7 @@ import pytest
 from worker.local import (
     AwsEmulator,
     QueuePair,
+    admin_execute,
     create_queue_pair,
     local_settings,
     start_aws_emulator,
@@ -66,45 +67,39 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         server.cleanup()
 
 
-async def _admin(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="session")
 async def template_database(postgres_admin_url: str) -> AsyncIterator[str]:
     """A database migrated once, cloned for each test."""
     name = f"ingest_template_{os.getpid()}"
-    await _admin(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}"')
-    await _admin(postgres_admin_url, f'CREATE DATABASE "{name}"')
+    await admin_execute(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}"')
+    await admin_execute(postgres_admin_url, f'CREATE DATABASE "{name}"')
     connection = await asyncpg.connect(with_database(postgres_admin_url, name))
     try:
         await migrate(connection)
     finally:
         await connection.close()
     yield name
-    await _admin(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin_execute(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 async def database_url(postgres_admin_url: str, template_database: str) -> AsyncIterator[str]:
     """A fresh, migrated database for this test only."""
     name = f"ingest_test_{uuid.uuid4().hex[:16]}"
-    await _admin(postgres_admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    await admin_execute(
+        postgres_admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'
+    )
     yield with_database(postgres_admin_url, name)
-    await _admin(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin_execute(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 async def empty_database_url(postgres_admin_url: str) -> AsyncIterator[str]:
     """A fresh database with no schema at all (for migration tests)."""
     name = f"ingest_empty_{uuid.uuid4().hex[:16]}"
-    await _admin(postgres_admin_url, f'CREATE DATABASE "{name}"')
+    await admin_execute(postgres_admin_url, f'CREATE DATABASE "{name}"')
     yield with_database(postgres_admin_url, name)
-    await _admin(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin_execute(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

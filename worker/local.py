@@ -179,16 +179,29 @@ def run_demo(args: argparse.Namespace) -> int:
         log.info("demo_stopped", postgres_data=str(data_dir))
 
 
+async def admin_execute(admin_url: str, statement: str) -> None:
+    """Run one statement on its own connection (CREATE/DROP DATABASE cannot run in a
+    transaction or a pool's session)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
 async def _ensure_database(admin_url: str, name: str) -> str:
     """Create database ``name`` on the first run; return its URL."""
     import asyncpg
 
     connection = await asyncpg.connect(admin_url)
     try:
-        if not await connection.fetchval(sql("database_exists"), name):
-            await connection.execute(f'CREATE DATABASE "{name}"')
+        exists = await connection.fetchval(sql("database_exists"), name)
     finally:
         await connection.close()
+    if not exists:
+        await admin_execute(admin_url, f'CREATE DATABASE "{name}"')
     return with_database(admin_url, name)
 
 

@@ -90,37 +90,10 @@ class ByteStream(Protocol):
         """The bytes, in chunks."""
 
 
-class LocalFileStream:
-    """A file on disk as a byte stream (``ingest-worker inspect FILE``)."""
+class _CountingStream:
+    """Counts and hashes the chunks a stream hands out."""
 
-    def __init__(self, path: Path, chunk_bytes: int = CHUNK_BYTES) -> None:
-        self.path = path
-        self.chunk_bytes = chunk_bytes
-        self.bytes_read = 0
-        self._sha256 = hashlib.sha256()
-
-    @property
-    def sha256(self) -> str:
-        """Hex SHA-256 of the bytes read so far."""
-        return self._sha256.hexdigest()
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        """The file's bytes."""
-        with self.path.open("rb") as handle:
-            while chunk := handle.read(self.chunk_bytes):
-                self.bytes_read += len(chunk)
-                self._sha256.update(chunk)
-                yield chunk
-
-
-class ObjectStream:
-    """The bytes of one pinned object version, chunk by chunk, hashed on the way."""
-
-    def __init__(
-        self, s3: S3Client, version: ObjectVersion, chunk_bytes: int = CHUNK_BYTES
-    ) -> None:
-        self.s3 = s3
-        self.version = version
+    def __init__(self, chunk_bytes: int) -> None:
         self.chunk_bytes = chunk_bytes
         self.bytes_read = 0
         self._sha256 = hashlib.sha256()
@@ -129,6 +102,36 @@ class ObjectStream:
     def sha256(self) -> str:
         """Hex SHA-256 of the bytes read so far (of the whole object once read to the end)."""
         return self._sha256.hexdigest()
+
+    def _counted(self, chunk: bytes) -> bytes:
+        self.bytes_read += len(chunk)
+        self._sha256.update(chunk)
+        return chunk
+
+
+class LocalFileStream(_CountingStream):
+    """A file on disk as a byte stream (``ingest-worker inspect FILE``)."""
+
+    def __init__(self, path: Path, chunk_bytes: int = CHUNK_BYTES) -> None:
+        super().__init__(chunk_bytes)
+        self.path = path
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The file's bytes."""
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(self.chunk_bytes):
+                yield self._counted(chunk)
+
+
+class ObjectStream(_CountingStream):
+    """The bytes of one pinned object version, chunk by chunk, hashed on the way."""
+
+    def __init__(
+        self, s3: S3Client, version: ObjectVersion, chunk_bytes: int = CHUNK_BYTES
+    ) -> None:
+        super().__init__(chunk_bytes)
+        self.s3 = s3
+        self.version = version
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The object's bytes; ObjectChanged/ObjectMissing/ServiceUnavailable on failure."""
@@ -154,9 +157,7 @@ class ObjectStream:
         body = response["Body"]
         try:
             async for chunk in body.iter_chunks(self.chunk_bytes):
-                self.bytes_read += len(chunk)
-                self._sha256.update(chunk)
-                yield chunk
+                yield self._counted(chunk)
         except (OSError, TimeoutError, BotoCoreError) as error:
             raise ServiceUnavailable(
                 f"the connection to S3 was lost after {self.bytes_read} of "
