@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
+import subprocess
 import uuid
 from typing import Any
 
 import asyncpg
 
-from tests.conftest import AwsResources
+from tests.conftest import CLI, ROOT, AwsResources, cli_env
 from worker.daemon import Worker
 from worker.flows import default_flows
+from worker.jobs import progress_percent
 from worker.messages import JobMessage
 from worker.services import Services
 from worker.store.jobs import create_job, fetch_job
@@ -337,3 +340,63 @@ async def test_an_unsupported_file_fails_the_job_with_the_reason(
         "the file is a PNG image, not a CSV or Excel file",
     )
     assert aws.counts(aws.queues.queue_url) == (0, 0)
+
+
+async def test_jobs_show_reports_status_progress_and_issues(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _submit(services, aws, _csv(MIXED))
+    await _drain(services)
+    env = cli_env(services.settings)
+    shown = await asyncio.to_thread(
+        subprocess.run,
+        [*CLI, "jobs", "show", str(job_id)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "status      NEEDS_REVIEW" in shown.stdout
+    assert "progress    9 rows processed (100.0%) of 9" in shown.stdout
+    assert "INVALID_EMAIL      row 3: 'bad-email' has no @" in shown.stdout
+    as_json = await asyncio.to_thread(
+        subprocess.run,
+        [*CLI, "jobs", "show", str(job_id), "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    report = json.loads(as_json.stdout)
+    assert (report["status"], report["progress_percent"], report["total_rows"]) == (
+        "NEEDS_REVIEW",
+        100.0,
+        9,
+    )
+    assert {issue["type"] for issue in report["open_issues"]} >= {
+        "INVALID_EMAIL",
+        "DUPLICATE_IN_FILE",
+    }
+    missing = await asyncio.to_thread(
+        subprocess.run,
+        [*CLI, "jobs", "show", str(uuid.uuid4())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode == 1 and "no job" in missing.stderr
+
+
+def test_progress_is_read_from_bytes_while_running() -> None:
+    running = {"status": "PROCESSING", "source_size_bytes": 1000, "bytes_read": 250}
+    assert progress_percent(running) == 25.0
+    assert progress_percent({**running, "status": "NEEDS_REVIEW"}) == 100.0
+    assert progress_percent({"status": "PENDING", "source_size_bytes": None}) is None

@@ -1,7 +1,7 @@
 """The ``ingest-worker`` command.
 
-Commands: ``run [--once]``, ``demo``, ``inspect``, ``migrate``, ``check``, ``dlq list``,
-``dlq replay``.
+Commands: ``run [--once]``, ``demo``, ``inspect``, ``jobs show``, ``migrate``, ``check``,
+``dlq list``, ``dlq replay``.
 Logs go to stderr; what a command reports to a person (check lines, DLQ listings) goes to
 stdout. Exit codes are named in :class:`ExitCode`.
 """
@@ -147,6 +147,34 @@ async def _dlq_replay(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+async def _jobs_show(settings: Settings, args: argparse.Namespace) -> int:
+    from uuid import UUID
+
+    from worker.jobs import job_report, render, to_json
+    from worker.store.pool import create_pool
+
+    try:
+        job_id = UUID(args.job)
+    except ValueError:
+        _fail(f"{args.job!r} is not a job id")
+        return ExitCode.USAGE
+    pool = await create_pool(
+        settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 2})
+    )
+    try:
+        report = await job_report(pool, job_id, issue_limit=args.issues)
+    finally:
+        await pool.close()
+    if report is None:
+        _fail(f"no job {job_id}")
+        return ExitCode.FAILURE
+    if args.json:
+        print(to_json(report))
+    else:
+        render(report, sys.stdout)
+    return ExitCode.OK
+
+
 def _inspect_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for key in ("encoding", "delimiter", "sheet"):
@@ -281,6 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-header", dest="header", action="store_false", help="the first row is data"
     )
     inspect.set_defaults(direct=_inspect)
+
+    jobs = commands.add_parser("jobs", help="look at jobs")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    show = jobs_commands.add_parser("show", help="a job's status, progress and open issues")
+    show.add_argument("job", help="the job's id")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--issues", type=int, default=20, help="open issues to list")
+    show.set_defaults(handler=_jobs_show)
 
     migrate = commands.add_parser("migrate", help="apply the database migrations")
     migrate.set_defaults(handler=_migrate)
