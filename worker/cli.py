@@ -76,11 +76,22 @@ def _execute(
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from worker.daemon import Worker
     from worker.flows import load_flows
+    from worker.health import HealthServer
     from worker.services import open_services
 
     flows = load_flows(settings)
     async with open_services(settings) as services:
         worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+        health = None
+        if settings.metrics_port:
+            health = HealthServer(
+                worker,
+                services.pool,
+                services.queue,
+                port=settings.metrics_port,
+                max_poll_age_s=settings.health_max_poll_age_s,
+            )
+            await health.start()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, worker.request_stop)
@@ -89,6 +100,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
+            if health is not None:
+                await health.stop()
         return ExitCode.INTERRUPTED if worker.forced.is_set() else ExitCode.OK
 
 

@@ -18,6 +18,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
+from worker import metrics
 from worker.errors import Interrupted, PoisonMessage
 from worker.flows import FlowContext, Flows, Lease, run_flow
 from worker.logs import bind_job, get_logger
@@ -33,6 +34,14 @@ if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
 log = get_logger("worker.daemon")
+
+# jobs_total's outcome label for each decision of the retry policy.
+_OUTCOMES = {
+    Action.RELEASE: "interrupted",
+    Action.RETRY: "retry",
+    Action.FAIL: "failed",
+    Action.GIVE_UP: "gave_up",
+}
 
 # How long settling a message (delete / release) may take during shutdown.
 _SETTLE_TIMEOUT_S = 5.0
@@ -62,6 +71,7 @@ class Worker:
         self.stopping = asyncio.Event()
         self.forced = asyncio.Event()
         self.last_poll_monotonic: float | None = None
+        self.started_monotonic: float | None = None
         self._tasks: dict[asyncio.Task[None], ReceivedMessage] = {}
         self._unsettled: dict[str, ReceivedMessage] = {}
 
@@ -96,6 +106,7 @@ class Worker:
             queue=self.queue.queue_url,
             max_receive_count=self.queue.max_receive_count,
         )
+        self.started_monotonic = time.monotonic()
         try:
             while not self.stopping.is_set():
                 await self._reap()
@@ -107,6 +118,8 @@ class Worker:
                     self.settings.visibility_timeout_s,
                 )
                 self.last_poll_monotonic = time.monotonic()
+                metrics.last_poll_timestamp_seconds.set(time.time())
+                metrics.messages_received_total.inc(len(messages))
                 for message in messages:
                     self._start(message)
                 if self.stopping.is_set():
@@ -136,6 +149,7 @@ class Worker:
         self._unsettled[message.message_id] = message
         task = asyncio.create_task(self._handle(message), name=f"message-{message.message_id}")
         self._tasks[task] = message
+        self._update_gauges()
         if self.stopping.is_set():
             # Received as the stop came: never started, so give it straight back.
             task.cancel()
@@ -145,6 +159,11 @@ class Worker:
             del self._tasks[task]
             if not task.cancelled() and task.exception() is not None:
                 log.error("message_handler_crashed", error=describe(task.exception()))  # type: ignore[arg-type]
+        self._update_gauges()
+
+    def _update_gauges(self) -> None:
+        metrics.jobs_in_flight.set(len(self._tasks))
+        metrics.slots_free.set(self.free_slots)
 
     async def _shutdown(self) -> None:
         await self._reap()
@@ -175,6 +194,7 @@ class Worker:
         for message in list(self._unsettled.values()):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.queue.release(message), _SETTLE_TIMEOUT_S)
+                metrics.messages_released_total.inc()
                 log.info("message_released", message_id=message.message_id)
             self._unsettled.pop(message.message_id, None)
 
@@ -186,8 +206,10 @@ class Worker:
         try:
             if how == "delete":
                 await self.queue.delete(message)
+                metrics.messages_deleted_total.inc()
             elif how == "release":
                 await self.queue.release(message)
+                metrics.messages_released_total.inc()
             elif how == "delay":
                 await self.queue.set_visibility(message, delay_s)
             else:
@@ -205,6 +227,7 @@ class Worker:
             except PoisonMessage as error:
                 moved = await self.queue.dead_letter(message, error.message)
                 self._unsettled.pop(message.message_id, None)
+                metrics.messages_dead_lettered_total.labels(metrics.DEAD_LETTER_POISON).inc()
                 log.error("message_dead_lettered", reason=error.message, to_dlq=moved)
                 return
             if isinstance(parsed, S3TestEvent):
@@ -281,17 +304,23 @@ class Worker:
             heartbeat = asyncio.create_task(
                 self._heartbeat(message, context.lease), name=f"heartbeat-{job_id}"
             )
+            flow = job_route.flow or "none"
             try:
                 await run_flow(self.flows, context)
             except Exception as error:
-                await self._apply(message, job_id, error, time.monotonic() - started)
+                seconds = time.monotonic() - started
+                metrics.job_duration_seconds.labels(flow).observe(seconds)
+                await self._apply(message, job_id, error, seconds, flow=flow)
                 return
             finally:
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
+            seconds = time.monotonic() - started
+            metrics.job_duration_seconds.labels(flow).observe(seconds)
+            metrics.jobs_total.labels(flow, "ok").inc()
             await self._settle(message, "delete")
-            log.info("job_finished", outcome="ok", seconds=round(time.monotonic() - started, 3))
+            log.info("job_finished", outcome="ok", seconds=round(seconds, 3))
 
     async def _apply(
         self,
@@ -299,11 +328,13 @@ class Worker:
         job_id: Any,
         error: BaseException,
         seconds: float | None = None,
+        flow: str = "none",
     ) -> None:
         """Settle a message whose job raised ``error``, as the retry policy decides."""
         decision = decide(
             error, message.receive_count, self.queue.max_receive_count, self.retry_policy
         )
+        metrics.jobs_total.labels(flow, _OUTCOMES[decision.action]).inc()
         fields: dict[str, Any] = {"decision": decision.action.value, "reason": decision.reason}
         if seconds is not None:
             fields["seconds"] = round(seconds, 3)
@@ -337,6 +368,7 @@ class Worker:
             with contextlib.suppress(Exception):
                 await self.pool.execute(sql("record_job_error"), job_id, decision.reason)
             await self._settle(message, "delay", decision.delay_s)
+            metrics.messages_retried_total.inc()
         elif decision.action is Action.FAIL:
             await self.pool.execute(sql("fail_job"), job_id, decision.reason)
             await self._settle(message, "delete")
@@ -346,6 +378,7 @@ class Worker:
                 job_id,
                 f"{decision.reason} (gave up after {message.receive_count} attempts)",
             )
+            metrics.messages_dead_lettered_total.labels(metrics.DEAD_LETTER_GAVE_UP).inc()
             if self.queue.has_redrive_policy:
                 # Visible now: SQS moves it to the dead-letter queue on its next receive.
                 await self._settle(message, "release")
@@ -362,9 +395,11 @@ class Worker:
             await asyncio.sleep(interval)
             try:
                 await self.queue.set_visibility(message, self.settings.visibility_timeout_s)
+                metrics.heartbeat_extensions_total.inc()
                 last_extended = time.monotonic()
                 log.debug("visibility_extended", seconds=self.settings.visibility_timeout_s)
             except Exception as error:
+                metrics.heartbeat_failures_total.inc()
                 if is_receipt_handle_gone(error):
                     lease.lose("the message's receipt handle is no longer valid")
                     log.warning("heartbeat_lost", reason=describe(error))

@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     log_format: LogFormat = Field(
         "auto", description="json, console, or auto (console on a terminal, else JSON)."
     )
+    health_max_poll_age_s: float = Field(
+        60.0,
+        gt=0,
+        description="/healthz fails when the loop has not polled for this long "
+        "while a slot is free.",
+    )
     metrics_port: int = Field(
         9102, ge=0, le=65535, description="Port of /metrics, /healthz, /readyz; 0 disables."
     )

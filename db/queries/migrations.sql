@@ -38,3 +38,7 @@ SHOW server_version;
 -- name: database_exists
 -- Whether a database of this name exists on the server (the demo creates its own once).
 SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1);
+
+-- name: ping
+-- The cheapest round trip, for the readiness probe.
+SELECT 1;

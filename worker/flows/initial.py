@@ -14,6 +14,7 @@ import asyncio
 import time
 from typing import Any
 
+from worker import metrics
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
 from worker.router import Route
@@ -97,6 +98,9 @@ async def run_initial(context: FlowContext) -> None:
                 for number, found in batch.problems.items()
             }
             records, issues = validator.validate_batch(numbers, rows, problems)
+            metrics.rows_read_total.inc(len(batch))
+            for issue in issues:
+                metrics.issues_total.labels(issue.type).inc()
             mark = time.perf_counter()
             phases["validate_s"] += mark - now
             if pending is not None:
@@ -117,6 +121,7 @@ async def run_initial(context: FlowContext) -> None:
                 )
             )
             written += len(records)
+            metrics.rows_staged_total.inc(len(records))
         if pending is not None:
             mark = time.perf_counter()
             await pending
@@ -128,6 +133,7 @@ async def run_initial(context: FlowContext) -> None:
             # Interrupted mid-write: let the transaction finish or roll back, not dangle.
             await asyncio.wait({pending})
         source.close()
+    metrics.s3_read_bytes_total.inc(stream.bytes_read)
     mark = time.perf_counter()
     outcome = await finish_checks(
         context.pool, job_id, job["user_id"], stream.sha256, stream.bytes_read

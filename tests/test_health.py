@@ -1,0 +1,171 @@
+"""Metrics and health endpoints against a real job, the real database and the S3/SQS server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import AwsResources, make_settings
+from tests.flows import RecordingFlows, slow
+from tests.test_initial_flow import MIXED, _csv, _submit
+from worker.daemon import Worker
+from worker.flows import Flows, default_flows
+from worker.health import HealthServer
+from worker.local import admin_execute, with_database
+from worker.messages import JobMessage
+from worker.services import Services, open_services
+from worker.store.jobs import create_job
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _get(port: int, path: str) -> tuple[int, str]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"http://127.0.0.1:{port}{path}", timeout=aiohttp.ClientTimeout(total=5)
+        ) as reply,
+    ):
+        return reply.status, await reply.text()
+
+
+async def _samples(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    status, text = await _get(port, "/metrics")
+    assert status == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def _value(
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+@asynccontextmanager
+async def _serving(
+    services: Services, flows: Flows, max_poll_age_s: float = 30
+) -> AsyncIterator[tuple[Worker, int, asyncio.Task[None]]]:
+    worker = Worker(services.settings, services.pool, services.s3, services.queue, flows)
+    port = _free_port()
+    health = HealthServer(
+        worker,
+        services.pool,
+        services.queue,
+        port=port,
+        max_poll_age_s=max_poll_age_s,
+        host="127.0.0.1",
+    )
+    await health.start()
+    task = asyncio.create_task(worker.run())
+    try:
+        yield worker, port, task
+    finally:
+        worker.request_stop()
+        await asyncio.wait_for(task, 30)
+        await health.stop()
+
+
+async def test_metrics_move_by_the_right_amounts_during_and_after_a_job(
+    services: Services, aws: AwsResources
+) -> None:
+    async with _serving(services, default_flows(services.settings)) as (_, port, _):
+        before = await _samples(port)
+        job_id = await _submit(services, aws, _csv(MIXED))
+        for _ in range(100):
+            after = await _samples(port)
+            if _value(after, "ingest_jobs_total", flow="initial", outcome="ok") > _value(
+                before, "ingest_jobs_total", flow="initial", outcome="ok"
+            ):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"job {job_id} never finished")
+
+    def moved(name: str, **labels: str) -> float:
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    assert moved("ingest_messages_received_total") == 1
+    assert moved("ingest_messages_deleted_total") == 1
+    assert moved("ingest_jobs_total", flow="initial", outcome="ok") == 1
+    assert moved("ingest_rows_read_total") == 9
+    assert moved("ingest_rows_staged_total") == 9
+    assert moved("ingest_issues_total", type="INVALID_EMAIL") == 1
+    assert moved("ingest_issues_total", type="MISSING_FIELD") == 1
+    assert moved("ingest_s3_read_bytes_total") == len(_csv(MIXED))
+    assert moved("ingest_job_duration_seconds_count", flow="initial") == 1
+    assert _value(after, "ingest_last_poll_timestamp_seconds") > 0
+
+
+async def test_in_flight_and_free_slots_while_a_job_runs(
+    services: Services, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(slow(3))
+    async with _serving(services, flows) as (_, port, _):
+        job_id = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="k")
+        await services.queue.send(JobMessage(job_id=job_id).body())
+        for _ in range(100):
+            if flows.running:
+                break
+            await asyncio.sleep(0.05)
+        during = await _samples(port)
+        assert _value(during, "ingest_jobs_in_flight") == 1
+        assert _value(during, "ingest_slots_free") == services.settings.concurrency - 1
+
+
+async def test_healthz_fails_when_the_loop_stops_polling(
+    services: Services, aws: AwsResources
+) -> None:
+    worker = Worker(services.settings, services.pool, services.s3, services.queue, RecordingFlows())
+    port = _free_port()
+    health = HealthServer(
+        worker, services.pool, services.queue, port=port, max_poll_age_s=1.5, host="127.0.0.1"
+    )
+    await health.start()
+    try:
+        status, text = await _get(port, "/healthz")
+        assert status == 503 and "not started" in text
+        task = asyncio.create_task(worker.run())
+        await asyncio.sleep(1.2)  # wait_time_s is 1: it has polled
+        status, text = await _get(port, "/healthz")
+        assert status == 200, text
+        # The receive loop ends (stuck, crashed or stopped): polls stop, the probe fails.
+        worker.request_stop()
+        await asyncio.wait_for(task, 30)
+        await asyncio.sleep(2)
+        status, text = await _get(port, "/healthz")
+        assert status == 503 and "no poll for" in text
+    finally:
+        await health.stop()
+
+
+async def test_readyz_fails_when_the_database_goes_away(
+    postgres_admin_url: str, template_database: str, aws: AwsResources
+) -> None:
+    name = f"ingest_ready_{uuid.uuid4().hex[:12]}"
+    await admin_execute(
+        postgres_admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'
+    )
+    settings = make_settings(with_database(postgres_admin_url, name), aws)
+    async with (
+        open_services(settings) as services,
+        _serving(services, RecordingFlows()) as (_, port, _),
+    ):
+        assert await _get(port, "/readyz") == (200, "ready\n")
+        await admin_execute(postgres_admin_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+        status, text = await _get(port, "/readyz")
+        assert status == 503
+        assert text.startswith("database:")

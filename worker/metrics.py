@@ -1,0 +1,75 @@
+"""Every Prometheus metric, defined once, with bounded labels (never a job id or tenant).
+
+Names end in ``_total``, ``_seconds`` or ``_bytes`` as Prometheus conventions ask; the
+label values are closed sets (flows, outcomes, issue types, dead-letter reasons).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+NAMESPACE = "ingest"
+
+messages_received_total = Counter(
+    "messages_received_total", "Messages received from the job queue.", namespace=NAMESPACE
+)
+messages_deleted_total = Counter(
+    "messages_deleted_total", "Messages deleted (done, or never processable).", namespace=NAMESPACE
+)
+messages_retried_total = Counter(
+    "messages_retried_total",
+    "Messages put back with a backoff after a transient error.",
+    namespace=NAMESPACE,
+)
+messages_released_total = Counter(
+    "messages_released_total",
+    "Messages made visible again (shutdown, lost lease).",
+    namespace=NAMESPACE,
+)
+messages_dead_lettered_total = Counter(
+    "messages_dead_lettered_total",
+    "Messages sent to the dead-letter queue, by reason.",
+    ["reason"],
+    namespace=NAMESPACE,
+)
+
+jobs_total = Counter(
+    "jobs_total", "Flows run, by flow and outcome.", ["flow", "outcome"], namespace=NAMESPACE
+)
+job_duration_seconds = Histogram(
+    "job_duration_seconds",
+    "Time a flow ran, by flow.",
+    ["flow"],
+    namespace=NAMESPACE,
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+)
+jobs_in_flight = Gauge("jobs_in_flight", "Messages being handled now.", namespace=NAMESPACE)
+slots_free = Gauge("slots_free", "Slots free to take another message.", namespace=NAMESPACE)
+
+rows_read_total = Counter(
+    "rows_read_total", "Data rows read from uploaded files.", namespace=NAMESPACE
+)
+rows_staged_total = Counter("rows_staged_total", "Rows written to staging.", namespace=NAMESPACE)
+issues_total = Counter(
+    "issues_total", "Row issues filed while reading, by type.", ["type"], namespace=NAMESPACE
+)
+s3_read_bytes_total = Counter(
+    "s3_read_bytes_total", "Bytes read from S3 objects.", namespace=NAMESPACE
+)
+
+heartbeat_extensions_total = Counter(
+    "heartbeat_extensions_total", "Visibility extensions of running messages.", namespace=NAMESPACE
+)
+heartbeat_failures_total = Counter(
+    "heartbeat_failures_total", "Visibility extensions that failed.", namespace=NAMESPACE
+)
+last_poll_timestamp_seconds = Gauge(
+    "last_poll_timestamp_seconds", "Unix time of the last completed receive.", namespace=NAMESPACE
+)
+db_pool_connections = Gauge(
+    "db_pool_connections", "Database pool connections, by state.", ["state"], namespace=NAMESPACE
+)
+
+# The closed sets of label values, for the dead-letter reasons.
+DEAD_LETTER_POISON = "poison"
+DEAD_LETTER_GAVE_UP = "gave_up"
