@@ -86,7 +86,8 @@ async def test_supervisord_runs_two_workers_and_sigterm_releases_their_messages(
         TEST_FLOW_SECONDS="120",
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     )
-    process = subprocess.Popen(
+    # Popen returns at once; the test drives supervisord from outside, as an orchestrator.
+    process = subprocess.Popen(  # noqa: ASYNC220
         [supervisord, "-c", str(ROOT / "supervisord.conf")],
         cwd=ROOT,
         env=env,
