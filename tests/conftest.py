@@ -12,7 +12,9 @@ Every fixture stops or drops what it started.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -54,17 +56,23 @@ def _clean_environment() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_admin_url() -> Iterator[str]:
     """An admin URL of the session's PostgreSQL server."""
     external = os.environ.get("INGEST_TEST_DATABASE_URL")
     if external:
         yield external
         return
-    server, url = start_postgres(tmp_path_factory.mktemp("postgres") / "data", keep=False)
+    # Not under pytest's temporary tree: pytest resets it to mode 0700 whenever a session
+    # starts, and the embedded server runs as a user of its own (when started by root)
+    # that must be able to reach its data directory.
+    folder = Path(tempfile.mkdtemp(prefix="ingest-test-postgres-"))
+    folder.chmod(0o755)
+    server, url = start_postgres(folder / "data", keep=False)
     try:
         yield url
     finally:
         server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
