@@ -215,7 +215,9 @@ async def test_the_initial_flow_stages_every_row_and_files_each_problem_once(
     assert await snapshot(services.pool, job_id) == state
 
 
-async def test_a_clean_file_waits_for_consolidation(services: Services, aws: AwsResources) -> None:
+async def test_a_clean_file_is_consolidated_in_the_same_delivery(
+    services: Services, aws: AwsResources
+) -> None:
     rows = [["email", "first_name", "last_name", "company"]] + [
         [f"p{i}@example.com", "Ana", "Silva", "Acme"] for i in range(2500)
     ]
@@ -224,12 +226,16 @@ async def test_a_clean_file_waits_for_consolidation(services: Services, aws: Aws
     job = await fetch_job(services.pool, job_id)
     assert job is not None
     assert (job["status"], job["total_rows"], job["valid_rows"], job["unresolved_issues"]) == (
-        "CONSOLIDATING",
+        "COMPLETED",
         2500,
         2500,
         0,
     )
     assert job["detected_dialect"]["dialect"]["delimiter"] == ";"
+    assert (
+        await services.pool.fetchval("SELECT count(*) FROM contacts WHERE job_id = $1", job_id)
+        == 2500
+    )
 
 
 async def test_required_fields_are_configurable_per_job(
@@ -239,7 +245,11 @@ async def test_required_fields_are_configurable_per_job(
     job_id = await _submit(services, aws, _csv(rows), options={"required_fields": ["email"]})
     await _drain(services)
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["status"] == "CONSOLIDATING"
+    # No issue for the empty first name: both rows became contacts.
+    assert job is not None and (job["status"], job["unresolved_issues"]) == ("COMPLETED", 0)
+    assert (
+        await services.pool.fetchval("SELECT count(*) FROM contacts WHERE job_id = $1", job_id) == 2
+    )
 
 
 async def test_reading_problems_become_issues(services: Services, aws: AwsResources) -> None:

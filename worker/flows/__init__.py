@@ -7,11 +7,15 @@ The flow set is pluggable (``INGEST_FLOWS``, ``module:callable`` returning a
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from worker.errors import ConfigError
 from worker.flows.base import FlowContext, FlowNotAvailable, Flows, Lease, run_flow
+from worker.flows.consolidate import run_consolidation
 from worker.flows.initial import run_initial
+from worker.router import Route
+from worker.store.jobs import fetch_job
 
 if TYPE_CHECKING:
     from worker.settings import Settings
@@ -35,16 +39,22 @@ class ProductFlows:
         self.settings = settings
 
     async def initial(self, context: FlowContext) -> None:
-        """Read the file into staging rows and issues (see :mod:`worker.flows.initial`)."""
+        """Read the file into staging rows and issues (see :mod:`worker.flows.initial`),
+        then consolidate at once when nothing needs review. A worker that dies in between
+        leaves the job CONSOLIDATING, which the next delivery routes to consolidation."""
         await run_initial(context)
+        job = await fetch_job(context.pool, context.job_id)
+        if job is not None and job["status"] == "CONSOLIDATING":
+            context.checkpoint()
+            await run_consolidation(replace(context, job=job, route=Route.CONSOLIDATE))
 
     async def reprocess(self, context: FlowContext) -> None:
         """Not in this release yet."""
         raise FlowNotAvailable("the reprocessing flow is not in this release of ingest-worker yet")
 
     async def consolidate(self, context: FlowContext) -> None:
-        """Not in this release yet."""
-        raise FlowNotAvailable("the consolidation flow is not in this release of ingest-worker yet")
+        """Move READY rows into contacts (see :mod:`worker.flows.consolidate`)."""
+        await run_consolidation(context)
 
 
 def default_flows(settings: Settings) -> Flows:

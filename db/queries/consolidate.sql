@@ -1,0 +1,75 @@
+-- name: lock_tenant_contacts
+-- Serialise consolidations of one tenant until the transaction ends, so two jobs of the
+-- tenant never insert the same email at once.
+SELECT pg_advisory_xact_lock(hashtextextended('contacts:' || $1, 0));
+
+-- name: insert_ready_contacts
+-- Insert a job's READY rows into its tenant's contacts ($2 tenant, $3 header names as a
+-- jsonb array, $4 0-based indexes of the mapped columns); unmapped non-empty cells become
+-- the contact's extra fields. An email the tenant already has is skipped here and filed
+-- as a conflict by the next queries.
+INSERT INTO contacts (user_id, email, email_normalized, first_name, last_name, company,
+                      phone, extra, job_id)
+SELECT $2, s.email, s.email_normalized, s.first_name, s.last_name, s.company,
+       coalesce(s.phone_e164, s.phone),
+       coalesce((
+           SELECT jsonb_object_agg(coalesce($3::jsonb ->> (cell.position::int - 1),
+                                             'column_' || cell.position), cell.value)
+           FROM unnest(ingest_raw_cells(s.raw)) WITH ORDINALITY AS cell(value, position)
+           WHERE cell.value <> '' AND NOT (cell.position::int - 1 = ANY ($4::int[]))
+       ), '{}'::jsonb),
+       $1
+FROM staging s
+WHERE s.job_id = $1 AND s.status = 'READY' AND s.email_normalized IS NOT NULL
+ON CONFLICT (user_id, email_normalized) DO NOTHING;
+
+-- name: mark_consolidated_rows
+-- READY rows whose contact this job created are SUCCESS.
+UPDATE staging s
+SET status = 'SUCCESS', updated_at = now()
+FROM contacts c
+WHERE s.job_id = $1 AND s.status = 'READY'
+  AND c.user_id = $2 AND c.email_normalized = s.email_normalized AND c.job_id = $1;
+
+-- name: file_contact_conflicts
+-- READY rows left over collided with a contact created since the checks (another job, the
+-- tenant's own app): one CONTACT_CONFLICT issue each, and the rows become ISSUE rows.
+WITH left_over AS (
+    UPDATE staging s
+    SET status = 'ISSUE', updated_at = now()
+    WHERE s.job_id = $1 AND s.status = 'READY'
+    RETURNING s.row_number, s.email_normalized
+), filed AS (
+    INSERT INTO issues (job_id, issue_key, type, field, message)
+    SELECT $1, 'conflict:' || row_number, 'CONTACT_CONFLICT', 'email',
+           format('%s became one of your contacts while this file was being imported',
+                  coalesce(email_normalized, 'the email'))
+    FROM left_over
+    ON CONFLICT (job_id, issue_key) DO UPDATE SET resolved = false, resolved_at = NULL,
+        updated_at = now()
+    RETURNING id, issue_key
+)
+INSERT INTO issue_items (issue_id, job_id, row_number)
+SELECT filed.id, $1, substr(filed.issue_key, 10)::int FROM filed
+ON CONFLICT DO NOTHING;
+
+-- name: finish_consolidation
+-- COMPLETED when nothing is left open, else back to NEEDS_REVIEW; counters refreshed.
+WITH rows AS (
+    SELECT count(*) FILTER (WHERE status IN ('READY', 'SUCCESS')) AS valid,
+           count(*) FILTER (WHERE status = 'ISSUE') AS with_issues,
+           count(*) FILTER (WHERE status = 'SUCCESS') AS consolidated
+    FROM staging WHERE job_id = $1
+), open_issues AS (
+    SELECT count(*) AS n FROM issues WHERE job_id = $1 AND NOT resolved
+)
+UPDATE jobs
+SET status = CASE WHEN open_issues.n > 0 THEN 'NEEDS_REVIEW' ELSE 'COMPLETED' END,
+    valid_rows = rows.valid,
+    issue_rows = rows.with_issues,
+    unresolved_issues = open_issues.n,
+    finished_at = CASE WHEN open_issues.n > 0 THEN NULL ELSE now() END,
+    updated_at = now()
+FROM rows, open_issues
+WHERE jobs.id = $1
+RETURNING jobs.status, jobs.unresolved_issues, rows.consolidated;

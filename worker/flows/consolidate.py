@@ -1,0 +1,42 @@
+"""The consolidation flow: a job's READY rows become the tenant's contacts, atomically.
+
+One transaction, serialised per tenant (an advisory lock), so two jobs of one tenant never
+insert the same email at once and a worker killed mid-way leaves all of it or none. A row
+whose email the tenant gained since the checks (another job, the tenant's own app) is not
+dropped: it becomes a CONTACT_CONFLICT issue and the job goes back to NEEDS_REVIEW.
+"""
+
+from __future__ import annotations
+
+import time
+
+from worker.flows.base import FlowContext
+from worker.logs import get_logger
+from worker.store.queries import sql
+
+log = get_logger("worker.flows.consolidate")
+
+
+async def run_consolidation(context: FlowContext) -> None:
+    """Consolidate ``context.job`` into its tenant's contacts."""
+    job = context.job
+    job_id, user_id = job["id"], job["user_id"]
+    headers = list(job["header"] or [])
+    mapping = (job["column_mapping"] or {}).get("fields", {})
+    mapped = [int(field["column"]) for field in mapping.values()]
+    started = time.monotonic()
+    async with context.pool.acquire() as connection, connection.transaction():
+        await connection.execute(sql("lock_tenant_contacts"), user_id)
+        await connection.execute(sql("insert_ready_contacts"), job_id, user_id, headers, mapped)
+        await connection.execute(sql("mark_consolidated_rows"), job_id, user_id)
+        await connection.execute(sql("file_contact_conflicts"), job_id)
+        outcome = await connection.fetchrow(sql("finish_consolidation"), job_id)
+    if outcome is None:
+        raise LookupError(f"job {job_id} disappeared during consolidation")
+    log.info(
+        "consolidation_finished",
+        status=outcome["status"],
+        contacts=outcome["consolidated"],
+        unresolved_issues=outcome["unresolved_issues"],
+        seconds=round(time.monotonic() - started, 3),
+    )
