@@ -410,3 +410,18 @@ def test_progress_is_read_from_bytes_while_running() -> None:
     assert progress_percent(running) == 25.0
     assert progress_percent({**running, "status": "NEEDS_REVIEW"}) == 100.0
     assert progress_percent({"status": "PENDING", "source_size_bytes": None}) is None
+
+
+async def test_a_redelivered_message_after_needs_review_leaves_the_job_as_it_is(
+    services: Services, aws: AwsResources
+) -> None:
+    # A worker that committed NEEDS_REVIEW and died before deleting its message: the same
+    # message comes back. The job must end where an uninterrupted run ends.
+    job_id = await _submit(services, aws, _csv(MIXED))
+    await _drain(services)
+    before = await snapshot(services.pool, job_id)
+    assert before["job"]["status"] == "NEEDS_REVIEW"
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    await _drain(services)
+    assert await snapshot(services.pool, job_id) == before
+    assert aws.counts(aws.queues.queue_url) == (0, 0)

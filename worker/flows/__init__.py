@@ -14,11 +14,14 @@ from worker.errors import ConfigError
 from worker.flows.base import FlowContext, FlowNotAvailable, Flows, Lease, run_flow
 from worker.flows.consolidate import run_consolidation
 from worker.flows.initial import run_initial
+from worker.logs import get_logger
 from worker.router import Route
 from worker.store.jobs import fetch_job
 
 if TYPE_CHECKING:
     from worker.settings import Settings
+
+log = get_logger("worker.flows")
 
 __all__ = [
     "FlowContext",
@@ -49,8 +52,17 @@ class ProductFlows:
             await run_consolidation(replace(context, job=job, route=Route.CONSOLIDATE))
 
     async def reprocess(self, context: FlowContext) -> None:
-        """Not in this release yet."""
-        raise FlowNotAvailable("the reprocessing flow is not in this release of ingest-worker yet")
+        """Not in this release: the job is left as it is (NEEDS_REVIEW, for a person).
+
+        Never fail it: at-least-once delivery can hand a job that just reached
+        NEEDS_REVIEW its own ``process`` message again (a worker died after committing,
+        before deleting), and that must end where an uninterrupted run ends."""
+        log.warning(
+            "reprocess_not_available",
+            job_id=str(context.job_id),
+            status=context.job["status"],
+            reason="this release has no reprocessing flow; the job stays for review",
+        )
 
     async def consolidate(self, context: FlowContext) -> None:
         """Move READY rows into contacts (see :mod:`worker.flows.consolidate`)."""
