@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -226,3 +227,21 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 CLI = [sys.executable, "-m", "worker"]
+
+
+def run_cli(
+    args: list[str], env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``ingest-worker ARGS`` in a subprocess from the project root; with no ``env``,
+    the current environment without any INGEST_* setting."""
+    if env is None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
+    return subprocess.run(
+        [*CLI, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

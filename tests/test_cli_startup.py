@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import CLI, ROOT, AwsResources, cli_env
+from tests.conftest import AwsResources, cli_env, run_cli
 from worker.cli import ExitCode
 from worker.settings import Settings
 
@@ -15,15 +15,7 @@ from worker.settings import Settings
 def _run(
     args: list[str], env: dict[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_cli(args, env, timeout)
 
 
 def _error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -23,6 +23,7 @@ from tests.flows import (
 )
 from worker.daemon import Worker
 from worker.dlq import list_dead_letters, replay_dead_letters
+from worker.flows import Flows
 from worker.messages import JobMessage
 from worker.services import Services, open_services
 from worker.settings import Settings
@@ -64,6 +65,14 @@ async def _running(worker: Worker) -> AsyncIterator[asyncio.Task[None]]:
         await asyncio.wait_for(task, 60)
 
 
+async def _drain(
+    services: Services, settings: Settings, flows: Flows, timeout_s: float = 60
+) -> None:
+    """One worker runs until the queue is empty and nothing runs."""
+    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+    await asyncio.wait_for(worker.run(once=True), timeout_s)
+
+
 async def _status(pool: asyncpg.Pool, job_id: uuid.UUID) -> str | None:
     job = await fetch_job(pool, job_id)
     return job["status"] if job else None
@@ -76,9 +85,7 @@ async def test_run_once_processes_the_queue_and_exits(
     job_ids = [await _new_job(services.pool, aws) for _ in range(3)]
     for job_id in job_ids:
         await _send_job(services, job_id)
-    await asyncio.wait_for(
-        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 60
-    )
+    await _drain(services, settings, flows, 60)
     assert sorted(str(call.job_id) for call in flows.calls) == sorted(map(str, job_ids))
     assert {call.route for call in flows.calls} == {"initial"}
     for job_id in job_ids:
@@ -246,9 +253,7 @@ async def test_a_job_that_always_fails_ends_in_the_dlq_and_replay_completes_it(
     assert outcome.moved and "FAILED -> PENDING" in outcome.note
     assert await _status(services.pool, job_id) == "PENDING"
     calls_before = len(flows.calls)
-    await asyncio.wait_for(
-        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 60
-    )
+    await _drain(services, settings, flows, 60)
     assert await _status(services.pool, job_id) == "COMPLETED"
     assert len(flows.calls) == calls_before + 1
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
@@ -267,9 +272,7 @@ async def test_poison_messages_go_to_the_dlq_on_their_first_receive(
 ) -> None:
     await services.queue.send(body)
     flows = RecordingFlows(complete)
-    await asyncio.wait_for(
-        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
-    )
+    await _drain(services, settings, flows, 30)
     assert flows.calls == []
     assert aws.counts(aws.queues.queue_url) == (0, 0)
     (dead,) = aws.queue_messages(aws.queues.dlq_url)
@@ -291,9 +294,7 @@ async def test_finished_jobs_are_acknowledged_without_work(
     flows = RecordingFlows(complete)
     job_id = await _new_job(services.pool, aws, status=status)
     await _send_job(services, job_id)
-    await asyncio.wait_for(
-        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
-    )
+    await _drain(services, settings, flows, 30)
     assert flows.calls == []
     assert await _status(services.pool, job_id) == status
     assert aws.counts(aws.queues.queue_url) == (0, 0)
@@ -305,9 +306,7 @@ async def test_a_retry_message_runs_a_failed_job_again(
     flows = RecordingFlows(complete)
     job_id = await _new_job(services.pool, aws, status="FAILED")
     await _send_job(services, job_id, action="retry")
-    await asyncio.wait_for(
-        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
-    )
+    await _drain(services, settings, flows, 30)
     assert [call.route for call in flows.calls] == ["initial"]
     assert await _status(services.pool, job_id) == "COMPLETED"
 
@@ -317,9 +316,7 @@ async def test_a_message_for_an_unknown_job_is_deleted(
 ) -> None:
     flows = RecordingFlows(complete)
     await _send_job(services, uuid.uuid4())
-    await asyncio.wait_for(
-        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
-    )
+    await _drain(services, settings, flows, 30)
     assert flows.calls == []
     assert aws.counts(aws.queues.queue_url) == (0, 0)
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
@@ -338,9 +335,7 @@ async def test_the_route_follows_the_job_state(
     consolidating = await _new_job(services.pool, aws, status="CONSOLIDATING")
     await _send_job(services, review, action="reprocess")
     await _send_job(services, consolidating)
-    await asyncio.wait_for(
-        Worker(settings, services.pool, services.s3, services.queue, flows).run(once=True), 30
-    )
+    await _drain(services, settings, flows, 30)
     assert {(str(call.job_id), call.route) for call in flows.calls} == {
         (str(review), "reprocess"),
         (str(consolidating), "consolidate"),

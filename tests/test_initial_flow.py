@@ -6,13 +6,12 @@ import asyncio
 import csv
 import io
 import json
-import subprocess
 import uuid
 from typing import Any
 
 import asyncpg
 
-from tests.conftest import CLI, ROOT, AwsResources, cli_env
+from tests.conftest import AwsResources, cli_env, run_cli
 from worker.daemon import Worker
 from worker.flows import default_flows
 from worker.jobs import progress_percent
@@ -358,30 +357,12 @@ async def test_jobs_show_reports_status_progress_and_issues(
     job_id = await _submit(services, aws, _csv(MIXED))
     await _drain(services)
     env = cli_env(services.settings)
-    shown = await asyncio.to_thread(
-        subprocess.run,
-        [*CLI, "jobs", "show", str(job_id)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    shown = await asyncio.to_thread(run_cli, ["jobs", "show", str(job_id)], env)
     assert shown.returncode == 0, shown.stderr
     assert "status      NEEDS_REVIEW" in shown.stdout
     assert "progress    9 rows processed (100.0%) of 9" in shown.stdout
     assert "INVALID_EMAIL      row 3: 'bad-email' has no @" in shown.stdout
-    as_json = await asyncio.to_thread(
-        subprocess.run,
-        [*CLI, "jobs", "show", str(job_id), "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    as_json = await asyncio.to_thread(run_cli, ["jobs", "show", str(job_id), "--json"], env)
     report = json.loads(as_json.stdout)
     assert (report["status"], report["progress_percent"], report["total_rows"]) == (
         "NEEDS_REVIEW",
@@ -392,16 +373,7 @@ async def test_jobs_show_reports_status_progress_and_issues(
         "INVALID_EMAIL",
         "DUPLICATE_IN_FILE",
     }
-    missing = await asyncio.to_thread(
-        subprocess.run,
-        [*CLI, "jobs", "show", str(uuid.uuid4())],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    missing = await asyncio.to_thread(run_cli, ["jobs", "show", str(uuid.uuid4())], env)
     assert missing.returncode == 1 and "no job" in missing.stderr
 
 

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import CLI, ROOT, AwsResources, cli_env
+from tests.conftest import AwsResources, cli_env, run_cli
 from worker.cli import ExitCode
 from worker.settings import Settings
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = env or {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
-    return subprocess.run(
-        [*CLI, "inspect", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(["inspect", *args], env)
 
 
 GERMAN = (
