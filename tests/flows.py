@@ -106,6 +106,10 @@ class RecordingFlows:
         """Record and run the behaviour."""
         await self._run(context)
 
+    async def export(self, context: FlowContext) -> None:
+        """Record and run the behaviour."""
+        await self._run(context)
+
 
 def slow_flows(settings: Settings) -> RecordingFlows:
     """For CLI subprocesses: each flow takes ``TEST_FLOW_SECONDS`` (default 30)."""

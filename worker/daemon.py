@@ -38,6 +38,7 @@ log = get_logger("worker.daemon")
 # jobs_total's outcome label for each decision of the retry policy.
 _OUTCOMES = {
     Action.RELEASE: "interrupted",
+    Action.DROP: "dropped",
     Action.RETRY: "retry",
     Action.FAIL: "failed",
     Action.GIVE_UP: "gave_up",
@@ -340,6 +341,8 @@ class Worker:
             fields["seconds"] = round(seconds, 3)
         if decision.action is Action.RELEASE:
             log.info("job_interrupted", **fields)
+        elif decision.action is Action.DROP:
+            log.info("job_gone", **fields)
         elif decision.action is Action.RETRY:
             log.warning("job_retry_scheduled", delay_s=decision.delay_s, **fields)
         else:
@@ -364,6 +367,8 @@ class Worker:
     ) -> None:
         if decision.action is Action.RELEASE:
             await self._settle(message, "release")
+        elif decision.action is Action.DROP:
+            await self._settle(message, "delete")
         elif decision.action is Action.RETRY:
             with contextlib.suppress(Exception):
                 await self.pool.execute(sql("record_job_error"), job_id, decision.reason)

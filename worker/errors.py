@@ -8,6 +8,10 @@
     ├── PoisonMessage            a message body that can never be processed: dead-lettered at once
     ├── Interrupted              shutdown or lost lease: the flow stopped at a checkpoint;
     │                            the message is released for another worker, no attempt spent
+    ├── JobGone                  the job was cancelled or deleted while a flow ran: the flow
+    │                            stops, its transaction rolls back, the message is deleted
+    ├── ActionRefused            a review or jobs command that the job's state or tenant
+    │                            does not allow (the command says why; nothing changed)
     ├── PermanentError           never retried: the job is FAILED with the reason, message deleted
     │   ├── JobInvalid           the job row cannot be run (bad options, missing source)
     │   ├── ObjectMissing        the S3 object (or the pinned version) does not exist
@@ -55,6 +59,14 @@ class PoisonMessage(IngestError):
 
 class Interrupted(IngestError):
     """The flow was stopped at a checkpoint before it finished."""
+
+
+class JobGone(IngestError):
+    """The job was cancelled or deleted while its flow ran."""
+
+
+class ActionRefused(IngestError):
+    """The action is not allowed on this job as it stands."""
 
 
 class PermanentError(IngestError):

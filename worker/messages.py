@@ -1,7 +1,8 @@
 """The message bodies the worker accepts, as pydantic models.
 
 - :class:`JobMessage` ``{"version": 1, "job_id": "...", "action": "process"}``: sent by
-  producers, the review commands and ``dlq replay``.
+  producers, the review and jobs commands and ``dlq replay`` (actions: ``process``,
+  ``reprocess``, ``retry``, ``export``).
 - :class:`S3ObjectCreated`: an S3 event notification for ``ObjectCreated:*`` (the bucket
   announces an upload; the worker creates the job itself).
 - :class:`S3TestEvent`: the ``s3:TestEvent`` S3 sends once when a notification is set up.
@@ -28,7 +29,7 @@ class JobMessage(BaseModel):
 
     version: Literal[1] = 1
     job_id: UUID
-    action: Literal["process", "reprocess", "retry"] = "process"
+    action: Literal["process", "reprocess", "retry", "export"] = "process"
 
     def body(self) -> str:
         """The JSON body to send."""

@@ -56,6 +56,15 @@ issues_total = Counter(
 s3_read_bytes_total = Counter(
     "s3_read_bytes_total", "Bytes read from S3 objects.", namespace=NAMESPACE
 )
+exports_total = Counter(
+    "exports_total",
+    "Export sets (all, valid, issues) written or failed, by outcome.",
+    ["outcome"],
+    namespace=NAMESPACE,
+)
+export_bytes_total = Counter(
+    "export_bytes_total", "Bytes of export files written to S3.", namespace=NAMESPACE
+)
 
 heartbeat_extensions_total = Counter(
     "heartbeat_extensions_total", "Visibility extensions of running messages.", namespace=NAMESPACE

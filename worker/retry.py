@@ -3,6 +3,8 @@
 It does no I/O, so every branch is tested alone (``tests/unit/test_retry.py``).
 
 - :class:`~worker.errors.Interrupted` -> RELEASE: visible again at once, no attempt lost.
+- :class:`~worker.errors.JobGone` -> DROP: the job was cancelled or deleted meanwhile; the
+  message is deleted and the job left as it is.
 - Errors in :data:`NEVER_RETRIED` -> FAIL: the job is FAILED with the reason, the message
   deleted.
 - Transient errors (throttling, 5xx, connection loss, database restarts, serialisation
@@ -33,6 +35,7 @@ from botocore.exceptions import (
 
 from worker.errors import (
     Interrupted,
+    JobGone,
     PermanentError,
     PoisonMessage,
     TransientError,
@@ -70,6 +73,7 @@ class Action(enum.Enum):
     """What the worker does with a message after its flow raised."""
 
     RELEASE = "release"
+    DROP = "drop"
     RETRY = "retry"
     FAIL = "fail"
     GIVE_UP = "give_up"
@@ -121,7 +125,7 @@ def describe(error: BaseException) -> str:
     """A one-line, human-readable reason for ``error``, as stored on a failed job."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     name = type(error).__name__
-    if isinstance(error, PermanentError | TransientError | Interrupted | PoisonMessage):
+    if isinstance(error, PermanentError | TransientError | Interrupted | PoisonMessage | JobGone):
         return text or name
     return f"{name}: {text}" if text else name
 
@@ -138,6 +142,8 @@ def decide(
     reason = describe(error)
     if isinstance(error, Interrupted):
         return Decision(Action.RELEASE, 0, reason)
+    if isinstance(error, JobGone):
+        return Decision(Action.DROP, 0, reason)
     if isinstance(error, NEVER_RETRIED):
         return Decision(Action.FAIL, 0, reason)
     if not is_transient(error):

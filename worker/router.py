@@ -3,8 +3,11 @@
 =================================  ===============  ==================================
 job status                         staging rows     route
 =================================  ===============  ==================================
-COMPLETED, CANCELLED               any              ACKNOWLEDGE (nothing to do)
-NEEDS_REVIEW                       yes              REPROCESS
+COMPLETED                          yes              EXPORT (writes the exports if they
+                                                    are missing for its last decision)
+COMPLETED                          none             ACKNOWLEDGE (nothing to do)
+CANCELLED                          any              ACKNOWLEDGE (nothing to do)
+NEEDS_REVIEW                       yes              REPROCESS (EXPORT for ``export``)
 NEEDS_REVIEW                       none             ACKNOWLEDGE (nothing to review)
 PENDING, PROCESSING                yes              INITIAL_RESUME (after the checkpoint)
 PENDING, PROCESSING                none             INITIAL (from the start)
@@ -14,7 +17,8 @@ FAILED                             any              ACKNOWLEDGE, unless the mess
 =================================  ===============  ==================================
 
 A ``reprocess`` message for a job that is not NEEDS_REVIEW follows the table: the job's
-state, not the message, is the truth (a stale message never re-runs a finished job).
+state, not the message, is the truth (a stale message never re-runs a finished job). An
+``export`` message only ever exports: for a job in any other state it is acknowledged.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Literal
 JobStatus = Literal[
     "PENDING", "PROCESSING", "NEEDS_REVIEW", "CONSOLIDATING", "COMPLETED", "FAILED", "CANCELLED"
 ]
-Action = Literal["process", "reprocess", "retry"]
+Action = Literal["process", "reprocess", "retry", "export"]
 
 
 class Route(enum.Enum):
@@ -36,6 +40,7 @@ class Route(enum.Enum):
     INITIAL_RESUME = "initial_resume"
     REPROCESS = "reprocess"
     CONSOLIDATE = "consolidate"
+    EXPORT = "export"
 
     @property
     def flow(self) -> str | None:
@@ -46,16 +51,23 @@ class Route(enum.Enum):
             Route.INITIAL_RESUME: "initial",
             Route.REPROCESS: "reprocess",
             Route.CONSOLIDATE: "consolidate",
+            Route.EXPORT: "export",
         }[self]
 
 
 def route(status: str, has_staging: bool, action: Action = "process") -> Route:
-    """The route for a job in ``status``; ``action`` matters only for a FAILED job."""
+    """The route for a job in ``status``; ``action`` matters for a FAILED job (``retry``)
+    and for ``export``."""
+    if action == "export":
+        exportable = status in ("NEEDS_REVIEW", "COMPLETED") and has_staging
+        return Route.EXPORT if exportable else Route.ACKNOWLEDGE
     if status == "FAILED":
         if action != "retry":
             return Route.ACKNOWLEDGE
         status = "PENDING"
-    if status in ("COMPLETED", "CANCELLED"):
+    if status == "COMPLETED":
+        return Route.EXPORT if has_staging else Route.ACKNOWLEDGE
+    if status == "CANCELLED":
         return Route.ACKNOWLEDGE
     if status == "NEEDS_REVIEW":
         return Route.REPROCESS if has_staging else Route.ACKNOWLEDGE

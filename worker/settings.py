@@ -21,6 +21,11 @@ SQS_MAX_RECEIVE_BATCH = 10
 SQS_MAX_VISIBILITY_TIMEOUT_S = 12 * 60 * 60
 # SQS DelaySeconds on SendMessage: 0..900 s.
 SQS_MAX_DELAY_S = 900
+# S3 multipart: every part but the last is at least 5 MiB; at most 10,000 parts.
+S3_MIN_PART_SIZE_BYTES = 5 * 1024 * 1024
+S3_MAX_PART_SIZE_BYTES = 5 * 1024 * 1024 * 1024
+# A SigV4 pre-signed URL is valid for at most 7 days.
+S3_MAX_PRESIGN_EXPIRY_S = 7 * 24 * 60 * 60
 
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -101,6 +106,28 @@ class Settings(BaseSettings):
     flows: str = Field(
         "worker.flows:default_flows",
         description="Import path of the flow set (module:callable); for extensions and tests.",
+    )
+
+    # --- Exports
+    export_prefix: str = Field(
+        "exports", min_length=1, description="Key prefix of the enriched exports in the bucket."
+    )
+    export_part_size_bytes: int = Field(
+        S3_MIN_PART_SIZE_BYTES,
+        ge=S3_MIN_PART_SIZE_BYTES,
+        le=S3_MAX_PART_SIZE_BYTES,
+        description="Size of each multipart-upload part of an export (at least 5 MiB).",
+    )
+    export_url_expiry_s: int = Field(
+        3600,
+        ge=1,
+        le=S3_MAX_PRESIGN_EXPIRY_S,
+        description="How long a pre-signed export download URL is valid (at most 7 days).",
+    )
+    export_stale_after_s: float = Field(
+        300.0,
+        gt=0,
+        description="An export claimed but not advanced for this long is written again.",
     )
 
     # --- Operations

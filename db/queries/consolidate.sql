@@ -3,24 +3,47 @@
 -- tenant never insert the same email at once.
 SELECT pg_advisory_xact_lock(hashtextextended('contacts:' || $1, 0));
 
+-- name: update_accepted_contacts
+-- READY rows a person accepted as updates of the tenant's ($2) existing contact: the row's
+-- non-empty values replace the contact's and its extra fields are merged in ($3 header
+-- names, $4 mapped column indexes); such a row whose contact was deleted since creates it
+-- again. The rows become SUCCESS.
+WITH upserted AS (
+    INSERT INTO contacts (user_id, email, email_normalized, first_name, last_name, company,
+                          phone, extra, job_id)
+    SELECT $2, s.email, s.email_normalized, s.first_name, s.last_name, s.company,
+           coalesce(s.phone_e164, s.phone), ingest_extra_fields(s.raw, $3::jsonb, $4), $1
+    FROM staging s
+    WHERE s.job_id = $1 AND s.status = 'READY' AND s.update_existing
+      AND s.email_normalized IS NOT NULL
+    ON CONFLICT (user_id, email_normalized) DO UPDATE
+    SET email = EXCLUDED.email,
+        first_name = coalesce(EXCLUDED.first_name, contacts.first_name),
+        last_name = coalesce(EXCLUDED.last_name, contacts.last_name),
+        company = coalesce(EXCLUDED.company, contacts.company),
+        phone = coalesce(EXCLUDED.phone, contacts.phone),
+        extra = contacts.extra || EXCLUDED.extra,
+        updated_at = now()
+    RETURNING email_normalized
+)
+UPDATE staging s
+SET status = 'SUCCESS', updated_at = now()
+FROM upserted u
+WHERE s.job_id = $1 AND s.status = 'READY' AND s.update_existing
+  AND s.email_normalized = u.email_normalized;
+
 -- name: insert_ready_contacts
--- Insert a job's READY rows into its tenant's contacts ($2 tenant, $3 header names as a
--- jsonb array, $4 0-based indexes of the mapped columns); unmapped non-empty cells become
--- the contact's extra fields. An email the tenant already has is skipped here and filed
--- as a conflict by the next queries.
+-- Insert a job's other READY rows into its tenant's contacts ($2 tenant, $3 header names
+-- as a jsonb array, $4 0-based indexes of the mapped columns); unmapped non-empty cells
+-- become the contact's extra fields. An email the tenant already has is skipped here and
+-- filed as a conflict by the next queries.
 INSERT INTO contacts (user_id, email, email_normalized, first_name, last_name, company,
                       phone, extra, job_id)
 SELECT $2, s.email, s.email_normalized, s.first_name, s.last_name, s.company,
-       coalesce(s.phone_e164, s.phone),
-       coalesce((
-           SELECT jsonb_object_agg(coalesce($3::jsonb ->> (cell.position::int - 1),
-                                             'column_' || cell.position), cell.value)
-           FROM unnest(ingest_raw_cells(s.raw)) WITH ORDINALITY AS cell(value, position)
-           WHERE cell.value <> '' AND NOT (cell.position::int - 1 = ANY ($4::int[]))
-       ), '{}'::jsonb),
-       $1
+       coalesce(s.phone_e164, s.phone), ingest_extra_fields(s.raw, $3::jsonb, $4), $1
 FROM staging s
-WHERE s.job_id = $1 AND s.status = 'READY' AND s.email_normalized IS NOT NULL
+WHERE s.job_id = $1 AND s.status = 'READY' AND NOT s.update_existing
+  AND s.email_normalized IS NOT NULL
 ON CONFLICT (user_id, email_normalized) DO NOTHING;
 
 -- name: mark_consolidated_rows
@@ -69,7 +92,8 @@ SET status = CASE WHEN open_issues.n > 0 THEN 'NEEDS_REVIEW' ELSE 'COMPLETED' EN
     issue_rows = rows.with_issues,
     unresolved_issues = open_issues.n,
     finished_at = CASE WHEN open_issues.n > 0 THEN NULL ELSE now() END,
+    decided_at = now(),
     updated_at = now()
 FROM rows, open_issues
-WHERE jobs.id = $1
+WHERE jobs.id = $1 AND jobs.status = 'CONSOLIDATING'
 RETURNING jobs.status, jobs.unresolved_issues, rows.consolidated;

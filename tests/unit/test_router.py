@@ -10,8 +10,17 @@ from worker.router import Route, route
 @pytest.mark.parametrize(
     ("status", "has_staging", "action", "expected"),
     [
-        ("COMPLETED", True, "process", Route.ACKNOWLEDGE),
+        # A finished job's redelivered message writes its exports if they are missing.
+        ("COMPLETED", True, "process", Route.EXPORT),
+        ("COMPLETED", False, "process", Route.ACKNOWLEDGE),
         ("COMPLETED", False, "reprocess", Route.ACKNOWLEDGE),
+        ("COMPLETED", True, "export", Route.EXPORT),
+        ("NEEDS_REVIEW", True, "export", Route.EXPORT),
+        # An export message never starts another flow.
+        ("PENDING", True, "export", Route.ACKNOWLEDGE),
+        ("FAILED", True, "export", Route.ACKNOWLEDGE),
+        ("CONSOLIDATING", True, "export", Route.ACKNOWLEDGE),
+        ("NEEDS_REVIEW", False, "export", Route.ACKNOWLEDGE),
         ("CANCELLED", True, "process", Route.ACKNOWLEDGE),
         ("CANCELLED", False, "retry", Route.ACKNOWLEDGE),
         ("NEEDS_REVIEW", True, "reprocess", Route.REPROCESS),

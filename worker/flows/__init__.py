@@ -10,11 +10,14 @@ import importlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from worker.errors import ConfigError
+from worker.errors import ConfigError, Interrupted
 from worker.flows.base import FlowContext, FlowNotAvailable, Flows, Lease, run_flow
 from worker.flows.consolidate import run_consolidation
+from worker.flows.export import write_exports
 from worker.flows.initial import run_initial
+from worker.flows.reprocess import run_reprocessing
 from worker.logs import get_logger
+from worker.retry import describe
 from worker.router import Route
 from worker.store.jobs import fetch_job
 
@@ -35,38 +38,54 @@ __all__ = [
 
 
 class ProductFlows:
-    """The product's flows. Flows not in this release fail the job with that reason, so
-    it can be retried after an upgrade rather than looping."""
+    """The product's flows: initial and reprocessing end in a decision; a job that needs
+    no review is consolidated in the same delivery; every decision that leaves the job
+    with a person (NEEDS_REVIEW) or done (COMPLETED) writes its exports."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     async def initial(self, context: FlowContext) -> None:
-        """Read the file into staging rows and issues (see :mod:`worker.flows.initial`),
-        then consolidate at once when nothing needs review. A worker that dies in between
-        leaves the job CONSOLIDATING, which the next delivery routes to consolidation."""
+        """Read the file into staging rows and issues (see :mod:`worker.flows.initial`)."""
         await run_initial(context)
-        job = await fetch_job(context.pool, context.job_id)
-        if job is not None and job["status"] == "CONSOLIDATING":
-            context.checkpoint()
-            await run_consolidation(replace(context, job=job, route=Route.CONSOLIDATE))
+        await self._after_decision(context)
 
     async def reprocess(self, context: FlowContext) -> None:
-        """Not in this release: the job is left as it is (NEEDS_REVIEW, for a person).
-
-        Never fail it: at-least-once delivery can hand a job that just reached
-        NEEDS_REVIEW its own ``process`` message again (a worker died after committing,
-        before deleting), and that must end where an uninterrupted run ends."""
-        log.warning(
-            "reprocess_not_available",
-            job_id=str(context.job_id),
-            status=context.job["status"],
-            reason="this release has no reprocessing flow; the job stays for review",
-        )
+        """Judge the reviewed rows again (see :mod:`worker.flows.reprocess`)."""
+        await run_reprocessing(context)
+        await self._after_decision(context)
 
     async def consolidate(self, context: FlowContext) -> None:
         """Move READY rows into contacts (see :mod:`worker.flows.consolidate`)."""
         await run_consolidation(context)
+        context.checkpoint()
+        await self.export(context)
+
+    async def export(self, context: FlowContext) -> None:
+        """Write the exports of the job's last decision unless they are written (see
+        :mod:`worker.flows.export`). An export that fails is recorded on the job and
+        never changes the job's status: ``jobs exports`` asks for it again."""
+        try:
+            await write_exports(
+                context.pool, context.s3, self.settings, context.job_id, context.checkpoint
+            )
+        except Interrupted:
+            raise
+        except Exception as error:
+            log.error("export_not_written", job_id=str(context.job_id), reason=describe(error))
+
+    async def _after_decision(self, context: FlowContext) -> None:
+        """Consolidate at once when nothing needs review, then export. A worker that dies
+        in between leaves the job CONSOLIDATING (routed to consolidation) or decided
+        without exports (written by the next delivery or request)."""
+        job = await fetch_job(context.pool, context.job_id)
+        if job is None:
+            return
+        context.checkpoint()
+        if job["status"] == "CONSOLIDATING":
+            await self.consolidate(replace(context, job=job, route=Route.CONSOLIDATE))
+        else:
+            await self.export(context)
 
 
 def default_flows(settings: Settings) -> Flows:

@@ -73,6 +73,9 @@ class Flows(Protocol):
     async def consolidate(self, context: FlowContext) -> None:
         """Move READY rows into contacts and complete the job."""
 
+    async def export(self, context: FlowContext) -> None:
+        """Write the job's enriched exports if they are missing for its last decision."""
+
 
 async def run_flow(flows: Flows, context: FlowContext) -> None:
     """Dispatch ``context.route`` to its flow."""
@@ -82,6 +85,8 @@ async def run_flow(flows: Flows, context: FlowContext) -> None:
         await flows.reprocess(context)
     elif context.route is Route.CONSOLIDATE:
         await flows.consolidate(context)
+    elif context.route is Route.EXPORT:
+        await flows.export(context)
     else:
         raise ValueError(f"route {context.route} runs no flow")
 

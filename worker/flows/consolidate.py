@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from worker.errors import JobGone
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
 from worker.store.queries import sql
@@ -27,12 +28,13 @@ async def run_consolidation(context: FlowContext) -> None:
     started = time.monotonic()
     async with context.pool.acquire() as connection, connection.transaction():
         await connection.execute(sql("lock_tenant_contacts"), user_id)
+        await connection.execute(sql("update_accepted_contacts"), job_id, user_id, headers, mapped)
         await connection.execute(sql("insert_ready_contacts"), job_id, user_id, headers, mapped)
         await connection.execute(sql("mark_consolidated_rows"), job_id, user_id)
         await connection.execute(sql("file_contact_conflicts"), job_id)
         outcome = await connection.fetchrow(sql("finish_consolidation"), job_id)
     if outcome is None:
-        raise LookupError(f"job {job_id} disappeared during consolidation")
+        raise JobGone(f"job {job_id} was no longer CONSOLIDATING; nothing was consolidated")
     log.info(
         "consolidation_finished",
         status=outcome["status"],

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from worker import metrics
+from worker.errors import JobGone
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
 from worker.router import Route
@@ -49,7 +50,7 @@ async def run_initial(context: FlowContext) -> None:
     )
     detection = source.detection
     summary = detection.summary()
-    await context.pool.execute(
+    started_job = await context.pool.fetchval(
         sql("start_initial_job"),
         job_id,
         version.version_id,
@@ -67,6 +68,8 @@ async def run_initial(context: FlowContext) -> None:
         summary["mapping_confidence"],
         detection.headers,
     )
+    if started_job is None:
+        raise JobGone(f"job {job_id} is no longer pending (cancelled or deleted)")
 
     validator = RowValidator(job_id, detection.mapping, detection.headers, options)
     checkpoint = int(job["checkpoint_row"]) if resume else 0

@@ -8,7 +8,9 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
+from worker.errors import JobGone
 from worker.store.queries import sql
 from worker.validation import STAGING_COLUMNS, RowIssue
 
@@ -51,15 +53,36 @@ async def write_batch(
 async def finish_checks(
     pool: asyncpg.Pool, job_id: UUID, user_id: str, sha256: str, bytes_read: int
 ) -> asyncpg.Record:
-    """Cross-row checks in SQL (duplicates in the file, emails the tenant already has),
-    the rows' final status, the counters and the decision, in one durable transaction.
-    Safe to run twice: every issue has a deterministic key."""
+    """After the last batch: the totals, the cross-row checks in SQL (duplicates in the
+    file, emails the tenant already has), the rows' final status and the decision, in one
+    durable transaction. Safe to run twice: every issue has a deterministic key."""
     async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(sql("record_initial_totals"), job_id, sha256, bytes_read)
         await connection.execute(sql("file_duplicate_issues"), job_id)
         await connection.execute(sql("link_duplicate_issues"), job_id)
         await connection.execute(sql("file_existing_contact_issues"), job_id, user_id)
         await connection.execute(sql("mark_rows_with_open_issues"), job_id)
-        row = await connection.fetchrow(sql("finish_initial_job"), job_id, sha256, bytes_read)
+        row = await connection.fetchrow(sql("decide_job"), job_id)
         if row is None:
-            raise LookupError(f"job {job_id} disappeared during its initial flow")
+            raise JobGone(f"job {job_id} was cancelled or deleted during its initial flow")
         return row
+
+
+async def recheck(
+    connection: asyncpg.Connection | PoolConnectionProxy, job_id: UUID, user_id: str
+) -> asyncpg.Record | None:
+    """The cross-row checks again over the live rows after a review (inside the caller's
+    transaction): file or re-open what is a problem now, resolve what no longer is, set
+    each live row's status, and decide. None if the job left review meanwhile."""
+    await connection.execute(sql("resolve_contact_conflicts"), job_id)
+    await connection.execute(sql("file_duplicate_issues"), job_id)
+    # Resolve before unlinking: a resolved duplicate keeps the rows it concerned, as history.
+    await connection.execute(sql("resolve_duplicate_issues"), job_id)
+    await connection.execute(sql("unlink_stale_duplicate_items"), job_id)
+    await connection.execute(sql("link_duplicate_issues"), job_id)
+    await connection.execute(sql("file_existing_contact_issues"), job_id, user_id)
+    await connection.execute(sql("resolve_existing_contact_issues"), job_id, user_id)
+    await connection.execute(sql("mark_rows_with_open_issues"), job_id)
+    await connection.execute(sql("mark_rows_without_open_issues"), job_id)
+    row: asyncpg.Record | None = await connection.fetchrow(sql("decide_job"), job_id)
+    return row

@@ -268,6 +268,29 @@ class RowValidator:
         )
         return records, issues
 
+    @classmethod
+    def for_fields(cls, job_id: UUID, options: dict[str, Any] | None = None) -> RowValidator:
+        """A validator of rows given as their fields in :data:`FIELD_NAMES` order (the
+        staging values a person may have edited), for reprocessing."""
+        mapping = ColumnMapping(
+            columns={name: index for index, name in enumerate(FIELD_NAMES)},
+            confidence=dict.fromkeys(FIELD_NAMES, 1.0),
+            method=dict.fromkeys(FIELD_NAMES, "staging"),
+        )
+        return cls(job_id, mapping, FIELD_NAMES, options)
+
+    def revalidate(
+        self, numbers: Sequence[int], fields: Sequence[Sequence[str | None]]
+    ) -> tuple[list[tuple[Any, ...]], list[RowIssue]]:
+        """Re-run the row-local rules and normalisation on staging fields (a validator
+        from :meth:`for_fields`): per row ``(row_number, email, email_normalized,
+        first_name, last_name, company, phone, phone_e164)``, and the problems found.
+        Normalising is idempotent, so an unedited row comes back as it was."""
+        rows = [[value or "" for value in row] for row in fields]
+        records, issues = self.validate_batch(numbers, rows)
+        # Staging record -> the fields only (no hash, raw or status: those stay as read).
+        return [(record[0], *record[3:10]) for record in records], issues
+
     def _column(self, rows: Sequence[Sequence[str]], name: str) -> list[str]:
         index = self.columns.get(name)
         if index is None:

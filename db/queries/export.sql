@@ -1,0 +1,56 @@
+-- Enriched exports: claimed once per decision of a job, written from staging, recorded on
+-- the job. jobs.exports holds {state: writing | written | failed, claim, decided_at,
+-- status, claimed_at, written_at, files: {kind: {key, size_bytes, rows}}, error}.
+
+-- name: claim_exports
+-- Claim the writing of a job's exports for its current decision ($2 a fresh claim id),
+-- unless they are written for it or a claim younger than $3 seconds is at work.
+UPDATE jobs
+SET exports = jsonb_build_object('state', 'writing', 'claim', $2::text,
+                                 'decided_at', decided_at, 'status', status,
+                                 'claimed_at', now())
+WHERE id = $1 AND status IN ('NEEDS_REVIEW', 'COMPLETED') AND decided_at IS NOT NULL
+  AND NOT coalesce(exports -> 'decided_at' = to_jsonb(decided_at)
+                   AND (exports ->> 'state' = 'written'
+                        OR (exports ->> 'state' = 'writing'
+                            AND (exports ->> 'claimed_at')::timestamptz
+                                > now() - make_interval(secs => $3))), false)
+RETURNING id, user_id, status, decided_at, header;
+
+-- name: refresh_export_claim
+-- Keep a claim fresh while its parts are uploaded; no row when another writer took over.
+UPDATE jobs
+SET exports = jsonb_set(exports, '{claimed_at}', to_jsonb(now()))
+WHERE id = $1 AND exports ->> 'claim' = $2
+RETURNING id;
+
+-- name: export_rows
+-- A job's rows in file order with their cells as read, current fields and open issues.
+SELECT s.row_number, s.status, s.raw, s.email, s.first_name, s.last_name, s.company,
+       coalesce(s.phone_e164, s.phone) AS phone, o.types, o.messages
+FROM staging s
+LEFT JOIN (
+    SELECT ii.row_number,
+           string_agg(i.type, '; ' ORDER BY i.id) AS types,
+           string_agg(i.message, '; ' ORDER BY i.id) AS messages
+    FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
+    WHERE ii.job_id = $1 AND NOT i.resolved
+    GROUP BY ii.row_number
+) o ON o.row_number = s.row_number
+WHERE s.job_id = $1
+ORDER BY s.row_number;
+
+-- name: record_exports
+-- The exports written under a claim ($3: the files as JSON).
+UPDATE jobs
+SET exports = (exports - 'error')
+    || jsonb_build_object('state', 'written', 'written_at', now(), 'files', $3::text::jsonb)
+WHERE id = $1 AND exports ->> 'claim' = $2
+RETURNING exports;
+
+-- name: record_export_failure
+-- Why the exports under a claim could not be written; a new request may claim them again.
+UPDATE jobs
+SET exports = exports || jsonb_build_object('state', 'failed', 'error', $3::text,
+                                            'failed_at', now())
+WHERE id = $1 AND exports ->> 'claim' = $2;

@@ -1,0 +1,175 @@
+-- Review actions and the reprocessing flow. Every review query names the tenant ($2) and
+-- touches a job only through a row of jobs with that user_id: one tenant never reads or
+-- changes another's rows, and a job id of another tenant looks like no job at all.
+
+-- name: review_lock_job
+-- The tenant's job, locked until the action's transaction ends (actions and reprocessing
+-- on one job happen one after the other).
+SELECT id, user_id, status, header, column_mapping, options
+FROM jobs WHERE id = $1 AND user_id = $2
+FOR UPDATE;
+
+-- name: review_job
+-- The tenant's job (no lock), for reading.
+SELECT id, user_id, status, unresolved_issues, total_rows, valid_rows, issue_rows
+FROM jobs WHERE id = $1 AND user_id = $2;
+
+-- name: review_list_issues
+-- A page of the tenant's job issues (open only unless $3), open first then by first row,
+-- each with how many rows it concerns and the first $6 of them.
+SELECT i.id, i.type, i.field, i.message, i.resolved, i.resolution, i.resolved_at,
+       i.created_at, count(ii.row_number) AS row_count,
+       (array_agg(ii.row_number ORDER BY ii.row_number))[1:$6] AS rows
+FROM issues i
+JOIN jobs j ON j.id = i.job_id AND j.user_id = $2
+LEFT JOIN issue_items ii ON ii.issue_id = i.id
+WHERE i.job_id = $1 AND ($3 OR NOT i.resolved)
+GROUP BY i.id
+ORDER BY i.resolved, min(ii.row_number), i.type, i.id
+LIMIT $4 OFFSET $5;
+
+-- name: review_list_rows
+-- A page of the tenant's job rows after row $4 (status $3, or any when NULL), with their
+-- cells as read, their current fields and their open issues.
+SELECT s.row_number, s.status, s.raw, s.email, s.first_name, s.last_name, s.company,
+       s.phone, s.phone_e164, s.edited_at, s.update_existing,
+       coalesce((
+           SELECT jsonb_agg(jsonb_build_object('id', i.id, 'type', i.type, 'field', i.field,
+                                               'message', i.message) ORDER BY i.id)
+           FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
+           WHERE ii.job_id = s.job_id AND ii.row_number = s.row_number AND NOT i.resolved
+       ), '[]'::jsonb) AS issues
+FROM staging s
+JOIN jobs j ON j.id = s.job_id AND j.user_id = $2
+WHERE s.job_id = $1 AND ($3::text IS NULL OR s.status = $3) AND s.row_number > $4
+ORDER BY s.row_number
+LIMIT $5;
+
+-- name: review_lock_row
+-- One staging row of a locked job, locked for the action.
+SELECT row_number, status, email, first_name, last_name, company, phone, update_existing
+FROM staging WHERE job_id = $1 AND row_number = $2
+FOR UPDATE;
+
+-- name: review_edit_row
+-- A person's new field values for a row; accepting it as an update of the existing
+-- contact no longer holds once its email changed. Re-validated by reprocessing.
+UPDATE staging
+SET email = $3, first_name = $4, last_name = $5, company = $6, phone = $7,
+    update_existing = update_existing AND email IS NOT DISTINCT FROM $3,
+    edited_at = now(), updated_at = now()
+WHERE job_id = $1 AND row_number = $2;
+
+-- name: review_set_row_status
+-- Discard a live row (DISCARD), or mark it to update the tenant's existing contact.
+UPDATE staging
+SET status = CASE WHEN $3 THEN 'DISCARD' ELSE status END,
+    update_existing = update_existing OR $4,
+    updated_at = now()
+WHERE job_id = $1 AND row_number = $2 AND status IN ('READY', 'ISSUE');
+
+-- name: review_lock_issue
+-- One issue of a job (locked by review_lock_job), with the rows it concerns.
+SELECT i.id, i.type, i.field, i.message, i.resolved,
+       array_remove(array_agg(ii.row_number ORDER BY ii.row_number), NULL) AS rows
+FROM issues i LEFT JOIN issue_items ii ON ii.issue_id = i.id
+WHERE i.job_id = $1 AND i.id = $2
+GROUP BY i.id;
+
+-- name: review_resolve_issue
+-- Resolve one issue by a person's decision.
+UPDATE issues
+SET resolved = true, resolved_at = now(), resolution = $3, updated_at = now()
+WHERE job_id = $1 AND id = $2;
+
+-- name: review_record_action
+-- Record who did what to which row or issue of a job.
+INSERT INTO review_actions (job_id, user_id, actor, action, row_number, issue_id, details)
+VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)
+RETURNING id, created_at;
+
+-- name: review_history
+-- What people did to the tenant's job (to row $3 only, when given), oldest first.
+SELECT a.id, a.actor, a.action, a.row_number, a.issue_id, a.details, a.created_at
+FROM review_actions a
+JOIN jobs j ON j.id = a.job_id AND j.user_id = $2
+WHERE a.job_id = $1 AND ($3::int IS NULL OR a.row_number = $3)
+ORDER BY a.id;
+
+-- name: lock_job_for_reprocessing
+-- The job's status, its row locked for the whole reprocessing transaction (review
+-- actions wait until it commits).
+SELECT status, user_id FROM jobs WHERE id = $1 FOR UPDATE;
+
+-- name: create_reprocessing_tables
+-- Scratch tables for one reprocessing transaction: the re-validated fields of the live
+-- rows and the row-local problems they have now.
+CREATE TEMPORARY TABLE reprocess_fields (
+    row_number integer PRIMARY KEY, email text, email_normalized text, first_name text,
+    last_name text, company text, phone text, phone_e164 text
+) ON COMMIT DROP;
+CREATE TEMPORARY TABLE reprocess_problems (
+    issue_key text PRIMARY KEY, type text, field text, message text, row_number integer
+) ON COMMIT DROP;
+
+-- name: fetch_live_rows
+-- A page of a job's live rows after row $2, with the fields a person may have edited.
+SELECT row_number, email, first_name, last_name, company, phone
+FROM staging
+WHERE job_id = $1 AND row_number > $2 AND status IN ('READY', 'ISSUE')
+ORDER BY row_number
+LIMIT $3;
+
+-- name: apply_revalidated_fields
+-- Store the re-normalised fields where they changed.
+UPDATE staging s
+SET email = f.email, email_normalized = f.email_normalized, first_name = f.first_name,
+    last_name = f.last_name, company = f.company, phone = f.phone, phone_e164 = f.phone_e164,
+    updated_at = now()
+FROM reprocess_fields f
+WHERE s.job_id = $1 AND s.row_number = f.row_number
+  AND (s.email, s.email_normalized, s.first_name, s.last_name, s.company, s.phone,
+       s.phone_e164)
+      IS DISTINCT FROM (f.email, f.email_normalized, f.first_name, f.last_name, f.company,
+                        f.phone, f.phone_e164);
+
+-- name: file_revalidated_row_issues
+-- The row-local problems the live rows have now: filed, or re-opened if resolved.
+WITH filed AS (
+    INSERT INTO issues (job_id, issue_key, type, field, message)
+    SELECT $1, issue_key, type, field, message FROM reprocess_problems
+    ON CONFLICT (job_id, issue_key) DO UPDATE
+    SET resolved = false, resolved_at = NULL, resolution = NULL, message = EXCLUDED.message,
+        updated_at = now()
+    WHERE issues.resolved OR issues.message <> EXCLUDED.message
+    RETURNING id, issue_key
+)
+INSERT INTO issue_items (issue_id, job_id, row_number)
+SELECT filed.id, $1, p.row_number FROM filed JOIN reprocess_problems p USING (issue_key)
+ON CONFLICT DO NOTHING;
+
+-- name: resolve_fixed_row_issues
+-- Resolve row-local issues whose problem is gone: the row was discarded, or re-validation
+-- no longer finds it. Problems of the file as read (encoding, ragged or oversized rows,
+-- control characters replaced on reading) are only resolved by editing or discarding.
+UPDATE issues i
+SET resolved = true, resolved_at = now(), updated_at = now(),
+    resolution = CASE
+        WHEN s.status = 'DISCARD' THEN 'row discarded'
+        WHEN s.edited_at IS NOT NULL THEN 'fixed by an edit'
+        ELSE 'no longer a problem'
+    END
+FROM issue_items ii, staging s
+WHERE i.job_id = $1 AND NOT i.resolved AND left(i.issue_key, 4) = 'row:'
+  AND ii.issue_id = i.id AND s.job_id = $1 AND s.row_number = ii.row_number
+  AND NOT EXISTS (SELECT 1 FROM reprocess_problems p WHERE p.issue_key = i.issue_key)
+  AND (s.status = 'DISCARD' OR s.edited_at IS NOT NULL
+       OR i.type IN ('MISSING_FIELD', 'INVALID_EMAIL', 'FIELD_TOO_LONG'));
+
+-- name: resolve_contact_conflicts
+-- Conflicts from an earlier consolidation are checked again as existing contacts (the
+-- next check files EXISTING_CONTACT where the email is still the tenant's).
+UPDATE issues
+SET resolved = true, resolved_at = now(), updated_at = now(),
+    resolution = 'checked again against your contacts'
+WHERE job_id = $1 AND type = 'CONTACT_CONFLICT' AND NOT resolved;

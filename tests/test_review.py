@@ -1,0 +1,246 @@
+"""Review actions and the reprocessing flow, against the real PostgreSQL and S3/SQS server."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.conftest import AwsResources
+from tests.test_initial_flow import _csv, _drain, _submit
+from worker.errors import ActionRefused
+from worker.review import Review
+from worker.services import Services
+from worker.store.jobs import fetch_job
+
+TENANT = "tenant-1"
+# Row numbers are the file's line numbers: the header is line 1.
+HEADER = ["E-mail", "Nome", "Apelido", "Empresa", "Telefone", "Cidade"]
+LOOP_ROWS = [
+    ["ana@x.pt", "Ana", "Silva", "Acme", "+351 912 345 678", "Lisboa"],  # row 2: clean
+    ["bo-at-x.pt", "Bo", "Costa", "Acme", "", "Porto"],  # 3: invalid email -> edited
+    ["cy@x.pt", "Cy", "Dias", "", "", "Faro"],  # 4: missing company -> discarded
+    ["dup@x.pt", "Di", "Eco", "Acme", "", "Braga"],  # 5: duplicate -> kept
+    ["DUP@x.pt", "Di", "Eco", "Acme", "", "Braga"],  # 6: duplicate -> discarded by keep
+    ["old@x.pt", "Ed", "Fa", "NewCo", "+351 913 000 000", "Evora"],  # 7: existing -> update
+    ["other@x.pt", "Fi", "Go", "Acme", "", "Beja"],  # 8: clean (tenant-2 has it)
+]
+
+
+async def _seed_contact(services: Services, user_id: str, email: str, company: str) -> None:
+    await services.pool.execute(
+        "INSERT INTO contacts (user_id, email, email_normalized, first_name, company)"
+        " VALUES ($1, $2, lower($2), 'Old', $3)",
+        user_id,
+        email,
+        company,
+    )
+
+
+async def _issue(review: Review, job_id: uuid.UUID, type_: str) -> dict[str, Any]:
+    (issue,) = [i for i in await review.issues(job_id) if i["type"] == type_]
+    return issue
+
+
+async def _job_in_review(services: Services, aws: AwsResources) -> uuid.UUID:
+    await _seed_contact(services, TENANT, "old@x.pt", "OldCo")
+    await _seed_contact(services, "tenant-2", "other@x.pt", "TheirCo")
+    job_id = await _submit(services, aws, _csv([HEADER, *LOOP_ROWS]))
+    await _drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert (job["status"], job["unresolved_issues"]) == ("NEEDS_REVIEW", 4)
+    return job_id
+
+
+async def test_the_full_loop_edit_discard_accept_reprocess_completes(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _job_in_review(services, aws)
+    review = Review(services.pool, TENANT, "maria", services.queue)
+    issues = await review.issues(job_id)
+    assert sorted((i["type"], i["rows"]) for i in issues) == [
+        ("DUPLICATE_IN_FILE", [5, 6]),
+        ("EXISTING_CONTACT", [7]),
+        ("INVALID_EMAIL", [3]),
+        ("MISSING_FIELD", [4]),
+    ]
+
+    await review.edit(job_id, 3, {"email": " bo@x.pt "})
+    await review.discard(job_id, 4, note="no company, not a lead")
+    await review.accept(job_id, (await _issue(review, job_id, "EXISTING_CONTACT"))["id"], "update")
+    dup = await _issue(review, job_id, "DUPLICATE_IN_FILE")
+    await review.accept(job_id, dup["id"], "keep", keep_row=5)
+    await review.request_reprocess(job_id)
+    await _drain(services)
+
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert (job["status"], job["unresolved_issues"], job["valid_rows"]) == ("COMPLETED", 0, 5)
+    contacts = await services.pool.fetch(
+        "SELECT user_id, email_normalized, first_name, company, job_id FROM contacts"
+        " ORDER BY user_id, email_normalized"
+    )
+    assert [tuple(c) for c in contacts] == [
+        (TENANT, "ana@x.pt", "Ana", "Acme", job_id),
+        (TENANT, "bo@x.pt", "Bo", "Acme", job_id),
+        (TENANT, "dup@x.pt", "Di", "Acme", job_id),
+        # Updated with the row's values; still the contact the tenant had (no job of ours).
+        (TENANT, "old@x.pt", "Ed", "NewCo", None),
+        (TENANT, "other@x.pt", "Fi", "Acme", job_id),
+        ("tenant-2", "other@x.pt", "Old", "TheirCo", None),
+    ]
+    statuses = await services.pool.fetch(
+        "SELECT row_number, status FROM staging WHERE job_id = $1 ORDER BY 1", job_id
+    )
+    assert [s["status"] for s in statuses] == [
+        "SUCCESS",
+        "SUCCESS",
+        "DISCARD",
+        "SUCCESS",
+        "DISCARD",
+        "SUCCESS",
+        "SUCCESS",
+    ]
+    history = await review.issues(job_id, include_resolved=True)
+    assert sorted((i["type"], i["resolved"], i["resolution"]) for i in history) == [
+        ("DUPLICATE_IN_FILE", True, "accepted: kept row 5, discarded the others"),
+        ("EXISTING_CONTACT", True, "accepted: the row updates the existing contact"),
+        ("INVALID_EMAIL", True, "fixed by an edit"),
+        ("MISSING_FIELD", True, "row discarded"),
+    ]
+    actions = await review.history(job_id)
+    assert [(a["actor"], a["action"], a["row_number"]) for a in actions] == [
+        ("maria", "edit", 3),
+        ("maria", "discard", 4),
+        ("maria", "accept_update", 7),
+        ("maria", "keep_one", 5),
+        ("maria", "request_reprocess", None),
+    ]
+    assert actions[0]["details"] == {
+        "before": {"email": "bo-at-x.pt"},
+        "after": {"email": "bo@x.pt"},
+    }
+    assert actions[3]["details"]["discarded"] == [6]
+    assert [a["action"] for a in await review.history(job_id, row_number=3)] == ["edit"]
+
+
+async def test_reprocessing_files_new_problems_and_keeps_open_what_is_not_fixed(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _job_in_review(services, aws)
+    review = Review(services.pool, TENANT, "maria", services.queue)
+    invalid = await _issue(review, job_id, "INVALID_EMAIL")
+    # Still invalid; a name emptied (new MISSING_FIELD); an email made to equal row 7's.
+    await review.edit(job_id, 3, {"email": "bo @x.pt"})
+    await review.edit(job_id, 2, {"first_name": "", "email": "OTHER@x.pt"})
+    await review.request_reprocess(job_id)
+    await _drain(services)
+
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job["status"] == "NEEDS_REVIEW"
+    open_issues = {(i["type"], tuple(i["rows"])): i for i in await review.issues(job_id)}
+    assert sorted(open_issues) == [
+        ("DUPLICATE_IN_FILE", (2, 8)),
+        ("DUPLICATE_IN_FILE", (5, 6)),
+        ("EXISTING_CONTACT", (7,)),
+        ("INVALID_EMAIL", (3,)),
+        ("MISSING_FIELD", (2,)),
+        ("MISSING_FIELD", (4,)),
+    ]
+    # The same issue, with the message of the new value; not a second one.
+    assert open_issues["INVALID_EMAIL", (3,)]["id"] == invalid["id"]
+    assert "contains a space" in open_issues["INVALID_EMAIL", (3,)]["message"]
+    assert job["unresolved_issues"] == 6
+    rows = {row["row_number"]: row for row in await review.rows(job_id)}
+    assert rows[2]["email"] == "OTHER@x.pt" and rows[2]["status"] == "ISSUE"
+    assert rows[2]["cells"][:2] == ["ana@x.pt", "Ana"]  # the cells as read are kept
+
+    # Undo the duplicate by editing row 2 back: that issue resolves, the rest stays.
+    await review.edit(job_id, 2, {"first_name": "Ana", "email": "ana@x.pt"})
+    await review.request_reprocess(job_id)
+    await _drain(services)
+    history = await review.issues(job_id, include_resolved=True)
+    resolved = sorted(
+        (i["type"], tuple(i["rows"]), i["resolution"]) for i in history if i["resolved"]
+    )
+    assert resolved == [
+        ("DUPLICATE_IN_FILE", (2, 8), "no longer duplicated among the rows kept"),
+        ("MISSING_FIELD", (2,), "fixed by an edit"),
+    ]
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job["unresolved_issues"] == 4
+
+
+async def test_accepting_an_existing_email_as_skip_keeps_the_contact(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _job_in_review(services, aws)
+    review = Review(services.pool, TENANT, "maria", services.queue)
+    await review.accept(job_id, (await _issue(review, job_id, "EXISTING_CONTACT"))["id"], "skip")
+    row = (await review.rows(job_id, after_row=6, limit=1))[0]
+    assert (row["row_number"], row["status"]) == (7, "DISCARD")
+    company = await services.pool.fetchval(
+        "SELECT company FROM contacts WHERE user_id = $1 AND email_normalized = 'old@x.pt'",
+        TENANT,
+    )
+    assert company == "OldCo"
+
+
+async def test_actions_are_refused_with_reasons_and_change_nothing(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _job_in_review(services, aws)
+    review = Review(services.pool, TENANT, "maria", services.queue)
+    before = await services.pool.fetch("SELECT * FROM staging WHERE job_id = $1 ORDER BY 2", job_id)
+    missing = await _issue(review, job_id, "MISSING_FIELD")
+    dup = await _issue(review, job_id, "DUPLICATE_IN_FILE")
+    existing = await _issue(review, job_id, "EXISTING_CONTACT")
+    with pytest.raises(ActionRefused, match="MISSING_FIELD issue is not accepted"):
+        await review.accept(job_id, missing["id"], "skip")
+    with pytest.raises(ActionRefused, match="row 3 is not one of this duplicate's rows"):
+        await review.accept(job_id, dup["id"], "keep", keep_row=3)
+    with pytest.raises(ActionRefused, match="'skip'"):
+        await review.accept(job_id, existing["id"], "keep", keep_row=7)
+    with pytest.raises(ActionRefused, match="cannot edit raw"):
+        await review.edit(job_id, 2, {"raw": "x"})
+    with pytest.raises(ActionRefused, match="has no row 99"):
+        await review.discard(job_id, 99)
+    with pytest.raises(ActionRefused, match="has no issue"):
+        await review.accept(job_id, 10**9, "skip")
+    await review.discard(job_id, 4)
+    with pytest.raises(ActionRefused, match="row 4 is DISCARD"):
+        await review.edit(job_id, 4, {"company": "Acme"})
+    await services.pool.execute("UPDATE jobs SET status = 'COMPLETED' WHERE id = $1", job_id)
+    with pytest.raises(ActionRefused, match="is COMPLETED: rows can be changed only while"):
+        await review.discard(job_id, 2)
+    after = await services.pool.fetch("SELECT * FROM staging WHERE job_id = $1 ORDER BY 2", job_id)
+    changed = [a["row_number"] for a, b in zip(before, after, strict=True) if dict(a) != dict(b)]
+    assert changed == [4]
+    assert [a["action"] for a in await review.history(job_id)] == ["discard"]
+
+
+async def test_another_tenant_can_neither_read_nor_change_the_job(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _job_in_review(services, aws)
+    owner = Review(services.pool, TENANT, "maria", services.queue)
+    stranger = Review(services.pool, "tenant-2", "mallory", services.queue)
+    issue = (await owner.issues(job_id))[0]
+    snapshot = await services.pool.fetch("SELECT * FROM staging WHERE job_id = $1", job_id)
+    attempts = [
+        stranger.issues(job_id),
+        stranger.rows(job_id),
+        stranger.history(job_id),
+        stranger.edit(job_id, 1, {"email": "evil@x.pt"}),
+        stranger.discard(job_id, 1),
+        stranger.accept(job_id, issue["id"], "skip"),
+        stranger.request_reprocess(job_id),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ActionRefused, match=f"no job {job_id} for tenant tenant-2"):
+            await attempt
+    assert await services.pool.fetch("SELECT * FROM staging WHERE job_id = $1", job_id) == snapshot
+    assert await services.pool.fetchval("SELECT count(*) FROM review_actions") == 0
+    assert aws.queue_messages(wait_s=0) == []

@@ -1,0 +1,314 @@
+"""Enriched exports: a job's rows written back to S3 as CSV, with their import status.
+
+Three files per decision of a job (NEEDS_REVIEW or COMPLETED), written in one pass over
+its staging rows in file order, each streamed to S3 as a multipart upload:
+
+- ``all.csv``: every row, every original column, then the import columns;
+- ``valid.csv``: the rows that are (or will be) contacts, READY or SUCCESS;
+- ``issues.csv``: the rows with open issues.
+
+The import columns are the row number, its status, its open issues' types and messages,
+and its current fields (as normalised, and as people edited them). Cells a spreadsheet
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) get a leading
+apostrophe. Writing is claimed on the job first, so a second request while one is at work
+writes nothing; the result (keys, sizes, row counts, time) or the error is recorded on the
+job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from worker import metrics
+from worker.errors import Interrupted
+from worker.logs import get_logger
+from worker.retry import describe
+from worker.store.queries import sql
+from worker.validation import RAW_SEPARATOR, decode_raw
+
+if TYPE_CHECKING:
+    import asyncpg
+    from types_aiobotocore_s3 import S3Client
+
+    from worker.settings import Settings
+
+log = get_logger("worker.flows.export")
+
+EXPORT_KINDS = ("all", "valid", "issues")
+IMPORT_COLUMNS = (
+    "import_row",
+    "import_status",
+    "import_issue_types",
+    "import_issue_messages",
+    "clean_email",
+    "clean_first_name",
+    "clean_last_name",
+    "clean_company",
+    "clean_phone",
+)
+_VALID_STATUSES = frozenset({"READY", "SUCCESS"})
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell that starts like a formula, in a row's cells joined by the unit separator.
+_FORMULA_CELL = re.compile("(^|\x1f)([=+\\-@\t\r])")
+_ROWS_PER_FETCH = 2000
+
+
+def neutralise(cell: str) -> str:
+    """``=SUM(A1)`` -> ``'=SUM(A1)``: a spreadsheet shows the text instead of running it."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def neutralise_row(cells: list[str]) -> list[str]:
+    """The row with every formula-like cell neutralised (one regex pass over the row; the
+    cells are only split again when one needs it)."""
+    joined = RAW_SEPARATOR.join(cells)
+    if _FORMULA_CELL.search(joined) is None:
+        return cells
+    if joined.count(RAW_SEPARATOR) != len(cells) - 1:  # a cell holds the separator itself
+        return [neutralise(cell) for cell in cells]
+    return _FORMULA_CELL.sub("\\1'\\2", joined).split(RAW_SEPARATOR)
+
+
+class MultipartWriter:
+    """Bytes streamed to one S3 object in parts of ``part_size_bytes``: a single PUT when
+    the whole object fits in one part, a multipart upload otherwise (aborted on failure,
+    so no half-written object or orphaned parts remain)."""
+
+    def __init__(
+        self, s3: S3Client, bucket: str, key: str, part_size_bytes: int, content_type: str
+    ) -> None:
+        self.s3, self.bucket, self.key = s3, bucket, key
+        self.part_size_bytes = part_size_bytes
+        self.content_type = content_type
+        self.buffer = bytearray()
+        self.size_bytes = 0
+        self.upload_id: str | None = None
+        self.parts: list[dict[str, Any]] = []
+
+    async def write(self, data: bytes) -> bool:
+        """Buffer ``data``; upload a part when the buffer is full (True if one was)."""
+        self.buffer += data
+        self.size_bytes += len(data)
+        if len(self.buffer) < self.part_size_bytes:
+            return False
+        await self._upload_part(bytes(self.buffer))
+        self.buffer.clear()
+        return True
+
+    async def close(self) -> None:
+        """Upload what is left and finish the object."""
+        if self.upload_id is None:
+            await self.s3.put_object(
+                Bucket=self.bucket,
+                Key=self.key,
+                Body=bytes(self.buffer),
+                ContentType=self.content_type,
+            )
+        else:
+            if self.buffer:
+                await self._upload_part(bytes(self.buffer))
+            await self.s3.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": self.parts},  # type: ignore[typeddict-item]
+            )
+        self.buffer.clear()
+
+    async def abort(self) -> None:
+        """Give up the upload; S3 drops the parts already sent."""
+        if self.upload_id is not None:
+            await self.s3.abort_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id
+            )
+            self.upload_id = None
+
+    async def _upload_part(self, body: bytes) -> None:
+        if self.upload_id is None:
+            created = await self.s3.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=self.content_type
+            )
+            self.upload_id = created["UploadId"]
+        number = len(self.parts) + 1
+        answer = await self.s3.upload_part(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=body,
+        )
+        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+
+class _CsvFile:
+    """One export file: rows -> CSV text -> UTF-8 (with a BOM, so spreadsheets read the
+    accents right) -> the multipart writer."""
+
+    def __init__(self, writer: MultipartWriter, header: Sequence[str]) -> None:
+        self.writer = writer
+        self.text = io.StringIO()
+        self.csv = csv.writer(self.text, lineterminator="\r\n")
+        self.rows = 0
+        self.csv.writerow(neutralise_row(list(header)))
+        self.first = True
+
+    def add(self, rows: list[list[str]]) -> None:
+        self.csv.writerows(rows)
+        self.rows += len(rows)
+
+    async def flush(self, force: bool = False) -> bool:
+        """Hand the text so far to the writer once it holds a part's worth (or ``force``)."""
+        if not force and self.text.tell() < self.writer.part_size_bytes:
+            return False
+        data = self.text.getvalue().encode("utf-8", "surrogateescape")
+        if self.first:
+            data = b"\xef\xbb\xbf" + data
+            self.first = False
+        self.text.seek(0)
+        self.text.truncate()
+        return await self.writer.write(data)
+
+
+def export_key(settings: Settings, job: asyncpg.Record, kind: str) -> str:
+    """``exports/<tenant>/<job>/<decision time>-<status>/<kind>.csv``: one folder per
+    decision, so a URL handed out earlier keeps pointing at what it was."""
+    decided: datetime = job["decided_at"]
+    stamp = decided.strftime("%Y%m%dT%H%M%S%fZ")
+    return (
+        f"{settings.export_prefix.rstrip('/')}/{job['user_id']}/{job['id']}/"
+        f"{stamp}-{job['status'].lower()}/{kind}.csv"
+    )
+
+
+async def write_exports(
+    pool: asyncpg.Pool,
+    s3: S3Client,
+    settings: Settings,
+    job_id: uuid.UUID,
+    checkpoint: Callable[[], None] = lambda: None,
+) -> dict[str, Any] | None:
+    """Write the job's exports for its current decision and record them on the job.
+
+    Returns the recorded exports, or None when there was nothing to write (already written
+    for this decision, being written by someone else, or the job has no decision to
+    export). A failure is recorded on the job and raised."""
+    claim = uuid.uuid4().hex
+    job = await pool.fetchrow(sql("claim_exports"), job_id, claim, settings.export_stale_after_s)
+    if job is None:
+        return None
+    started = time.monotonic()
+    writers = {
+        kind: MultipartWriter(
+            s3,
+            settings.s3_bucket,
+            export_key(settings, job, kind),
+            settings.export_part_size_bytes,
+            "text/csv; charset=utf-8",
+        )
+        for kind in EXPORT_KINDS
+    }
+    try:
+        files = await _write(pool, job, writers, claim, checkpoint)
+        recorded = await pool.fetchval(
+            sql("record_exports"), job_id, claim, json.dumps(files, ensure_ascii=False)
+        )
+    except BaseException as error:
+        for writer in writers.values():
+            try:
+                await writer.abort()
+            except Exception as abort_error:  # the parts expire with the bucket's lifecycle
+                log.warning("export_abort_failed", key=writer.key, error=describe(abort_error))
+        reason = describe(error)
+        try:
+            await pool.execute(sql("record_export_failure"), job_id, claim, reason)
+        except Exception as record_error:
+            log.error("export_failure_not_recorded", error=describe(record_error))
+        metrics.exports_total.labels("failed").inc()
+        log.error("export_failed", reason=reason)
+        raise
+    metrics.exports_total.labels("written").inc()
+    metrics.export_bytes_total.inc(sum(entry["size_bytes"] for entry in files.values()))
+    log.info(
+        "export_written",
+        rows=files["all"]["rows"],
+        size_bytes=sum(entry["size_bytes"] for entry in files.values()),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    exports: dict[str, Any] = json.loads(recorded) if isinstance(recorded, str) else recorded
+    return exports
+
+
+async def _write(
+    pool: asyncpg.Pool,
+    job: asyncpg.Record,
+    writers: dict[str, MultipartWriter],
+    claim: str,
+    checkpoint: Callable[[], None],
+) -> dict[str, dict[str, Any]]:
+    headers = [str(name) for name in (job["header"] or [])]
+    width = len(headers)
+    files = {
+        kind: _CsvFile(writer, [*headers, *IMPORT_COLUMNS]) for kind, writer in writers.items()
+    }
+    async with pool.acquire() as connection, connection.transaction(readonly=True):
+        cursor = await connection.cursor(sql("export_rows"), job["id"])
+        while True:
+            records = await cursor.fetch(_ROWS_PER_FETCH)
+            if not records:
+                break
+            everything: list[list[str]] = []
+            valid: list[list[str]] = []
+            with_issues: list[list[str]] = []
+            for record in records:
+                cells = decode_raw(record["raw"])
+                if len(cells) < width:
+                    cells += [""] * (width - len(cells))
+                status = record["status"]
+                row = neutralise_row(
+                    [
+                        *cells,
+                        str(record["row_number"]),
+                        status,
+                        record["types"] or "",
+                        record["messages"] or "",
+                        record["email"] or "",
+                        record["first_name"] or "",
+                        record["last_name"] or "",
+                        record["company"] or "",
+                        record["phone"] or "",
+                    ]
+                )
+                everything.append(row)
+                if status in _VALID_STATUSES:
+                    valid.append(row)
+                elif status == "ISSUE":
+                    with_issues.append(row)
+            files["all"].add(everything)
+            files["valid"].add(valid)
+            files["issues"].add(with_issues)
+            uploaded = False
+            for file in files.values():
+                uploaded = await file.flush() or uploaded
+            if uploaded:
+                checkpoint()
+                if await pool.fetchval(sql("refresh_export_claim"), job["id"], claim) is None:
+                    raise Interrupted("another writer took over these exports")
+    for file in files.values():
+        await file.flush(force=True)
+        await file.writer.close()
+    return {
+        kind: {
+            "key": file.writer.key,
+            "size_bytes": file.writer.size_bytes,
+            "rows": file.rows,
+        }
+        for kind, file in files.items()
+    }
