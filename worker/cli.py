@@ -1,7 +1,8 @@
 """The ``ingest-worker`` command.
 
-Commands: ``run [--once]``, ``demo``, ``inspect``, ``jobs show``, ``migrate``, ``check``,
-``dlq list``, ``dlq replay``.
+Commands: ``run [--once]``, ``demo``, ``inspect``, ``jobs list|show|stats|retry|cancel|exports``,
+``review issues|rows|history|edit|discard|accept|reprocess`` (in :mod:`worker.cli_jobs`),
+``migrate``, ``check``, ``dlq list``, ``dlq replay``.
 Logs go to stderr; what a command reports to a person (check lines, DLQ listings) goes to
 stdout. Exit codes are named in :class:`ExitCode`.
 """
@@ -37,7 +38,8 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130  # stopped at once by a second signal
 
 
-def _fail(message: str) -> None:
+def fail(message: str) -> None:
+    """Say why a command failed, on one line of stderr."""
     print(f"ingest-worker: error: {message}", file=sys.stderr)
 
 
@@ -56,15 +58,15 @@ def _execute(
         settings = _load(getattr(args, "settings_overrides", None))
     except ValidationError as error:
         for line in describe_validation_error(error):
-            _fail(line)
+            fail(line)
         return ExitCode.CONFIG
     try:
         return asyncio.run(command(settings, args))
     except StartupCheckError as error:
-        _fail(error.message)
+        fail(error.message)
         return ExitCode.UNAVAILABLE
     except ConfigError as error:
-        _fail(error.message)
+        fail(error.message)
         return ExitCode.CONFIG
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
@@ -160,34 +162,6 @@ async def _dlq_replay(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-async def _jobs_show(settings: Settings, args: argparse.Namespace) -> int:
-    from uuid import UUID
-
-    from worker.jobs import job_report, render, to_json
-    from worker.store.pool import create_pool
-
-    try:
-        job_id = UUID(args.job)
-    except ValueError:
-        _fail(f"{args.job!r} is not a job id")
-        return ExitCode.USAGE
-    pool = await create_pool(
-        settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 2})
-    )
-    try:
-        report = await job_report(pool, job_id, issue_limit=args.issues)
-    finally:
-        await pool.close()
-    if report is None:
-        _fail(f"no job {job_id}")
-        return ExitCode.FAILURE
-    if args.json:
-        print(to_json(report))
-    else:
-        render(report, sys.stdout)
-    return ExitCode.OK
-
-
 def _inspect_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for key in ("encoding", "delimiter", "sheet"):
@@ -228,7 +202,7 @@ async def _inspect_s3(settings: Settings, args: argparse.Namespace) -> int:
                 ObjectStream(s3, version), _inspect_options(args), args.rows
             )
         except PermanentError as error:
-            _fail(error.message)
+            fail(error.message)
             return ExitCode.FAILURE
     _print_inspection(report, args.json)
     return ExitCode.OK
@@ -244,13 +218,13 @@ def _inspect(args: argparse.Namespace) -> int:
         return _execute(_inspect_s3, args)
     path = Path(args.target)
     if not path.is_file():
-        _fail(f"{path}: no such file")
+        fail(f"{path}: no such file")
         return ExitCode.FAILURE
     configure_logging("WARNING", "auto")
     try:
         report = asyncio.run(inspect_local(path, _inspect_options(args), args.rows))
     except PermanentError as error:
-        _fail(f"{path}: {error.message}")
+        fail(f"{path}: {error.message}")
         return ExitCode.FAILURE
     _print_inspection(report, args.json)
     return ExitCode.OK
@@ -323,13 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.set_defaults(direct=_inspect)
 
-    jobs = commands.add_parser("jobs", help="look at jobs")
-    jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
-    show = jobs_commands.add_parser("show", help="a job's status, progress and open issues")
-    show.add_argument("job", help="the job's id")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    show.add_argument("--issues", type=int, default=20, help="open issues to list")
-    show.set_defaults(handler=_jobs_show)
+    from worker.cli_jobs import add_jobs_commands, add_review_commands
+
+    add_jobs_commands(commands)
+    add_review_commands(commands)
 
     migrate = commands.add_parser("migrate", help="apply the database migrations")
     migrate.set_defaults(handler=_migrate)

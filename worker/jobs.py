@@ -1,14 +1,33 @@
-"""``ingest-worker jobs show JOB``: where a job stands, for a person or a script."""
+"""``ingest-worker jobs ...``: where jobs stand, and the operator's actions on them.
+
+``list``, ``show``, ``stats`` read; ``retry`` (a FAILED job), ``cancel`` (a PENDING or
+NEEDS_REVIEW job) and ``exports`` (pre-signed download URLs, asking for the exports when
+they are not written) act, recorded in ``review_actions`` like the review actions. With a
+tenant given, another tenant's job is answered as no job at all.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TextIO
 from uuid import UUID
 
 import asyncpg
 
+from worker.errors import ActionRefused
+from worker.messages import JobMessage
 from worker.store.jobs import fetch_job, open_issues
+from worker.store.queries import sql
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+    from types_aiobotocore_s3 import S3Client
+
+    from worker.settings import Settings
+    from worker.sqs import JobQueue
+
+_IN_PROGRESS = ("PENDING", "PROCESSING", "CONSOLIDATING")
 
 _FINISHED_READING = frozenset({"NEEDS_REVIEW", "CONSOLIDATING", "COMPLETED"})
 
@@ -83,3 +102,129 @@ def to_json(report: dict[str, Any]) -> str:
         ensure_ascii=False,
         indent=2,
     )
+
+
+async def list_jobs(
+    pool: asyncpg.Pool, tenant: str | None, status: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest jobs (of a tenant, in a status, when given)."""
+    return [dict(row) for row in await pool.fetch(sql("list_jobs"), tenant, status, limit)]
+
+
+async def job_stats(
+    pool: asyncpg.Pool, tenant: str | None, since: datetime | None = None
+) -> dict[str, Any]:
+    """Counts by state and the success rate (completed over completed plus failed)."""
+    by_status = {
+        row["status"]: int(row["jobs"]) for row in await pool.fetch(sql("job_stats"), tenant, since)
+    }
+    completed, failed = by_status.get("COMPLETED", 0), by_status.get("FAILED", 0)
+    finished = completed + failed
+    return {
+        "total": sum(by_status.values()),
+        "completed": completed,
+        "failed": failed,
+        "processing": sum(by_status.get(status, 0) for status in _IN_PROGRESS),
+        "needs_review": by_status.get("NEEDS_REVIEW", 0),
+        "cancelled": by_status.get("CANCELLED", 0),
+        "success_rate": round(completed / finished, 4) if finished else None,
+    }
+
+
+async def _tenant_job(pool: asyncpg.Pool, job_id: UUID, tenant: str | None) -> asyncpg.Record:
+    job = await pool.fetchrow(sql("fetch_tenant_job"), job_id, tenant)
+    if job is None:
+        raise ActionRefused(f"no job {job_id}" + (f" for tenant {tenant}" if tenant else ""))
+    return job
+
+
+async def _record(
+    connection: asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy,
+    job: asyncpg.Record,
+    actor: str,
+    action: str,
+    details: dict[str, Any],
+) -> None:
+    await connection.fetchrow(
+        sql("review_record_action"),
+        job["id"],
+        job["user_id"],
+        actor,
+        action,
+        None,
+        None,
+        json.dumps(details),
+    )
+
+
+async def cancel_job(pool: asyncpg.Pool, job_id: UUID, tenant: str | None, actor: str) -> None:
+    """Cancel a PENDING or NEEDS_REVIEW job; ActionRefused (with its status) otherwise."""
+    async with pool.acquire() as connection, connection.transaction():
+        cancelled = await connection.fetchrow(sql("cancel_job"), job_id, tenant)
+        if cancelled is None:
+            job = await _tenant_job(pool, job_id, tenant)
+            raise ActionRefused(
+                f"job {job_id} is {job['status']}: only a PENDING or NEEDS_REVIEW job can be "
+                "cancelled"
+            )
+        await _record(connection, cancelled, actor, "cancel", {})
+
+
+async def retry_job(
+    pool: asyncpg.Pool, queue: JobQueue, job_id: UUID, tenant: str | None, actor: str
+) -> None:
+    """Run a FAILED job again (a ``retry`` message: it resumes from its staging rows)."""
+    job = await _tenant_job(pool, job_id, tenant)
+    if job["status"] != "FAILED":
+        raise ActionRefused(f"job {job_id} is {job['status']}: only a FAILED job is retried")
+    await _record(pool, job, actor, "retry", {"error": job["error"]})
+    await queue.send(JobMessage(job_id=job_id, action="retry").body())
+
+
+async def export_links(
+    pool: asyncpg.Pool,
+    s3: S3Client,
+    queue: JobQueue,
+    settings: Settings,
+    job_id: UUID,
+    *,
+    tenant: str | None,
+    actor: str,
+    request: bool = True,
+) -> dict[str, Any]:
+    """The job's exports with pre-signed download URLs when they are written for its last
+    decision; otherwise their state, and (``request``) an ``export`` message is sent."""
+    job = await pool.fetchrow(sql("job_exports"), job_id, tenant)
+    if job is None:
+        raise ActionRefused(f"no job {job_id}" + (f" for tenant {tenant}" if tenant else ""))
+    if job["status"] not in ("NEEDS_REVIEW", "COMPLETED") or job["decided_at"] is None:
+        raise ActionRefused(
+            f"job {job_id} is {job['status']}: exports are written when it reaches "
+            "NEEDS_REVIEW or COMPLETED"
+        )
+    exports = job["exports"] or {}
+    state = exports.get("state") if job["exports_current"] else "missing"
+    answer: dict[str, Any] = {"job_id": str(job_id), "status": job["status"], "state": state}
+    if state == "written":
+        answer["written_at"] = exports.get("written_at")
+        answer["expires_in_s"] = settings.export_url_expiry_s
+        answer["files"] = [
+            {
+                "kind": kind,
+                **entry,
+                "url": await s3.generate_presigned_url(
+                    "get_object",
+                    Params={"Bucket": settings.s3_bucket, "Key": entry["key"]},
+                    ExpiresIn=settings.export_url_expiry_s,
+                ),
+            }
+            for kind, entry in exports.get("files", {}).items()
+        ]
+        return answer
+    if state == "failed":
+        answer["error"] = exports.get("error")
+    if request and state != "writing":
+        await _record(pool, job, actor, "request_export", {"state": state})
+        await queue.send(JobMessage(job_id=job_id, action="export").body())
+        answer["requested"] = True
+    return answer

@@ -54,3 +54,10 @@ UPDATE jobs
 SET exports = exports || jsonb_build_object('state', 'failed', 'error', $3::text,
                                             'failed_at', now())
 WHERE id = $1 AND exports ->> 'claim' = $2;
+
+-- name: job_exports
+-- A job's exports (of tenant $2 when given) and whether they are for its last decision.
+SELECT id, user_id, status, decided_at, exports,
+       coalesce(exports -> 'decided_at' = to_jsonb(decided_at), false) AS exports_current
+FROM jobs
+WHERE id = $1 AND ($2::text IS NULL OR user_id = $2);

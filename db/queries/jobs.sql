@@ -52,3 +52,30 @@ WHERE i.job_id = $1 AND NOT i.resolved
 GROUP BY i.id
 ORDER BY min(ii.row_number), i.type
 LIMIT $2;
+
+-- name: list_jobs
+-- The newest jobs, of one tenant ($1) or all (NULL), in one status ($2) or any (NULL).
+SELECT id, user_id, status, source_key, total_rows, valid_rows, issue_rows,
+       unresolved_issues, created_at, finished_at, error
+FROM jobs
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)
+ORDER BY created_at DESC, id
+LIMIT $3;
+
+-- name: job_stats
+-- Jobs by status, of one tenant ($1) or all (NULL), created since $2 (or ever, NULL).
+SELECT status, count(*) AS jobs
+FROM jobs
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::timestamptz IS NULL OR created_at >= $2)
+GROUP BY status;
+
+-- name: cancel_job
+-- Cancel a PENDING or NEEDS_REVIEW job (of tenant $2 when given); returns it if it was.
+UPDATE jobs
+SET status = 'CANCELLED', finished_at = now(), updated_at = now()
+WHERE id = $1 AND ($2::text IS NULL OR user_id = $2) AND status IN ('PENDING', 'NEEDS_REVIEW')
+RETURNING id, user_id;
+
+-- name: fetch_tenant_job
+-- One job by id, of tenant $2 when given (another tenant's job is no job at all).
+SELECT * FROM jobs WHERE id = $1 AND ($2::text IS NULL OR user_id = $2);

@@ -1,0 +1,212 @@
+"""Enriched exports against the real PostgreSQL and S3 server; download over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import urllib.request
+import uuid
+from typing import Any
+
+from tests.conftest import AwsResources, cli_env, make_settings, run_cli
+from tests.test_initial_flow import _csv, _drain, _submit
+from worker.flows.export import IMPORT_COLUMNS, neutralise, neutralise_row, write_exports
+from worker.jobs import export_links
+from worker.services import Services, open_services
+from worker.settings import Settings
+from worker.validation import decode_raw
+
+HEADER = ["E-mail", "Nome", "Apelido", "Empresa", "Telefone", "Notas"]
+
+
+def _parse(body: bytes) -> list[list[str]]:
+    assert body.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for spreadsheets
+    return list(csv.reader(io.StringIO(body[3:].decode("utf-8"), newline="")))
+
+
+def _download(aws: AwsResources, key: str) -> bytes:
+    body: bytes = aws.s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read()
+    return body
+
+
+def _http_get(url: str) -> bytes:
+    """A plain HTTP GET, as a browser follows a pre-signed URL."""
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our URL
+        body: bytes = response.read()
+    return body
+
+
+async def _staging(services: Services, job_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await services.pool.fetch(
+        "SELECT row_number, status, raw, email, first_name, last_name, company,"
+        " coalesce(phone_e164, phone) AS phone FROM staging WHERE job_id = $1 ORDER BY 1",
+        job_id,
+    )
+    return [dict(row) for row in rows]
+
+
+def test_neutralise_formula_cells() -> None:
+    assert [neutralise(cell) for cell in ["=1+1", "+351", "-5", "@SUM", "\tx", "\rx", "a=b"]] == [
+        "'=1+1",
+        "'+351",
+        "'-5",
+        "'@SUM",
+        "'\tx",
+        "'\rx",
+        "a=b",
+    ]
+    assert neutralise_row(["a", "=b", "c", "@d"]) == ["a", "'=b", "c", "'@d"]
+    assert neutralise_row(["plain", "x"]) == ["plain", "x"]
+    # A cell holding the separator itself takes the per-cell path.
+    assert neutralise_row(["a\x1f=b", "=c"]) == ["a\x1f=b", "'=c"]
+
+
+async def test_exports_match_staging_with_formulas_neutralised(
+    services: Services, aws: AwsResources
+) -> None:
+    rows = [
+        ["ana@x.pt", "Ana", "Silva", "Acme", "+351 912 345 678", '=HYPERLINK("http://x")'],
+        ["not-an-email", "Bo", "Costa", "Acme", "", "@SUM(A1)"],
+        ["cy@x.pt", "Cy", "Dias", "-Corp", "", 'quoted, "comma"\nand newline'],
+        ["dy@x.pt", "Zoë", "Gonçalves", "Acme", "", ""],
+    ]
+    job_id = await _submit(services, aws, _csv([HEADER, *rows]))
+    await _drain(services)
+    job = await services.pool.fetchrow("SELECT status, exports FROM jobs WHERE id = $1", job_id)
+    assert job["status"] == "NEEDS_REVIEW"
+    exports = job["exports"]
+    assert exports["state"] == "written" and exports["status"] == "NEEDS_REVIEW"
+    files = exports["files"]
+    assert {kind: files[kind]["rows"] for kind in files} == {"all": 4, "valid": 3, "issues": 1}
+
+    everything = _parse(_download(aws, files["all"]["key"]))
+    assert everything[0] == [*HEADER, *IMPORT_COLUMNS]
+    staged = await _staging(services, job_id)
+    assert len(everything) - 1 == len(staged)
+    for line, row in zip(everything[1:], staged, strict=True):
+        expected = [
+            *decode_raw(row["raw"]),
+            str(row["row_number"]),
+            row["status"],
+            "INVALID_EMAIL" if row["status"] == "ISSUE" else "",
+        ]
+        assert [neutralise(cell) for cell in expected] == line[: len(expected)]
+        assert line[len(expected) + 1 :] == [
+            neutralise(row[name] or "")
+            for name in ("email", "first_name", "last_name", "company", "phone")
+        ]
+    # The cells a spreadsheet would run are text; everything else is as the file had it.
+    assert everything[1][5] == '\'=HYPERLINK("http://x")'
+    assert everything[1][4] == "'+351 912 345 678" and everything[1][-1] == "'+351912345678"
+    assert everything[2][5] == "'@SUM(A1)"
+    assert everything[3][3] == "'-Corp" and everything[3][5] == 'quoted, "comma"\nand newline'
+    assert everything[4][1:3] == ["Zoë", "Gonçalves"]
+    assert files["all"]["size_bytes"] == len(_download(aws, files["all"]["key"]))
+
+    valid = _parse(_download(aws, files["valid"]["key"]))
+    assert [line[0] for line in valid[1:]] == ["ana@x.pt", "cy@x.pt", "dy@x.pt"]
+    issues = _parse(_download(aws, files["issues"]["key"]))
+    assert [(line[0], line[8], line[9]) for line in issues[1:]] == [
+        ("not-an-email", "INVALID_EMAIL", "'not-an-email' has no @")
+    ]
+
+
+async def test_presigned_urls_download_the_exports_over_http(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _submit(
+        services, aws, _csv([HEADER, ["ana@x.pt", "Ana", "Silva", "Acme", "", ""]])
+    )
+    await _drain(services)  # clean file: consolidated, COMPLETED, exported
+    answer = await export_links(
+        services.pool,
+        services.s3,
+        services.queue,
+        services.settings,
+        job_id,
+        tenant="tenant-1",
+        actor="test",
+    )
+    assert (answer["status"], answer["state"]) == ("COMPLETED", "written")
+    by_kind = {entry["kind"]: entry for entry in answer["files"]}
+    lines = _parse(await asyncio.to_thread(_http_get, by_kind["all"]["url"]))
+    assert lines[1][:7] == ["ana@x.pt", "Ana", "Silva", "Acme", "", "", "2"]
+    assert lines[1][7] == "SUCCESS"
+    header_only = _parse(await asyncio.to_thread(_http_get, by_kind["issues"]["url"]))
+    assert len(header_only) == 1
+    # Another tenant's request is no job at all.
+    stranger = run_cli(
+        ["jobs", "exports", str(job_id), "--tenant", "tenant-2"], cli_env(services.settings)
+    )
+    assert stranger.returncode == 1
+    assert f"no job {job_id} for tenant tenant-2" in stranger.stderr
+    shown = run_cli(["jobs", "exports", str(job_id), "--json"], cli_env(services.settings))
+    assert shown.returncode == 0, shown.stderr
+    assert '"state": "written"' in shown.stdout and "Signature=" in shown.stdout
+
+
+async def test_a_second_request_while_one_is_written_writes_nothing(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _submit(services, aws, _csv([HEADER, ["bad", "A", "B", "C", "", ""]]))
+    await _drain(services)
+    # A new decision (as a reprocess would make) asks for new exports; two writers race.
+    await services.pool.execute("UPDATE jobs SET decided_at = now() WHERE id = $1", job_id)
+    settings = services.settings
+    first, second = await asyncio.gather(
+        write_exports(services.pool, services.s3, settings, job_id),
+        write_exports(services.pool, services.s3, settings, job_id),
+    )
+    assert [first is None, second is None].count(True) == 1
+    written = first or second
+    assert written is not None and written["state"] == "written"
+    # Written for this decision: a third request writes nothing either.
+    assert await write_exports(services.pool, services.s3, settings, job_id) is None
+    keys = [
+        obj["Key"]
+        for obj in aws.s3.list_objects_v2(Bucket=aws.bucket, Prefix="exports/").get("Contents", [])
+    ]
+    # Two decisions, three files each: the first run's and the race winner's.
+    assert len(keys) == 6
+    # The request path says so instead of asking again.
+    await services.pool.execute(
+        "UPDATE jobs SET exports = jsonb_set(exports, '{state}', '\"writing\"') WHERE id = $1",
+        job_id,
+    )
+    answer = await export_links(
+        services.pool, services.s3, services.queue, settings, job_id, tenant=None, actor="t"
+    )
+    assert answer["state"] == "writing" and "requested" not in answer
+    assert aws.queue_messages(wait_s=0) == []
+
+
+async def test_a_large_export_is_uploaded_in_parts_and_a_failed_one_is_recorded(
+    database_url: str, aws: AwsResources
+) -> None:
+    settings: Settings = make_settings(database_url, aws)
+    # ~7 MB of rows: more than the 5 MiB minimum part.
+    rows = [[f"p{n}@x.pt", "Ana", "Silva", "Acme", "", "x" * 80] for n in range(60_000)]
+    async with open_services(settings) as services:
+        job_id = await _submit(services, aws, _csv([HEADER, *rows]))
+        await _drain(services)
+        exports = await services.pool.fetchval("SELECT exports FROM jobs WHERE id = $1", job_id)
+        key = exports["files"]["all"]["key"]
+        head = aws.s3.head_object(Bucket=aws.bucket, Key=key)
+        assert head["ETag"].strip('"').endswith("-2")  # a multipart object of two parts
+        assert head["ContentLength"] == exports["files"]["all"]["size_bytes"]
+        assert len(_parse(_download(aws, key))) == 60_001
+        assert aws.s3.list_multipart_uploads(Bucket=aws.bucket).get("Uploads", []) == []
+
+        # The bucket goes away: the failure is on the job, its status unchanged.
+        await services.pool.execute("UPDATE jobs SET decided_at = now() WHERE id = $1", job_id)
+        broken = settings.model_copy(update={"s3_bucket": f"{aws.bucket}-gone"})
+        try:
+            await write_exports(services.pool, services.s3, broken, job_id)
+        except Exception as error:
+            assert "NoSuchBucket" in str(error)
+        else:
+            raise AssertionError("writing to a missing bucket succeeded")
+        job = await services.pool.fetchrow("SELECT status, exports FROM jobs WHERE id = $1", job_id)
+        assert job["status"] == "COMPLETED"
+        assert job["exports"]["state"] == "failed" and "NoSuchBucket" in job["exports"]["error"]
