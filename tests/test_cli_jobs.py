@@ -1,0 +1,103 @@
+"""The ``jobs`` and ``review`` commands in a subprocess, against the test's services."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import AwsResources, cli_env, run_cli
+from tests.test_initial_flow import _csv, _drain, _submit
+from worker.services import Services
+from worker.store.jobs import create_job, fetch_job
+
+HEADER = ["email", "first_name", "last_name", "company"]
+
+
+async def test_review_from_the_command_line_to_completed(
+    services: Services, aws: AwsResources
+) -> None:
+    rows = [["ana@x.pt", "Ana", "Silva", "Acme"], ["bo-x.pt", "Bo", "Costa", "Acme"]]
+    job_id = await _submit(services, aws, _csv([HEADER, *rows]))
+    await _drain(services)
+    env = cli_env(services.settings, INGEST_ACTOR="joana")
+    job = str(job_id)
+
+    listed = run_cli(["review", "issues", job, "--tenant", "tenant-1", "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    (issue,) = json.loads(listed.stdout)
+    assert (issue["type"], issue["rows"]) == ("INVALID_EMAIL", [3])
+    shown = run_cli(["review", "rows", job, "--tenant", "tenant-1", "--status", "ISSUE"], env)
+    assert "row 3" in shown.stdout and f"#{issue['id']} INVALID_EMAIL" in shown.stdout
+
+    refused = run_cli(
+        ["review", "accept", job, str(issue["id"]), "--tenant", "tenant-1", "--as", "skip"], env
+    )
+    assert refused.returncode == 1
+    assert "INVALID_EMAIL issue is not accepted: edit the row" in refused.stderr
+    bad = run_cli(["review", "edit", job, "3", "--tenant", "tenant-1", "--set", "email"], env)
+    assert bad.returncode == 1 and "expected FIELD=VALUE" in bad.stderr
+    edited = run_cli(
+        ["review", "edit", job, "3", "--tenant", "tenant-1", "--set", "email=bo@x.pt"], env
+    )
+    assert edited.returncode == 0, edited.stderr
+    queued = run_cli(["review", "reprocess", job, "--tenant", "tenant-1"], env)
+    assert queued.returncode == 0, queued.stderr
+    await _drain(services)
+
+    done = await fetch_job(services.pool, job_id)
+    assert done is not None and done["status"] == "COMPLETED"
+    history = run_cli(["review", "history", job, "--tenant", "tenant-1", "--json"], env)
+    actions = [(a["actor"], a["action"], a["row_number"]) for a in json.loads(history.stdout)]
+    assert actions == [("joana", "edit", 3), ("joana", "request_reprocess", None)]
+    other = run_cli(["review", "issues", job, "--tenant", "tenant-2"], env)
+    assert other.returncode == 1 and f"no job {job} for tenant tenant-2" in other.stderr
+    not_an_id = run_cli(["review", "issues", "nope", "--tenant", "tenant-1"], env)
+    assert not_an_id.returncode == 2 and "'nope' is not a job id" in not_an_id.stderr
+
+
+async def test_jobs_list_stats_cancel_and_retry(services: Services, aws: AwsResources) -> None:
+    env = cli_env(services.settings)
+    pending = await create_job(services.pool, user_id="tenant-1", bucket=aws.bucket, key="a.csv")
+    failed = await create_job(services.pool, user_id="tenant-1", bucket=aws.bucket, key="b.csv")
+    other = await create_job(services.pool, user_id="tenant-2", bucket=aws.bucket, key="c.csv")
+    await services.pool.execute(
+        "UPDATE jobs SET status = 'FAILED', error = 'S3 said no' WHERE id = $1", failed
+    )
+    await services.pool.execute("UPDATE jobs SET status = 'COMPLETED' WHERE id = $1", other)
+
+    listed = run_cli(["jobs", "list", "--tenant", "tenant-1", "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(job["id"] for job in json.loads(listed.stdout)) == sorted(
+        [str(pending), str(failed)]
+    )
+    stats = json.loads(run_cli(["jobs", "stats", "--json"], env).stdout)
+    assert stats == {
+        "total": 3,
+        "completed": 1,
+        "failed": 1,
+        "processing": 1,
+        "needs_review": 0,
+        "cancelled": 0,
+        "success_rate": 0.5,
+    }
+    human = run_cli(["jobs", "stats", "--tenant", "tenant-2"], env).stdout
+    assert "total 1, completed 1" in human and "success rate 100.0%" in human
+
+    wrong_tenant = run_cli(["jobs", "cancel", str(pending), "--tenant", "tenant-2"], env)
+    assert wrong_tenant.returncode == 1 and "for tenant tenant-2" in wrong_tenant.stderr
+    cancelled = run_cli(["jobs", "cancel", str(pending), "--actor", "ops"], env)
+    assert cancelled.returncode == 0, cancelled.stderr
+    again = run_cli(["jobs", "cancel", str(pending)], env)
+    assert again.returncode == 1 and "is CANCELLED: only a PENDING or NEEDS_REVIEW" in again.stderr
+    not_failed = run_cli(["jobs", "retry", str(other)], env)
+    assert not_failed.returncode == 1 and "only a FAILED job is retried" in not_failed.stderr
+    retried = run_cli(["jobs", "retry", str(failed)], env)
+    assert retried.returncode == 0, retried.stderr
+    (message,) = aws.queue_messages(wait_s=0)
+    assert json.loads(message["Body"]) == {"version": 1, "job_id": str(failed), "action": "retry"}
+    actions = await services.pool.fetch(
+        "SELECT job_id, actor, action FROM review_actions ORDER BY id"
+    )
+    assert [tuple(a) for a in actions] == [
+        (pending, "ops", "cancel"),
+        (failed, actions[1]["actor"], "retry"),
+    ]
