@@ -3,7 +3,8 @@
     python bench/initial.py --rows 1000000
 
 Generates a realistic contacts file (see ``common.write_contacts``), uploads it to moto's
-S3 server, and runs the initial flow through the daemon (job row, SQS message, worker);
+S3 server, and runs the initial flow through the daemon (job row, SQS message, worker; the
+exports the product writes after the decision are left out: ``bench/export.py`` times them);
 then, in the same run, times PostgreSQL's server-side ``COPY`` of the same file into an
 unlogged table of text columns: the physical floor. PostgreSQL (embedded by default,
 ``INGEST_BENCH_DATABASE_URL`` for another server on this machine) and the S3 server run in
@@ -49,7 +50,16 @@ async def run_flow(database_url: str, endpoint: str) -> tuple[float, dict[str, o
     import asyncpg
 
     from worker.daemon import Worker
-    from worker.flows import default_flows
+    from worker.flows import ProductFlows
+    from worker.flows.base import FlowContext
+    from worker.flows.initial import run_initial
+
+    class InitialOnlyFlows(ProductFlows):
+        """The initial flow alone: no consolidation or exports after its decision."""
+
+        async def initial(self, context: FlowContext) -> None:
+            await run_initial(context)
+
     from worker.local import AwsEmulator, create_queue_pair, local_settings
     from worker.messages import JobMessage
     from worker.services import open_services
@@ -70,7 +80,7 @@ async def run_flow(database_url: str, endpoint: str) -> tuple[float, dict[str, o
         job_id = await create_job(services.pool, user_id="bench", bucket=BUCKET, key=KEY)
         await services.queue.send(JobMessage(job_id=job_id).body())
         worker = Worker(
-            settings, services.pool, services.s3, services.queue, default_flows(settings)
+            settings, services.pool, services.s3, services.queue, InitialOnlyFlows(settings)
         )
         started = time.perf_counter()
         await worker.run(once=True)

@@ -150,7 +150,7 @@ class MultipartWriter:
 
 class _CsvFile:
     """One export file: rows -> CSV text -> UTF-8 (with a BOM, so spreadsheets read the
-    accents right) -> the multipart writer."""
+    accents right) -> the multipart writer's buffer."""
 
     def __init__(self, writer: MultipartWriter, header: Sequence[str]) -> None:
         self.writer = writer
@@ -164,10 +164,10 @@ class _CsvFile:
         self.csv.writerows(rows)
         self.rows += len(rows)
 
-    async def flush(self, force: bool = False) -> bool:
-        """Hand the text so far to the writer once it holds a part's worth (or ``force``)."""
-        if not force and self.text.tell() < self.writer.part_size_bytes:
-            return False
+    async def flush(self) -> bool:
+        """Hand the CSV text so far to the writer as UTF-8 (True if a part was uploaded).
+        Called after every fetch: text is held for one fetch only (a StringIO stores up to
+        4 bytes a character), the bytes until a part is full."""
         data = self.text.getvalue().encode("utf-8", "surrogateescape")
         if self.first:
             data = b"\xef\xbb\xbf" + data
@@ -302,7 +302,7 @@ async def _write(
                 if await pool.fetchval(sql("refresh_export_claim"), job["id"], claim) is None:
                     raise Interrupted("another writer took over these exports")
     for file in files.values():
-        await file.flush(force=True)
+        await file.flush()
         await file.writer.close()
     return {
         kind: {
