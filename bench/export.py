@@ -4,9 +4,9 @@
 
 A child process generates a realistic contacts file (``common.write_contacts``), uploads
 it and runs the initial flow (the job ends NEEDS_REVIEW with its staging rows and issues,
-no exports); this process then writes the job's three exports (one pass over staging,
-multipart uploads) and is measured alone: PostgreSQL and the S3 server run in processes of
-their own. Ends with one line:
+no exports); a second child, importing and opening only what a worker does, writes the
+job's three exports (one pass over staging, multipart uploads) and reports its time and
+peak RSS: PostgreSQL and the S3 server run in processes of their own. Ends with one line:
 RESULT rows=N export_s=F rows_per_s=F peak_rss_mb=F
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import subprocess
 import sys
 import tempfile
@@ -28,31 +29,46 @@ from initial import BUCKET, _database, prepare, run_flow
 
 
 def stage(endpoint: str, database_url: str, path: Path, rows: int) -> None:
-    """(Child process) write and upload the file, run the initial flow; print the job id."""
+    """(Child process) write and upload the file, run the initial flow; print the job."""
     prepare(endpoint, path, rows)
     _, job = asyncio.run(run_flow(database_url, endpoint))
     print(f"JOB {job['id']} {job['status']} {job['total_rows']}")
 
 
-async def write(database_url: str, endpoint: str, job_id: uuid.UUID) -> tuple[float, dict]:
-    """Seconds to write the job's exports, and what was recorded on the job."""
-    from worker.flows.export import write_exports
-    from worker.local import AwsEmulator, create_queue_pair, local_settings
-    from worker.services import open_services
+async def write(database_url: str, endpoint: str, job_id: uuid.UUID) -> None:
+    """(Child process, as a worker) write the job's exports; print seconds, peak RSS and
+    what was recorded. Imports only what a worker imports."""
+    from contextlib import AsyncExitStack
 
-    aws = AwsEmulator(server=None, endpoint_url=endpoint)
-    queues = create_queue_pair(aws.client("sqs"), f"bench-{uuid.uuid4().hex[:8]}")
-    settings = local_settings(
-        database_url, aws, BUCKET, queues, log_level="WARNING", metrics_port=0
+    from worker.aws import open_clients
+    from worker.flows.export import write_exports
+    from worker.settings import Settings
+    from worker.store.pool import create_pool
+
+    settings = Settings(
+        database_url=database_url,
+        s3_bucket=BUCKET,
+        s3_endpoint_url=endpoint,
+        sqs_endpoint_url=endpoint,
+        # Exporting sends no message (the SQS client is opened, as a worker opens it).
+        sqs_queue_url=f"{endpoint}/123456789012/unused",
+        aws_region="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy key
+        log_level="WARNING",
+        metrics_port=0,
     )
-    async with open_services(settings) as services:
+    async with AsyncExitStack() as stack:
+        pool = await create_pool(settings)
+        stack.push_async_callback(pool.close)
+        s3, _ = await open_clients(settings, stack)
         print(f"before exporting: peak RSS {peak_rss_mb():.1f} MB (imports, clients, pool)")
         started = time.perf_counter()
-        exports = await write_exports(services.pool, services.s3, settings, job_id)
+        exports = await write_exports(pool, s3, settings, job_id)
         seconds = time.perf_counter() - started
     if exports is None:
         raise SystemExit("the job had its exports written already")
-    return seconds, exports
+    print(f"EXPORT {seconds:.3f} {peak_rss_mb():.1f} {json.dumps(exports['files'])}")
 
 
 def main() -> None:
@@ -63,9 +79,15 @@ def main() -> None:
     parser.add_argument(
         "--stage", nargs=3, metavar=("ENDPOINT", "URL", "PATH"), help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--export", nargs=3, metavar=("ENDPOINT", "URL", "JOB"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.stage:
         stage(args.stage[0], args.stage[1], Path(args.stage[2]), args.rows)
+        return
+    if args.export:
+        asyncio.run(write(args.export[1], args.export[0], uuid.UUID(args.export[2])))
         return
 
     work = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
@@ -74,28 +96,15 @@ def main() -> None:
     try:
         with moto_server() as endpoint:
             started = time.perf_counter()
-            staged = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--rows",
-                    str(args.rows),
-                    "--stage",
-                    endpoint,
-                    database_url,
-                    str(path),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            line = next(line for line in staged.stdout.splitlines() if line.startswith("JOB "))
-            _, job_id, status, total = line.split()
+            staged = _child("--rows", str(args.rows), "--stage", endpoint, database_url, str(path))
+            _, job_id, status, total = _line(staged, "JOB ").split()
             print(
                 f"staged job {job_id} ({status}, {total} rows) in "
                 f"{time.perf_counter() - started:.1f} s"
             )
-            export_s, exports = asyncio.run(write(database_url, endpoint, uuid.UUID(job_id)))
+            exported = _child("--export", endpoint, database_url, job_id)
+            print(_line(exported, "before exporting"))
+            _, seconds, rss, files_json = _line(exported, "EXPORT ").split(" ", 3)
     finally:
         if server is not None:
             server.cleanup()  # type: ignore[attr-defined]
@@ -103,14 +112,28 @@ def main() -> None:
             name = database_url.rsplit("/", 1)[-1].split("?")[0]
             asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         path.unlink(missing_ok=True)
-    files = exports["files"]
+    files = json.loads(files_json)
     for kind, entry in files.items():
         print(f"{kind:<7} {entry['rows']} rows, {entry['size_bytes'] / 1e6:.1f} MB  {entry['key']}")
     rows = int(files["all"]["rows"])
+    export_s = float(seconds)
     print(
         f"RESULT rows={rows} export_s={export_s:.2f} rows_per_s={rows / export_s:.1f} "
-        f"peak_rss_mb={peak_rss_mb():.1f}"
+        f"peak_rss_mb={float(rss):.1f}"
     )
+
+
+def _child(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, __file__, *args], check=False, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{args[2]} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def _line(output: str, prefix: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith(prefix))
 
 
 if __name__ == "__main__":

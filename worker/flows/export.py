@@ -21,11 +21,12 @@ import csv
 import io
 import json
 import re
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from worker import metrics
 from worker.errors import Interrupted
@@ -58,7 +59,7 @@ _VALID_STATUSES = frozenset({"READY", "SUCCESS"})
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A cell that starts like a formula, in a row's cells joined by the unit separator.
 _FORMULA_CELL = re.compile("(^|\x1f)([=+\\-@\t\r])")
-_ROWS_PER_FETCH = 2000
+_ROWS_PER_FETCH = 500
 
 
 def neutralise(cell: str) -> str:
@@ -80,7 +81,12 @@ def neutralise_row(cells: list[str]) -> list[str]:
 class MultipartWriter:
     """Bytes streamed to one S3 object in parts of ``part_size_bytes``: a single PUT when
     the whole object fits in one part, a multipart upload otherwise (aborted on failure,
-    so no half-written object or orphaned parts remain)."""
+    so no half-written object or orphaned parts remain).
+
+    A part waits in a temporary file, not in memory, and is uploaded from it: the S3
+    client streams a file body in small chunks, so a writer holds kilobytes however large
+    its parts (three 5 MiB parts in memory, plus the copies an upload makes, were most of
+    an export's memory)."""
 
     def __init__(
         self, s3: S3Client, bucket: str, key: str, part_size_bytes: int, content_type: str
@@ -88,64 +94,73 @@ class MultipartWriter:
         self.s3, self.bucket, self.key = s3, bucket, key
         self.part_size_bytes = part_size_bytes
         self.content_type = content_type
-        self.buffer = bytearray()
+        self.part: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed per part
+        self.part_bytes = 0
         self.size_bytes = 0
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
 
     async def write(self, data: bytes) -> bool:
-        """Buffer ``data``; upload a part when the buffer is full (True if one was)."""
-        self.buffer += data
+        """Add ``data`` to the part; upload the part once it is full (True if it was)."""
+        self.part.write(data)
+        self.part_bytes += len(data)
         self.size_bytes += len(data)
-        if len(self.buffer) < self.part_size_bytes:
+        if self.part_bytes < self.part_size_bytes:
             return False
-        await self._upload_part(bytes(self.buffer))
-        self.buffer.clear()
+        await self._upload_part()
         return True
 
     async def close(self) -> None:
         """Upload what is left and finish the object."""
         if self.upload_id is None:
+            self.part.seek(0)
             await self.s3.put_object(
                 Bucket=self.bucket,
                 Key=self.key,
-                Body=bytes(self.buffer),
+                Body=self.part,
+                ContentLength=self.part_bytes,
                 ContentType=self.content_type,
             )
         else:
-            if self.buffer:
-                await self._upload_part(bytes(self.buffer))
+            if self.part_bytes:
+                await self._upload_part()
             await self.s3.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=self.key,
                 UploadId=self.upload_id,
                 MultipartUpload={"Parts": self.parts},  # type: ignore[typeddict-item]
             )
-        self.buffer.clear()
+        self.part.close()
 
     async def abort(self) -> None:
         """Give up the upload; S3 drops the parts already sent."""
+        self.part.close()
         if self.upload_id is not None:
             await self.s3.abort_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=self.upload_id
             )
             self.upload_id = None
 
-    async def _upload_part(self, body: bytes) -> None:
+    async def _upload_part(self) -> None:
         if self.upload_id is None:
             created = await self.s3.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key, ContentType=self.content_type
             )
             self.upload_id = created["UploadId"]
         number = len(self.parts) + 1
+        self.part.seek(0)
         answer = await self.s3.upload_part(
             Bucket=self.bucket,
             Key=self.key,
             UploadId=self.upload_id,
             PartNumber=number,
-            Body=body,
+            Body=self.part,
+            ContentLength=self.part_bytes,
         )
         self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+        self.part.close()
+        self.part = tempfile.TemporaryFile()  # noqa: SIM115 - closed per part
+        self.part_bytes = 0
 
 
 class _CsvFile:
