@@ -84,8 +84,9 @@ async def test_jobs_list_stats_cancel_and_retry(services: Services, aws: AwsReso
 
     wrong_tenant = run_cli(["jobs", "cancel", str(pending), "--tenant", "tenant-2"], env)
     assert wrong_tenant.returncode == 1 and "for tenant tenant-2" in wrong_tenant.stderr
-    cancelled = run_cli(["jobs", "cancel", str(pending), "--actor", "ops"], env)
+    cancelled = run_cli(["jobs", "cancel", str(pending), "--actor", "ops", "--json"], env)
     assert cancelled.returncode == 0, cancelled.stderr
+    assert json.loads(cancelled.stdout) == {"job_id": str(pending), "status": "CANCELLED"}
     again = run_cli(["jobs", "cancel", str(pending)], env)
     assert again.returncode == 1 and "is CANCELLED: only a PENDING or NEEDS_REVIEW" in again.stderr
     not_failed = run_cli(["jobs", "retry", str(other)], env)

@@ -133,7 +133,10 @@ async def _jobs_retry(settings: Settings, args: argparse.Namespace) -> int:
 
     async with _services(settings) as services:
         await retry_job(services.pool, services.queue, args.job_id, args.tenant, args.actor)
-    print(f"job {args.job_id} queued for a retry (it resumes from its staged rows)")
+    if args.json:
+        print(_json({"job_id": args.job_id, "queued": "retry"}))
+    else:
+        print(f"job {args.job_id} queued for a retry (it resumes from its staged rows)")
     return ExitCode.OK
 
 
@@ -143,7 +146,10 @@ async def _jobs_cancel(settings: Settings, args: argparse.Namespace) -> int:
 
     async with _services(settings) as services:
         await cancel_job(services.pool, args.job_id, args.tenant, args.actor)
-    print(f"job {args.job_id} cancelled")
+    if args.json:
+        print(_json({"job_id": args.job_id, "status": "CANCELLED"}))
+    else:
+        print(f"job {args.job_id} cancelled")
     return ExitCode.OK
 
 
@@ -349,11 +355,13 @@ def add_jobs_commands(commands: Any) -> None:
     retry = actions.add_parser("retry", help="run a FAILED job again")
     _job_argument(retry, tenant_required=False)
     _actor_argument(retry)
+    retry.add_argument("--json", action="store_true", help="print JSON")
     retry.set_defaults(handler=_jobs_retry)
 
     cancel = actions.add_parser("cancel", help="cancel a PENDING or NEEDS_REVIEW job")
     _job_argument(cancel, tenant_required=False)
     _actor_argument(cancel)
+    cancel.add_argument("--json", action="store_true", help="print JSON")
     cancel.set_defaults(handler=_jobs_cancel)
 
     exports = actions.add_parser(
