@@ -2,6 +2,7 @@
 
 Commands: ``run [--once]``, ``demo``, ``inspect``, ``jobs list|show|stats|retry|cancel|exports``,
 ``review issues|rows|history|edit|discard|accept|reprocess`` (in :mod:`worker.cli_jobs`),
+``submit``, ``presign-upload``, ``discover``, ``retention`` (in :mod:`worker.cli_producers`),
 ``migrate``, ``check``, ``dlq list``, ``dlq replay``.
 Logs go to stderr; what a command reports to a person (check lines, DLQ listings) goes to
 stdout. Exit codes are named in :class:`ExitCode`.
@@ -298,9 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.set_defaults(direct=_inspect)
 
     from worker.cli_jobs import add_jobs_commands, add_review_commands
+    from worker.cli_producers import add_producer_commands
 
     add_jobs_commands(commands)
     add_review_commands(commands)
+    add_producer_commands(commands)
 
     migrate = commands.add_parser("migrate", help="apply the database migrations")
     migrate.set_defaults(handler=_migrate)

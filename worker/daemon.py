@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from worker.errors import Interrupted, PoisonMessage
 from worker.flows import FlowContext, Flows, Lease, run_flow
 from worker.logs import bind_job, get_logger
 from worker.messages import JobMessage, S3ObjectCreated, S3TestEvent, parse_message
+from worker.producer import job_for_s3_object
 from worker.retry import Action, Decision, RetryPolicy, decide, describe
 from worker.router import Route, route
 from worker.settings import SQS_MAX_RECEIVE_BATCH, Settings
@@ -66,6 +68,7 @@ class Worker:
         self.s3 = s3
         self.queue = queue
         self.flows = flows
+        self._key_pattern = re.compile(settings.s3_event_key_pattern)
         self.retry_policy = retry_policy or RetryPolicy(
             base_delay_s=settings.retry_base_delay_s, max_delay_s=settings.retry_max_delay_s
         )
@@ -235,18 +238,47 @@ class Worker:
                 log.info("s3_test_event_acknowledged", bucket=parsed.bucket)
                 await self._settle(message, "delete")
             elif isinstance(parsed, S3ObjectCreated):
-                # Creating jobs from S3 events needs a key pattern (producers issue); until
-                # then the event is acknowledged and logged, never looped.
-                for obj in parsed.objects:
-                    log.warning(
+                await self._intake(message, parsed)
+            else:
+                await self._handle_job(message, parsed)
+
+    async def _intake(self, message: ReceivedMessage, event: S3ObjectCreated) -> None:
+        """Create (once per object version) and enqueue the job of each announced object
+        whose key matches INGEST_S3_EVENT_KEY_PATTERN; log and skip the others. A failure
+        (database down) retries the event with backoff; jobs already made are not made
+        twice."""
+        try:
+            for obj in event.objects:
+                match = self._key_pattern.match(obj.key)
+                if match is None:
+                    log.info(
                         "s3_event_ignored",
                         bucket=obj.bucket,
                         key=obj.key,
-                        reason="S3 event intake is not configured",
+                        reason="the key does not match INGEST_S3_EVENT_KEY_PATTERN",
                     )
-                await self._settle(message, "delete")
-            else:
-                await self._handle_job(message, parsed)
+                    continue
+                groups = match.groupdict()
+                options = {
+                    name: groups[name] for name in ("delimiter", "encoding") if groups.get(name)
+                }
+                submitted = await job_for_s3_object(
+                    self.pool, self.queue, obj, groups["user"], options
+                )
+                log.info(
+                    "s3_event_job",
+                    job_id=str(submitted.job_id),
+                    key=obj.key,
+                    created=submitted.created,
+                )
+        except Exception as error:
+            decision = decide(
+                error, message.receive_count, self.queue.max_receive_count, self.retry_policy
+            )
+            log.warning("s3_event_retry", reason=decision.reason, delay_s=decision.delay_s)
+            await self._settle(message, "delay", decision.delay_s)
+            return
+        await self._settle(message, "delete")
 
     async def _handle_job(self, message: ReceivedMessage, job_message: JobMessage) -> None:
         job_id = job_message.job_id

@@ -197,6 +197,11 @@ async def export_links(
     job = await pool.fetchrow(sql("job_exports"), job_id, tenant)
     if job is None:
         raise ActionRefused(f"no job {job_id}" + (f" for tenant {tenant}" if tenant else ""))
+    if job["purged_at"] is not None:
+        raise ActionRefused(
+            f"job {job_id}'s rows and exports were removed by retention on "
+            f"{job['purged_at']:%Y-%m-%d}"
+        )
     if job["status"] not in ("NEEDS_REVIEW", "COMPLETED") or job["decided_at"] is None:
         raise ActionRefused(
             f"job {job_id} is {job['status']}: exports are written when it reaches "

@@ -7,6 +7,7 @@ limits that bound some settings are named constants below, each with where it co
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -17,6 +18,8 @@ ENV_PREFIX = "INGEST_"
 # SQS ReceiveMessage: WaitTimeSeconds is 0..20 and MaxNumberOfMessages 1..10.
 SQS_MAX_WAIT_TIME_S = 20
 SQS_MAX_RECEIVE_BATCH = 10
+# SendMessageBatch: at most 10 entries a request.
+SQS_MAX_SEND_BATCH = 10
 # SQS ChangeMessageVisibility / queue VisibilityTimeout: 0 s .. 12 hours.
 SQS_MAX_VISIBILITY_TIMEOUT_S = 12 * 60 * 60
 # SQS DelaySeconds on SendMessage: 0..900 s.
@@ -108,6 +111,28 @@ class Settings(BaseSettings):
         description="Import path of the flow set (module:callable); for extensions and tests.",
     )
 
+    # --- Producers
+    upload_prefix: str = Field(
+        "uploads", min_length=1, description="Key prefix of the files `submit` uploads."
+    )
+    upload_part_size_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=S3_MIN_PART_SIZE_BYTES,
+        le=S3_MAX_PART_SIZE_BYTES,
+        description="Files larger than this are uploaded in parts of this size (at least 5 MiB).",
+    )
+    upload_url_expiry_s: int = Field(
+        900,
+        ge=1,
+        le=S3_MAX_PRESIGN_EXPIRY_S,
+        description="How long a pre-signed upload URL (`presign-upload`) is valid.",
+    )
+    s3_event_key_pattern: str = Field(
+        r"^uploads/(?P<user>[^/]+)/[^/]+$",
+        description="Regex an S3 event's key must match for the worker to create its job; "
+        "named groups give the tenant (user, required) and options (delimiter, encoding).",
+    )
+
     # --- Exports
     export_prefix: str = Field(
         "exports", min_length=1, description="Key prefix of the enriched exports in the bucket."
@@ -149,6 +174,17 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("s3_event_key_pattern")
+    @classmethod
+    def _key_pattern(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as error:
+            raise ValueError(f"not a valid regular expression: {error}") from None
+        if "user" not in compiled.groupindex:
+            raise ValueError("needs a named group (?P<user>...) giving the tenant")
+        return value
 
     @field_validator("wait_time_s")
     @classmethod

@@ -12,8 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from worker.errors import ConfigError, StartupCheckError
-from worker.settings import SQS_MAX_DELAY_S, SQS_MAX_RECEIVE_BATCH, SQS_MAX_VISIBILITY_TIMEOUT_S
+from worker.errors import ConfigError, ServiceUnavailable, StartupCheckError
+from worker.settings import (
+    SQS_MAX_DELAY_S,
+    SQS_MAX_RECEIVE_BATCH,
+    SQS_MAX_SEND_BATCH,
+    SQS_MAX_VISIBILITY_TIMEOUT_S,
+)
 
 if TYPE_CHECKING:
     from types_aiobotocore_sqs import SQSClient
@@ -184,6 +189,29 @@ class JobQueue:
             }
         response = await self.client.send_message(**kwargs)
         return response["MessageId"]
+
+    async def send_batch(self, bodies: list[str], delay_s: int = 0) -> None:
+        """Send ``bodies`` to the job queue, up to ten a request (SendMessageBatch), in
+        order; raises if SQS refuses any of them."""
+        for start in range(0, len(bodies), SQS_MAX_SEND_BATCH):
+            chunk = bodies[start : start + SQS_MAX_SEND_BATCH]
+            response = await self.client.send_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {
+                        "Id": str(index),
+                        "MessageBody": body,
+                        "DelaySeconds": max(0, min(SQS_MAX_DELAY_S, delay_s)),
+                    }
+                    for index, body in enumerate(chunk)
+                ],
+            )
+            failed = response.get("Failed", [])
+            if failed:
+                raise ServiceUnavailable(
+                    f"SQS refused {len(failed)} of {len(chunk)} messages: "
+                    f"{failed[0].get('Code')}: {failed[0].get('Message')}"
+                )
 
     async def dead_letter(self, message: ReceivedMessage, reason: str) -> bool:
         """Move ``message`` to the dead-letter queue at once, with ``reason`` as an attribute.

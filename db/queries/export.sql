@@ -10,6 +10,7 @@ SET exports = jsonb_build_object('state', 'writing', 'claim', $2::text,
                                  'decided_at', decided_at, 'status', status,
                                  'claimed_at', now())
 WHERE id = $1 AND status IN ('NEEDS_REVIEW', 'COMPLETED') AND decided_at IS NOT NULL
+  AND purged_at IS NULL
   AND NOT coalesce(exports -> 'decided_at' = to_jsonb(decided_at)
                    AND (exports ->> 'state' = 'written'
                         OR (exports ->> 'state' = 'writing'
@@ -57,7 +58,7 @@ WHERE id = $1 AND exports ->> 'claim' = $2;
 
 -- name: job_exports
 -- A job's exports (of tenant $2 when given) and whether they are for its last decision.
-SELECT id, user_id, status, decided_at, exports,
+SELECT id, user_id, status, decided_at, exports, purged_at,
        coalesce(exports -> 'decided_at' = to_jsonb(decided_at), false) AS exports_current
 FROM jobs
 WHERE id = $1 AND ($2::text IS NULL OR user_id = $2);

@@ -7,11 +7,30 @@ SELECT * FROM jobs WHERE id = $1;
 SELECT EXISTS (SELECT 1 FROM staging WHERE job_id = $1);
 
 -- name: insert_job
--- Create a PENDING job for an uploaded object; returns its id.
-INSERT INTO jobs (user_id, source_bucket, source_key, source_version_id, source_etag,
-                  original_filename, options, idempotency_key)
-VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
-RETURNING id;
+-- Create a PENDING job for an uploaded object; with an idempotency key ($8) the tenant
+-- already used, the existing job instead. Returns its id and whether it is new.
+WITH inserted AS (
+    INSERT INTO jobs (user_id, source_bucket, source_key, source_version_id, source_etag,
+                      original_filename, options, idempotency_key)
+    VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
+    ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id
+)
+SELECT id, true AS created FROM inserted
+UNION ALL
+SELECT id, false AS created FROM jobs
+WHERE $8::text IS NOT NULL AND user_id = $1 AND idempotency_key = $8
+  AND NOT EXISTS (SELECT 1 FROM inserted);
+
+-- name: job_by_idempotency_key
+-- The tenant's job with this idempotency key, and its object's key.
+SELECT id, source_key FROM jobs WHERE user_id = $1 AND idempotency_key = $2;
+
+-- name: ingested_objects
+-- Jobs already made from these objects of a bucket ($2 keys): key, version and ETag.
+SELECT source_key, source_version_id, source_etag
+FROM jobs
+WHERE source_bucket = $1 AND source_key = ANY ($2::text[]);
 
 -- name: count_job_attempt
 -- Count one more attempt at the job (each delivery that starts a flow); returns the job.
@@ -79,3 +98,25 @@ RETURNING id, user_id;
 -- name: fetch_tenant_job
 -- One job by id, of tenant $2 when given (another tenant's job is no job at all).
 SELECT * FROM jobs WHERE id = $1 AND ($2::text IS NULL OR user_id = $2);
+
+-- name: jobs_to_purge
+-- Jobs whose staging rows and exports retention removes: COMPLETED (or CANCELLED)
+-- finished before $1, FAILED finished before $2, not purged yet.
+SELECT id, user_id, status, finished_at, exports
+FROM jobs
+WHERE purged_at IS NULL
+  AND ((status IN ('COMPLETED', 'CANCELLED') AND finished_at < $1)
+       OR (status = 'FAILED' AND finished_at < $2))
+ORDER BY finished_at
+LIMIT $3;
+
+-- name: purge_job
+-- Remove a job's staging rows (their issue links go with them) and its exports record;
+-- the job, its issues, review history and contacts stay. Returns the rows removed.
+WITH removed AS (
+    DELETE FROM staging WHERE job_id = $1 RETURNING 1
+), marked AS (
+    UPDATE jobs SET purged_at = now(), exports = '{}'::jsonb, updated_at = now()
+    WHERE id = $1
+)
+SELECT count(*) FROM removed;

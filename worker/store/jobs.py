@@ -23,8 +23,37 @@ async def create_job(
     options: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
 ) -> UUID:
-    """Insert a PENDING job for an uploaded object and return its id."""
-    job_id: UUID = await connection.fetchval(
+    """Insert a PENDING job for an uploaded object and return its id (the existing job's,
+    when the tenant already used ``idempotency_key``)."""
+    job_id, _ = await create_or_get_job(
+        connection,
+        user_id=user_id,
+        bucket=bucket,
+        key=key,
+        version_id=version_id,
+        etag=etag,
+        original_filename=original_filename,
+        options=options,
+        idempotency_key=idempotency_key,
+    )
+    return job_id
+
+
+async def create_or_get_job(
+    connection: asyncpg.Pool | asyncpg.Connection,
+    *,
+    user_id: str,
+    bucket: str,
+    key: str,
+    version_id: str | None = None,
+    etag: str | None = None,
+    original_filename: str | None = None,
+    options: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[UUID, bool]:
+    """The job's id and True if this call created it, False if the tenant's
+    ``idempotency_key`` already named one (then nothing is inserted)."""
+    row = await connection.fetchrow(
         sql("insert_job"),
         user_id,
         bucket,
@@ -36,7 +65,15 @@ async def create_job(
         json.dumps(options or {}),
         idempotency_key,
     )
-    return job_id
+    if row is None:
+        # A concurrent insert with the same key committed after this statement's snapshot.
+        existing = await connection.fetchrow(
+            sql("job_by_idempotency_key"), user_id, idempotency_key
+        )
+        if existing is None:
+            raise LookupError(f"job with idempotency key {idempotency_key!r} vanished")
+        return existing["id"], False
+    return row["id"], bool(row["created"])
 
 
 async def open_issues(
