@@ -181,9 +181,19 @@ def aws(aws_emulator: AwsEmulator) -> Iterator[AwsResources]:
     yield AwsResources(aws_emulator, bucket, queues, s3, sqs)
     for url in (queues.queue_url, queues.dlq_url):
         sqs.delete_queue(QueueUrl=url)
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-            s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+    # A page at a time, deleted in one request each, until nothing is left.
+    while True:
+        page = s3.list_object_versions(Bucket=bucket, MaxKeys=1000)
+        versions = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        if not versions:
+            break
+        s3.delete_objects(
+            Bucket=bucket,
+            Delete={
+                "Objects": [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions],
+                "Quiet": True,
+            },
+        )
     s3.delete_bucket(Bucket=bucket)
 
 

@@ -291,37 +291,45 @@ async def _mark_ingested(pool: asyncpg.Pool, bucket: str, files: list[Candidate]
 
 
 async def enqueue(
-    pool: asyncpg.Pool, queue: JobQueue, files: list[Candidate], options: dict[str, Any]
+    pool: asyncpg.Pool,
+    queue: JobQueue,
+    files: list[Candidate],
+    options: dict[str, Any],
+    chunk_size: int = 500,
 ) -> list[Any]:
-    """Create and send the jobs of ``files`` in their order, ten at a time: each ten's jobs
-    and messages in one transaction, so a crash leaves them all or none (a message whose
-    transaction did not commit finds no job and is dropped; the next run makes it again).
-    Returns the ids of the jobs created."""
+    """Create and send the jobs of ``files`` in their order, ``chunk_size`` at a time: each
+    chunk's jobs and messages in one transaction, so a crash leaves a chunk all or none (a
+    message whose transaction did not commit finds no job and is dropped; the next run
+    makes it again). Returns the ids of the jobs created, in order."""
     created: list[Any] = []
-    for start in range(0, len(files), 10):
-        chunk = files[start : start + 10]
+    for start in range(0, len(files), chunk_size):
+        chunk = files[start : start + chunk_size]
+        bucket = chunk[0].obj.bucket
         async with pool.acquire() as connection, connection.transaction():
-            new_ids = []
-            for candidate in chunk:
-                file_options = dict(options)
-                for name in ("delimiter", "encoding"):
-                    if candidate.groups.get(name):
-                        file_options[name] = candidate.groups[name]
-                row = await connection.fetchrow(
-                    sql("insert_job"),
-                    candidate.user,
-                    candidate.obj.bucket,
-                    candidate.obj.key,
-                    candidate.obj.version_id,
-                    candidate.obj.etag,
-                    candidate.obj.key.rsplit("/", 1)[-1],
-                    json.dumps(file_options),
-                    object_idempotency_key(candidate.obj),
-                )
-                if row is not None and row["created"]:
-                    new_ids.append(row["id"])
+            rows = await connection.fetch(
+                sql("insert_jobs"),
+                [candidate.user for candidate in chunk],
+                bucket,
+                [candidate.obj.key for candidate in chunk],
+                [candidate.obj.version_id for candidate in chunk],
+                [candidate.obj.etag for candidate in chunk],
+                [candidate.obj.key.rsplit("/", 1)[-1] for candidate in chunk],
+                [json.dumps(_file_options(candidate, options)) for candidate in chunk],
+                [object_idempotency_key(candidate.obj) for candidate in chunk],
+            )
+            # RETURNING gives no order: put the new jobs back in the files' order.
+            position = {candidate.obj.key: index for index, candidate in enumerate(chunk)}
+            new_ids = [row["id"] for row in sorted(rows, key=lambda r: position[r["source_key"]])]
             await queue.send_batch(
                 [JobMessage(job_id=job_id).body() for job_id in new_ids], delay_s=ENQUEUE_DELAY_S
             )
         created.extend(new_ids)
     return created
+
+
+def _file_options(candidate: Candidate, options: dict[str, Any]) -> dict[str, Any]:
+    file_options = dict(options)
+    for name in ("delimiter", "encoding"):
+        if candidate.groups.get(name):
+            file_options[name] = candidate.groups[name]
+    return file_options

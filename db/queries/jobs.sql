@@ -120,3 +120,16 @@ WITH removed AS (
     WHERE id = $1
 )
 SELECT count(*) FROM removed;
+
+-- name: insert_jobs
+-- Create PENDING jobs in bulk ($1 tenants, $2 bucket, $3 keys, $4 version ids, $5 ETags,
+-- $6 file names, $7 options as JSON text, $8 idempotency keys), in the order given; those
+-- whose tenant already used the idempotency key are skipped. Returns the new ones.
+INSERT INTO jobs (user_id, source_bucket, source_key, source_version_id, source_etag,
+                  original_filename, options, idempotency_key)
+SELECT u.user_id, $2, u.key, u.version_id, u.etag, u.filename, u.options::jsonb, u.idempotency_key
+FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+     WITH ORDINALITY AS u(user_id, key, version_id, etag, filename, options, idempotency_key, n)
+ORDER BY u.n
+ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id, source_key;

@@ -1,0 +1,140 @@
+"""Discovery (dry run) over N objects on the S3 server.
+
+    python bench/discover.py --objects 10000
+
+A child process puts N objects named by the seed's extract convention (the ``indici``
+preset, over 20 extraction batches in nested prefixes) into moto's S3 server; this process
+then plans discovery over them (list with pagination, parse, validate, group into batches,
+check which are already ingested) as ``ingest-worker discover --dry-run`` does, and is
+measured alone: PostgreSQL and the S3 server run in processes of their own. Ends with one
+line:
+RESULT objects=N seconds=F objects_per_s=F peak_rss_mb=F
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import moto_server, peak_rss_mb  # the bench folder is put on the path above
+from initial import _database
+
+BUCKET = "bench"
+TYPES = ("Patients", "Appointments", "Providers", "Invoices", "Recalls", "Diagnoses")
+
+
+def object_keys(count: int) -> list[str]:
+    """``count`` extract files over 20 batches, in nested prefixes."""
+    keys = []
+    for index in range(count):
+        extracted = datetime(2025, 8, 1, 8, 50, tzinfo=UTC) + timedelta(days=index % 20)
+        date_to = extracted - timedelta(hours=3)
+        date_from = date_to - timedelta(days=1)
+        name = (
+            f"685146545{TYPES[index % len(TYPES)]}_{date_from:%Y%m%d%H%M}_"
+            f"{date_to:%Y%m%d%H%M}_{extracted:%y%m%d%H%M}"
+        )
+        keys.append(f"extracts/{extracted:%Y/%m/%d}/part-{index // 20:05d}/{name}")
+    return keys
+
+
+def put_objects(endpoint: str, count: int) -> None:
+    """(Child process) create the bucket and the objects."""
+    from worker.local import AwsEmulator
+
+    s3 = AwsEmulator(server=None, endpoint_url=endpoint).client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    with ThreadPoolExecutor(8) as pool:
+        list(
+            pool.map(
+                lambda key: s3.put_object(Bucket=BUCKET, Key=key, Body=b"x"), object_keys(count)
+            )
+        )
+
+
+async def discover(database_url: str, endpoint: str) -> tuple[float, str]:
+    """Plan discovery as the CLI's dry run does; (seconds, the plan's summary)."""
+    from contextlib import AsyncExitStack
+
+    import asyncpg
+
+    from worker.aws import open_clients
+    from worker.discover import PRESETS, plan
+    from worker.settings import Settings
+    from worker.store.migrate import migrate
+    from worker.store.pool import create_pool
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        await migrate(connection)
+    finally:
+        await connection.close()
+    settings = Settings(
+        database_url=database_url,
+        s3_bucket=BUCKET,
+        s3_endpoint_url=endpoint,
+        sqs_endpoint_url=endpoint,
+        sqs_queue_url=f"{endpoint}/123456789012/unused",
+        aws_region="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy key
+        log_level="WARNING",
+        metrics_port=0,
+    )
+    async with AsyncExitStack() as stack:
+        pool = await create_pool(settings)
+        stack.push_async_callback(pool.close)
+        s3, _ = await open_clients(settings, stack)
+        started = time.perf_counter()
+        found = await plan(
+            pool, s3, BUCKET, prefix="extracts/", pattern=PRESETS["indici"], user="bench"
+        )
+        seconds = time.perf_counter() - started
+    return seconds, found.summary()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=10_000)
+    parser.add_argument("--put", metavar="ENDPOINT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.put:
+        put_objects(args.put, args.objects)
+        return
+    work = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
+    server, database_url, admin_url = _database(work)
+    try:
+        with moto_server() as endpoint:
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, __file__, "--objects", str(args.objects), "--put", endpoint],
+                check=True,
+            )
+            print(f"put {args.objects} objects in {time.perf_counter() - started:.1f} s")
+            seconds, summary = asyncio.run(discover(database_url, endpoint))
+    finally:
+        if server is not None:
+            server.cleanup()  # type: ignore[attr-defined]
+        if admin_url is not None:
+            from worker.local import admin_execute
+
+            name = database_url.rsplit("/", 1)[-1].split("?")[0]
+            asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    print(summary)
+    print(
+        f"RESULT objects={args.objects} seconds={seconds:.2f} "
+        f"objects_per_s={args.objects / seconds:.1f} peak_rss_mb={peak_rss_mb():.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
