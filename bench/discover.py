@@ -3,11 +3,11 @@
     python bench/discover.py --objects 10000
 
 A child process puts N objects named by the seed's extract convention (the ``indici``
-preset, over 20 extraction batches in nested prefixes) into moto's S3 server; this process
-then plans discovery over them (list with pagination, parse, validate, group into batches,
-check which are already ingested) as ``ingest-worker discover --dry-run`` does, and is
-measured alone: PostgreSQL and the S3 server run in processes of their own. Ends with one
-line:
+preset, over 20 extraction batches in nested prefixes) into moto's S3 server; a second
+child plans discovery over them (list with pagination, parse, validate, group into
+batches, check which are already ingested) as ``ingest-worker discover --dry-run`` does,
+and is measured alone: PostgreSQL and the S3 server run in processes of their own. Ends
+with one line:
 RESULT objects=N seconds=F objects_per_s=F peak_rss_mb=F
 """
 
@@ -61,8 +61,9 @@ def put_objects(endpoint: str, count: int) -> None:
         )
 
 
-async def discover(database_url: str, endpoint: str) -> tuple[float, str]:
-    """Plan discovery as the CLI's dry run does; (seconds, the plan's summary)."""
+async def discover(database_url: str, endpoint: str) -> None:
+    """(Child process, as the CLI) plan discovery as ``discover --dry-run`` does; print
+    seconds, peak RSS and the plan's summary."""
     from contextlib import AsyncExitStack
 
     import asyncpg
@@ -99,16 +100,20 @@ async def discover(database_url: str, endpoint: str) -> tuple[float, str]:
             pool, s3, BUCKET, prefix="extracts/", pattern=PRESETS["indici"], user="bench"
         )
         seconds = time.perf_counter() - started
-    return seconds, found.summary()
+    print(f"DISCOVER {seconds:.3f} {peak_rss_mb():.1f} {found.summary()}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=10_000)
     parser.add_argument("--put", metavar="ENDPOINT", help=argparse.SUPPRESS)
+    parser.add_argument("--plan", nargs=2, metavar=("ENDPOINT", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.put:
         put_objects(args.put, args.objects)
+        return
+    if args.plan:
+        asyncio.run(discover(args.plan[1], args.plan[0]))
         return
     work = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
     server, database_url, admin_url = _database(work)
@@ -120,7 +125,15 @@ def main() -> None:
                 check=True,
             )
             print(f"put {args.objects} objects in {time.perf_counter() - started:.1f} s")
-            seconds, summary = asyncio.run(discover(database_url, endpoint))
+            planned = subprocess.run(
+                [sys.executable, __file__, "--plan", endpoint, database_url],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            line = next(line for line in planned.splitlines() if line.startswith("DISCOVER "))
+            _, seconds_text, rss_text, summary = line.split(" ", 3)
+            seconds, rss = float(seconds_text), float(rss_text)
     finally:
         if server is not None:
             server.cleanup()  # type: ignore[attr-defined]
@@ -132,7 +145,7 @@ def main() -> None:
     print(summary)
     print(
         f"RESULT objects={args.objects} seconds={seconds:.2f} "
-        f"objects_per_s={args.objects / seconds:.1f} peak_rss_mb={peak_rss_mb():.1f}"
+        f"objects_per_s={args.objects / seconds:.1f} peak_rss_mb={rss:.1f}"
     )
 
 
