@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 CREDENTIALS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
 REGION = "us-east-1"
@@ -154,3 +155,22 @@ def upload(endpoint: str, path: Path, bucket: str, key: str) -> None:
     with suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=bucket)
     s3.upload_file(str(path), bucket, key, Config=TransferConfig(multipart_chunksize=64 << 20))
+
+
+def worker_settings(database_url: str, endpoint: str, bucket: str) -> Any:
+    """Settings of a worker on the bench's services (an SQS client is opened, as a worker
+    opens one, but no queue is used)."""
+    from worker.settings import Settings
+
+    return Settings(
+        database_url=database_url,
+        s3_bucket=bucket,
+        s3_endpoint_url=endpoint,
+        sqs_endpoint_url=endpoint,
+        sqs_queue_url=f"{endpoint}/123456789012/unused",
+        aws_region="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy key
+        log_level="WARNING",
+        metrics_port=0,
+    )

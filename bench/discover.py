@@ -25,8 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import moto_server, peak_rss_mb  # the bench folder is put on the path above
-from initial import _database
+from common import (  # the bench folder is put on the path above
+    moto_server,
+    peak_rss_mb,
+    worker_settings,
+)
+from initial import _database, release_database
 
 BUCKET = "bench"
 TYPES = ("Patients", "Appointments", "Providers", "Invoices", "Recalls", "Diagnoses")
@@ -70,7 +74,6 @@ async def discover(database_url: str, endpoint: str) -> None:
 
     from worker.aws import open_clients
     from worker.discover import PRESETS, plan
-    from worker.settings import Settings
     from worker.store.migrate import migrate
     from worker.store.pool import create_pool
 
@@ -79,18 +82,7 @@ async def discover(database_url: str, endpoint: str) -> None:
         await migrate(connection)
     finally:
         await connection.close()
-    settings = Settings(
-        database_url=database_url,
-        s3_bucket=BUCKET,
-        s3_endpoint_url=endpoint,
-        sqs_endpoint_url=endpoint,
-        sqs_queue_url=f"{endpoint}/123456789012/unused",
-        aws_region="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy key
-        log_level="WARNING",
-        metrics_port=0,
-    )
+    settings = worker_settings(database_url, endpoint, BUCKET)
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings)
         stack.push_async_callback(pool.close)
@@ -135,13 +127,7 @@ def main() -> None:
             _, seconds_text, rss_text, summary = line.split(" ", 3)
             seconds, rss = float(seconds_text), float(rss_text)
     finally:
-        if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]
-        if admin_url is not None:
-            from worker.local import admin_execute
-
-            name = database_url.rsplit("/", 1)[-1].split("?")[0]
-            asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        release_database(server, database_url, admin_url)
     print(summary)
     print(
         f"RESULT objects={args.objects} seconds={seconds:.2f} "

@@ -24,8 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import moto_server, peak_rss_mb  # the bench folder is put on the path above
-from initial import BUCKET, _database, prepare, run_flow
+from common import (  # the bench folder is put on the path above
+    moto_server,
+    peak_rss_mb,
+    worker_settings,
+)
+from initial import BUCKET, _database, prepare, release_database, run_flow
 
 
 def stage(endpoint: str, database_url: str, path: Path, rows: int) -> None:
@@ -42,22 +46,9 @@ async def write(database_url: str, endpoint: str, job_id: uuid.UUID) -> None:
 
     from worker.aws import open_clients
     from worker.flows.export import write_exports
-    from worker.settings import Settings
     from worker.store.pool import create_pool
 
-    settings = Settings(
-        database_url=database_url,
-        s3_bucket=BUCKET,
-        s3_endpoint_url=endpoint,
-        sqs_endpoint_url=endpoint,
-        # Exporting sends no message (the SQS client is opened, as a worker opens it).
-        sqs_queue_url=f"{endpoint}/123456789012/unused",
-        aws_region="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy key
-        log_level="WARNING",
-        metrics_port=0,
-    )
+    settings = worker_settings(database_url, endpoint, BUCKET)
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings)
         stack.push_async_callback(pool.close)
@@ -72,8 +63,6 @@ async def write(database_url: str, endpoint: str, job_id: uuid.UUID) -> None:
 
 
 def main() -> None:
-    from worker.local import admin_execute
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument(
@@ -106,11 +95,7 @@ def main() -> None:
             print(_line(exported, "before exporting"))
             _, seconds, rss, files_json = _line(exported, "EXPORT ").split(" ", 3)
     finally:
-        if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]
-        if admin_url is not None:
-            name = database_url.rsplit("/", 1)[-1].split("?")[0]
-            asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        release_database(server, database_url, admin_url)
         path.unlink(missing_ok=True)
     files = json.loads(files_json)
     for kind, entry in files.items():

@@ -122,9 +122,18 @@ def _database(work: Path) -> tuple[object | None, str, str | None]:
     return None, with_database(external, name), external
 
 
-def main() -> None:
+def release_database(server: object | None, database_url: str, admin_url: str | None) -> None:
+    """Stop the embedded server, or drop the throwaway database of an external one."""
     from worker.local import admin_execute
 
+    if server is not None:
+        server.cleanup()  # type: ignore[attr-defined]
+    if admin_url is not None:
+        name = database_url.rsplit("/", 1)[-1].split("?", maxsplit=1)[0]
+        asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--prepare", nargs=2, metavar=("ENDPOINT", "PATH"), help=argparse.SUPPRESS)
@@ -160,11 +169,7 @@ def main() -> None:
             flow_s, job = asyncio.run(run_flow(database_url, endpoint))
         copy_s = asyncio.run(copy_floor(database_url, path))
     finally:
-        if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]
-        if admin_url is not None:
-            name = database_url.rsplit("/", 1)[-1].split("?")[0]
-            asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        release_database(server, database_url, admin_url)
         path.unlink(missing_ok=True)
     print(
         f"job {job.get('status')}: {job.get('total_rows')} rows, {job.get('valid_rows')} "

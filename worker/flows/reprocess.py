@@ -17,21 +17,13 @@ from worker.flows.base import FlowContext
 from worker.logs import get_logger
 from worker.store.queries import sql
 from worker.store.staging import recheck
-from worker.validation import FIELD_NAMES, RowValidator
+from worker.validation import FIELD_NAMES, STAGING_COLUMNS, RowValidator
 
 log = get_logger("worker.flows.reprocess")
 
 _PROBLEM_COLUMNS = ("issue_key", "type", "field", "message", "row_number")
-_FIELD_COLUMNS = (
-    "row_number",
-    "email",
-    "email_normalized",
-    "first_name",
-    "last_name",
-    "company",
-    "phone",
-    "phone_e164",
-)
+# What RowValidator.revalidate returns: the row number and the staging field columns.
+_FIELD_COLUMNS = (STAGING_COLUMNS[0], *STAGING_COLUMNS[3:10])
 
 
 async def run_reprocessing(context: FlowContext) -> None:
