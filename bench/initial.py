@@ -8,8 +8,9 @@ exports the product writes after the decision are left out: ``bench/export.py`` 
 then, in the same run, times PostgreSQL's server-side ``COPY`` of the same file into an
 unlogged table of text columns: the physical floor. PostgreSQL (embedded by default,
 ``INGEST_BENCH_DATABASE_URL`` for another server on this machine) and the S3 server run in
-processes of their own, and the file is written by a child process, so the peak RSS is the
-worker's alone. Ends with one line:
+processes of their own, the file is written by a child process and the flow runs in
+another that imports and opens only what a worker does, so the peak RSS is the worker's
+alone. Ends with one line:
 RESULT rows=N flow_s=F copy_s=F ratio=F rows_per_s=F peak_rss_mb=F
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +34,7 @@ from common import (  # the bench folder is put on the path just above
     moto_server,
     peak_rss_mb,
     upload,
+    worker_settings,
     write_contacts,
 )
 
@@ -45,14 +48,21 @@ def prepare(endpoint: str, path: Path, rows: int) -> None:
     upload(endpoint, path, BUCKET, KEY)
 
 
-async def run_flow(database_url: str, endpoint: str) -> tuple[float, dict[str, object]]:
-    """The initial flow of one job, through the daemon; (seconds, the job row)."""
+async def run_flow(
+    database_url: str, endpoint: str, queues: tuple[str, str] | None = None
+) -> tuple[float, dict[str, object]]:
+    """The initial flow of one job, through the daemon; (seconds, the job row). With
+    ``queues`` (job queue and DLQ URLs) it imports only what a worker does."""
     import asyncpg
 
     from worker.daemon import Worker
     from worker.flows import ProductFlows
     from worker.flows.base import FlowContext
     from worker.flows.initial import run_initial
+    from worker.messages import JobMessage
+    from worker.services import open_services
+    from worker.store.jobs import create_job, fetch_job
+    from worker.store.migrate import migrate
 
     class InitialOnlyFlows(ProductFlows):
         """The initial flow alone: no consolidation or exports after its decision."""
@@ -60,16 +70,10 @@ async def run_flow(database_url: str, endpoint: str) -> tuple[float, dict[str, o
         async def initial(self, context: FlowContext) -> None:
             await run_initial(context)
 
-    from worker.local import AwsEmulator, create_queue_pair, local_settings
-    from worker.messages import JobMessage
-    from worker.services import open_services
-    from worker.store.jobs import create_job, fetch_job
-    from worker.store.migrate import migrate
-
-    aws = AwsEmulator(server=None, endpoint_url=endpoint)
-    queues = create_queue_pair(aws.client("sqs"), f"bench-{uuid.uuid4().hex[:8]}")
-    settings = local_settings(
-        database_url, aws, BUCKET, queues, wait_time_s=0, log_level="WARNING", metrics_port=0
+    if queues is None:
+        queues = create_queues(endpoint)
+    settings = worker_settings(database_url, endpoint, BUCKET).model_copy(
+        update={"sqs_queue_url": queues[0], "sqs_dlq_url": queues[1], "wait_time_s": 0}
     )
     connection = await asyncpg.connect(database_url)
     try:
@@ -87,6 +91,27 @@ async def run_flow(database_url: str, endpoint: str) -> tuple[float, dict[str, o
         seconds = time.perf_counter() - started
         job = await fetch_job(services.pool, job_id)
     return seconds, dict(job or {})
+
+
+def create_queues(endpoint: str) -> tuple[str, str]:
+    """A job queue and its DLQ on the S3/SQS server (boto3: not in the measured process)."""
+    from worker.local import AwsEmulator, create_queue_pair
+
+    pair = create_queue_pair(
+        AwsEmulator(server=None, endpoint_url=endpoint).client("sqs"),
+        f"bench-{uuid.uuid4().hex[:8]}",
+    )
+    return pair.queue_url, pair.dlq_url
+
+
+def flow_child(database_url: str, endpoint: str, queue_url: str, dlq_url: str) -> None:
+    """(Child process, as a worker) run the flow; print seconds, peak RSS and the job."""
+    seconds, job = asyncio.run(run_flow(database_url, endpoint, (queue_url, dlq_url)))
+    counts = {
+        name: job.get(name)
+        for name in ("status", "total_rows", "valid_rows", "issue_rows", "unresolved_issues")
+    }
+    print(f"FLOW {seconds:.3f} {peak_rss_mb():.1f} {json.dumps(counts)}")
 
 
 async def copy_floor(database_url: str, path: Path) -> float:
@@ -137,9 +162,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--prepare", nargs=2, metavar=("ENDPOINT", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--flow", nargs=4, metavar=("URL", "ENDPOINT", "QUEUE", "DLQ"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.prepare:
         prepare(args.prepare[0], Path(args.prepare[1]), args.rows)
+        return
+    if args.flow:
+        flow_child(*args.flow)
         return
 
     work = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
@@ -166,7 +197,22 @@ def main() -> None:
                 f"generated and uploaded {args.rows} rows "
                 f"({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
             )
-            flow_s, job = asyncio.run(run_flow(database_url, endpoint))
+            flowed = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--flow",
+                    database_url,
+                    endpoint,
+                    *create_queues(endpoint),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            line = next(line for line in flowed.splitlines() if line.startswith("FLOW "))
+            _, seconds_text, rss_text, job_json = line.split(" ", 3)
+            flow_s, rss, job = float(seconds_text), float(rss_text), json.loads(job_json)
         copy_s = asyncio.run(copy_floor(database_url, path))
     finally:
         release_database(server, database_url, admin_url)
@@ -176,11 +222,11 @@ def main() -> None:
         f"valid, {job.get('issue_rows')} with issues, {job.get('unresolved_issues')} open "
         "issues"
     )
-    rows = int(job.get("total_rows") or 0)  # type: ignore[call-overload]
+    rows = int(job.get("total_rows") or 0)
     print(
         f"RESULT rows={rows} flow_s={flow_s:.2f} copy_s={copy_s:.2f} "
         f"ratio={flow_s / copy_s:.2f} rows_per_s={rows / flow_s:.1f} "
-        f"peak_rss_mb={peak_rss_mb():.1f}"
+        f"peak_rss_mb={rss:.1f}"
     )
 
 
