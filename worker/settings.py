@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     )
 
     # --- Processing
-    batch_size_rows: int = Field(5000, ge=1, description="Rows written per transaction.")
+    batch_size_rows: int = Field(2000, ge=1, description="Rows written per transaction.")
     max_row_chars: int = Field(
         1 << 20,
         ge=1024,
