@@ -11,8 +11,8 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -43,13 +43,11 @@ def _default_actor() -> str:
         return "unknown"
 
 
-@asynccontextmanager
-async def _services(settings: Settings) -> AsyncIterator[Services]:
-    from worker.services import open_services
+def _services(settings: Settings) -> AbstractAsyncContextManager[Services]:
+    """The command's services (imported on use: ``--help`` stays fast)."""
+    from worker.services import open_command_services
 
-    small = settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 2})
-    async with open_services(small, check=False) as services:
-        yield services
+    return open_command_services(settings)
 
 
 def _refusing(handler: Handler) -> Handler:

@@ -130,12 +130,11 @@ def _when(text: str | None) -> datetime | None:
 
 async def _discover(settings: Settings, args: argparse.Namespace) -> int:
     from worker.discover import enqueue, file_pattern, plan
-    from worker.services import open_services
+    from worker.services import open_command_services
 
-    small = settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 2})
     try:
         pattern = file_pattern(args.pattern or settings.s3_event_key_pattern)
-        async with open_services(small, check=False) as services:
+        async with open_command_services(settings) as services:
             found = await plan(
                 services.pool,
                 services.s3,
@@ -179,10 +178,9 @@ async def _discover(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _retention(settings: Settings, args: argparse.Namespace) -> int:
     from worker.retention import purge
-    from worker.services import open_services
+    from worker.services import open_command_services
 
-    small = settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 2})
-    async with open_services(small, check=False) as services:
+    async with open_command_services(settings) as services:
         purged = await purge(
             services.pool,
             services.s3,

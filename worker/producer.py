@@ -144,10 +144,9 @@ class Producer:
     @asynccontextmanager
     async def connect(cls, settings: Settings) -> AsyncIterator[Producer]:
         """A producer on its own connections, closed on the way out."""
-        from worker.services import open_services  # noqa: PLC0415 - heavy, only here
+        from worker.services import open_command_services  # noqa: PLC0415 - heavy, only here
 
-        small = settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 2})
-        async with open_services(small, check=False) as services:
+        async with open_command_services(settings) as services:
             yield cls(settings, services.pool, services.s3, services.queue)
 
     async def submit_file(

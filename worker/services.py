@@ -90,3 +90,13 @@ async def open_services(settings: Settings, *, check: bool = True) -> AsyncItera
             sqs, settings.sqs_queue_url, settings.sqs_dlq_url, settings.max_receive_count
         )
         yield Services(settings=settings, pool=pool, s3=s3, sqs=sqs, queue=queue)
+
+
+@asynccontextmanager
+async def open_command_services(settings: Settings) -> AsyncIterator[Services]:
+    """The services for a one-off command (jobs, review, submit, discover, retention): a
+    pool of at most two connections, no start-up checks (the command's own queries say
+    what is wrong)."""
+    small = settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 2})
+    async with open_services(small, check=False) as services:
+        yield services

@@ -11,31 +11,11 @@ import asyncpg
 from worker.store.queries import sql
 
 
-async def create_job(
-    connection: asyncpg.Pool | asyncpg.Connection,
-    *,
-    user_id: str,
-    bucket: str,
-    key: str,
-    version_id: str | None = None,
-    etag: str | None = None,
-    original_filename: str | None = None,
-    options: dict[str, Any] | None = None,
-    idempotency_key: str | None = None,
-) -> UUID:
+async def create_job(connection: asyncpg.Pool | asyncpg.Connection, **job: Any) -> UUID:
     """Insert a PENDING job for an uploaded object and return its id (the existing job's,
-    when the tenant already used ``idempotency_key``)."""
-    job_id, _ = await create_or_get_job(
-        connection,
-        user_id=user_id,
-        bucket=bucket,
-        key=key,
-        version_id=version_id,
-        etag=etag,
-        original_filename=original_filename,
-        options=options,
-        idempotency_key=idempotency_key,
-    )
+    when the tenant already used the idempotency key); takes the keyword arguments of
+    :func:`create_or_get_job`."""
+    job_id, _ = await create_or_get_job(connection, **job)
     return job_id
 
 
