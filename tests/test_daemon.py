@@ -171,6 +171,36 @@ async def test_never_receives_more_than_free_slots(
     assert asked and max(asked) <= 2
 
 
+async def test_short_polling_does_not_spin_while_a_job_runs(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    """With INGEST_WAIT_TIME_S=0 an empty receive returns at once; while a 2-second job
+    runs in one of four slots, the loop must pause between polls, not ask SQS (and burn
+    the CPU the job needs) thousands of times."""
+    flows = RecordingFlows(slow(2.0))
+    await _send_job(services, await _new_job(services.pool, aws))
+    asked: list[int] = []
+    receive = services.queue.receive
+
+    async def recording_receive(max_messages: int, *args: Any) -> Any:
+        asked.append(max_messages)
+        return await receive(max_messages, *args)
+
+    services.queue.receive = recording_receive  # type: ignore[method-assign]
+    worker = Worker(
+        settings.model_copy(update={"concurrency": 4, "wait_time_s": 0}),
+        services.pool,
+        services.s3,
+        services.queue,
+        flows,
+    )
+    await asyncio.wait_for(worker.run(once=True), 60)
+    assert len(flows.calls) == 1
+    # One poll every SHORT_POLL_PAUSE_S (0.25 s) over 2 s: about 9; without the pause,
+    # hundreds against the local server.
+    assert 2 <= len(asked) <= 20, asked
+
+
 async def test_transient_errors_back_off_then_the_job_completes(
     services: Services, settings: Settings, aws: AwsResources
 ) -> None:

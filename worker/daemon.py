@@ -48,6 +48,9 @@ _OUTCOMES = {
 
 # How long settling a message (delete / release) may take during shutdown.
 _SETTLE_TIMEOUT_S = 5.0
+# With short polling (INGEST_WAIT_TIME_S=0) an empty receive returns at once; the loop
+# pauses this long (or until a job ends) before asking again instead of spinning.
+SHORT_POLL_PAUSE_S = 0.25
 
 
 class Worker:
@@ -132,9 +135,21 @@ class Worker:
                 if once and not messages and not self._tasks:
                     log.info("queue_drained")
                     break
+                if not messages and self.settings.wait_time_s == 0:
+                    await self._pause(SHORT_POLL_PAUSE_S)
         finally:
             await self._shutdown()
         log.info("worker_stopped")
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if a job ends or a stop comes."""
+        stop_waiter = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait(
+                {stop_waiter, *self._tasks}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stop_waiter.cancel()
 
     async def _wait_for_free_slot(self) -> bool:
         """Wait until a slot is free; False if a stop came first."""

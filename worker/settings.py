@@ -77,7 +77,9 @@ class Settings(BaseSettings):
 
     # --- The receive loop
     concurrency: int = Field(4, ge=1, le=256, description="Jobs one worker runs at once.")
-    wait_time_s: int = Field(20, ge=0, description="SQS long-poll wait (0-20 s).")
+    wait_time_s: int = Field(
+        20, ge=0, description="SQS long-poll wait (0-20 s; 0 polls every 0.25 s when idle)."
+    )
     visibility_timeout_s: int = Field(
         300, ge=2, description="Visibility a received message is given and extended by."
     )
