@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 
 import pytest
@@ -169,3 +170,41 @@ def test_phones_to_e164(phone: str, region: str | None, e164: str | None) -> Non
 def test_raw_round_trips(cells: list[str]) -> None:
     expected = [cell.replace("\x00", "\ufffd") for cell in cells]
     assert decode_raw(encode_raw(cells)) == expected
+
+
+# Values that take each path of the batch passes: separators and NUL in raw cells, lone
+# surrogates, runs of white space, ALL CAPS / lower names, long local parts, "(0)" and
+# non-ASCII digits in phones, control characters, empty required fields.
+_TRICKY = {
+    "email": ["a@x.io", " B@Y.ORG ", "", "no-at-sign", "x" * 65 + "@x.io", "d\x07@x.io", "ü@x.io"],
+    "first_name": ["Ana", "ANA", "maría", "Jean  Luc", "An\ta", "", "A" * 101, "Zoë"],
+    "last_name": ["Silva", "O'BRIEN", "van der Berg", "Gonçalves", "x\x1fy", "\ud800"],
+    "company": ["Acme", "Acme  Lda", "Acme\nLda", "", "C" * 201, "\x1eC"],
+    "phone": ["", "+351 912 345 678", "+44 (0)20 7946 0018", "912345678", "+٣٥١٩١٢٣٤٥٦٧٨", "x"],
+    "notes": ["", "a\x00b", "call\nback", "plain"],
+}
+
+
+@pytest.mark.parametrize("options", [{}, {"strip_accents": True, "default_country": "PT"}])
+def test_a_batch_gives_exactly_what_its_rows_give_one_by_one(options: dict[str, object]) -> None:
+    """The batch passes only decide where per-row work is needed: records and issues of a
+    batch equal those of each row validated alone, whatever mix the batch holds."""
+    rng = random.Random(5)
+    rows = [[rng.choice(_TRICKY[name]) for name in HEADERS] for _ in range(400)]
+    rows += [[value] for value in ("a@x.io", "")]  # shorter than the header
+    numbers = list(range(2, len(rows) + 2))
+    validator = _validator(**options)
+    records, issues = validator.validate_batch(numbers, [list(row) for row in rows])
+    one_by_one = [validator.validate(n, row) for n, row in zip(numbers, rows, strict=True)]
+    assert records == [record for record, _ in one_by_one]
+    key = lambda issue: (issue.row_number, issue.type, issue.field or "")  # noqa: E731
+    assert sorted(issues, key=key) == sorted(
+        (issue for _, row_issues in one_by_one for issue in row_issues), key=key
+    )
+    # And the values are right, not only consistent: spot checks against the rules.
+    by_number = {record[0]: record for record in records}
+    for number, row in zip(numbers, rows, strict=True):
+        record = by_number[number]
+        assert decode_raw(record[2]) == [cell.replace("\x00", "\ufffd") for cell in row]
+        phone = row[4].strip() if len(row) > 4 else ""
+        assert record[9] == (phone_e164(phone, validator.region) if phone else None)

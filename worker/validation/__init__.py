@@ -11,11 +11,14 @@ that a C-level check can rule out.
 from __future__ import annotations
 
 import json
+import operator
 import re
+import struct
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 from uuid import UUID
 
@@ -88,6 +91,19 @@ def name_case(name: str) -> str:
     return "".join(part[:1].upper() + part[1:].lower() for part in _NAME_PARTS.split(name))
 
 
+@lru_cache(maxsize=8192)
+def normalise_name(name: str, strip: bool = False) -> str:
+    """A name with runs of white space collapsed, name case where it was ALL CAPS or all
+    lower, and accents stripped if ``strip`` (cached: first and last names repeat)."""
+    if "  " in name or "\t" in name or "\n" in name:
+        name = " ".join(name.split())
+    if name and (name.isupper() or name.islower()):
+        name = name_case(name)
+    if strip and not name.isascii():
+        name = strip_accents(name)
+    return name
+
+
 def strip_accents(text: str) -> str:
     """``Zoë Gonçalves`` -> ``Zoe Goncalves`` (only when a job asks for it)."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -95,6 +111,26 @@ def strip_accents(text: str) -> str:
 
 
 _COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+# The fast path of phone_e164 as one pattern over a compacted number: "+", a known country
+# code, 8 to 15 digits in all.
+
+
+def _prefix_pattern(codes: frozenset[str]) -> str:
+    """A regex matching any of ``codes`` as a digit trie (one branch per digit, not one
+    per code: the country codes form a prefix code, so there is never a choice)."""
+    if "" in codes:
+        return ""
+    branches = []
+    for digit in sorted({code[0] for code in codes}):
+        rest = _prefix_pattern(frozenset(code[1:] for code in codes if code[0] == digit))
+        branches.append(digit + (f"(?:{rest})" if "|" in rest else rest))
+    return "|".join(branches)
+
+
+_INTERNATIONAL = re.compile(
+    r"\+(?=[0-9]{8,15}\Z)(?:" + _prefix_pattern(_COUNTRY_CODES) + r")[0-9]*"
+)
+_ROW_NUMBER = struct.Struct(">I")
 
 
 def phone_e164(phone: str, region: str | None) -> str | None:
@@ -105,17 +141,7 @@ def phone_e164(phone: str, region: str | None) -> str | None:
     rest go through phonenumbers with the job's default country (about 30 us each, so
     they are cached)."""
     compact = phone.translate(_PHONE_FORMATTING)
-    if (
-        compact[:1] == "+"
-        and 9 <= len(compact) <= 16
-        and compact[1:].isdigit()
-        and "(0)" not in phone
-        and (
-            compact[1:2] in _COUNTRY_CODES
-            or compact[1:3] in _COUNTRY_CODES
-            or compact[1:4] in _COUNTRY_CODES
-        )
-    ):
+    if "(0)" not in phone and _INTERNATIONAL.fullmatch(compact):
         return compact
     return _parse_phone(phone, region)
 
@@ -173,23 +199,21 @@ class RowValidator:
     ) -> tuple[list[tuple[Any, ...]], list[RowIssue]]:
         """Staging records and issues for a batch of rows.
 
-        Column by column with comprehensions: per-row Python work only where a C-level
-        check (``isupper``, ``in``, a regex over the whole batch) says it is needed.
+        Column by column with C-level passes (``map``, ``in``, ``max``, one regex over the
+        whole batch); per-row Python work only where such a pass says a row needs it.
         ``problems`` are issues found while reading the rows; they make a row ISSUE too.
         """
         count = len(rows)
-        columns = {name: self._column(rows, name) for name in FIELD_NAMES}
+        width = min(map(len, rows), default=0)
+        columns = {name: self._column(rows, name, width) for name in FIELD_NAMES}
         emails = columns["email"]
         columns["first_name"] = self._names(columns["first_name"])
         columns["last_name"] = self._names(columns["last_name"])
-        columns["company"] = [
-            " ".join(value.split()) if ("  " in value or "\t" in value or "\n" in value) else value
-            for value in columns["company"]
-        ]
+        columns["company"] = _collapse_spaces(columns["company"])
         issues: list[RowIssue] = []
         for name in self.required:
             values = columns.get(name)
-            if values is None:
+            if values is None or "" not in values:
                 continue
             label = name.replace("_", " ")
             issues += [
@@ -197,15 +221,25 @@ class RowValidator:
                 for i, value in enumerate(values)
                 if not value
             ]
-        matches = list(map(_EMAIL.fullmatch, emails))
-        issues += [
-            RowIssue(numbers[i], "INVALID_EMAIL", "email", email_problem(email) or "")
-            for i, (email, match) in enumerate(zip(emails, matches, strict=True))
-            if email
-            and (match is None or len(email) > EMAIL_LOCAL_MAX_CHARS)
-            and email_problem(email)
-        ]
+        # Rows the dot-atom pattern rejects, plus any with a long local part (the pattern
+        # does not count); email_problem has the last word on each.
+        suspects = list(compress(range(count), map(operator.not_, map(_EMAIL.fullmatch, emails))))
+        if max(map(len, emails), default=0) > EMAIL_LOCAL_MAX_CHARS:
+            suspects = sorted(
+                {
+                    *suspects,
+                    *(i for i, email in enumerate(emails) if len(email) > EMAIL_LOCAL_MAX_CHARS),
+                }
+            )
+        for i in suspects:
+            email = emails[i]
+            problem = email_problem(email) if email else None
+            if problem:
+                issues.append(RowIssue(numbers[i], "INVALID_EMAIL", "email", problem))
         for name, limit in FIELD_MAX_CHARS.items():
+            values = columns[name]
+            if max(map(len, values), default=0) <= limit:
+                continue
             label = name.replace("_", " ")
             issues += [
                 RowIssue(
@@ -214,7 +248,7 @@ class RowValidator:
                     name,
                     f"{label} has {len(value)} characters, more than {limit}",
                 )
-                for i, value in enumerate(columns[name])
+                for i, value in enumerate(values)
                 if len(value) > limit
             ]
         # One regex pass over the whole batch's mapped fields; rows only if it finds any.
@@ -232,16 +266,10 @@ class RowValidator:
                             )
                         )
                         values[i] = _CONTROL.sub("\ufffd", value)
-        raws = [encode_raw(cells) for cells in rows]
-        prefix = self.job_prefix
-        number_bytes = [number.to_bytes(4, "big") for number in numbers]
-        hashes = [
-            head + xxhash.xxh3_128_digest(prefix + head + raw.encode("utf-8", "surrogatepass"))[:12]
-            for head, raw in zip(number_bytes, raws, strict=True)
-        ]
-        region = self.region
+        raws = _encode_raws(rows)
+        hashes = self._hashes(numbers, raws)
         phones = columns["phone"]
-        e164 = [phone_e164(phone, region) if phone else None for phone in phones]
+        e164 = _phones_e164(phones, self.region)
         if problems:
             issues += [issue for number in numbers for issue in problems.get(number, ())]
         flagged = {issue.row_number for issue in issues}
@@ -256,7 +284,7 @@ class RowValidator:
                 hashes,
                 raws,
                 _none_if_empty(emails),
-                [email.lower() or None for email in emails],
+                _none_if_empty(list(map(str.lower, emails))),
                 _none_if_empty(columns["first_name"]),
                 _none_if_empty(columns["last_name"]),
                 _none_if_empty(columns["company"]),
@@ -267,6 +295,20 @@ class RowValidator:
             )
         )
         return records, issues
+
+    def _hashes(self, numbers: Sequence[int], raws: list[str]) -> list[bytes]:
+        """:meth:`row_hash` of each row, in C-level passes where the text allows."""
+        heads = list(map(_ROW_NUMBER.pack, numbers))
+        try:
+            data = list(map(str.encode, raws))
+        except UnicodeEncodeError:  # a lone surrogate: kept as its UTF-8-like bytes
+            data = [raw.encode("utf-8", "surrogatepass") for raw in raws]
+        prefix = self.job_prefix
+        digest = xxhash.xxh3_128_digest
+        return [
+            head + digest(prefix + head + content)[:12]
+            for head, content in zip(heads, data, strict=True)
+        ]
 
     @classmethod
     def for_fields(cls, job_id: UUID, options: dict[str, Any] | None = None) -> RowValidator:
@@ -291,44 +333,89 @@ class RowValidator:
         # Staging record -> the fields only (no hash, raw or status: those stay as read).
         return [(record[0], *record[3:10]) for record in records], issues
 
-    def _column(self, rows: Sequence[Sequence[str]], name: str) -> list[str]:
+    def _column(self, rows: Sequence[Sequence[str]], name: str, width: int) -> list[str]:
         index = self.columns.get(name)
         if index is None:
             return [""] * len(rows)
+        if width > index:  # every row has the cell (rows come at the header's width)
+            return list(map(str.strip, map(operator.itemgetter(index), rows)))
         return [row[index].strip() if index < len(row) else "" for row in rows]
 
     def _names(self, names: list[str]) -> list[str]:
-        strip = self.strip_accents
-        return [
-            self._name(name)
-            if name
-            and (
-                name.isupper()
-                or name.islower()
-                or "  " in name
-                or "\t" in name
-                or "\n" in name
-                or (strip and not name.isascii())
+        """Names to normalise are found by C-level passes: ALL CAPS or all lower, runs of
+        white space, and (when accents go) anything not ASCII."""
+        count = len(names)
+        todo = set(
+            compress(
+                range(count), map(operator.or_, map(str.isupper, names), map(str.islower, names))
             )
-            else name
-            for name in names
-        ]
-
-    def _name(self, name: str) -> str:
-        if "  " in name or "\t" in name or "\n" in name:
-            name = " ".join(name.split())
-        if name and (name.isupper() or name.islower()):
-            name = name_case(name)
-        if self.strip_accents and not name.isascii():
-            name = strip_accents(name)
-        return name
+        )
+        joined = "\x1f".join(names)
+        if "  " in joined or "\t" in joined or "\n" in joined:
+            todo.update(i for i, name in enumerate(names) if _needs_collapse(name))
+        if self.strip_accents and not joined.isascii():
+            todo.update(i for i, name in enumerate(names) if not name.isascii())
+        if not todo:
+            return names
+        names = list(names)
+        strip = self.strip_accents
+        for i in todo:
+            names[i] = normalise_name(names[i], strip)
+        return names
 
 
 FIELD_NAMES = ("email", "first_name", "last_name", "company", "phone")
 
 
 def _none_if_empty(values: list[str]) -> list[str | None]:
+    """NULL for empty values (the list itself when none is empty)."""
+    if "" not in values:
+        return values  # type: ignore[return-value]
     return [value or None for value in values]
+
+
+def _needs_collapse(value: str) -> bool:
+    return "  " in value or "\t" in value or "\n" in value
+
+
+def _collapse_spaces(values: list[str]) -> list[str]:
+    """Runs of white space inside each value as one space."""
+    joined = "\x1f".join(values)
+    if not ("  " in joined or "\t" in joined or "\n" in joined):
+        return values
+    return [" ".join(value.split()) if _needs_collapse(value) else value for value in values]
+
+
+def _encode_raws(rows: Sequence[Sequence[str]]) -> list[str]:
+    """:func:`encode_raw` of each row; one check over the batch when no row needs escaping."""
+    raws = list(map(RAW_SEPARATOR.join, rows))
+    joined = "".join(raws)
+    if (
+        joined.count(RAW_SEPARATOR) == sum(map(len, rows)) - len(rows)
+        and RAW_ESCAPED not in joined
+        and "\x00" not in joined
+    ):
+        return raws
+    return [encode_raw(cells) for cells in rows]
+
+
+def _phones_e164(phones: list[str], region: str | None) -> list[str | None]:
+    """:func:`phone_e164` of each phone (None for an empty one); the formatting is
+    stripped from the whole batch at once and international numbers matched by a regex."""
+    joined = "\x1e".join(phones)
+    if joined.count("\x1e") != len(phones) - 1:
+        return [phone_e164(phone, region) if phone else None for phone in phones]
+    compacts = joined.translate(_PHONE_FORMATTING).split("\x1e")
+    # The rest: empty, not international, or with a national "(0)" to drop.
+    matches = map(_INTERNATIONAL.fullmatch, compacts)
+    redo = set(compress(range(len(phones)), map(operator.not_, matches)))
+    e164: list[str | None] = list(compacts)
+    if "(0)" in joined:
+        redo.update(i for i, phone in enumerate(phones) if "(0)" in phone)
+    for i in redo:
+        phone = phones[i]
+        e164[i] = _parse_phone(phone, region) if phone else None
+    return e164
 
 
 # Column order of the records RowValidator.validate returns (after job_id).
