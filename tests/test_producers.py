@@ -422,6 +422,13 @@ async def test_retention_removes_old_rows_and_exports_and_never_contacts(
         )
         contacts_before = await services.pool.fetch("SELECT * FROM contacts ORDER BY id")
         assert len(_keys(aws, f"exports/t/{old}/")) == 3
+        count_by_job = "SELECT count(*) FROM {} WHERE job_id = $1"
+        items_before = {
+            job: await services.pool.fetchval(count_by_job.format("issue_items"), job)
+            for job in (old, recent, failed)
+        }
+        issues_before = await services.pool.fetch("SELECT * FROM issues ORDER BY id")
+        assert all(items_before.values()), items_before
 
         listed = await purge(
             services.pool, services.s3, settings, completed_days=30, failed_days=90, dry_run=True
@@ -438,6 +445,10 @@ async def test_retention_removes_old_rows_and_exports_and_never_contacts(
         remaining = await services.pool.fetch("SELECT DISTINCT job_id FROM staging")
         assert [row["job_id"] for row in remaining] == [recent]
         assert await services.pool.fetch("SELECT * FROM contacts ORDER BY id") == contacts_before
+        # The purged rows' issue links go with them; the issues themselves stay.
+        for job, items in ((old, 0), (failed, 0), (recent, items_before[recent])):
+            assert await services.pool.fetchval(count_by_job.format("issue_items"), job) == items
+        assert await services.pool.fetch("SELECT * FROM issues ORDER BY id") == issues_before
         assert (
             await purge(services.pool, services.s3, settings, completed_days=30, failed_days=90)
             == []

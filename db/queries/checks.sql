@@ -3,38 +3,45 @@
 -- already contacts. Every issue has a deterministic key, so running a check twice files
 -- nothing twice; a check whose problem came back re-opens its issue.
 
+-- name: create_duplicate_rows
+-- The live rows of the job whose normalised email another live row also holds; filled by
+-- collect_duplicate_rows, read by the duplicate checks below, gone with the transaction.
+CREATE TEMP TABLE duplicate_rows (
+    email_normalized text NOT NULL,
+    row_number integer NOT NULL
+) ON COMMIT DROP;
+
+-- name: collect_duplicate_rows
+-- One pass over the job's rows, sorted by email bytewise (COLLATE "C": the same groups as
+-- the database's collation, which compares much more slowly).
+INSERT INTO duplicate_rows (email_normalized, row_number)
+SELECT email_normalized, row_number
+FROM (
+    SELECT email_normalized, row_number,
+           count(*) OVER (PARTITION BY email_normalized COLLATE "C") AS copies
+    FROM staging
+    WHERE job_id = $1 AND email_normalized IS NOT NULL AND status IN ('READY', 'ISSUE')
+) counted
+WHERE copies > 1;
+
 -- name: file_duplicate_issues
 -- One DUPLICATE_IN_FILE issue per normalised email that more than one live row holds
 -- (re-opened if it had been resolved).
 INSERT INTO issues (job_id, issue_key, type, field, message)
 SELECT $1, 'dup:' || email_normalized, 'DUPLICATE_IN_FILE', 'email',
        format('%s appears in %s rows of the file', email_normalized, count(*))
-FROM staging
-WHERE job_id = $1 AND email_normalized IS NOT NULL AND status IN ('READY', 'ISSUE')
+FROM duplicate_rows
 GROUP BY email_normalized
-HAVING count(*) > 1
 ON CONFLICT (job_id, issue_key) DO UPDATE
 SET resolved = false, resolved_at = NULL, resolution = NULL, message = EXCLUDED.message,
     updated_at = now()
 WHERE issues.resolved OR issues.message <> EXCLUDED.message;
 
 -- name: link_duplicate_issues
--- Link each open DUPLICATE_IN_FILE issue to every live row holding its email. The
--- duplicate rows come from one pass over the job's rows, and each finds its issue through
--- the issues' unique key, so the plan stays cheap even before new rows have statistics.
-WITH dup_rows AS (
-    SELECT row_number, email_normalized
-    FROM (
-        SELECT row_number, email_normalized,
-               count(*) OVER (PARTITION BY email_normalized) AS copies
-        FROM staging
-        WHERE job_id = $1 AND email_normalized IS NOT NULL AND status IN ('READY', 'ISSUE')
-    ) counted
-    WHERE copies > 1
-)
+-- Link each open DUPLICATE_IN_FILE issue to every live row holding its email.
 INSERT INTO issue_items (issue_id, job_id, row_number)
 SELECT i.id, $1, d.row_number
-FROM dup_rows d
+FROM duplicate_rows d
 JOIN issues i ON i.job_id = $1 AND i.issue_key = 'dup:' || d.email_normalized
 WHERE NOT i.resolved
 ON CONFLICT DO NOTHING;
@@ -55,12 +62,8 @@ UPDATE issues
 SET resolved = true, resolved_at = now(), updated_at = now(),
     resolution = 'no longer duplicated among the rows kept'
 WHERE job_id = $1 AND type = 'DUPLICATE_IN_FILE' AND NOT resolved
-  AND issue_key NOT IN (
-      SELECT 'dup:' || email_normalized
-      FROM staging
-      WHERE job_id = $1 AND email_normalized IS NOT NULL AND status IN ('READY', 'ISSUE')
-      GROUP BY email_normalized
-      HAVING count(*) > 1
+  AND NOT EXISTS (
+      SELECT 1 FROM duplicate_rows d WHERE 'dup:' || d.email_normalized = issues.issue_key
   );
 
 -- name: file_existing_contact_issues

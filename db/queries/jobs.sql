@@ -111,10 +111,12 @@ ORDER BY finished_at
 LIMIT $3;
 
 -- name: purge_job
--- Remove a job's staging rows (their issue links go with them) and its exports record;
--- the job, its issues, review history and contacts stay. Returns the rows removed.
+-- Remove a job's staging rows, their issue links and its exports record; the job, its
+-- issues, review history and contacts stay. Returns the rows removed.
 WITH removed AS (
     DELETE FROM staging WHERE job_id = $1 RETURNING 1
+), unlinked AS (
+    DELETE FROM issue_items WHERE job_id = $1
 ), marked AS (
     UPDATE jobs SET purged_at = now(), exports = '{}'::jsonb, updated_at = now()
     WHERE id = $1

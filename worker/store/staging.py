@@ -58,6 +58,7 @@ async def finish_checks(
     durable transaction. Safe to run twice: every issue has a deterministic key."""
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(sql("record_initial_totals"), job_id, sha256, bytes_read)
+        await collect_duplicates(connection, job_id)
         await connection.execute(sql("file_duplicate_issues"), job_id)
         await connection.execute(sql("link_duplicate_issues"), job_id)
         await connection.execute(sql("file_existing_contact_issues"), job_id, user_id)
@@ -68,6 +69,15 @@ async def finish_checks(
         return row
 
 
+async def collect_duplicates(
+    connection: asyncpg.Connection | PoolConnectionProxy, job_id: UUID
+) -> None:
+    """Find the job's duplicated live rows once (``duplicate_rows``, a temporary table of
+    the caller's transaction) for the duplicate checks that follow."""
+    await connection.execute(sql("create_duplicate_rows"))
+    await connection.execute(sql("collect_duplicate_rows"), job_id)
+
+
 async def recheck(
     connection: asyncpg.Connection | PoolConnectionProxy, job_id: UUID, user_id: str
 ) -> asyncpg.Record | None:
@@ -75,6 +85,7 @@ async def recheck(
     transaction): file or re-open what is a problem now, resolve what no longer is, set
     each live row's status, and decide. None if the job left review meanwhile."""
     await connection.execute(sql("resolve_contact_conflicts"), job_id)
+    await collect_duplicates(connection, job_id)
     await connection.execute(sql("file_duplicate_issues"), job_id)
     # Resolve before unlinking: a resolved duplicate keeps the rows it concerned, as history.
     await connection.execute(sql("resolve_duplicate_issues"), job_id)
