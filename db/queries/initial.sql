@@ -17,20 +17,22 @@ WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')
 RETURNING id;
 
 -- name: relax_commit_durability
--- For batch transactions only: commit without waiting for the WAL flush. A server crash
--- can lose the last batches as a consistent suffix (checkpoint included), which resume
--- writes again; the final decision commits durably.
-SET LOCAL synchronous_commit = off;
+-- For the connection that writes a job's batches: commit without waiting for the WAL
+-- flush. A server crash can lose the last batches as a consistent suffix (checkpoint
+-- included), which resume writes again; the final decision commits durably, on another
+-- transaction with the setting reset.
+SET synchronous_commit = off;
 
--- name: record_batch_progress
--- Advance the checkpoint (last committed row) and the progress counters of a job.
-UPDATE jobs
-SET checkpoint_row = $2, processed_rows = $3, bytes_read = $4, updated_at = now()
-WHERE id = $1;
+-- name: restore_commit_durability
+-- Back to the server's durability before the connection goes back to the pool.
+RESET synchronous_commit;
 
--- name: insert_row_issues
--- File row-local issues ($2 keys, $3 types, $4 fields, $5 messages, $6 row numbers) and
--- link each to its row; an issue already filed (same key) is left as it is.
+-- name: record_batch
+-- In a batch's transaction, before the COPY of its rows: file its row-local issues ($2 keys, $3 types,
+-- $4 fields, $5 messages, $6 row numbers) and link each to its row (an issue already filed
+-- under the same key is left as it is), and advance the checkpoint (last committed row)
+-- and progress counters ($7 checkpoint row, $8 processed rows, $9 bytes read). One
+-- statement: one round trip per batch.
 WITH input AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
         AS u(issue_key, type, field, message, row_number)
@@ -39,10 +41,14 @@ WITH input AS (
     SELECT $1, issue_key, type, field, message FROM input
     ON CONFLICT (job_id, issue_key) DO NOTHING
     RETURNING id, issue_key
+), linked AS (
+    INSERT INTO issue_items (issue_id, job_id, row_number)
+    SELECT filed.id, $1, input.row_number FROM filed JOIN input USING (issue_key)
+    ON CONFLICT DO NOTHING
 )
-INSERT INTO issue_items (issue_id, job_id, row_number)
-SELECT filed.id, $1, input.row_number FROM filed JOIN input USING (issue_key)
-ON CONFLICT DO NOTHING;
+UPDATE jobs
+SET checkpoint_row = $7, processed_rows = $8, bytes_read = $9, updated_at = now()
+WHERE id = $1;
 
 -- name: record_initial_totals
 -- After the last batch: the job's row count, the file's SHA-256 and the bytes read.

@@ -22,7 +22,7 @@ from worker.router import Route
 from worker.sources.rows import RowSource
 from worker.sources.s3 import ObjectStream, pin_object
 from worker.store.queries import sql
-from worker.store.staging import finish_checks, write_batch
+from worker.store.staging import BatchWriter, finish_checks
 from worker.validation import RowIssue, RowValidator
 
 log = get_logger("worker.flows.initial")
@@ -76,65 +76,58 @@ async def run_initial(context: FlowContext) -> None:
     rows_seen = 0
     written = skipped = 0
     started = time.monotonic()
-    # One write in flight while the next batch is validated: the server works on batch k
-    # while the client prepares batch k + 1; batches still commit one after the other.
-    pending: asyncio.Task[None] | None = None
     # Phase timings for the summary line: where a slow job spends its time.
     phases = {"read_s": 0.0, "validate_s": 0.0, "wait_db_s": 0.0, "checks_s": 0.0}
-    mark = time.perf_counter()
     try:
-        async for batch in source.batches():
-            now = time.perf_counter()
-            phases["read_s"] += now - mark
-            rows_seen += len(batch)
-            numbers, rows = batch.numbers, batch.rows
-            if numbers[-1] <= checkpoint:
-                skipped += len(batch)
-                continue
-            if numbers[0] <= checkpoint:
-                keep = [index for index, number in enumerate(numbers) if number > checkpoint]
-                skipped += len(numbers) - len(keep)
-                numbers = [numbers[index] for index in keep]
-                rows = [rows[index] for index in keep]
-            problems = {
-                number: [RowIssue(number, p.type, p.field, p.message) for p in found]
-                for number, found in batch.problems.items()
-            }
-            records, issues = validator.validate_batch(numbers, rows, problems)
-            metrics.rows_read_total.inc(len(batch))
-            for issue in issues:
-                metrics.issues_total.labels(issue.type).inc()
+        # One batch in flight while the next is read and validated: the server works on
+        # batch k while the client prepares batch k + 1; batches commit one after another.
+        async with BatchWriter.open(context.pool, job_id) as writer:
             mark = time.perf_counter()
-            phases["validate_s"] += mark - now
-            if pending is not None:
-                await pending
-                context.checkpoint()
-            now = time.perf_counter()
-            phases["wait_db_s"] += now - mark
-            mark = now
-            pending = asyncio.create_task(
-                write_batch(
-                    context.pool,
-                    job_id,
-                    records=records,
-                    issues=issues,
+            async for batch in source.batches():
+                # Let the batch in flight take its next step (its statements need the loop).
+                await asyncio.sleep(0)
+                now = time.perf_counter()
+                phases["read_s"] += now - mark
+                rows_seen += len(batch)
+                numbers, rows = batch.numbers, batch.rows
+                if numbers[-1] <= checkpoint:
+                    skipped += len(batch)
+                    mark = time.perf_counter()
+                    continue
+                if numbers[0] <= checkpoint:
+                    keep = [index for index, number in enumerate(numbers) if number > checkpoint]
+                    skipped += len(numbers) - len(keep)
+                    numbers = [numbers[index] for index in keep]
+                    rows = [rows[index] for index in keep]
+                problems = {
+                    number: [RowIssue(number, p.type, p.field, p.message) for p in found]
+                    for number, found in batch.problems.items()
+                }
+                staged, issues = validator.validate_columns(numbers, rows, problems)
+                metrics.rows_read_total.inc(len(batch))
+                for issue in issues:
+                    metrics.issues_total.labels(issue.type).inc()
+                mark = time.perf_counter()
+                phases["validate_s"] += mark - now
+                await writer.write(
+                    staged,
+                    issues,
                     checkpoint_row=numbers[-1],
                     processed_rows=rows_seen,
                     bytes_read=stream.bytes_read,
                 )
-            )
-            written += len(records)
-            metrics.rows_staged_total.inc(len(records))
-        if pending is not None:
+                context.checkpoint()
+                written += len(staged)
+                metrics.rows_staged_total.inc(len(staged))
+                now = time.perf_counter()
+                phases["wait_db_s"] += now - mark
+                await asyncio.sleep(0)
+                mark = time.perf_counter()
             mark = time.perf_counter()
-            await pending
-            pending = None
+            await writer.wait()
             phases["wait_db_s"] += time.perf_counter() - mark
             context.checkpoint()
     finally:
-        if pending is not None and not pending.done():
-            # Interrupted mid-write: let the transaction finish or roll back, not dangle.
-            await asyncio.wait({pending})
         source.close()
     metrics.s3_read_bytes_total.inc(stream.bytes_read)
     mark = time.perf_counter()

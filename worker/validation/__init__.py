@@ -157,6 +157,52 @@ def _parse_phone(phone: str, region: str | None) -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+@dataclass
+class StagedRows:
+    """A batch's staging values by column, in :data:`STAGING_COLUMNS` order; an empty
+    string in a text field is stored as NULL."""
+
+    numbers: list[int]
+    hashes: list[bytes]
+    raws: list[str]
+    emails: list[str]
+    emails_normalized: list[str]
+    first_names: list[str]
+    last_names: list[str]
+    companies: list[str]
+    phones: list[str]
+    phones_e164: list[str | None]
+    statuses: list[str]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def text_columns(self) -> list[list[str]]:
+        """The optional text fields, in column order (emails to phones)."""
+        return [
+            self.emails,
+            self.emails_normalized,
+            self.first_names,
+            self.last_names,
+            self.companies,
+            self.phones,
+        ]
+
+    def records(self) -> list[tuple[Any, ...]]:
+        """One tuple per row, empty text fields as None."""
+        return list(
+            zip(
+                self.numbers,
+                self.hashes,
+                self.raws,
+                *map(_none_if_empty, self.text_columns()),
+                self.phones_e164,
+                self.statuses,
+                strict=True,
+            )
+        )
+
+
 class RowValidator:
     """Validates and normalises rows for one job (its mapping and options)."""
 
@@ -197,7 +243,17 @@ class RowValidator:
         rows: Sequence[Sequence[str]],
         problems: dict[int, list[RowIssue]] | None = None,
     ) -> tuple[list[tuple[Any, ...]], list[RowIssue]]:
-        """Staging records and issues for a batch of rows.
+        """Staging records (see :data:`STAGING_COLUMNS`) and issues for a batch of rows."""
+        staged, issues = self.validate_columns(numbers, rows, problems)
+        return staged.records(), issues
+
+    def validate_columns(
+        self,
+        numbers: Sequence[int],
+        rows: Sequence[Sequence[str]],
+        problems: dict[int, list[RowIssue]] | None = None,
+    ) -> tuple[StagedRows, list[RowIssue]]:
+        """The staging values of a batch of rows, column by column, and their issues.
 
         Column by column with C-level passes (``map``, ``in``, ``max``, one regex over the
         whole batch); per-row Python work only where such a pass says a row needs it.
@@ -278,23 +334,20 @@ class RowValidator:
             if flagged
             else ["READY"] * count
         )
-        records = list(
-            zip(
-                numbers,
-                hashes,
-                raws,
-                _none_if_empty(emails),
-                _none_if_empty(list(map(str.lower, emails))),
-                _none_if_empty(columns["first_name"]),
-                _none_if_empty(columns["last_name"]),
-                _none_if_empty(columns["company"]),
-                _none_if_empty(phones),
-                e164,
-                status,
-                strict=True,
-            )
+        staged = StagedRows(
+            list(numbers),
+            hashes,
+            raws,
+            emails,
+            list(map(str.lower, emails)),
+            columns["first_name"],
+            columns["last_name"],
+            columns["company"],
+            phones,
+            e164,
+            status,
         )
-        return records, issues
+        return staged, issues
 
     def _hashes(self, numbers: Sequence[int], raws: list[str]) -> list[bytes]:
         """:meth:`row_hash` of each row, in C-level passes where the text allows."""
