@@ -17,8 +17,6 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
-
 from worker.errors import UnsupportedFile
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -136,6 +134,9 @@ def _known(name: str) -> str:
 
 
 def _weigh_candidates(sample: bytes) -> EncodingGuess:
+    # Imported here: most uploads are UTF-8 and never need it (3 MB of a worker's memory).
+    from charset_normalizer import from_bytes  # noqa: PLC0415
+
     results = from_bytes(sample, cp_isolation=list(CANDIDATES), explain=False)
     best = results.best()
     if best is None:

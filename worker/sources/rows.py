@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from worker.errors import UnreadableFile
 from worker.sources.csv_rows import CsvRecordReader, RecordBatch
@@ -35,13 +35,17 @@ from worker.sources.encoding import (
     has_undecodable,
     repair,
 )
-from worker.sources.excel import WorkbookRows
 from worker.sources.formats import sniff_format
 from worker.sources.mapping import ColumnMapping, map_columns
 from worker.sources.s3 import ByteStream
 
+if TYPE_CHECKING:
+    from worker.sources.excel import WorkbookRows
+
 # Rows of the sample that the mapping and ``inspect`` look at.
 SAMPLE_ROWS = 200
+# Bytes decoded and parsed at a time (the S3 stream hands out larger chunks).
+FEED_BYTES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -289,6 +293,9 @@ class RowSource:
             out.write(head)
             async for chunk in chunks:
                 out.write(chunk)
+        # Imported here: openpyxl is 5 MB of a worker's memory that CSV files never need.
+        from worker.sources.excel import WorkbookRows  # noqa: PLC0415
+
         workbook = await asyncio.to_thread(WorkbookRows, path, _str(options.get("sheet")))
         self._workbook = workbook
         rows_iter = workbook.rows()
@@ -331,13 +338,21 @@ class RowSource:
             bad_seen = decoder.bad_bytes - still_bad
             yield from pending.add(batch)
 
-        head = b"".join(self._head)
-        self._head = []
-        for batch in take(reader.feed(decoder.decode(head, final=self._head_complete))):
-            yield batch
+        def fed(data: bytes, final: bool) -> Iterator[RowBatch]:
+            # A slice at a time: the text and records of a whole S3 chunk (1 MiB of bytes,
+            # up to 4 MiB of text, ~15,000 records) are never alive at once.
+            for start in range(0, len(data), FEED_BYTES):
+                last = final and start + FEED_BYTES >= len(data)
+                yield from take(reader.feed(decoder.decode(data[start : start + FEED_BYTES], last)))
+
+        head, self._head = self._head, []
+        while head:
+            chunk = head.pop(0)
+            for batch in fed(chunk, final=self._head_complete and not head):
+                yield batch
         if not self._head_complete and self._chunks is not None:
             async for chunk in self._chunks:
-                for batch in take(reader.feed(decoder.decode(chunk))):
+                for batch in fed(chunk, final=False):
                     yield batch
             tail = decoder.decode(b"", final=True)
             if tail:
