@@ -125,10 +125,11 @@ class CsvRecordReader:
             self._truncated_lines.append(self._lines_pushed + len(lines))
             lines.append(self._carry[: self.max_record_chars] + "\n")
             self._carry, self._dropping = "", True
-        for index, line in enumerate(lines):
-            if len(line) > self.max_record_chars:
-                self._truncated_lines.append(self._lines_pushed + index)
-                lines[index] = line[: self.max_record_chars] + "\n"
+        if max(map(len, lines), default=0) > self.max_record_chars:  # rare: look line by line
+            for index, line in enumerate(lines):
+                if len(line) > self.max_record_chars:
+                    self._truncated_lines.append(self._lines_pushed + index)
+                    lines[index] = line[: self.max_record_chars] + "\n"
         self._queue.extend(lines)
         self._lines_pushed += len(lines)
 

@@ -15,6 +15,7 @@ import itertools
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,10 +140,22 @@ class _Shaper:
     ) -> tuple[RowBatch, int]:
         """The data rows of ``records``; returns the batch and the undecodable bytes still
         to be found in later rows."""
-        numbers: list[int] = []
+        width = self.width
+        if not self.to_skip and not records.too_large and not pending_bad and records.rows:
+            # The usual case, in C-level passes: drop blank records; if every row left has
+            # the header's width there is nothing else to look at.
+            first = records.first_number
+            nonblank = list(map(any, records.rows))
+            if all(nonblank):
+                kept, numbers = records.rows, list(range(first, first + len(records.rows)))
+            else:
+                kept = list(compress(records.rows, nonblank))
+                numbers = list(compress(range(first, first + len(records.rows)), nonblank))
+            if not kept or min(map(len, kept)) == max(map(len, kept)) == width:
+                return RowBatch(numbers, kept, {}), 0
+        numbers = []
         rows: list[list[str]] = []
         problems: dict[int, list[RowProblem]] = {}
-        width = self.width
         for number, cells in records.numbered():
             if not any(cells):
                 continue  # a blank line, or a line of delimiters only
