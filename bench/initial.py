@@ -6,7 +6,9 @@ Generates a realistic contacts file (see ``common.write_contacts``), uploads it 
 S3 server, and runs the initial flow through the daemon (job row, SQS message, worker; the
 exports the product writes after the decision are left out: ``bench/export.py`` times them);
 then, in the same run, times PostgreSQL's server-side ``COPY`` of the same file into an
-unlogged table of text columns: the physical floor. PostgreSQL (embedded by default,
+unlogged table of text columns: the physical floor. It also prints, for context, the
+server's own COPY of the validated rows as the flow staged them into a table like
+``staging`` (its keys, logged): the floor of this schema. PostgreSQL (embedded by default,
 ``INGEST_BENCH_DATABASE_URL`` for another server on this machine) and the S3 server run in
 processes of their own, the file is written by a child process and the flow runs in
 another that imports and opens only what a worker does, so the peak RSS is the worker's
@@ -133,6 +135,38 @@ async def copy_floor(database_url: str, path: Path) -> float:
     return seconds
 
 
+async def staging_floor(database_url: str, work: Path) -> tuple[float, float]:
+    """(Seconds, MB) of the server's own COPY of the job's validated rows, as the flow
+    staged them, into a table like ``staging`` (its keys, logged): what storing them costs
+    the server with no client at all. Informational; the RESULT line's ratio is the
+    issue's, against the raw file."""
+    import asyncpg
+
+    from worker.store.staging import STAGING_COPY_COLUMNS
+
+    export = work / "export"
+    export.mkdir()
+    export.chmod(0o777)  # written by the server's own user
+    data = export / "staging.txt"
+    columns = ", ".join(STAGING_COPY_COLUMNS)
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(f"COPY (SELECT {columns} FROM staging) TO '{data}'")
+        await connection.execute(
+            "DROP TABLE IF EXISTS staging_floor;"
+            " CREATE TABLE staging_floor (LIKE staging INCLUDING ALL); CHECKPOINT"
+        )
+        started = time.perf_counter()
+        await connection.execute(f"COPY staging_floor ({columns}) FROM '{data}'")
+        seconds = time.perf_counter() - started
+        await connection.execute("DROP TABLE staging_floor")
+    finally:
+        await connection.close()
+    megabytes = data.stat().st_size / 1e6
+    data.unlink()
+    return seconds, megabytes
+
+
 def _database(work: Path) -> tuple[object | None, str, str | None]:
     """(embedded server or None, URL of a fresh database, admin URL to drop it after)."""
     from worker.local import admin_execute, start_postgres, with_database
@@ -214,6 +248,7 @@ def main() -> None:
             _, seconds_text, rss_text, job_json = line.split(" ", 3)
             flow_s, rss, job = float(seconds_text), float(rss_text), json.loads(job_json)
         copy_s = asyncio.run(copy_floor(database_url, path))
+        floor_s, floor_mb = asyncio.run(staging_floor(database_url, work))
     finally:
         release_database(server, database_url, admin_url)
         path.unlink(missing_ok=True)
@@ -221,6 +256,11 @@ def main() -> None:
         f"job {job.get('status')}: {job.get('total_rows')} rows, {job.get('valid_rows')} "
         f"valid, {job.get('issue_rows')} with issues, {job.get('unresolved_issues')} open "
         "issues"
+    )
+    print(
+        f"staging floor: the server's own COPY of the {floor_mb:.0f} MB of validated rows into "
+        f"a table like staging (keys, WAL) takes {floor_s:.2f} s, "
+        f"{floor_s / copy_s:.1f}x the raw file's COPY"
     )
     rows = int(job.get("total_rows") or 0)
     print(
