@@ -116,23 +116,32 @@ def flow_child(database_url: str, endpoint: str, queue_url: str, dlq_url: str) -
     print(f"FLOW {seconds:.3f} {peak_rss_mb():.1f} {json.dumps(counts)}")
 
 
-async def copy_floor(database_url: str, path: Path) -> float:
-    """Seconds for the server's own COPY of the file into an unlogged text table."""
+async def timed_copy(database_url: str, table: str, setup: str, copy: str) -> float:
+    """Seconds the server takes for ``copy`` into ``table``, created by ``setup`` and
+    dropped after."""
     import asyncpg
 
-    columns = ", ".join(f'"{name}" text' for name in HEADER)
     connection = await asyncpg.connect(database_url)
     try:
-        await connection.execute(
-            f"DROP TABLE IF EXISTS copy_floor; CREATE UNLOGGED TABLE copy_floor ({columns})"
-        )
+        await connection.execute(f"DROP TABLE IF EXISTS {table}; {setup}")
         started = time.perf_counter()
-        await connection.execute(f"COPY copy_floor FROM '{path}' WITH (FORMAT csv, HEADER true)")
+        await connection.execute(copy)
         seconds = time.perf_counter() - started
-        await connection.execute("DROP TABLE copy_floor")
+        await connection.execute(f"DROP TABLE {table}")
     finally:
         await connection.close()
     return seconds
+
+
+async def copy_floor(database_url: str, path: Path) -> float:
+    """Seconds for the server's own COPY of the file into an unlogged text table."""
+    columns = ", ".join(f'"{name}" text' for name in HEADER)
+    return await timed_copy(
+        database_url,
+        "copy_floor",
+        f"CREATE UNLOGGED TABLE copy_floor ({columns})",
+        f"COPY copy_floor FROM '{path}' WITH (FORMAT csv, HEADER true)",
+    )
 
 
 async def staging_floor(database_url: str, work: Path) -> tuple[float, float]:
@@ -152,16 +161,14 @@ async def staging_floor(database_url: str, work: Path) -> tuple[float, float]:
     connection = await asyncpg.connect(database_url)
     try:
         await connection.execute(f"COPY (SELECT {columns} FROM staging) TO '{data}'")
-        await connection.execute(
-            "DROP TABLE IF EXISTS staging_floor;"
-            " CREATE TABLE staging_floor (LIKE staging INCLUDING ALL); CHECKPOINT"
-        )
-        started = time.perf_counter()
-        await connection.execute(f"COPY staging_floor ({columns}) FROM '{data}'")
-        seconds = time.perf_counter() - started
-        await connection.execute("DROP TABLE staging_floor")
     finally:
         await connection.close()
+    seconds = await timed_copy(
+        database_url,
+        "staging_floor",
+        "CREATE TABLE staging_floor (LIKE staging INCLUDING ALL); CHECKPOINT",
+        f"COPY staging_floor ({columns}) FROM '{data}'",
+    )
     megabytes = data.stat().st_size / 1e6
     data.unlink()
     return seconds, megabytes

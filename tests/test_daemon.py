@@ -144,12 +144,8 @@ async def test_the_same_job_delivered_twice_at_once_runs_once(
     assert await _status(services.pool, job_id) == "COMPLETED"
 
 
-async def test_never_receives_more_than_free_slots(
-    services: Services, settings: Settings, aws: AwsResources
-) -> None:
-    flows = RecordingFlows(slow(0.5))
-    for _ in range(7):
-        await _send_job(services, await _new_job(services.pool, aws))
+def _record_receives(services: Services) -> list[int]:
+    """The max_messages of every receive the queue is asked for from now on."""
     asked: list[int] = []
     receive = services.queue.receive
 
@@ -158,6 +154,16 @@ async def test_never_receives_more_than_free_slots(
         return await receive(max_messages, *args)
 
     services.queue.receive = recording_receive  # type: ignore[method-assign]
+    return asked
+
+
+async def test_never_receives_more_than_free_slots(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    flows = RecordingFlows(slow(0.5))
+    for _ in range(7):
+        await _send_job(services, await _new_job(services.pool, aws))
+    asked = _record_receives(services)
     worker = Worker(
         settings.model_copy(update={"concurrency": 2}),
         services.pool,
@@ -179,14 +185,7 @@ async def test_short_polling_does_not_spin_while_a_job_runs(
     the CPU the job needs) thousands of times."""
     flows = RecordingFlows(slow(2.0))
     await _send_job(services, await _new_job(services.pool, aws))
-    asked: list[int] = []
-    receive = services.queue.receive
-
-    async def recording_receive(max_messages: int, *args: Any) -> Any:
-        asked.append(max_messages)
-        return await receive(max_messages, *args)
-
-    services.queue.receive = recording_receive  # type: ignore[method-assign]
+    asked = _record_receives(services)
     worker = Worker(
         settings.model_copy(update={"concurrency": 4, "wait_time_s": 0}),
         services.pool,
