@@ -51,34 +51,9 @@ SET checkpoint_row = $7, processed_rows = $8, bytes_read = $9, updated_at = now(
 WHERE id = $1;
 
 -- name: record_initial_totals
--- After the last batch: the job's row count, the file's SHA-256 and the bytes read;
--- returns the rows valid so far (READY or SUCCESS) and those ISSUE, for decide_initial_job.
+-- After the last batch: the job's row count, the file's SHA-256 and the bytes read.
 UPDATE jobs
 SET total_rows = staged.n, processed_rows = staged.n, source_sha256 = $2, bytes_read = $3,
     updated_at = now()
-FROM (
-    SELECT count(*) AS n,
-           count(*) FILTER (WHERE status IN ('READY', 'SUCCESS')) AS valid,
-           count(*) FILTER (WHERE status = 'ISSUE') AS with_issues
-    FROM staging WHERE job_id = $1
-) staged
-WHERE jobs.id = $1
-RETURNING staged.valid, staged.with_issues;
-
--- name: decide_initial_job
--- decide_job at the end of the initial flow, with the row counts known ($2 valid rows,
--- $3 rows with issues: record_initial_totals' counts moved by the rows the cross-row checks
--- marked), so without another pass over the rows.
-WITH open_issues AS (
-    SELECT count(*) AS n FROM issues WHERE job_id = $1 AND NOT resolved
-)
-UPDATE jobs
-SET status = CASE WHEN open_issues.n > 0 THEN 'NEEDS_REVIEW' ELSE 'CONSOLIDATING' END,
-    valid_rows = $2,
-    issue_rows = $3,
-    unresolved_issues = open_issues.n,
-    decided_at = now(),
-    updated_at = now()
-FROM open_issues
-WHERE jobs.id = $1 AND jobs.status IN ('PROCESSING', 'NEEDS_REVIEW')
-RETURNING jobs.status, jobs.unresolved_issues, jobs.total_rows;
+FROM (SELECT count(*) AS n FROM staging WHERE job_id = $1) staged
+WHERE jobs.id = $1;

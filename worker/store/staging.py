@@ -199,21 +199,13 @@ async def finish_checks(
     file, emails the tenant already has), the rows' final status and the decision, in one
     durable transaction. Safe to run twice: every issue has a deterministic key."""
     async with pool.acquire() as connection, connection.transaction():
-        totals = await connection.fetchrow(sql("record_initial_totals"), job_id, sha256, bytes_read)
-        if totals is None:
-            raise JobGone(f"job {job_id} was deleted during its initial flow")
+        await connection.execute(sql("record_initial_totals"), job_id, sha256, bytes_read)
         await collect_duplicates(connection, job_id)
         await connection.execute(sql("file_duplicate_issues"), job_id)
         await connection.execute(sql("link_duplicate_issues"), job_id)
         await connection.execute(sql("file_existing_contact_issues"), job_id, user_id)
-        status = await connection.execute(sql("mark_rows_with_open_issues"), job_id)
-        marked = int(status.rsplit(" ", 1)[1])  # "UPDATE n": READY rows now ISSUE
-        row = await connection.fetchrow(
-            sql("decide_initial_job"),
-            job_id,
-            int(totals["valid"]) - marked,
-            int(totals["with_issues"]) + marked,
-        )
+        await connection.execute(sql("mark_rows_with_open_issues"), job_id)
+        row = await connection.fetchrow(sql("decide_job"), job_id)
         if row is None:
             raise JobGone(f"job {job_id} was cancelled or deleted during its initial flow")
         return row
