@@ -10,7 +10,6 @@ or CONSOLIDATING (none).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -84,8 +83,6 @@ async def run_initial(context: FlowContext) -> None:
         async with BatchWriter.open(context.pool, job_id) as writer:
             mark = time.perf_counter()
             async for batch in source.batches():
-                # Let the batch in flight take its next step (its statements need the loop).
-                await asyncio.sleep(0)
                 now = time.perf_counter()
                 phases["read_s"] += now - mark
                 rows_seen += len(batch)
@@ -121,8 +118,7 @@ async def run_initial(context: FlowContext) -> None:
                 metrics.rows_staged_total.inc(len(staged))
                 now = time.perf_counter()
                 phases["wait_db_s"] += now - mark
-                await asyncio.sleep(0)
-                mark = time.perf_counter()
+                mark = now
             mark = time.perf_counter()
             await writer.wait()
             phases["wait_db_s"] += time.perf_counter() - mark
