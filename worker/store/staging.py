@@ -43,9 +43,15 @@ class BatchWriter:
             try:
                 yield writer
             finally:
-                if writer._pending is not None and not writer._pending.done():
-                    await asyncio.wait({writer._pending})
-                await connection.execute(sql("restore_commit_durability"))
+                pending = writer._pending
+                if pending is not None:
+                    await asyncio.wait({pending})
+                    if not pending.cancelled():
+                        # The block ended before wait() could raise it: a failed batch is
+                        # then a consequence of that error, not a second one to report.
+                        pending.exception()
+                if not connection.is_closed():
+                    await connection.execute(sql("restore_commit_durability"))
 
     async def write(
         self,
