@@ -337,40 +337,21 @@ async def test_discover_dry_run_prints_the_plan_and_enqueues_nothing(
     for key in _indici_keys(40):
         aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=b"e")
     env = cli_env(services.settings)
-    shown = run_cli(
-        [
-            "discover",
-            "--prefix",
-            "extracts/",
-            "--pattern",
-            "indici",
-            "--user",
-            "p",
-            "--dry-run",
-            "--since",
-            "2025-08-19",
-        ],
-        env,
-    )
+    dry_run = [
+        "discover",
+        "--prefix",
+        "extracts/",
+        "--pattern",
+        "indici",
+        "--user",
+        "p",
+        "--dry-run",
+    ]
+    shown = run_cli([*dry_run, "--since", "2025-08-19"], env)
     assert shown.returncode == 0, shown.stderr
     assert "40 objects listed, 4 match the pattern: 4 new in 2 batch(es)" in shown.stdout
     assert "dry run: nothing enqueued" in shown.stdout
-    as_json = run_cli(
-        [
-            "discover",
-            "--prefix",
-            "extracts/",
-            "--pattern",
-            "indici",
-            "--user",
-            "p",
-            "--dry-run",
-            "--batch",
-            "202508010850",
-            "--json",
-        ],
-        env,
-    )
+    as_json = run_cli([*dry_run, "--batch", "202508010850", "--json"], env)
     planned = json.loads(as_json.stdout)
     assert planned["enqueued"] == 0 and {f["batch"] for f in planned["files"]} == {"202508010850"}
     assert await services.pool.fetchval("SELECT count(*) FROM jobs") == 0
@@ -387,13 +368,11 @@ async def test_retention_removes_old_rows_and_exports_and_never_contacts(
         jobs = []
         for name in ("old", "recent", "failed"):
             rows = _csv([HEADER, [f"{name}@x.pt", "Ana", "Silva", "Acme"], ["bad", "B", "C", "D"]])
-            path = Path(aws.bucket) / name
             jobs.append(
                 await producer.submit_key(
                     await _put(aws, f"uploads/t/{name}.csv", rows), user_id="t"
                 )
             )
-            del path
         await _drain(services)
         old, recent, failed = (job.job_id for job in jobs)
         # NEEDS_REVIEW jobs: make them finished at various ages (consolidating first).

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from worker.sources.mapping import map_columns
-from worker.store.staging import BatchWriter, write_batch
+from worker.store.staging import BatchWriter
 from worker.validation import STAGING_COLUMNS, RowIssue, RowValidator
 
 HEADERS = ["email", "first_name", "last_name", "company", "phone", "notes"]
@@ -46,15 +46,15 @@ async def test_stored_rows_equal_the_validated_records(
     assert issues, "the sample has rows with problems"
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
-        await write_batch(
-            pool,
-            job_id,
-            rows=staged,
-            issues=issues,
-            checkpoint_row=numbers[-1],
-            processed_rows=len(rows),
-            bytes_read=1234,
-        )
+        async with BatchWriter.open(pool, job_id) as writer:
+            await writer.write(
+                staged,
+                issues,
+                checkpoint_row=numbers[-1],
+                processed_rows=len(rows),
+                bytes_read=1234,
+            )
+            await writer.wait()
     finally:
         await pool.close()
     stored = await db.fetch(

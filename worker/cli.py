@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from worker import __version__
-from worker.errors import ConfigError, StartupCheckError
+from worker.errors import ActionRefused, ConfigError, StartupCheckError
 from worker.logs import configure_logging, get_logger
 from worker.settings import Settings, describe_validation_error, load_settings
 
@@ -63,6 +63,9 @@ def _execute(
         return ExitCode.CONFIG
     try:
         return asyncio.run(command(settings, args))
+    except ActionRefused as error:
+        fail(error.message)
+        return ExitCode.FAILURE
     except StartupCheckError as error:
         fail(error.message)
         return ExitCode.UNAVAILABLE

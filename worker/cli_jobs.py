@@ -50,8 +50,9 @@ def _services(settings: Settings) -> AbstractAsyncContextManager[Services]:
     return open_command_services(settings)
 
 
-def _refusing(handler: Handler) -> Handler:
-    """Turn ActionRefused and a malformed job id into one line and exit code 1 / 2."""
+def _with_job_id(handler: Handler) -> Handler:
+    """Turn a malformed job id into one line and exit code 2 (a refused action is one line
+    and exit code 1 for every command: see ``worker.cli``)."""
 
     async def run(settings: Settings, args: argparse.Namespace) -> int:
         try:
@@ -59,11 +60,7 @@ def _refusing(handler: Handler) -> Handler:
         except ValueError:
             fail(f"{args.job!r} is not a job id")
             return ExitCode.USAGE
-        try:
-            return await handler(settings, args)
-        except ActionRefused as error:
-            fail(error.message)
-            return ExitCode.FAILURE
+        return await handler(settings, args)
 
     return run
 
@@ -110,7 +107,7 @@ async def _jobs_stats(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-@_refusing
+@_with_job_id
 async def _jobs_show(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import job_report, render, to_json
 
@@ -125,7 +122,7 @@ async def _jobs_show(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-@_refusing
+@_with_job_id
 async def _jobs_retry(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import retry_job
 
@@ -138,7 +135,7 @@ async def _jobs_retry(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-@_refusing
+@_with_job_id
 async def _jobs_cancel(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import cancel_job
 
@@ -151,7 +148,7 @@ async def _jobs_cancel(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-@_refusing
+@_with_job_id
 async def _jobs_exports(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import export_links
 
@@ -199,7 +196,7 @@ def _review(services: Services, args: argparse.Namespace) -> Any:
     return Review(services.pool, args.tenant, args.actor, services.queue)
 
 
-@_refusing
+@_with_job_id
 async def _review_issues(settings: Settings, args: argparse.Namespace) -> int:
     async with _services(settings) as services:
         issues = await _review(services, args).issues(
@@ -221,7 +218,7 @@ async def _review_issues(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-@_refusing
+@_with_job_id
 async def _review_rows(settings: Settings, args: argparse.Namespace) -> int:
     async with _services(settings) as services:
         rows = await _review(services, args).rows(
@@ -245,7 +242,7 @@ async def _review_rows(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-@_refusing
+@_with_job_id
 async def _review_history(settings: Settings, args: argparse.Namespace) -> int:
     async with _services(settings) as services:
         actions = await _review(services, args).history(args.job_id, args.row)
@@ -271,7 +268,7 @@ def _parse_assignments(assignments: list[str]) -> dict[str, str | None]:
     return changes
 
 
-@_refusing
+@_with_job_id
 async def _review_edit(settings: Settings, args: argparse.Namespace) -> int:
     changes = _parse_assignments(args.set)
     async with _services(settings) as services:
@@ -280,7 +277,7 @@ async def _review_edit(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-@_refusing
+@_with_job_id
 async def _review_discard(settings: Settings, args: argparse.Namespace) -> int:
     async with _services(settings) as services:
         await _review(services, args).discard(args.job_id, args.row, args.note)
@@ -288,7 +285,7 @@ async def _review_discard(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-@_refusing
+@_with_job_id
 async def _review_accept(settings: Settings, args: argparse.Namespace) -> int:
     async with _services(settings) as services:
         record = await _review(services, args).accept(
@@ -298,7 +295,7 @@ async def _review_accept(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-@_refusing
+@_with_job_id
 async def _review_reprocess(settings: Settings, args: argparse.Namespace) -> int:
     async with _services(settings) as services:
         await _review(services, args).request_reprocess(args.job_id)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from worker.cli import ExitCode, fail
+from worker.cli import ExitCode
 from worker.errors import ActionRefused
 
 if TYPE_CHECKING:
@@ -57,30 +57,26 @@ class _ProgressBar:
 async def _submit(settings: Settings, args: argparse.Namespace) -> int:
     from worker.producer import Producer
 
-    try:
-        options = _options(args)
-        async with Producer.connect(settings) as producer:
-            if args.s3_key:
-                submitted = await producer.submit_key(
-                    args.s3_key,
-                    user_id=args.user,
-                    options=options,
-                    idempotency_key=args.idempotency_key,
-                )
-            else:
-                path = Path(args.file or "")
-                if not args.file or not await asyncio.to_thread(path.is_file):
-                    raise ActionRefused(f"{args.file or 'FILE'}: no such file (or give --s3-key)")
-                submitted = await producer.submit_file(
-                    path,
-                    user_id=args.user,
-                    options=options,
-                    idempotency_key=args.idempotency_key,
-                    progress=None if args.quiet else _ProgressBar(),
-                )
-    except ActionRefused as error:
-        fail(error.message)
-        return ExitCode.FAILURE
+    options = _options(args)
+    async with Producer.connect(settings) as producer:
+        if args.s3_key:
+            submitted = await producer.submit_key(
+                args.s3_key,
+                user_id=args.user,
+                options=options,
+                idempotency_key=args.idempotency_key,
+            )
+        else:
+            path = Path(args.file or "")
+            if not args.file or not await asyncio.to_thread(path.is_file):
+                raise ActionRefused(f"{args.file or 'FILE'}: no such file (or give --s3-key)")
+            submitted = await producer.submit_file(
+                path,
+                user_id=args.user,
+                options=options,
+                idempotency_key=args.idempotency_key,
+                progress=None if args.quiet else _ProgressBar(),
+            )
     if args.json:
         print(
             json.dumps(
@@ -102,12 +98,8 @@ async def _presign_upload(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.expires:
         settings = settings.model_copy(update={"upload_url_expiry_s": args.expires})
-    try:
-        async with Producer.connect(settings) as producer:
-            answer = await producer.presign_upload(user_id=args.user, filename=args.filename)
-    except ActionRefused as error:
-        fail(error.message)
-        return ExitCode.FAILURE
+    async with Producer.connect(settings) as producer:
+        answer = await producer.presign_upload(user_id=args.user, filename=args.filename)
     if args.json:
         print(json.dumps(answer))
     else:
@@ -132,27 +124,23 @@ async def _discover(settings: Settings, args: argparse.Namespace) -> int:
     from worker.discover import enqueue, file_pattern, plan
     from worker.services import open_command_services
 
-    try:
-        pattern = file_pattern(args.pattern or settings.s3_event_key_pattern)
-        async with open_command_services(settings) as services:
-            found = await plan(
-                services.pool,
-                services.s3,
-                settings.s3_bucket,
-                prefix=args.prefix,
-                pattern=pattern,
-                user=args.user,
-                since=_when(args.since),
-                until=_when(args.until),
-                batch=args.batch,
-                latest=args.latest,
-            )
-            created = (
-                [] if args.dry_run else await enqueue(services.pool, services.queue, found.new, {})
-            )
-    except ActionRefused as error:
-        fail(error.message)
-        return ExitCode.FAILURE
+    pattern = file_pattern(args.pattern or settings.s3_event_key_pattern)
+    async with open_command_services(settings) as services:
+        found = await plan(
+            services.pool,
+            services.s3,
+            settings.s3_bucket,
+            prefix=args.prefix,
+            pattern=pattern,
+            user=args.user,
+            since=_when(args.since),
+            until=_when(args.until),
+            batch=args.batch,
+            latest=args.latest,
+        )
+        created = (
+            [] if args.dry_run else await enqueue(services.pool, services.queue, found.new, {})
+        )
     if args.json:
         print(
             json.dumps(

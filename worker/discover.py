@@ -193,29 +193,28 @@ async def list_objects(
         async for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for version in page.get("Versions", []):
                 if version.get("IsLatest"):
-                    yield (
-                        S3Object(
-                            bucket=bucket,
-                            key=version["Key"],
-                            size_bytes=version.get("Size"),
-                            etag=version.get("ETag", "").strip('"') or None,
-                            version_id=version.get("VersionId"),
-                        ),
-                        version["LastModified"],
-                    )
+                    yield _listed(bucket, version, version.get("VersionId"))
         return
     paginator_v2 = s3.get_paginator("list_objects_v2")
     async for listing in paginator_v2.paginate(Bucket=bucket, Prefix=prefix):
         for item in listing.get("Contents", []):
-            yield (
-                S3Object(
-                    bucket=bucket,
-                    key=item["Key"],
-                    size_bytes=item.get("Size"),
-                    etag=item.get("ETag", "").strip('"') or None,
-                ),
-                item["LastModified"],
-            )
+            yield _listed(bucket, item, None)
+
+
+def _listed(bucket: str, entry: Any, version_id: str | None) -> tuple[S3Object, datetime]:
+    """An object of a listing page (ListObjectsV2 contents or ListObjectVersions versions)
+    and its last-modified time."""
+    etag = str(entry.get("ETag", "")).strip('"') or None
+    return (
+        S3Object(
+            bucket=bucket,
+            key=entry["Key"],
+            size_bytes=entry.get("Size"),
+            etag=etag,
+            version_id=version_id,
+        ),
+        entry["LastModified"],
+    )
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -126,28 +126,6 @@ class BatchWriter:
             sent.set()
 
 
-async def write_batch(
-    pool: asyncpg.Pool,
-    job_id: UUID,
-    *,
-    rows: StagedRows,
-    issues: Sequence[RowIssue],
-    checkpoint_row: int,
-    processed_rows: int,
-    bytes_read: int,
-) -> None:
-    """One batch on its own (tests, tools): :class:`BatchWriter` for a single batch."""
-    async with BatchWriter.open(pool, job_id) as writer:
-        await writer.write(
-            rows,
-            issues,
-            checkpoint_row=checkpoint_row,
-            processed_rows=processed_rows,
-            bytes_read=bytes_read,
-        )
-        await writer.wait()
-
-
 STAGING_COPY_COLUMNS = ("job_id", *STAGING_COLUMNS)
 # PostgreSQL's COPY text format: tab between fields, \N for NULL, a backslash escape for
 # the backslash itself and the characters that would end a field or a line.
