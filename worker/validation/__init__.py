@@ -95,7 +95,7 @@ def name_case(name: str) -> str:
 def normalise_name(name: str, strip: bool = False) -> str:
     """A name with runs of white space collapsed, name case where it was ALL CAPS or all
     lower, and accents stripped if ``strip`` (cached: first and last names repeat)."""
-    if "  " in name or "\t" in name or "\n" in name:
+    if _needs_collapse(name):
         name = " ".join(name.split())
     if name and (name.isupper() or name.islower()):
         name = name_case(name)
@@ -404,7 +404,7 @@ class RowValidator:
             )
         )
         joined = "\x1f".join(names)
-        if "  " in joined or "\t" in joined or "\n" in joined:
+        if _needs_collapse(joined):
             todo.update(i for i, name in enumerate(names) if _needs_collapse(name))
         if self.strip_accents and not joined.isascii():
             todo.update(i for i, name in enumerate(names) if not name.isascii())
@@ -434,7 +434,7 @@ def _needs_collapse(value: str) -> bool:
 def _collapse_spaces(values: list[str]) -> list[str]:
     """Runs of white space inside each value as one space."""
     joined = "\x1f".join(values)
-    if not ("  " in joined or "\t" in joined or "\n" in joined):
+    if not _needs_collapse(joined):
         return values
     return [" ".join(value.split()) if _needs_collapse(value) else value for value in values]
 
