@@ -3,6 +3,17 @@
 -- already contacts. Every issue has a deterministic key, so running a check twice files
 -- nothing twice; a check whose problem came back re-opens its issue.
 
+-- name: plan_for_whole_job
+-- Plans that a wrong row estimate cannot make quadratic, for the rest of the transaction.
+-- A job's rows are newer than any statistics, so the planner believes a job has one row
+-- and would join two of its per-row sets (staging, issue links, scratch tables) with a
+-- nested loop: one probe of the inner set per outer row, minutes for 100k rows. Without
+-- nested loops such joins are hash or merge joins, linear whatever the estimate. Lookups
+-- into the tenant's contacts are written as scalar subqueries on its unique key (one index
+-- probe per row, a plan shape this setting does not touch). Per-job partitions with their
+-- own statistics were the other way; this one needs no DDL while other jobs run.
+SET LOCAL enable_nestloop = off;
+
 -- name: create_duplicate_rows
 -- The live rows of the job whose normalised email another live row also holds; filled by
 -- collect_duplicate_rows, read by the duplicate checks below, gone with the transaction.
@@ -69,11 +80,18 @@ WHERE job_id = $1 AND type = 'DUPLICATE_IN_FILE' AND NOT resolved
 -- name: file_existing_contact_issues
 -- One EXISTING_CONTACT issue per live row whose email this tenant ($2) already has,
 -- unless a person accepted the row as an update of that contact (re-opened if resolved).
+-- The contact is looked up by a scalar subquery: one probe of the unique key per row.
 WITH hits AS (
-    SELECT s.row_number, s.email_normalized
-    FROM staging s
-    JOIN contacts c ON c.user_id = $2 AND c.email_normalized = s.email_normalized
-    WHERE s.job_id = $1 AND s.status IN ('READY', 'ISSUE') AND NOT s.update_existing
+    SELECT row_number, email_normalized
+    FROM (
+        SELECT s.row_number, s.email_normalized,
+               (SELECT true FROM contacts c
+                WHERE c.user_id = $2 AND c.email_normalized = s.email_normalized) AS known
+        FROM staging s
+        WHERE s.job_id = $1 AND s.status IN ('READY', 'ISSUE') AND NOT s.update_existing
+          AND s.email_normalized IS NOT NULL
+    ) probed
+    WHERE known
 ), filed AS (
     INSERT INTO issues (job_id, issue_key, type, field, message)
     SELECT $1, 'existing:' || row_number, 'EXISTING_CONTACT', 'email',

@@ -16,16 +16,20 @@ SET status = 'PROCESSING',
 WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')
 RETURNING id;
 
--- name: relax_commit_durability
+-- name: prepare_batch_session
 -- For the connection that writes a job's batches: commit without waiting for the WAL
--- flush. A server crash can lose the last batches as a consistent suffix (checkpoint
--- included), which resume writes again; the final decision commits durably, on another
--- transaction with the setting reset.
+-- flush (a server crash can lose the last batches as a consistent suffix, checkpoint
+-- included, which resume writes again; the final decision commits durably, on another
+-- transaction with the setting reset), and no nested loops (see plan_for_whole_job: a
+-- batch's issues are joined with its input, thousands of rows when a whole batch has
+-- problems).
 SET synchronous_commit = off;
+SET enable_nestloop = off;
 
--- name: restore_commit_durability
--- Back to the server's durability before the connection goes back to the pool.
+-- name: reset_batch_session
+-- Back to the server's durability and plans before the connection goes back to the pool.
 RESET synchronous_commit;
+RESET enable_nestloop;
 
 -- name: record_batch
 -- In a batch's transaction, before the COPY of its rows: file its row-local issues ($2 keys, $3 types,

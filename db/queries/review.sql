@@ -1,6 +1,7 @@
 -- Review actions and the reprocessing flow. Every review query names the tenant ($2) and
 -- touches a job only through a row of jobs with that user_id: one tenant never reads or
--- changes another's rows, and a job id of another tenant looks like no job at all.
+-- changes another's rows, and a job id of another tenant looks like no job at all. The
+-- listings check that once (an uncorrelated EXISTS, run one time), not once per row.
 
 -- name: review_lock_job
 -- The tenant's job, locked until the action's transaction ends (actions and reprocessing
@@ -21,9 +22,9 @@ SELECT i.id, i.type, i.field, i.message, i.resolved, i.resolution, i.resolved_at
        i.created_at, count(ii.row_number) AS row_count,
        (array_agg(ii.row_number ORDER BY ii.row_number))[1:$6] AS rows
 FROM issues i
-JOIN jobs j ON j.id = i.job_id AND j.user_id = $2
 LEFT JOIN issue_items ii ON ii.issue_id = i.id
 WHERE i.job_id = $1 AND ($3 OR NOT i.resolved)
+  AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = $1 AND j.user_id = $2)
 GROUP BY i.id
 ORDER BY i.resolved, min(ii.row_number), i.type, i.id
 LIMIT $4 OFFSET $5;
@@ -40,8 +41,8 @@ SELECT s.row_number, s.status, s.raw, s.email, s.first_name, s.last_name, s.comp
            WHERE ii.job_id = s.job_id AND ii.row_number = s.row_number AND NOT i.resolved
        ), '[]'::jsonb) AS issues
 FROM staging s
-JOIN jobs j ON j.id = s.job_id AND j.user_id = $2
 WHERE s.job_id = $1 AND ($3::text IS NULL OR s.status = $3) AND s.row_number > $4
+  AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = $1 AND j.user_id = $2)
 ORDER BY s.row_number
 LIMIT $5;
 
@@ -92,8 +93,8 @@ RETURNING id, created_at;
 -- What people did to the tenant's job (to row $3 only, when given), oldest first.
 SELECT a.id, a.actor, a.action, a.row_number, a.issue_id, a.details, a.created_at
 FROM review_actions a
-JOIN jobs j ON j.id = a.job_id AND j.user_id = $2
 WHERE a.job_id = $1 AND ($3::int IS NULL OR a.row_number = $3)
+  AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = $1 AND j.user_id = $2)
 ORDER BY a.id;
 
 -- name: lock_job_for_reprocessing

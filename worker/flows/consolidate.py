@@ -14,6 +14,7 @@ from worker.errors import JobGone
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
 from worker.store.queries import sql
+from worker.store.staging import plan_for_whole_job
 
 log = get_logger("worker.flows.consolidate")
 
@@ -27,6 +28,7 @@ async def run_consolidation(context: FlowContext) -> None:
     mapped = [int(field["column"]) for field in mapping.values()]
     started = time.monotonic()
     async with context.pool.acquire() as connection, connection.transaction():
+        await plan_for_whole_job(connection)
         await connection.execute(sql("lock_tenant_contacts"), user_id)
         await connection.execute(sql("update_accepted_contacts"), job_id, user_id, headers, mapped)
         await connection.execute(sql("insert_ready_contacts"), job_id, user_id, headers, mapped)

@@ -33,6 +33,7 @@ from worker.errors import Interrupted
 from worker.logs import get_logger
 from worker.retry import describe
 from worker.store.queries import sql
+from worker.store.staging import plan_for_whole_job
 from worker.validation import RAW_SEPARATOR, decode_raw
 
 if TYPE_CHECKING:
@@ -274,6 +275,7 @@ async def _write(
         kind: _CsvFile(writer, [*headers, *IMPORT_COLUMNS]) for kind, writer in writers.items()
     }
     async with pool.acquire() as connection, connection.transaction(readonly=True):
+        await plan_for_whole_job(connection)
         cursor = await connection.cursor(sql("export_rows"), job["id"])
         while True:
             records = await cursor.fetch(_ROWS_PER_FETCH)

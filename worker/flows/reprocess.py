@@ -16,7 +16,7 @@ import time
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
 from worker.store.queries import sql
-from worker.store.staging import recheck
+from worker.store.staging import plan_for_whole_job, recheck
 from worker.validation import FIELD_NAMES, STAGING_COLUMNS, RowValidator
 
 log = get_logger("worker.flows.reprocess")
@@ -39,6 +39,7 @@ async def run_reprocessing(context: FlowContext) -> None:
             # Someone else moved it on (cancelled, another delivery already decided).
             log.info("reprocess_skipped", status=job["status"] if job else None)
             return
+        await plan_for_whole_job(connection)
         await connection.execute(sql("create_reprocessing_tables"))
         after = 0
         while True:

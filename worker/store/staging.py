@@ -38,7 +38,7 @@ class BatchWriter:
         """A writer on a connection of its own for as long as the block runs; on the way
         out a batch still in flight is let finish (or roll back), never left dangling."""
         async with pool.acquire() as connection:
-            await connection.execute(sql("relax_commit_durability"))
+            await connection.execute(sql("prepare_batch_session"))
             writer = cls(connection, job_id)
             try:
                 yield writer
@@ -51,7 +51,7 @@ class BatchWriter:
                         # then a consequence of that error, not a second one to report.
                         pending.exception()
                 if not connection.is_closed():
-                    await connection.execute(sql("restore_commit_durability"))
+                    await connection.execute(sql("reset_batch_session"))
 
     async def write(
         self,
@@ -183,6 +183,7 @@ async def finish_checks(
     file, emails the tenant already has), the rows' final status and the decision, in one
     durable transaction. Safe to run twice: every issue has a deterministic key."""
     async with pool.acquire() as connection, connection.transaction():
+        await plan_for_whole_job(connection)
         await connection.execute(sql("record_initial_totals"), job_id, sha256, bytes_read)
         await collect_duplicates(connection, job_id)
         await connection.execute(sql("file_duplicate_issues"), job_id)
@@ -193,6 +194,12 @@ async def finish_checks(
         if row is None:
             raise JobGone(f"job {job_id} was cancelled or deleted during its initial flow")
         return row
+
+
+async def plan_for_whole_job(connection: asyncpg.Connection | PoolConnectionProxy) -> None:
+    """Plans linear in the job's size whatever the row estimates, until the caller's
+    transaction ends (see the query's comment in ``db/queries/checks.sql``)."""
+    await connection.execute(sql("plan_for_whole_job"))
 
 
 async def collect_duplicates(
