@@ -106,11 +106,16 @@ def moto_server() -> Iterator[str]:
 
 
 def write_contacts(
-    path: Path, *, rows: int | None = None, megabytes: int | None = None, seed: int = 42
+    path: Path,
+    *,
+    rows: int | None = None,
+    megabytes: int | None = None,
+    seed: int = 42,
+    clean: bool = False,
 ) -> int:
     """Write a realistic contacts CSV (accents, quoted commas and newlines, ~2% bad emails,
-    ~1% duplicate emails, ~1% blank required fields) of ``rows`` rows or about
-    ``megabytes`` MB; returns the number of data rows."""
+    ~1% duplicate emails, ~1% blank required fields; with ``clean`` none of those problems)
+    of ``rows`` rows or about ``megabytes`` MB; returns the number of data rows."""
     rng = random.Random(seed)
     target_bytes = (megabytes or 0) * 1_000_000
     written = 0
@@ -123,14 +128,14 @@ def write_contacts(
             block = []
             for _ in range(min(10_000, rows - written) if rows is not None else 10_000):
                 written += 1
-                roll = rng.random()
+                roll = 1.0 if clean else rng.random()
                 if roll < 0.01 and written > 1:
                     email = f"user{rng.randrange(1, written)}@example.com"  # duplicate
                 elif roll < 0.03:
                     email = f"user{written}.example.com"  # invalid
                 else:
                     email = f"user{written}@example.com"
-                first = "" if rng.random() < 0.01 else rng.choice(FIRST)
+                first = "" if not clean and rng.random() < 0.01 else rng.choice(FIRST)
                 note = "call back\nafter 5pm" if rng.random() < 0.01 else ""
                 block.append(
                     [
@@ -174,3 +179,82 @@ def worker_settings(database_url: str, endpoint: str, bucket: str) -> Any:
         log_level="WARNING",
         metrics_port=0,
     )
+
+
+def create_queues(endpoint: str) -> tuple[str, str]:
+    """A job queue and its DLQ on the S3/SQS server (boto3: not in the measured process)."""
+    import uuid
+
+    from worker.local import AwsEmulator, create_queue_pair
+
+    pair = create_queue_pair(
+        AwsEmulator(server=None, endpoint_url=endpoint).client("sqs"),
+        f"bench-{uuid.uuid4().hex[:8]}",
+    )
+    return pair.queue_url, pair.dlq_url
+
+
+async def timed_copy(database_url: str, table: str, setup: str, copy: str) -> float:
+    """Seconds the server takes for ``copy`` into ``table``, created by ``setup`` and
+    dropped after."""
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(f"DROP TABLE IF EXISTS {table}; {setup}")
+        started = time.perf_counter()
+        await connection.execute(copy)
+        seconds = time.perf_counter() - started
+        await connection.execute(f"DROP TABLE {table}")
+    finally:
+        await connection.close()
+    return seconds
+
+
+async def copy_floor(database_url: str, path: Path, runs: int = 3) -> float:
+    """Seconds for the server's own COPY of the file into an unlogged text table: the
+    median of ``runs`` runs (one run varies by 3x on this kind of machine)."""
+    import statistics
+
+    columns = ", ".join(f'"{name}" text' for name in HEADER)
+    return statistics.median(
+        [
+            await timed_copy(
+                database_url,
+                "copy_floor",
+                f"CREATE UNLOGGED TABLE copy_floor ({columns})",
+                f"COPY copy_floor FROM '{path}' WITH (FORMAT csv, HEADER true)",
+            )
+            for _ in range(runs)
+        ]
+    )
+
+
+def bench_database(work: Path) -> tuple[object | None, str, str | None]:
+    """(embedded server or None, URL of a fresh database, admin URL to drop it after)."""
+    import asyncio
+    import os
+
+    from worker.local import admin_execute, start_postgres, with_database
+
+    external = os.environ.get("INGEST_BENCH_DATABASE_URL")
+    if not external:
+        server, url = start_postgres(work / "postgres", keep=False)
+        return server, url, None
+    # Never touch the server's own databases: a throwaway one, dropped at the end.
+    name = f"ingest_bench_{os.getpid()}"
+    asyncio.run(admin_execute(external, f'CREATE DATABASE "{name}"'))
+    return None, with_database(external, name), external
+
+
+def release_database(server: object | None, database_url: str, admin_url: str | None) -> None:
+    """Stop the embedded server, or drop the throwaway database of an external one."""
+    import asyncio
+
+    from worker.local import admin_execute
+
+    if server is not None:
+        server.cleanup()  # type: ignore[attr-defined]
+    if admin_url is not None:
+        name = database_url.rsplit("/", 1)[-1].split("?", maxsplit=1)[0]
+        asyncio.run(admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

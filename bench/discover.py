@@ -26,11 +26,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # the bench folder is put on the path above
+    bench_database,
     moto_server,
     peak_rss_mb,
+    release_database,
     worker_settings,
 )
-from initial import _database, release_database
 
 BUCKET = "bench"
 TYPES = ("Patients", "Appointments", "Providers", "Invoices", "Recalls", "Diagnoses")
@@ -108,7 +109,7 @@ def main() -> None:
         asyncio.run(discover(args.plan[1], args.plan[0]))
         return
     work = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
-    server, database_url, admin_url = _database(work)
+    server, database_url, admin_url = bench_database(work)
     try:
         with moto_server() as endpoint:
             started = time.perf_counter()

@@ -41,7 +41,9 @@ async def test_migrations_applied_twice_change_nothing(empty_database_url: str) 
         first = await migrate(connection)
         assert [m.version for m in first] == [m.version for m in load_migrations()]
         before = await _snapshot(connection)
-        assert any("staging_row_hash_uq" in item for _, item in before)
+        assert any("issues_key_uq" in item for _, item in before)
+        # 0007: the row hash is a column, no longer a second key.
+        assert not any("staging_row_hash_uq" in item for _, item in before)
 
         assert await migrate(connection) == []
         assert await _snapshot(connection) == before

@@ -1,0 +1,300 @@
+"""A job's whole life, timed by phase, in production's steady state.
+
+    python bench/pipeline.py --rows 1000000
+
+Steady state: before anything is measured, a first job (another tenant, ``--steady-rows``
+rows with problems) is imported to NEEDS_REVIEW and the database is ``ANALYZE``d, as
+autovacuum would have done: the measured jobs' rows are then newer than any statistics,
+as in production. Then, through the daemon (job rows, SQS messages, a worker):
+
+- a clean file of N rows: the initial flow, consolidation, and the three exports written;
+- a file of N rows with ~5 % issue rows: the initial flow, 1 % of its rows edited through
+  ``Review`` (fixing invalid emails first), the remaining issue rows discarded in one
+  statement (what a person does with many discards; not timed), then reprocessing, and the
+  consolidation it leads to.
+
+In the same run, PostgreSQL's own ``COPY`` of the clean file into an unlogged text table
+(the median of three runs) is the baseline. PostgreSQL (embedded by default,
+``INGEST_BENCH_DATABASE_URL`` for another server on this machine) and the S3/SQS server run
+in processes of their own; the files are written by a child process, and the worker runs
+in another that imports and opens only what a worker does, so the peak RSS is the worker's
+alone. Ends with one line:
+
+RESULT rows=N copy_s=F initial_s=F consolidate_s=F export_s=F reprocess_s=F
+initial_ratio=F job_ratio=F peak_rss_mb=F
+
+(on one line), where ``job_ratio`` is the clean file's initial + consolidation + export
+over ``copy_s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # the bench folder is put on the path just above
+    bench_database,
+    copy_floor,
+    create_queues,
+    moto_server,
+    peak_rss_mb,
+    release_database,
+    upload,
+    worker_settings,
+    write_contacts,
+)
+
+BUCKET = "bench"
+FILES = {
+    "steady": "uploads/steady.csv",
+    "clean": "uploads/clean.csv",
+    "problem": "uploads/problem.csv",
+}
+
+
+def prepare(endpoint: str, work: Path, rows: int, steady_rows: int) -> None:
+    """(Child process) write the three files and upload them."""
+    write_contacts(work / "steady.csv", rows=steady_rows, seed=7)
+    write_contacts(work / "clean.csv", rows=rows, clean=True)
+    write_contacts(work / "problem.csv", rows=rows, seed=11)
+    for name, key in FILES.items():
+        upload(endpoint, work / f"{name}.csv", BUCKET, key)
+
+
+async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) -> dict[str, Any]:
+    """(The worker process) the three jobs through the daemon; the phases' seconds."""
+    import asyncpg
+
+    from worker.daemon import Worker
+    from worker.flows import ProductFlows
+    from worker.flows.base import FlowContext
+    from worker.flows.consolidate import run_consolidation
+    from worker.flows.export import write_exports
+    from worker.flows.initial import run_initial
+    from worker.flows.reprocess import run_reprocessing
+    from worker.messages import JobMessage
+    from worker.review import Review
+    from worker.router import Route
+    from worker.services import open_services
+    from worker.store.jobs import create_job, fetch_job
+    from worker.store.migrate import migrate
+
+    phases: dict[str, float] = {}
+
+    class TimedFlows(ProductFlows):
+        """The product's flows, each phase timed under the job's name."""
+
+        def __init__(self, settings: Any, names: dict[Any, str]) -> None:
+            super().__init__(settings)
+            self.names = names
+
+        async def _timed(self, context: FlowContext, phase: str, step: Any) -> None:
+            started = time.perf_counter()
+            await step
+            key = f"{self.names[context.job_id]}.{phase}"
+            phases[key] = phases.get(key, 0.0) + time.perf_counter() - started
+
+        async def initial(self, context: FlowContext) -> None:
+            await self._timed(context, "initial", run_initial(context))
+            await self._after_decision(context)
+
+        async def reprocess(self, context: FlowContext) -> None:
+            await self._timed(context, "reprocess", run_reprocessing(context))
+            await self._after_decision(context)
+
+        async def consolidate(self, context: FlowContext) -> None:
+            await self._timed(context, "consolidate", run_consolidation(context))
+            await self.export(replace(context, route=Route.EXPORT))
+
+        async def export(self, context: FlowContext) -> None:
+            step = write_exports(
+                context.pool, context.s3, self.settings, context.job_id, context.checkpoint
+            )
+            await self._timed(context, "export", step)
+
+    settings = worker_settings(database_url, endpoint, BUCKET).model_copy(
+        update={"sqs_queue_url": queues[0], "sqs_dlq_url": queues[1], "wait_time_s": 0}
+    )
+    connection = await asyncpg.connect(database_url)
+    try:
+        await migrate(connection)
+    finally:
+        await connection.close()
+    names: dict[Any, str] = {}
+    flows = TimedFlows(settings, names)
+    async with open_services(settings) as services:
+
+        async def run(name: str, tenant: str) -> Any:
+            job_id = await create_job(services.pool, user_id=tenant, bucket=BUCKET, key=FILES[name])
+            names[job_id] = name
+            await services.queue.send(JobMessage(job_id=job_id).body())
+            await drain()
+            return job_id
+
+        async def drain() -> None:
+            worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+            await worker.run(once=True)
+
+        steady = await run("steady", "earlier-tenant")
+        await services.pool.execute("ANALYZE")
+        clean = await run("clean", "bench")
+        problem = await run("problem", "bench-2")
+
+        # 1 % of the rows edited through Review: the invalid emails fixed first, then
+        # other rows' first names.
+        job = await fetch_job(services.pool, problem)
+        if job is None:
+            raise SystemExit("the problem job vanished")
+        edits = int(job["total_rows"]) // 100
+        targets = await services.pool.fetch(
+            "SELECT row_number, email_normalized IS NULL AND status = 'ISSUE' AS invalid,"
+            " first_name FROM staging WHERE job_id = $1"
+            " ORDER BY email_normalized IS NULL AND status = 'ISSUE' DESC, status = 'ISSUE',"
+            " row_number LIMIT $2",
+            problem,
+            edits,
+        )
+        review = Review(services.pool, "bench-2", "bench", services.queue)
+        started = time.perf_counter()
+        for target in targets:
+            number = target["row_number"]
+            change = (
+                {"email": f"fixed{number}@example.com"}
+                if target["invalid"]
+                else {"first_name": f"{target['first_name'] or 'Ana'} Jr"}
+            )
+            await review.edit(problem, number, change)
+        edit_s = time.perf_counter() - started
+        edited = [t["row_number"] for t in targets]
+        discarded = await services.pool.fetchval(
+            "WITH d AS (UPDATE staging SET status = 'DISCARD' WHERE job_id = $1"
+            " AND status = 'ISSUE' AND NOT (row_number = ANY($2)) RETURNING 1)"
+            " SELECT count(*) FROM d",
+            problem,
+            edited,
+        )
+        await review.request_reprocess(problem)
+        await drain()
+        jobs = {
+            name: dict(await fetch_job(services.pool, job_id) or {})
+            for name, job_id in (("steady", steady), ("clean", clean), ("problem", problem))
+        }
+    return {
+        "phases": phases,
+        "edits": len(targets),
+        "edit_s": edit_s,
+        "discarded": discarded,
+        "jobs": {
+            name: {
+                key: job.get(key)
+                for key in ("status", "total_rows", "valid_rows", "issue_rows", "unresolved_issues")
+            }
+            for name, job in jobs.items()
+        },
+    }
+
+
+def worker_child(database_url: str, endpoint: str, queue_url: str, dlq_url: str) -> None:
+    """(Child process, as a worker) run the jobs; print the phases and peak RSS."""
+    result = asyncio.run(run_jobs(database_url, endpoint, (queue_url, dlq_url)))
+    result["peak_rss_mb"] = peak_rss_mb()
+    print("JOBS " + json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--steady-rows", type=int, default=200_000)
+    parser.add_argument("--prepare", nargs=2, metavar=("ENDPOINT", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", nargs=4, metavar=("URL", "ENDPOINT", "QUEUE", "DLQ"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.prepare:
+        prepare(args.prepare[0], Path(args.prepare[1]), args.rows, args.steady_rows)
+        return
+    if args.worker:
+        worker_child(*args.worker)
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
+    work.chmod(0o755)  # the PostgreSQL server reads the file for its own COPY
+    server, database_url, admin_url = bench_database(work)
+    try:
+        with moto_server() as endpoint:
+            started = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--rows",
+                    str(args.rows),
+                    "--steady-rows",
+                    str(args.steady_rows),
+                    "--prepare",
+                    endpoint,
+                    str(work),
+                ],
+                check=True,
+            )
+            clean_path = work / "clean.csv"
+            clean_path.chmod(0o644)
+            print(
+                f"generated and uploaded 2 x {args.rows} + {args.steady_rows} rows "
+                f"({clean_path.stat().st_size / 1e6:.0f} MB a file) in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            output = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    database_url,
+                    endpoint,
+                    *create_queues(endpoint),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            line = next(line for line in output.splitlines() if line.startswith("JOBS "))
+            result = json.loads(line[5:])
+        copy_s = asyncio.run(copy_floor(database_url, clean_path))
+    finally:
+        release_database(server, database_url, admin_url)
+        for name in FILES:
+            (work / f"{name}.csv").unlink(missing_ok=True)
+    for name, job in result["jobs"].items():
+        print(f"{name} job: {json.dumps(job)}")
+    print(
+        f"review: {result['edits']} rows edited through Review in {result['edit_s']:.1f} s, "
+        f"{result['discarded']} issue rows discarded in one statement"
+    )
+    phases = result["phases"]
+    print("phases (s): " + json.dumps({key: round(value, 2) for key, value in phases.items()}))
+    initial_s = phases["clean.initial"]
+    consolidate_s = phases["clean.consolidate"]
+    export_s = phases["clean.export"]
+    reprocess_s = phases["problem.reprocess"]
+    job_s = initial_s + consolidate_s + export_s
+    rows = int(result["jobs"]["clean"]["total_rows"] or 0)
+    print(
+        f"RESULT rows={rows} copy_s={copy_s:.2f} initial_s={initial_s:.2f} "
+        f"consolidate_s={consolidate_s:.2f} export_s={export_s:.2f} "
+        f"reprocess_s={reprocess_s:.2f} initial_ratio={initial_s / copy_s:.2f} "
+        f"job_ratio={job_s / copy_s:.2f} peak_rss_mb={result['peak_rss_mb']:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
