@@ -9,9 +9,11 @@ import urllib.request
 import uuid
 from typing import Any
 
+import asyncpg
+
 from tests.conftest import AwsResources, cli_env, make_settings, run_cli
 from tests.test_initial_flow import _csv, _drain, _submit
-from worker.flows.export import IMPORT_COLUMNS, neutralise, neutralise_row, write_exports
+from worker.flows.export import IMPORT_COLUMNS, neutralise, write_exports
 from worker.jobs import export_links
 from worker.services import Services, open_services
 from worker.settings import Settings
@@ -46,20 +48,42 @@ async def _staging(services: Services, job_id: uuid.UUID) -> list[dict[str, Any]
     return [dict(row) for row in rows]
 
 
+# (cell, as exported): what a spreadsheet could run gets an apostrophe (OWASP's CSV
+# injection list); numbers, phone numbers and dates stay as they are.
+FORMULA_CASES = [
+    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("=1+1", "'=1+1"),
+    ("\tx", "'\tx"),
+    ("\rx", "'\rx"),
+    ("\t123", "'\t123"),
+    ("+351 912 345 678", "+351 912 345 678"),
+    ("+1 (555) 123-4567", "+1 (555) 123-4567"),
+    ("-5", "-5"),
+    ("-12.50", "-12.50"),
+    ("2024-01-31", "2024-01-31"),
+    ("a=b", "a=b"),
+    ("", ""),
+]
+
+
 def test_neutralise_formula_cells() -> None:
-    assert [neutralise(cell) for cell in ["=1+1", "+351", "-5", "@SUM", "\tx", "\rx", "a=b"]] == [
-        "'=1+1",
-        "'+351",
-        "'-5",
-        "'@SUM",
-        "'\tx",
-        "'\rx",
-        "a=b",
-    ]
-    assert neutralise_row(["a", "=b", "c", "@d"]) == ["a", "'=b", "c", "'@d"]
-    assert neutralise_row(["plain", "x"]) == ["plain", "x"]
-    # A cell holding the separator itself takes the per-cell path.
-    assert neutralise_row(["a\x1f=b", "=c"]) == ["a\x1f=b", "'=c"]
+    assert [neutralise(cell) for cell, _ in FORMULA_CASES] == [out for _, out in FORMULA_CASES]
+
+
+async def test_the_server_neutralises_cells_as_python_does(db: asyncpg.Connection) -> None:
+    """The rows are neutralised by the server (ingest_export_cell), the header by Python:
+    the same rule. Empty cells come back NULL, which COPY's CSV writes as nothing."""
+    cells = [cell for cell, _ in FORMULA_CASES]
+    exported = await db.fetch(
+        "SELECT ingest_export_cell(c) AS cell FROM unnest($1::text[]) WITH ORDINALITY AS u(c, n)"
+        " ORDER BY n",
+        cells,
+    )
+    assert [row["cell"] or "" for row in exported] == [out for _, out in FORMULA_CASES]
+    assert exported[-1]["cell"] is None
 
 
 async def test_exports_match_staging_with_formulas_neutralised(
@@ -98,7 +122,8 @@ async def test_exports_match_staging_with_formulas_neutralised(
         ]
     # The cells a spreadsheet would run are text; everything else is as the file had it.
     assert everything[1][5] == '\'=HYPERLINK("http://x")'
-    assert everything[1][4] == "'+351 912 345 678" and everything[1][-1] == "'+351912345678"
+    # A phone number is a phone number, in the cells as read and in the clean field.
+    assert everything[1][4] == "+351 912 345 678" and everything[1][-1] == "+351912345678"
     assert everything[2][5] == "'@SUM(A1)"
     assert everything[3][3] == "'-Corp" and everything[3][5] == 'quoted, "comma"\nand newline'
     assert everything[4][1:3] == ["Zoë", "Gonçalves"]

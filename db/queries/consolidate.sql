@@ -5,14 +5,15 @@ SELECT pg_advisory_xact_lock(hashtextextended('contacts:' || $1, 0));
 
 -- name: update_accepted_contacts
 -- READY rows a person accepted as updates of the tenant's ($2) existing contact: the row's
--- non-empty values replace the contact's and its extra fields are merged in ($3 header
--- names, $4 mapped column indexes); such a row whose contact was deleted since creates it
--- again. The rows become SUCCESS.
+-- non-empty values replace the contact's and its extra fields are merged in (/*extra*/ is
+-- the row's unmapped cells as a jsonb object, built by worker.flows.consolidate from $3,
+-- the header names as a jsonb array); such a row whose contact was deleted since creates
+-- it again. The rows become SUCCESS.
 WITH upserted AS (
     INSERT INTO contacts (user_id, email, email_normalized, first_name, last_name, company,
                           phone, extra, job_id)
     SELECT $2, s.email, s.email_normalized, s.first_name, s.last_name, s.company,
-           coalesce(s.phone_e164, s.phone), ingest_extra_fields(s.raw, $3::jsonb, $4), $1
+           coalesce(s.phone_e164, s.phone), /*extra*/, $1
     FROM staging s
     WHERE s.job_id = $1 AND s.status = 'READY' AND s.update_existing
       AND s.email_normalized IS NOT NULL
@@ -32,35 +33,21 @@ FROM upserted u
 WHERE s.job_id = $1 AND s.status = 'READY' AND s.update_existing
   AND s.email_normalized = u.email_normalized;
 
--- name: insert_ready_contacts
--- Insert a job's other READY rows into its tenant's contacts ($2 tenant, $3 header names
--- as a jsonb array, $4 0-based indexes of the mapped columns); unmapped non-empty cells
--- become the contact's extra fields. An email the tenant already has is skipped here and
--- filed as a conflict by the next queries.
-INSERT INTO contacts (user_id, email, email_normalized, first_name, last_name, company,
-                      phone, extra, job_id)
-SELECT $2, s.email, s.email_normalized, s.first_name, s.last_name, s.company,
-       coalesce(s.phone_e164, s.phone), ingest_extra_fields(s.raw, $3::jsonb, $4), $1
-FROM staging s
-WHERE s.job_id = $1 AND s.status = 'READY' AND NOT s.update_existing
-  AND s.email_normalized IS NOT NULL
-ON CONFLICT (user_id, email_normalized) DO NOTHING;
-
--- name: mark_consolidated_rows
--- READY rows whose contact this job created are SUCCESS.
-UPDATE staging s
-SET status = 'SUCCESS', updated_at = now()
-FROM contacts c
-WHERE s.job_id = $1 AND s.status = 'READY'
-  AND c.user_id = $2 AND c.email_normalized = s.email_normalized AND c.job_id = $1;
-
 -- name: file_contact_conflicts
--- READY rows left over collided with a contact created since the checks (another job, the
--- tenant's own app): one CONTACT_CONFLICT issue each, and the rows become ISSUE rows.
+-- READY rows that cannot become contacts: their email is one the tenant ($2) gained since
+-- the checks (another job, the tenant's own app), looked up by one probe of the unique
+-- key per row, or they have none. One CONTACT_CONFLICT issue each, and the rows become
+-- ISSUE rows. Run before the insert, under the tenant's lock: what is left inserts without
+-- a conflict (a contact the tenant's app adds in between fails the insert, and the retry
+-- files it here).
 WITH left_over AS (
     UPDATE staging s
     SET status = 'ISSUE', updated_at = now()
     WHERE s.job_id = $1 AND s.status = 'READY'
+      AND (s.email_normalized IS NULL
+           OR (NOT s.update_existing
+               AND (SELECT true FROM contacts c
+                    WHERE c.user_id = $2 AND c.email_normalized = s.email_normalized)))
     RETURNING s.row_number, s.email_normalized
 ), filed AS (
     INSERT INTO issues (job_id, issue_key, type, field, message)
@@ -75,6 +62,22 @@ WITH left_over AS (
 INSERT INTO issue_items (issue_id, job_id, row_number)
 SELECT filed.id, $1, substr(filed.issue_key, 10)::int FROM filed
 ON CONFLICT DO NOTHING;
+
+-- name: insert_ready_contacts
+-- Insert a job's other READY rows into its tenant's ($2) contacts, all of them (the
+-- conflicts were filed first); /*extra*/ as in update_accepted_contacts, from $3.
+INSERT INTO contacts (user_id, email, email_normalized, first_name, last_name, company,
+                      phone, extra, job_id)
+SELECT $2, s.email, s.email_normalized, s.first_name, s.last_name, s.company,
+       coalesce(s.phone_e164, s.phone), /*extra*/, $1
+FROM staging s
+WHERE s.job_id = $1 AND s.status = 'READY' AND NOT s.update_existing;
+
+-- name: mark_consolidated_rows
+-- The READY rows just inserted as contacts are SUCCESS.
+UPDATE staging
+SET status = 'SUCCESS', updated_at = now()
+WHERE job_id = $1 AND status = 'READY';
 
 -- name: finish_consolidation
 -- COMPLETED when nothing is left open, else back to NEEDS_REVIEW; counters refreshed.

@@ -25,21 +25,52 @@ SET exports = jsonb_set(exports, '{claimed_at}', to_jsonb(now()))
 WHERE id = $1 AND exports ->> 'claim' = $2
 RETURNING id;
 
--- name: export_rows
--- A job's rows in file order with their cells as read, current fields and open issues.
-SELECT s.row_number, s.status, s.raw, s.email, s.first_name, s.last_name, s.company,
-       coalesce(s.phone_e164, s.phone) AS phone, o.types, o.messages
-FROM staging s
-LEFT JOIN (
-    SELECT ii.row_number,
-           string_agg(i.type, '; ' ORDER BY i.id) AS types,
-           string_agg(i.message, '; ' ORDER BY i.id) AS messages
-    FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
-    WHERE ii.job_id = $1 AND NOT i.resolved
-    GROUP BY ii.row_number
-) o ON o.row_number = s.row_number
-WHERE s.job_id = $1
-ORDER BY s.row_number;
+-- name: plan_in_file_order
+-- For the export's transaction: joins a job's rows only by merging them in key order (no
+-- nested loop, see plan_for_whole_job, and no hash join, whose output would need a sort
+-- of the whole job to come back in file order).
+SET LOCAL enable_nestloop = off;
+SET LOCAL enable_hashjoin = off;
+
+-- name: widest_ragged_row
+-- The most cells a RAGGED_ROW row of the job holds (NULL when none is ragged): exports and
+-- contacts' extra fields then cover every cell as read.
+SELECT max(cardinality(ingest_raw_cells(s.raw)))
+FROM issues i
+JOIN issue_items ii ON ii.issue_id = i.id
+JOIN staging s ON s.job_id = $1 AND s.row_number = ii.row_number
+WHERE i.job_id = $1 AND i.type = 'RAGGED_ROW';
+
+-- name: export_csv
+-- One export file's rows in file order, for COPY ... TO STDOUT (FORMAT csv): the cells as
+-- read, then the row number, status, open issues' types and messages and current fields,
+-- each through ingest_export_cell. worker.flows.export fills in "cells" (a cell
+-- expression and a comma per column), "raw cells" (", ingest_raw_cell(s.raw, n) AS cn"
+-- per column) and "filter" (the
+-- file's statuses) from integers and fixed text only. Run after plan_in_file_order: the
+-- rows come in key order and meet their open issues in a merge join, no sort of the job.
+SELECT /*cells*/e.row_number, e.status,
+       ingest_export_cell(e.types), ingest_export_cell(e.messages),
+       ingest_export_cell(e.email), ingest_export_cell(e.first_name),
+       ingest_export_cell(e.last_name), ingest_export_cell(e.company),
+       ingest_export_cell(e.phone)
+FROM (
+    -- OFFSET 0 keeps this a subquery: each raw cell is split once, not once per use above.
+    SELECT s.row_number, s.status, s.email, s.first_name, s.last_name, s.company,
+           coalesce(s.phone_e164, s.phone) AS phone, o.types, o.messages/*raw cells*/
+    FROM staging s
+    LEFT JOIN (
+        SELECT ii.row_number,
+               string_agg(i.type, '; ' ORDER BY i.id) AS types,
+               string_agg(i.message, '; ' ORDER BY i.id) AS messages
+        FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
+        WHERE ii.job_id = $1 AND i.job_id = $1 AND NOT i.resolved
+        GROUP BY ii.row_number
+    ) o ON o.row_number = s.row_number
+    WHERE s.job_id = $1 AND /*filter*/
+    ORDER BY s.row_number
+    OFFSET 0
+) e
 
 -- name: record_exports
 -- The exports written under a claim ($3: the files as JSON).

@@ -1,7 +1,8 @@
 """Enriched exports: a job's rows written back to S3 as CSV, with their import status.
 
-Three files per decision of a job (NEEDS_REVIEW or COMPLETED), written in one pass over
-its staging rows in file order, each streamed to S3 as a multipart upload:
+Three files per decision of a job (NEEDS_REVIEW or COMPLETED), each the server's own CSV
+of the job's staging rows in file order (``COPY (SELECT ...) TO STDOUT``, the three from
+one snapshot), streamed to S3 as a multipart upload:
 
 - ``all.csv``: every row, every original column, then the import columns;
 - ``valid.csv``: the rows that are (or will be) contacts, READY or SUCCESS;
@@ -9,10 +10,11 @@ its staging rows in file order, each streamed to S3 as a multipart upload:
 
 The import columns are the row number, its status, its open issues' types and messages,
 and its current fields (as normalised, and as people edited them). Cells a spreadsheet
-would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) get a leading
-apostrophe. Writing is claimed on the job first, so a second request while one is at work
-writes nothing; the result (keys, sizes, row counts, time) or the error is recorded on the
-job.
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR, unless they
+are a plain number or phone number) get a leading apostrophe. Files are UTF-8 with a BOM
+(spreadsheets then read accents right), LF line ends. Writing is claimed on the job
+first, so a second request while one is at work writes nothing; the result (keys, sizes,
+row counts, time) or the error is recorded on the job.
 """
 
 from __future__ import annotations
@@ -33,8 +35,7 @@ from worker.errors import Interrupted
 from worker.logs import get_logger
 from worker.retry import describe
 from worker.store.queries import sql
-from worker.store.staging import plan_for_whole_job
-from worker.validation import RAW_SEPARATOR, decode_raw
+from worker.store.staging import raw_width
 
 if TYPE_CHECKING:
     import asyncpg
@@ -56,27 +57,18 @@ IMPORT_COLUMNS = (
     "clean_company",
     "clean_phone",
 )
-_VALID_STATUSES = frozenset({"READY", "SUCCESS"})
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A cell that starts like a formula, in a row's cells joined by the unit separator.
-_FORMULA_CELL = re.compile("(^|\x1f)([=+\\-@\t\r])")
-_ROWS_PER_FETCH = 500
+# Digits, spaces and + - ( ) . only: a number or phone number, which no spreadsheet runs.
+_PLAIN_NUMBER = re.compile(r"[-+0-9 ().]*")
 
 
 def neutralise(cell: str) -> str:
-    """``=SUM(A1)`` -> ``'=SUM(A1)``: a spreadsheet shows the text instead of running it."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
-
-
-def neutralise_row(cells: list[str]) -> list[str]:
-    """The row with every formula-like cell neutralised (one regex pass over the row; the
-    cells are only split again when one needs it)."""
-    joined = RAW_SEPARATOR.join(cells)
-    if _FORMULA_CELL.search(joined) is None:
-        return cells
-    if joined.count(RAW_SEPARATOR) != len(cells) - 1:  # a cell holds the separator itself
-        return [neutralise(cell) for cell in cells]
-    return _FORMULA_CELL.sub("\\1'\\2", joined).split(RAW_SEPARATOR)
+    """``=SUM(A1)`` -> ``'=SUM(A1)``: a spreadsheet shows the text instead of running it.
+    A plain number or phone number (``+351 912 345 678``, ``-5``) is left as it is. The
+    server applies the same rule to the rows (``ingest_export_cell``)."""
+    if cell.startswith(_FORMULA_STARTS) and _PLAIN_NUMBER.fullmatch(cell) is None:
+        return "'" + cell
+    return cell
 
 
 class MultipartWriter:
@@ -164,35 +156,6 @@ class MultipartWriter:
         self.part_bytes = 0
 
 
-class _CsvFile:
-    """One export file: rows -> CSV text -> UTF-8 (with a BOM, so spreadsheets read the
-    accents right) -> the multipart writer's buffer."""
-
-    def __init__(self, writer: MultipartWriter, header: Sequence[str]) -> None:
-        self.writer = writer
-        self.text = io.StringIO()
-        self.csv = csv.writer(self.text, lineterminator="\r\n")
-        self.rows = 0
-        self.csv.writerow(neutralise_row(list(header)))
-        self.first = True
-
-    def add(self, rows: list[list[str]]) -> None:
-        self.csv.writerows(rows)
-        self.rows += len(rows)
-
-    async def flush(self) -> bool:
-        """Hand the CSV text so far to the writer as UTF-8 (True if a part was uploaded).
-        Called after every fetch: text is held for one fetch only (a StringIO stores up to
-        4 bytes a character), the bytes until a part is full."""
-        data = self.text.getvalue().encode("utf-8", "surrogateescape")
-        if self.first:
-            data = b"\xef\xbb\xbf" + data
-            self.first = False
-        self.text.seek(0)
-        self.text.truncate()
-        return await self.writer.write(data)
-
-
 def export_key(settings: Settings, job: asyncpg.Record, kind: str) -> str:
     """``exports/<tenant>/<job>/<decision time>-<status>/<kind>.csv``: one folder per
     decision, so a URL handed out earlier keeps pointing at what it was."""
@@ -262,6 +225,34 @@ async def write_exports(
     return exports
 
 
+_FILTERS = {
+    "all": "true",
+    "valid": "s.status IN ('READY', 'SUCCESS')",
+    "issues": "s.status = 'ISSUE'",
+}
+_BOM = b"\xef\xbb\xbf"
+
+
+def export_query(kind: str, width: int) -> str:
+    """The SQL of one export file over rows of ``width`` cells (see ``export_csv``)."""
+    numbers = range(1, width + 1)
+    cells = "".join(f"ingest_export_cell(e.c{n}), " for n in numbers)
+    raw_cells = "".join(f", ingest_raw_cell(s.raw, {n}) AS c{n}" for n in numbers)
+    return (
+        sql("export_csv")
+        .replace("/*cells*/", cells)
+        .replace("/*raw cells*/", raw_cells)
+        .replace("/*filter*/", _FILTERS[kind])
+    )
+
+
+def header_line(names: Sequence[str]) -> bytes:
+    """The header row as the server writes CSV rows (quoted only where needed, LF)."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow([neutralise(name) for name in names])
+    return text.getvalue().encode("utf-8")
+
+
 async def _write(
     pool: asyncpg.Pool,
     job: asyncpg.Record,
@@ -269,63 +260,34 @@ async def _write(
     claim: str,
     checkpoint: Callable[[], None],
 ) -> dict[str, dict[str, Any]]:
+    """Each file is the server's own CSV (``COPY (SELECT ...) TO STDOUT``) streamed into
+    its multipart writer; the three read one snapshot of the job's rows."""
     headers = [str(name) for name in (job["header"] or [])]
-    width = len(headers)
-    files = {
-        kind: _CsvFile(writer, [*headers, *IMPORT_COLUMNS]) for kind, writer in writers.items()
-    }
-    async with pool.acquire() as connection, connection.transaction(readonly=True):
-        await plan_for_whole_job(connection)
-        cursor = await connection.cursor(sql("export_rows"), job["id"])
-        while True:
-            records = await cursor.fetch(_ROWS_PER_FETCH)
-            if not records:
-                break
-            everything: list[list[str]] = []
-            valid: list[list[str]] = []
-            with_issues: list[list[str]] = []
-            for record in records:
-                cells = decode_raw(record["raw"])
-                if len(cells) < width:
-                    cells += [""] * (width - len(cells))
-                status = record["status"]
-                row = neutralise_row(
-                    [
-                        *cells,
-                        str(record["row_number"]),
-                        status,
-                        record["types"] or "",
-                        record["messages"] or "",
-                        record["email"] or "",
-                        record["first_name"] or "",
-                        record["last_name"] or "",
-                        record["company"] or "",
-                        record["phone"] or "",
-                    ]
-                )
-                everything.append(row)
-                if status in _VALID_STATUSES:
-                    valid.append(row)
-                elif status == "ISSUE":
-                    with_issues.append(row)
-            files["all"].add(everything)
-            files["valid"].add(valid)
-            files["issues"].add(with_issues)
-            uploaded = False
-            for file in files.values():
-                uploaded = await file.flush() or uploaded
-            if uploaded:
-                checkpoint()
-                if await pool.fetchval(sql("refresh_export_claim"), job["id"], claim) is None:
-                    raise Interrupted("another writer took over these exports")
-    for file in files.values():
-        await file.flush()
-        await file.writer.close()
-    return {
-        kind: {
-            "key": file.writer.key,
-            "size_bytes": file.writer.size_bytes,
-            "rows": file.rows,
-        }
-        for kind, file in files.items()
-    }
+    files: dict[str, dict[str, Any]] = {}
+    async with (
+        pool.acquire() as connection,
+        connection.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        await connection.execute(sql("plan_in_file_order"))
+        width = await raw_width(connection, job["id"], headers)
+        names = [*headers, *(f"column_{n}" for n in range(len(headers) + 1, width + 1))]
+        line = _BOM + header_line([*names, *IMPORT_COLUMNS])
+        for kind, writer in writers.items():
+            await writer.write(line)
+
+            async def output(chunk: bytes, writer: MultipartWriter = writer) -> None:
+                if await writer.write(chunk):
+                    checkpoint()
+                    if await pool.fetchval(sql("refresh_export_claim"), job["id"], claim) is None:
+                        raise Interrupted("another writer took over these exports")
+
+            status = await connection.copy_from_query(
+                export_query(kind, width), job["id"], output=output, format="csv"
+            )
+            await writer.close()
+            files[kind] = {
+                "key": writer.key,
+                "size_bytes": writer.size_bytes,
+                "rows": int(status.split()[-1]),
+            }
+    return files

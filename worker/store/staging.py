@@ -4,7 +4,7 @@ checks and the decision in one more."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
@@ -200,6 +200,37 @@ async def plan_for_whole_job(connection: asyncpg.Connection | PoolConnectionProx
     """Plans linear in the job's size whatever the row estimates, until the caller's
     transaction ends (see the query's comment in ``db/queries/checks.sql``)."""
     await connection.execute(sql("plan_for_whole_job"))
+
+
+async def raw_width(
+    connection: asyncpg.Connection | PoolConnectionProxy, job_id: UUID, headers: Sequence[str]
+) -> int:
+    """How many cells the job's widest row holds: its header's, or a ragged row's."""
+    widest = await connection.fetchval(sql("widest_ragged_row"), job_id)
+    return max(len(headers), int(widest or 0))
+
+
+# jsonb_build_object takes at most 100 arguments: 50 key/value pairs a call.
+_PAIRS_PER_CALL = 50
+
+
+def extra_fields_sql(width: int, mapped: Collection[int]) -> str:
+    """A row's unmapped non-empty cells as a jsonb object keyed by header name (``$3``, the
+    header as a jsonb array; ``column_N`` past its end): an SQL expression over ``s.raw``
+    for the contacts' extra fields, made of integers and fixed text only."""
+    pairs = [
+        f"coalesce($3::jsonb ->> {index}, 'column_{index + 1}'),"
+        f" nullif(ingest_raw_cell(s.raw, {index + 1}), '')"
+        for index in range(width)
+        if index not in mapped
+    ]
+    if not pairs:
+        return "'{}'::jsonb"
+    calls = [
+        f"jsonb_build_object({', '.join(pairs[start : start + _PAIRS_PER_CALL])})"
+        for start in range(0, len(pairs), _PAIRS_PER_CALL)
+    ]
+    return f"jsonb_strip_nulls({' || '.join(calls)})"
 
 
 async def collect_duplicates(
