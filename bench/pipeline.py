@@ -123,7 +123,11 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
             await self._timed(context, "export", step)
 
     settings = worker_settings(database_url, endpoint, BUCKET).model_copy(
-        update={"sqs_queue_url": queues[0], "sqs_dlq_url": queues[1], "wait_time_s": 0}
+        update={
+            "sqs_queue_url": queues[0],
+            "sqs_dlq_url": queues[1],
+            "wait_time_s": 0,
+        }
     )
     connection = await asyncpg.connect(database_url)
     try:
@@ -205,7 +209,11 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
 
 
 def worker_child(database_url: str, endpoint: str, queue_url: str, dlq_url: str) -> None:
-    """(Child process, as a worker) run the jobs; print the phases and peak RSS."""
+    """(Child process, as a worker) run the jobs; print the phases and peak RSS (and the
+    flows' summary lines, as JSON on stderr)."""
+    from worker.logs import configure_logging
+
+    configure_logging("INFO", "json")
     result = asyncio.run(run_jobs(database_url, endpoint, (queue_url, dlq_url)))
     result["peak_rss_mb"] = peak_rss_mb()
     print("JOBS " + json.dumps(result))
@@ -254,7 +262,7 @@ def main() -> None:
                 f"({clean_path.stat().st_size / 1e6:.0f} MB a file) in "
                 f"{time.perf_counter() - started:.1f} s"
             )
-            output = subprocess.run(
+            worker = subprocess.run(
                 [
                     sys.executable,
                     __file__,
@@ -266,9 +274,15 @@ def main() -> None:
                 check=True,
                 capture_output=True,
                 text=True,
-            ).stdout
+            )
+            output = worker.stdout
             line = next(line for line in output.splitlines() if line.startswith("JOBS "))
             result = json.loads(line[5:])
+            summaries = [
+                json.loads(line)
+                for line in worker.stderr.splitlines()
+                if line.startswith("{") and '_finished"' in line
+            ]
         copy_s = asyncio.run(copy_floor(database_url, clean_path))
     finally:
         release_database(server, database_url, admin_url)
@@ -280,6 +294,10 @@ def main() -> None:
         f"review: {result['edits']} rows edited through Review in {result['edit_s']:.1f} s, "
         f"{result['discarded']} issue rows discarded in one statement"
     )
+    for summary in summaries:
+        if summary.get("event") in {"initial_flow_finished", "reprocess_finished"}:
+            shown = {k: v for k, v in summary.items() if k.endswith("_s") or k == "seconds"}
+            print(f"{summary['event']} ({summary.get('rows', '')} rows): {json.dumps(shown)}")
     phases = result["phases"]
     print("phases (s): " + json.dumps({key: round(value, 2) for key, value in phases.items()}))
     initial_s = phases["clean.initial"]

@@ -182,3 +182,21 @@ async def test_deleting_a_job_deletes_its_staging_rows_and_issues(db: asyncpg.Co
     await db.execute("DELETE FROM jobs WHERE id = $1", job_id)
     for table in ("staging", "issues", "issue_items"):
         assert await db.fetchval(f"SELECT count(*) FROM {table}") == 0, table
+
+
+async def test_deleting_a_job_keeps_its_contacts_and_forgets_the_job(
+    db: asyncpg.Connection,
+) -> None:
+    """0009 dropped contacts' foreign key to jobs; deleting a job still keeps its contacts
+    and clears their job, as the key's ON DELETE SET NULL did."""
+    job_id = await db.fetchval(
+        "INSERT INTO jobs (user_id, source_bucket, source_key) VALUES ('t', 'b', 'k') RETURNING id"
+    )
+    await db.execute(
+        "INSERT INTO contacts (user_id, email, email_normalized, job_id)"
+        " VALUES ('t', 'a@x.pt', 'a@x.pt', $1), ('t', 'b@x.pt', 'b@x.pt', NULL)",
+        job_id,
+    )
+    await db.execute("DELETE FROM jobs WHERE id = $1", job_id)
+    rows = await db.fetch("SELECT email, job_id FROM contacts ORDER BY email")
+    assert [(row["email"], row["job_id"]) for row in rows] == [("a@x.pt", None), ("b@x.pt", None)]

@@ -26,11 +26,9 @@ WHERE id = $1 AND exports ->> 'claim' = $2
 RETURNING id;
 
 -- name: plan_in_file_order
--- For the export's transaction: joins a job's rows only by merging them in key order (no
--- nested loop, see plan_for_whole_job, and no hash join, whose output would need a sort
--- of the whole job to come back in file order).
-SET LOCAL enable_nestloop = off;
-SET LOCAL enable_hashjoin = off;
+-- For the export's transaction: a job's rows read in key order through the primary key,
+-- never sorted (a planner that thinks the job is most of the table would sort it whole).
+SET LOCAL enable_sort = off;
 
 -- name: widest_ragged_row
 -- The most cells a RAGGED_ROW row of the job holds (NULL when none is ragged): exports and
@@ -47,8 +45,9 @@ WHERE i.job_id = $1 AND i.type = 'RAGGED_ROW';
 -- each through ingest_export_cell. worker.flows.export fills in "cells" (a cell
 -- expression and a comma per column), "raw cells" (", ingest_raw_cell(s.raw, n) AS cn"
 -- per column) and "filter" (the
--- file's statuses) from integers and fixed text only. Run after plan_in_file_order: the
--- rows come in key order and meet their open issues in a merge join, no sort of the job.
+-- file's statuses) from integers and fixed text only. No join: the rows come in key
+-- order (see plan_in_file_order) and a row that can have open issues (READY and SUCCESS
+-- rows have none) looks them up by index probes, which no row estimate can change.
 SELECT /*cells*/e.row_number, e.status,
        ingest_export_cell(e.types), ingest_export_cell(e.messages),
        ingest_export_cell(e.email), ingest_export_cell(e.first_name),
@@ -57,16 +56,20 @@ SELECT /*cells*/e.row_number, e.status,
 FROM (
     -- OFFSET 0 keeps this a subquery: each raw cell is split once, not once per use above.
     SELECT s.row_number, s.status, s.email, s.first_name, s.last_name, s.company,
-           coalesce(s.phone_e164, s.phone) AS phone, o.types, o.messages/*raw cells*/
+           coalesce(s.phone_e164, s.phone) AS phone,
+           CASE WHEN s.status NOT IN ('READY', 'SUCCESS') THEN (
+               SELECT string_agg((SELECT i.type FROM issues i
+                                  WHERE i.id = ii.issue_id AND NOT i.resolved),
+                                 '; ' ORDER BY ii.issue_id)
+               FROM issue_items ii WHERE ii.job_id = $1 AND ii.row_number = s.row_number
+           ) END AS types,
+           CASE WHEN s.status NOT IN ('READY', 'SUCCESS') THEN (
+               SELECT string_agg((SELECT i.message FROM issues i
+                                  WHERE i.id = ii.issue_id AND NOT i.resolved),
+                                 '; ' ORDER BY ii.issue_id)
+               FROM issue_items ii WHERE ii.job_id = $1 AND ii.row_number = s.row_number
+           ) END AS messages/*raw cells*/
     FROM staging s
-    LEFT JOIN (
-        SELECT ii.row_number,
-               string_agg(i.type, '; ' ORDER BY i.id) AS types,
-               string_agg(i.message, '; ' ORDER BY i.id) AS messages
-        FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
-        WHERE ii.job_id = $1 AND i.job_id = $1 AND NOT i.resolved
-        GROUP BY ii.row_number
-    ) o ON o.row_number = s.row_number
     WHERE s.job_id = $1 AND /*filter*/
     ORDER BY s.row_number
     OFFSET 0
