@@ -26,9 +26,33 @@ WHERE id = $1 AND exports ->> 'claim' = $2
 RETURNING id;
 
 -- name: plan_in_file_order
--- For the export's transaction: a job's rows read in key order through the primary key,
--- never sorted (a planner that thinks the job is most of the table would sort it whole).
+-- For the export's transaction: no nested loops (see plan_for_whole_job) and a job's rows
+-- read in key order through the primary key, never sorted (a planner that thinks the job
+-- is most of the table would sort it whole).
+SET LOCAL enable_nestloop = off;
 SET LOCAL enable_sort = off;
+
+-- name: create_export_issues
+-- The open issues of each of the job's rows, once for the three files, in a temporary
+-- table keyed by row number (gone with the transaction); filled by collect_export_issues.
+CREATE TEMP TABLE export_issues (
+    row_number integer PRIMARY KEY,
+    types text NOT NULL,
+    messages text NOT NULL
+) ON COMMIT DROP;
+
+-- name: collect_export_issues
+-- Fill export_issues for job $1.
+INSERT INTO export_issues
+SELECT ii.row_number, string_agg(i.type, '; ' ORDER BY i.id),
+       string_agg(i.message, '; ' ORDER BY i.id)
+FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
+WHERE ii.job_id = $1 AND i.job_id = $1 AND NOT i.resolved
+GROUP BY ii.row_number;
+
+-- name: analyze_export_issues
+-- Statistics for export_issues: the planner then knows how many rows have open issues.
+ANALYZE export_issues;
 
 -- name: widest_ragged_row
 -- The most cells a RAGGED_ROW row of the job holds (NULL when none is ragged): exports and
@@ -45,9 +69,9 @@ WHERE i.job_id = $1 AND i.type = 'RAGGED_ROW';
 -- each through ingest_export_cell. worker.flows.export fills in "cells" (a cell
 -- expression and a comma per column), "raw cells" (", ingest_raw_cell(s.raw, n) AS cn"
 -- per column) and "filter" (the
--- file's statuses) from integers and fixed text only. No join: the rows come in key
--- order (see plan_in_file_order) and a row that can have open issues (READY and SUCCESS
--- rows have none) looks them up by index probes, which no row estimate can change.
+-- file's statuses) from integers and fixed text only. After plan_in_file_order and
+-- collect_export_issues: the job's rows in key order meet their open issues in a merge
+-- join of two primary keys, with no sort and no index left for the planner to pick wrong.
 SELECT /*cells*/e.row_number, e.status,
        ingest_export_cell(e.types), ingest_export_cell(e.messages),
        ingest_export_cell(e.email), ingest_export_cell(e.first_name),
@@ -57,19 +81,9 @@ FROM (
     -- OFFSET 0 keeps this a subquery: each raw cell is split once, not once per use above.
     SELECT s.row_number, s.status, s.email, s.first_name, s.last_name, s.company,
            coalesce(s.phone_e164, s.phone) AS phone,
-           CASE WHEN s.status NOT IN ('READY', 'SUCCESS') THEN (
-               SELECT string_agg((SELECT i.type FROM issues i
-                                  WHERE i.id = ii.issue_id AND NOT i.resolved),
-                                 '; ' ORDER BY ii.issue_id)
-               FROM issue_items ii WHERE ii.job_id = $1 AND ii.row_number = s.row_number
-           ) END AS types,
-           CASE WHEN s.status NOT IN ('READY', 'SUCCESS') THEN (
-               SELECT string_agg((SELECT i.message FROM issues i
-                                  WHERE i.id = ii.issue_id AND NOT i.resolved),
-                                 '; ' ORDER BY ii.issue_id)
-               FROM issue_items ii WHERE ii.job_id = $1 AND ii.row_number = s.row_number
-           ) END AS messages/*raw cells*/
+           x.types, x.messages/*raw cells*/
     FROM staging s
+    LEFT JOIN export_issues x ON x.row_number = s.row_number
     WHERE s.job_id = $1 AND /*filter*/
     ORDER BY s.row_number
     OFFSET 0

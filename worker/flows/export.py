@@ -266,9 +266,12 @@ async def _write(
     files: dict[str, dict[str, Any]] = {}
     async with (
         pool.acquire() as connection,
-        connection.transaction(isolation="repeatable_read", readonly=True),
+        connection.transaction(isolation="repeatable_read"),
     ):
         await connection.execute(sql("plan_in_file_order"))
+        await connection.execute(sql("create_export_issues"))
+        await connection.execute(sql("collect_export_issues"), job["id"])
+        await connection.execute(sql("analyze_export_issues"))
         width = await raw_width(connection, job["id"], headers)
         names = [*headers, *(f"column_{n}" for n in range(len(headers) + 1, width + 1))]
         line = _BOM + header_line([*names, *IMPORT_COLUMNS])
