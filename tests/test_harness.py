@@ -30,7 +30,8 @@ async def test_the_database_is_a_real_postgresql(db: asyncpg.Connection) -> None
     assert int(version) >= 140000
     # The constraints that carry the guarantees exist.
     constraints = {row["conname"] for row in await db.fetch("SELECT conname FROM pg_constraint")}
-    assert {"staging_row_hash_uq", "issues_key_uq", "contacts_user_email_uq"} <= constraints
+    # (job_id, row_number): a staged row once per job (the row hash begins with the number).
+    assert {"staging_pkey", "issues_key_uq", "contacts_user_email_uq"} <= constraints
 
 
 async def test_a_message_sent_to_the_queue_is_received_over_http(
