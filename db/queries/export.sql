@@ -26,10 +26,9 @@ WHERE id = $1 AND exports ->> 'claim' = $2
 RETURNING id;
 
 -- name: plan_in_file_order
--- For the export's transaction: no nested loops (see plan_for_whole_job) and a job's rows
--- read in key order through the primary key, never sorted (a planner that thinks the job
--- is most of the table would sort it whole).
-SET LOCAL enable_nestloop = off;
+-- For the export's transaction, after plan_for_whole_job: a job's rows read in key order
+-- through the primary key, never sorted (a planner that thinks the job is most of the
+-- table would sort it whole).
 SET LOCAL enable_sort = off;
 
 -- name: create_export_issues

@@ -35,7 +35,7 @@ from worker.errors import Interrupted
 from worker.logs import get_logger
 from worker.retry import describe
 from worker.store.queries import sql
-from worker.store.staging import raw_width
+from worker.store.staging import plan_for_whole_job, raw_width
 
 if TYPE_CHECKING:
     import asyncpg
@@ -268,6 +268,7 @@ async def _write(
         pool.acquire() as connection,
         connection.transaction(isolation="repeatable_read"),
     ):
+        await plan_for_whole_job(connection)
         await connection.execute(sql("plan_in_file_order"))
         await connection.execute(sql("create_export_issues"))
         await connection.execute(sql("collect_export_issues"), job["id"])
