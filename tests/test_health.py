@@ -88,9 +88,15 @@ async def test_metrics_move_by_the_right_amounts_during_and_after_a_job(
         job_id = await _submit(services, aws, _csv(MIXED))
         for _ in range(100):
             after = await _samples(port)
-            if _value(after, "ingest_jobs_total", flow="initial", outcome="ok") > _value(
+            # The job is counted when its flow returns and the message is
+            # deleted just after: wait for both, or the read races the delete.
+            finished = _value(after, "ingest_jobs_total", flow="initial", outcome="ok") > _value(
                 before, "ingest_jobs_total", flow="initial", outcome="ok"
-            ):
+            )
+            deleted = _value(after, "ingest_messages_deleted_total") > _value(
+                before, "ingest_messages_deleted_total"
+            )
+            if finished and deleted:
                 break
             await asyncio.sleep(0.1)
         else:
