@@ -168,11 +168,13 @@ async def _dlq_replay(settings: Settings, args: argparse.Namespace) -> int:
 
 def _inspect_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
-    for key in ("encoding", "delimiter", "sheet"):
+    for key in ("encoding", "delimiter", "quotechar", "sheet", "header_row"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
     if args.delimiter == "\\t":
         options["delimiter"] = "\t"
+    if args.quotechar == "none":
+        options["quotechar"] = None
     if args.header is not None:
         options["has_header"] = args.header
     return options
@@ -203,7 +205,7 @@ async def _inspect_s3(settings: Settings, args: argparse.Namespace) -> int:
         try:
             version = await pin_object(s3, bucket, key)
             report = await inspect_stream(
-                ObjectStream(s3, version), _inspect_options(args), args.rows
+                ObjectStream(s3, version), _inspect_options(args), args.rows, args.all
             )
         except PermanentError as error:
             fail(error.message)
@@ -226,7 +228,7 @@ def _inspect(args: argparse.Namespace) -> int:
         return ExitCode.FAILURE
     configure_logging("WARNING", "auto")
     try:
-        report = asyncio.run(inspect_local(path, _inspect_options(args), args.rows))
+        report = asyncio.run(inspect_local(path, _inspect_options(args), args.rows, args.all))
     except PermanentError as error:
         fail(f"{path}: {error.message}")
         return ExitCode.FAILURE
@@ -286,7 +288,18 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--rows", type=int, default=10, help="rows to show (default 10)")
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.add_argument("--encoding", help="read with this encoding instead of detecting")
+    inspect.add_argument(
+        "--all",
+        action="store_true",
+        help="read the whole file as the worker would (no database): count its data rows "
+        "and reading problems",
+    )
     inspect.add_argument("--delimiter", help="use this delimiter (\\t for tab)")
+    inspect.add_argument("--quotechar", help="use this quote character ('none': no quoting)")
+    inspect.add_argument(
+        "--header-row",
+        help="the header is this non-blank row (1 = the first); rows above it are skipped",
+    )
     inspect.add_argument("--sheet", help="Excel: the sheet to read (default: the first)")
     header = inspect.add_mutually_exclusive_group()
     header.add_argument(

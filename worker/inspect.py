@@ -23,14 +23,29 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return bucket, key
 
 
-async def inspect_stream(stream: ByteStream, options: dict[str, Any], rows: int) -> dict[str, Any]:
-    """Detection and the first ``rows`` rows, with their problems."""
-    source = await RowSource.open(stream, options, batch_rows=max(1, rows))
+async def inspect_stream(
+    stream: ByteStream, options: dict[str, Any], rows: int, read_all: bool = False
+) -> dict[str, Any]:
+    """Detection and the first ``rows`` rows, with their problems; with ``read_all``, the
+    whole file is read as the worker reads it, and the data rows and the reading problems
+    (by type, with the first rows that have each) are counted."""
+    source = await RowSource.open(stream, options, batch_rows=5000 if read_all else max(1, rows))
     report = source.detection.summary()
     first: list[dict[str, Any]] = []
+    data_rows = 0
+    problems: dict[str, dict[str, Any]] = {}
     try:
         async for batch in source.batches():
+            data_rows += len(batch)
+            for number, found in batch.problems.items():
+                for problem in found:
+                    seen = problems.setdefault(problem.type, {"count": 0, "first_rows": []})
+                    seen["count"] += 1
+                    if len(seen["first_rows"]) < 5:
+                        seen["first_rows"].append(number)
             for number, cells in zip(batch.numbers, batch.rows, strict=True):
+                if len(first) >= rows:
+                    break
                 first.append(
                     {
                         "row": number,
@@ -40,16 +55,22 @@ async def inspect_stream(stream: ByteStream, options: dict[str, Any], rows: int)
                         ],
                     }
                 )
-            break
+            if not read_all:
+                break
     finally:
         source.close()
-    report["rows"] = first[:rows]
+    report["rows"] = first
+    if read_all:
+        report["data_rows"] = data_rows
+        report["problems"] = problems
     return report
 
 
-async def inspect_local(path: Path, options: dict[str, Any], rows: int) -> dict[str, Any]:
+async def inspect_local(
+    path: Path, options: dict[str, Any], rows: int, read_all: bool = False
+) -> dict[str, Any]:
     """Inspect a file on disk."""
-    return await inspect_stream(LocalFileStream(path), options, rows)
+    return await inspect_stream(LocalFileStream(path), options, rows, read_all)
 
 
 def render(report: dict[str, Any], out: TextIO) -> None:
@@ -68,6 +89,10 @@ def render(report: dict[str, Any], out: TextIO) -> None:
             f" escape={dialect['escapechar']!r} (by {dialect['method']}, confidence "
             f"{dialect['confidence']})\n"
         )
+        if dialect["skip_rows"]:
+            out.write(f"preamble    {dialect['skip_rows']} row(s) above the header skipped\n")
+        if dialect["comment"]:
+            out.write(f"comments    lines starting with {dialect['comment']!r} skipped\n")
     if report["sheet"]:
         out.write(f"sheet       {report['sheet']}\n")
     header = report["header_row"]
@@ -83,6 +108,12 @@ def render(report: dict[str, Any], out: TextIO) -> None:
         )
     if report["mapping"]["extra"]:
         out.write(f"  extra       {', '.join(report['mapping']['extra'])}\n")
+    if "data_rows" in report:
+        out.write(f"data rows   {report['data_rows']}\n")
+        for kind, seen in report["problems"].items():
+            rows_list = ", ".join(map(str, seen["first_rows"]))
+            more = ", ..." if seen["count"] > len(seen["first_rows"]) else ""
+            out.write(f"  {kind:<15} {seen['count']} row(s): {rows_list}{more}\n")
     out.write("rows\n")
     for row in report["rows"]:
         out.write(f"  {row['row']:>6}  {json.dumps(row['cells'], ensure_ascii=False)}\n")

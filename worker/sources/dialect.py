@@ -19,10 +19,22 @@ from typing import Any
 
 from worker.sources.mapping import is_known_header
 
-# Delimiters of contact exports, in the order ties are broken; then rarer ones, weighed down.
+# Delimiters of contact exports, in the order ties are broken. Any other printable
+# character that is not a letter, digit or quote may be one too, weighed down by a prior:
+# those that also live inside values (``:`` in times, ``-`` in dates, space in names)
+# more. ``.``, ``/``, ``_`` and ``@`` are parts of numbers, dates, names and addresses,
+# never delimiters (CleverCSV rules out ``.`` and ``/`` likewise).
 PRIMARY_DELIMITERS = (";", ",", "\t", "|")
-OTHER_DELIMITERS = (":", " ", "=", "#", "^", "&", "%", "~", "/")
 _OTHER_PRIOR = 0.8
+_INNER_PRIOR = 0.7
+_INNER_CHARS = frozenset(":- ")
+_NEVER_DELIMITERS = frozenset("\r\n\"'`\\./_@")
+# Candidates beyond the primary ones that are scored, the most regular first.
+_MAX_OTHER_CANDIDATES = 6
+# A leading block of lines starting with this is comments (and so are later ones).
+COMMENT_CHAR = "#"
+# The most non-blank records before the header that can be a title or preamble.
+MAX_PREAMBLE_ROWS = 10
 QUOTE_CHARS = ('"', "'", "`")
 # Lines and characters of the sample that detection parses.
 SAMPLE_LINES = 200
@@ -59,7 +71,8 @@ class Dialect:
     quotechar: str | None = '"'
     escapechar: str | None = None
     has_header: bool = True
-    skip_rows: int = 0
+    skip_rows: int = 0  # non-blank records before the header (or the data): a title, a date
+    comment: str | None = None  # records whose first cell starts with it are not data
 
     def reader_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``csv.reader``."""
@@ -83,7 +96,12 @@ class Dialect:
             "escapechar": self.escapechar,
             "has_header": self.has_header,
             "skip_rows": self.skip_rows,
+            "comment": self.comment,
         }
+
+    def is_comment(self, row: list[str]) -> bool:
+        """Whether a parsed record is a comment line."""
+        return self.comment is not None and bool(row) and row[0].startswith(self.comment)
 
 
 @dataclass(frozen=True)
@@ -106,7 +124,11 @@ def sample_lines(text: str, complete: bool) -> list[str]:
 def parse_sample(lines: list[str], dialect: Dialect) -> list[list[str]]:
     """The sample's records under ``dialect``, blank ones left out."""
     try:
-        return [row for row in csv.reader(lines, **dialect.reader_kwargs()) if row]
+        return [
+            row
+            for row in csv.reader(lines, **dialect.reader_kwargs())
+            if row and not dialect.is_comment(row)
+        ]
     except csv.Error:
         return []
 
@@ -149,29 +171,95 @@ def _score(lines: list[str], dialect: Dialect) -> float:
     return score
 
 
-def _candidates(text: str) -> list[tuple[Dialect, float]]:
-    present = set(text)
-    delimiters = [(d, 1.0) for d in PRIMARY_DELIMITERS if d in present]
-    delimiters += [(d, _OTHER_PRIOR) for d in OTHER_DELIMITERS if d in present]
+def _delimiter_prior(char: str) -> float:
+    if char in PRIMARY_DELIMITERS:
+        return 1.0
+    return _INNER_PRIOR if char in _INNER_CHARS else _OTHER_PRIOR
+
+
+def _regularity(lines: list[str], char: str) -> float:
+    """Share of lines where ``char`` occurs the modal number of times (at least once)."""
+    counts = Counter(line.count(char) for line in lines)
+    modal, hits = max(counts.items(), key=lambda item: (item[0] > 0, item[1]))
+    return hits / len(lines) if modal > 0 else 0.0
+
+
+def candidate_delimiters(lines: list[str], comment: str | None = None) -> list[tuple[str, float]]:
+    """Delimiters worth scoring, with their priors: the primary ones present, and the
+    other punctuation that occurs regularly across the lines."""
+    present = set("".join(lines))
+    primary = [(d, 1.0) for d in PRIMARY_DELIMITERS if d in present]
+    others = [
+        char
+        for char in present
+        if char not in PRIMARY_DELIMITERS
+        and char not in _NEVER_DELIMITERS
+        and char != comment
+        and not char.isalnum()
+        and (char.isprintable() or char == "\x00")
+        and (char == " " or not char.isspace())
+    ]
+    if not lines:
+        return primary
+    ranked = sorted(
+        ((_regularity(lines, char) * _delimiter_prior(char), char) for char in others),
+        reverse=True,
+    )
+    return primary + [
+        (char, _delimiter_prior(char))
+        for score, char in ranked[:_MAX_OTHER_CANDIDATES]
+        if score > 0
+    ]
+
+
+def _candidates(lines: list[str], comment: str | None) -> list[tuple[Dialect, float]]:
+    present = set("".join(lines))
     # A quote character that is present and costs nothing wins a tie over no quoting.
     quotes: list[str | None] = [*(q for q in QUOTE_CHARS if q in present), None]
     escapes: list[str | None] = [None, "\\"] if "\\" in present else [None]
     return [
         (Dialect(delimiter, quote, escape), prior)
-        for delimiter, prior in delimiters
+        for delimiter, prior in candidate_delimiters(lines, comment)
         for quote in quotes
         if quote != delimiter
         for escape in escapes
     ]
 
 
+def comment_char(lines: list[str]) -> str | None:
+    """``#`` when the sample's first non-blank line starts with it (a comment block)."""
+    for line in lines:
+        stripped = line.lstrip("\ufeff")
+        if stripped.strip():
+            return COMMENT_CHAR if stripped.startswith(COMMENT_CHAR) else None
+    return None
+
+
+def preamble_rows(rows: list[list[str]]) -> int:
+    """How many non-blank records before the header are a title or preamble: the leading
+    records much narrower than the file's usual width."""
+    if len(rows) < 3:
+        return 0
+    widths = Counter(len(row) for row in rows)
+    usual, count = max(widths.items(), key=lambda item: (item[1], item[0]))
+    if usual < 2 or count < len(rows) / 2:
+        return 0  # no usual width to tell a title from (one column, or aligned text)
+    for index, row in enumerate(rows[: MAX_PREAMBLE_ROWS + 1]):
+        if len(row) > usual // 2:
+            return index
+    return 0
+
+
 def detect_dialect(
     text: str, complete: bool, overrides: dict[str, object] | None = None
 ) -> DialectGuess:
     """Detect the dialect of a decoded sample; ``overrides`` (delimiter, quotechar,
-    escapechar, has_header) win over detection."""
+    escapechar, has_header, skip_rows) win over detection."""
     overrides = overrides or {}
     lines = sample_lines(text, complete)
+    comment = comment_char(lines)
+    if comment is not None:
+        lines = [line for line in lines if not line.lstrip("\ufeff").startswith(comment)]
     forced_delimiter = overrides.get("delimiter")
     if forced_delimiter is not None:
         quote = overrides.get("quotechar", '"')
@@ -184,7 +272,7 @@ def detect_dialect(
     else:
         scored = [
             (_score(lines, dialect) * prior, index, dialect)
-            for index, (dialect, prior) in enumerate(_candidates(text[:SAMPLE_CHARS]))
+            for index, (dialect, prior) in enumerate(_candidates(lines, comment))
         ]
         # Highest score; on a tie the earlier candidate (';' before ',', no escape first).
         scored.sort(key=lambda item: (-item[0], item[1]))
@@ -193,19 +281,37 @@ def detect_dialect(
         else:
             best, runner_up = scored[0][0], scored[1][0] if len(scored) > 1 else 0.0
             dialect = scored[0][2]
-            if "quotechar" in overrides:
-                quote = overrides["quotechar"]
-                dialect = Dialect(
-                    dialect.delimiter, None if quote is None else str(quote), dialect.escapechar
-                )
             method = "detected"
             confidence = round(1.0 - runner_up / best, 3) if best else 0.0
             if _is_single_column(lines, dialect):
-                dialect, method = Dialect(dialect.delimiter, dialect.quotechar), "single-column"
+                # One value per line: quoted with '"' when lines open with one.
+                opens = any(line.startswith('"') for line in lines)
+                quote = '"' if opens or not any('"' in line for line in lines) else None
+                dialect, method = Dialect(dialect.delimiter, quote), "single-column"
+        if "quotechar" in overrides:
+            quote = overrides["quotechar"]
+            dialect = Dialect(
+                dialect.delimiter, None if quote is None else str(quote), dialect.escapechar
+            )
+        elif dialect.quotechar is None and not any('"' in line for line in lines):
+            # No quote in the lines scored: RFC 4180 quoting costs nothing there and reads
+            # a quoted field further down the file right.
+            dialect = Dialect(dialect.delimiter, '"', dialect.escapechar)
+    dialect = Dialect(dialect.delimiter, dialect.quotechar, dialect.escapechar, comment=comment)
+    rows = parse_sample(lines, dialect)
+    skip = overrides.get("skip_rows")
+    skip_rows = int(str(skip)) if skip is not None else preamble_rows(rows)
     header = overrides.get("has_header")
-    has_header = bool(header) if header is not None else detect_header(parse_sample(lines, dialect))
+    has_header = bool(header) if header is not None else detect_header(rows[skip_rows:])
     return DialectGuess(
-        Dialect(dialect.delimiter, dialect.quotechar, dialect.escapechar, has_header),
+        Dialect(
+            dialect.delimiter,
+            dialect.quotechar,
+            dialect.escapechar,
+            has_header,
+            skip_rows,
+            comment,
+        ),
         confidence,
         method,
     )
@@ -217,7 +323,7 @@ def _opt(value: object) -> str | None:
 
 def _is_single_column(lines: list[str], dialect: Dialect) -> bool:
     rows = parse_sample(lines, dialect)
-    return bool(rows) and sum(len(row) > 1 for row in rows) < len(rows) * 0.3
+    return bool(rows) and sum(len(row) > 1 for row in rows) < len(rows) * 0.5
 
 
 def _kind(cell: str) -> str:

@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,11 +129,18 @@ def clean_headers(cells: list[str]) -> list[str]:
 class _Shaper:
     """Brings raw records to the header's width and notes what is wrong with them."""
 
-    def __init__(self, headers: list[str], leading_records: int) -> None:
+    def __init__(
+        self, headers: list[str], leading_records: int, comment: str | None = None
+    ) -> None:
         self.headers = headers
         self.width = len(headers)
         # Non-blank records before the data: preamble rows and the header.
         self.to_skip = leading_records
+        self.comment = comment
+
+    def _is_data(self, cells: list[str]) -> bool:
+        # Not blank (a blank line, or delimiters only), not a comment line.
+        return any(cells) and not (self.comment is not None and cells[0].startswith(self.comment))
 
     def shape(
         self, records: RecordBatch, decoder: IncrementalTextDecoder | None, pending_bad: int
@@ -145,7 +152,7 @@ class _Shaper:
             # The usual case, in C-level passes: drop blank records; if every row left has
             # the header's width there is nothing else to look at.
             first = records.first_number
-            nonblank = list(map(any, records.rows))
+            nonblank = list(map(self._is_data if self.comment else any, records.rows))
             if all(nonblank):
                 kept, numbers = records.rows, list(range(first, first + len(records.rows)))
             else:
@@ -157,8 +164,8 @@ class _Shaper:
         rows: list[list[str]] = []
         problems: dict[int, list[RowProblem]] = {}
         for number, cells in records.numbered():
-            if not any(cells):
-                continue  # a blank line, or a line of delimiters only
+            if not self._is_data(cells):
+                continue
             if self.to_skip:
                 self.to_skip -= 1  # preamble or header
                 continue
@@ -277,15 +284,14 @@ class RowSource:
             complete,
             {
                 key: options[key]
-                for key in ("delimiter", "quotechar", "escapechar", "has_header")
+                for key in ("delimiter", "quotechar", "escapechar", "has_header", "skip_rows")
                 if key in options
             },
         )
-        skip = (
-            max(0, int(options.get("header_row", 1)) - 1)
-            if dialect.dialect.has_header
-            else int(options.get("skip_rows", 0))
-        )
+        if "header_row" in options:
+            forced = replace(dialect.dialect, skip_rows=max(0, int(options["header_row"]) - 1))
+            dialect = replace(dialect, dialect=forced)
+        skip = dialect.dialect.skip_rows
         rows = [
             [repair(cell) for cell in row]
             for row in parse_sample(sample_lines(text, complete), dialect.dialect)
@@ -327,7 +333,12 @@ class RowSource:
 
     async def batches(self) -> AsyncIterator[RowBatch]:
         """The data rows, ``batch_rows`` at a time (fewer in the last batch)."""
-        shaper = _Shaper(self.detection.headers, self.detection.leading_records)
+        dialect = self.detection.dialect
+        shaper = _Shaper(
+            self.detection.headers,
+            self.detection.leading_records,
+            dialect.dialect.comment if dialect is not None else None,
+        )
         if self._workbook is not None:
             async for batch in self._workbook_batches(shaper):
                 yield batch

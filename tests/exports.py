@@ -1,0 +1,393 @@
+"""Generators of the contact files real tools write, each with the truth about it.
+
+Every generator writes its export the way the tool does (header names, quoting, line ends,
+encoding, date and number formats), then a variant may add what people do to files:
+title lines above the header, ``#`` comments, a first quoted field late in the file, an
+optional last column left empty, another delimiter. Tests and ``bench/detect.py
+--generated`` read these through the worker's own row source and compare with the truth;
+nothing here is copied from another project's data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+FIRST = ["Ana", "João", "Zoë", "Jürgen", "Marie", "Sven", "Chloé", "Liam", "Inês", "Noah"]
+LAST = ["Silva", "Müller", "O'Brien", "Lefèvre", "Smith", "García", "Nguyen", "Ødegård"]
+COMPANIES = [
+    "Acme Ltd",
+    "Lojas Ávila",
+    "Smith, Jones & Co",
+    "Café Ñandú",
+    "Women's Health Inc",
+    "Nørre A/S",
+    "",
+]
+CITIES = ["Lisboa", "München", "Paris", "São Paulo", "Zürich", "Porto", "Lyon"]
+JA_FIRST = ["太郎", "花子", "健一", "美咲"]
+JA_LAST = ["山田", "佐藤", "鈴木", "高橋"]
+JA_COMPANIES = ["株式会社テスト", "山田商事", "東京システム"]
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """A generated file and what is true of it."""
+
+    name: str
+    data: bytes
+    encoding: str  # the codec that wrote it (a BOM, if any, is part of ``data``)
+    delimiter: str
+    quotechar: str | None  # None: nothing in the file is quoted
+    has_header: bool
+    header_row: int  # the header's (or first data row's) non-blank record number, from 1
+    rows: list[list[str]]  # the data rows, as a person reads them
+    header: list[str] | None = None
+    newline: str = "\r\n"
+    quoting: int = csv.QUOTE_MINIMAL
+    bom: bool = False
+
+    def render(self, rows: list[list[str]], header: bool = True) -> str:
+        """Rows written as this file writes them (no BOM)."""
+        return _write(
+            self.header if header else None,
+            rows,
+            delimiter=self.delimiter,
+            quoting=self.quoting,
+            quotechar=self.quotechar or '"',
+            newline=self.newline,
+        )
+
+
+def _ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if char.isascii() and char.isalnum()) or "x"
+
+
+def _person(rng: random.Random, index: int) -> dict[str, str]:
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    return {
+        "first": first,
+        "last": last,
+        "email": f"{_ascii(first.lower())}.{index}@example.com",
+        "phone": f"+351 91{rng.randrange(1000000, 9999999)}",
+        "company": rng.choice(COMPANIES),
+        "city": rng.choice(CITIES),
+        "date": f"{rng.randrange(1, 28):02d}/{rng.randrange(1, 12):02d}/20{rng.randrange(10, 25)}",
+        "time": f"{rng.randrange(0, 23):02d}:{rng.randrange(0, 59):02d}:{rng.randrange(0, 59):02d}",
+        "amount": f"{rng.randrange(0, 99999)},{rng.randrange(0, 99):02d}",
+    }
+
+
+def _write(
+    header: list[str] | None,
+    rows: list[list[str]],
+    *,
+    delimiter: str = ",",
+    quoting: int = csv.QUOTE_MINIMAL,
+    quotechar: str = '"',
+    newline: str = "\r\n",
+) -> str:
+    out = io.StringIO()
+    writer = csv.writer(
+        out, delimiter=delimiter, quoting=quoting, quotechar=quotechar, lineterminator=newline
+    )
+    if header is not None:
+        writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _file(
+    name: str,
+    header: list[str] | None,
+    rows: list[list[str]],
+    *,
+    delimiter: str = ",",
+    quoting: int = csv.QUOTE_MINIMAL,
+    quotechar: str = '"',
+    newline: str = "\r\n",
+    encoding: str = "utf-8",
+    bom: bool = False,
+) -> ExportFile:
+    text = _write(
+        header, rows, delimiter=delimiter, quoting=quoting, quotechar=quotechar, newline=newline
+    )
+    data = text.encode(encoding)
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    return ExportFile(
+        name,
+        data,
+        encoding,
+        delimiter,
+        quotechar if quotechar in text else None,
+        header is not None,
+        1,
+        rows,
+        header,
+        newline,
+        quoting,
+        bom,
+    )
+
+
+def outlook(rng: random.Random, count: int) -> ExportFile:
+    """Outlook's "Comma Separated Values": every field quoted, CRLF, cp1252."""
+    header = ["First Name", "Middle Name", "Last Name", "Company", "Job Title"]
+    header += ["Business Phone", "Mobile Phone", "E-mail Address", "E-mail Display Name"]
+    header += ["Notes", "Categories"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append(
+            [
+                p["first"],
+                "",
+                p["last"],
+                p["company"],
+                rng.choice(["Manager", "CEO", ""]),
+                p["phone"],
+                "",
+                p["email"],
+                f"{p['first']} {p['last']} ({p['email']})",
+                rng.choice(["", "Met at the fair,\r\nfollow up", "VIP"]),
+                rng.choice(["", "Customers;Friends"]),
+            ]
+        )
+    return _file("outlook.csv", header, rows, quoting=csv.QUOTE_ALL, encoding="cp1252")
+
+
+def google(rng: random.Random, count: int) -> ExportFile:
+    """Google Contacts: UTF-8, LF, minimal quoting, ``:::``-joined multi-values."""
+    header = ["Name", "Given Name", "Family Name", "Nickname", "Birthday", "Notes"]
+    header += ["Group Membership", "E-mail 1 - Type", "E-mail 1 - Value"]
+    header += ["Phone 1 - Type", "Phone 1 - Value", "Organization 1 - Name"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append(
+            [
+                f"{p['first']} {p['last']}",
+                p["first"],
+                p["last"],
+                "",
+                rng.choice(["", "1985-04-12", "--06-30"]),
+                "",
+                rng.choice(["* myContacts", "Family ::: * myContacts"]),
+                "* Home",
+                p["email"],
+                rng.choice(["Mobile", "Work ::: Mobile"]),
+                p["phone"],
+                p["company"],
+            ]
+        )
+    return _file("google.csv", header, rows, newline="\n")
+
+
+def hubspot(rng: random.Random, count: int) -> ExportFile:
+    """HubSpot: UTF-8 with a BOM, timestamps, lifecycle stages."""
+    header = ["Record ID", "First Name", "Last Name", "Email", "Phone Number"]
+    header += ["Company Name", "Create Date", "Lifecycle Stage", "Contact owner"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append(
+            [
+                str(rng.randrange(10**9, 10**10)),
+                p["first"],
+                p["last"],
+                p["email"],
+                p["phone"],
+                p["company"],
+                f"2024-0{rng.randrange(1, 9)}-1{rng.randrange(0, 9)} {p['time'][:5]}",
+                rng.choice(["Lead", "Subscriber", "Customer"]),
+                rng.choice(["", "Maria Lopes"]),
+            ]
+        )
+    return _file("hubspot.csv", header, rows, bom=True)
+
+
+def salesforce(rng: random.Random, count: int) -> ExportFile:
+    """Salesforce Data Loader: every field quoted, LF, ids, ISO timestamps."""
+    header = ["Id", "FirstName", "LastName", "Email", "Phone", "Account.Name", "CreatedDate"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append(
+            [
+                f"0035g00000{rng.randrange(10**7, 10**8)}AAA",
+                p["first"],
+                p["last"],
+                p["email"],
+                p["phone"],
+                p["company"],
+                f"2023-11-0{rng.randrange(1, 9)}T{p['time']}.000Z",
+            ]
+        )
+    return _file("salesforce.csv", header, rows, quoting=csv.QUOTE_ALL, newline="\n")
+
+
+def mailchimp(rng: random.Random, count: int) -> ExportFile:
+    """Mailchimp audience export: many columns, addresses with double spaces, tags."""
+    header = ["Email Address", "First Name", "Last Name", "Address", "Phone Number"]
+    header += ["MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP", "GMTOFF", "TIMEZONE", "TAGS"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append(
+            [
+                p["email"],
+                p["first"],
+                p["last"],
+                rng.choice(["", f"12 Rua Augusta  {p['city']}  1100-048 PT"]),
+                p["phone"],
+                str(rng.randrange(1, 5)),
+                f"2022-05-0{rng.randrange(1, 9)} {p['time']}",
+                f"192.0.2.{rng.randrange(1, 254)}",
+                "0",
+                "Europe/Lisbon",
+                rng.choice(["", '"Customer"', '"Customer","VIP"']),
+            ]
+        )
+    return _file("mailchimp.csv", header, rows, newline="\n")
+
+
+_LOCALES = {
+    # Excel "Save as CSV" in each locale: the list separator, the codepage, its headers.
+    "pt": (";", "cp1252", ["Nome", "Apelido", "E-mail", "Telefone", "Empresa", "Valor"]),
+    "de": (";", "cp1252", ["Vorname", "Nachname", "E-Mail", "Telefon", "Firma", "Betrag"]),
+    "fr": (";", "cp1252", ["Prénom", "Nom", "Courriel", "Téléphone", "Société", "Montant"]),
+    "ja": (",", "cp932", ["名", "姓", "メールアドレス", "電話番号", "会社名", "金額"]),
+}
+
+
+def excel(rng: random.Random, count: int, locale: str) -> ExportFile:
+    """Excel's "CSV" in a locale: its list separator and codepage, CRLF, minimal quoting,
+    decimal commas, an optional last column mostly empty."""
+    delimiter, encoding, header = _LOCALES[locale]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        if locale == "ja":
+            p["first"], p["last"] = rng.choice(JA_FIRST), rng.choice(JA_LAST)
+            p["company"] = rng.choice(JA_COMPANIES)
+            p["amount"] = str(rng.randrange(0, 99999))
+        rows.append(
+            [
+                p["first"],
+                p["last"],
+                p["email"],
+                p["phone"],
+                p["company"],
+                p["amount"] if rng.random() < 0.2 else "",
+            ]
+        )
+    return _file(f"excel-{locale}.csv", header, rows, delimiter=delimiter, encoding=encoding)
+
+
+def unusual(rng: random.Random, count: int, delimiter: str) -> ExportFile:
+    """A system export with a rarer delimiter, times and dates in its cells."""
+    header = ["id", "email", "name", "created_at", "last_seen", "score"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append(
+            [
+                str(index + 1),
+                p["email"],
+                f"{p['first']} {p['last']}".replace(delimiter, ""),
+                f"2024-01-{rng.randrange(10, 28)}",
+                p["time"],
+                str(rng.randrange(0, 100)),
+            ]
+        )
+    name = {" ": "space", "\t": "tab"}.get(delimiter, f"x{ord(delimiter):02x}")
+    return _file(f"delim-{name}.csv", header, rows, delimiter=delimiter, newline="\n")
+
+
+def single_quoted(rng: random.Random, count: int) -> ExportFile:
+    """A tool that quotes with ``'`` (and names with apostrophes in them)."""
+    header = ["email", "name", "company", "city"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        company = rng.choice(["Women's Health, Inc", "O'Neil & Sons", "Acme"])
+        rows.append([p["email"], f"{p['first']} {p['last']}", company, p["city"]])
+    return _file("single-quote.csv", header, rows, quotechar="'", newline="\n")
+
+
+# What people do to files after the tool wrote them.
+
+
+def _encoded(export: ExportFile, text: str) -> bytes:
+    return (b"\xef\xbb\xbf" if export.bom else b"") + text.encode(export.encoding)
+
+
+def with_title(export: ExportFile) -> ExportFile:
+    """Title lines above the header, as CRM and spreadsheet reports write them."""
+    nl = export.newline
+    title = f"Contacts export{nl}Generated on 2024-05-01 10:00{nl}{nl}"
+    data = _encoded(export, title + export.render(export.rows))
+    return replace(export, name=f"title-{export.name}", data=data, header_row=3)
+
+
+def with_comments(export: ExportFile) -> ExportFile:
+    """``#`` comment lines before the header and among the rows."""
+    nl = export.newline
+    half = len(export.rows) // 2
+    text = (
+        f"# exported by crm-sync 2.1{nl}# {len(export.rows)} records{nl}"
+        + export.render(export.rows[:half])
+        + f"# page 2{nl}"
+        + export.render(export.rows[half:], header=False)
+    )
+    return replace(export, name=f"comments-{export.name}", data=_encoded(export, text))
+
+
+def with_late_quote(rng: random.Random, count: int) -> ExportFile:
+    """The first field that needs quotes comes after the 800th row."""
+    header = ["email", "first_name", "last_name", "company", "phone"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        company = "Smith, Jones & Co" if index == count - 5 else "Acme Ltd"
+        rows.append([p["email"], p["first"], p["last"], company, p["phone"]])
+    return _file("late-quote.csv", header, rows)
+
+
+def without_header(export: ExportFile) -> ExportFile:
+    """The same rows, no header line (a tool's "data only" export)."""
+    text = export.render(export.rows, header=False)
+    return replace(
+        export,
+        name=f"noheader-{export.name}",
+        data=_encoded(export, text),
+        has_header=False,
+        header=None,
+    )
+
+
+def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
+    """Every generator and variant once: the generated corpus."""
+    rng = random.Random(seed)
+    makers: list[Callable[[], ExportFile]] = [
+        lambda: outlook(rng, rows),
+        lambda: google(rng, rows),
+        lambda: hubspot(rng, rows),
+        lambda: salesforce(rng, rows),
+        lambda: mailchimp(rng, rows),
+        *(lambda locale=locale: excel(rng, rows, locale) for locale in _LOCALES),
+        *(lambda d=d: unusual(rng, rows, d) for d in ("\t", "|", "^", "~", ":", " ", "+")),
+        lambda: single_quoted(rng, rows),
+    ]
+    files = [make() for make in makers]
+    variants = [with_title(f) for f in files[:9]]
+    variants += [with_comments(f) for f in files[:9]]
+    variants += [without_header(f) for f in files[5:8]]
+    variants.append(with_late_quote(rng, 900))
+    return files + variants
