@@ -35,6 +35,7 @@ CORPUS ?= ../shared/corpus
 bench-detect: $(STAMP)  ## Detection accuracy on a corpus: make bench-detect CORPUS=dir
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/detect.py $(CORPUS)
+	$(BIN)/python bench/detect.py --generated
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'
