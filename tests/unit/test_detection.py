@@ -111,6 +111,44 @@ def test_header_detection() -> None:
     assert not detect_header([["a@x.de", "Anke"], ["b@x.de", "Bernd"]])
 
 
+def test_an_excel_sep_line_names_the_delimiter_and_is_skipped() -> None:
+    guess = detect_dialect("sep=;\nname;email\nAna, Lda;a@x.io\nBo;b@x.io\n", complete=True)
+    assert guess.method == "declared"
+    assert (guess.dialect.delimiter, guess.dialect.skip_rows) == (";", 1)
+    assert guess.dialect.has_header
+
+
+def test_backslash_escaped_quotes_are_read_with_the_escape() -> None:
+    text = 'name,note\nAna,"say \\"hi\\""\nBo,plain\n'
+    dialect = detect_dialect(text, complete=True).dialect
+    assert dialect.escapechar == "\\"
+    assert [cells for _, cells, _ in read_all(text, dialect)][1] == ["Ana", 'say "hi"']
+
+
+def test_spaces_inside_values_do_not_make_space_the_delimiter() -> None:
+    # Six space-separated words per value, one ';' per line: the ';' is the delimiter.
+    rows = [[f"user{i}", f"Sat, {i % 28 + 1} Feb 2011 13:09:{i % 60:02d} +0000"] for i in range(40)]
+    assert detect_dialect(_text(rows, ";"), complete=True).dialect.delimiter == ";"
+
+
+@pytest.mark.parametrize("delimiter", ["^", "~", "+", "#", ":", " "])
+def test_rarer_delimiters_are_candidates(delimiter: str) -> None:
+    rows = [["id", "email", "score", "when"]] + [
+        [str(i), f"u{i}@x.io", str(i * 3 % 100), f"2024-01-{i % 28 + 1:02d}"] for i in range(30)
+    ]
+    assert detect_dialect(_text(rows, delimiter), complete=True).dialect.delimiter == delimiter
+
+
+def test_a_first_row_of_column_names_is_a_header_when_no_type_tells() -> None:
+    # All text, no alias the mapping knows: the words themselves name columns.
+    people = [["Ana", "met in May", "Porto"], ["Bruno", "VIP", "Lisboa"], ["Cy", "", "Nice"]]
+    assert detect_header([["Name", "Note", "City"], *people])
+    assert detect_header([["full_name", "notes", "town"], *people])
+    # A first row of values like the others is not.
+    countries = [["Argentina", "Peso"], ["Australia", "Dollar"], ["Japan", "Yen"], ["UK", "Pound"]]
+    assert not detect_header(countries)
+
+
 def test_detection_reads_a_bounded_sample() -> None:
     huge = _text(WESTERN) * 5000  # ~9 MB
     assert detect_dialect(huge, complete=False).dialect.delimiter == ","

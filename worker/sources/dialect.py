@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -27,10 +28,13 @@ from worker.sources.mapping import is_known_header
 PRIMARY_DELIMITERS = (";", ",", "\t", "|")
 _OTHER_PRIOR = 0.8
 _INNER_PRIOR = 0.7
-_INNER_CHARS = frozenset(":- ")
+_INNER_CHARS = frozenset(":-")
+# Space separates the words of names, companies and dates in nearly every file.
+_SPACE_PRIOR = 0.55
 _NEVER_DELIMITERS = frozenset("\r\n\"'`\\./_@")
 # Candidates beyond the primary ones that are scored, the most regular first.
 _MAX_OTHER_CANDIDATES = 6
+_SEP_LINE = re.compile(r"(?i)sep=(.)\r?\n?")
 # A leading block of lines starting with this is comments (and so are later ones).
 COMMENT_CHAR = "#"
 # The most non-blank records before the header that can be a title or preamble.
@@ -50,14 +54,39 @@ _TYPE_PATTERNS = [
         r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)?"
         r"(Z|[+-]\d{2}:?\d{2})?",  # dates
         r"\d{1,2}:\d{2}(:\d{2})?(\s?[aApP][mM])?",  # times
+        # Dates with month names: "Sat, 26 Feb 2011 13:09:35 +0000", "Feb 26, 2011".
+        r"(?i)((mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s)?(\d{1,2}\s)?"
+        r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s(\d{1,2},?\s)?\d{2,4}"
+        r"(\s\d{1,2}:\d{2}(:\d{2})?(\s?([+-]\d{4}|gmt|utc|[ap]m))?)?",
         r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}",  # email
         r"(https?|ftp)://\S+|www\.\S+",  # URL
         r"\+?[\d ()./-]{7,20}",  # phone-ish
         r"(?i)true|false|yes|no|y|n|null|none|nan|n/a|na|-",  # booleans, nulls
         r"\[.*\]|\{.*\}",  # JSON-ish
         r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",  # UUID
+        r"\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?",  # IPv4, with a port
+        r"[A-Za-z][A-Za-z_]*\d[A-Za-z0-9_]*",  # identifiers with digits: user1, SKU_20
     )
 ]
+# Words that name columns in files of every kind (English, Portuguese, Spanish, French,
+# German): a first row made of them is a header even when no column's type tells.
+_LABEL_TEXT = """
+    id key code name names title type kind status state description desc note notes comment
+    comments value val amount price total qty quantity count number num no date time day
+    month year created updated modified timestamp start end first last full middle given
+    family surname email mail phone mobile tel fax address street city town zip postal
+    postcode country region province county company organization organisation org dept
+    department job position role age gender sex birthday url website web link user username
+    login password group category tag tags label source owner level score rank size weight
+    height width length lat lon lng latitude longitude unit units currency rate
+    percent language lang version file path
+    nome apelido morada cidade pais telefone empresa valor data tipo estado descricao
+    nombre apellido direccion ciudad telefono empresa fecha tipo estado descripcion
+    prenom nom adresse ville pays telephone societe valeur montant
+    vorname nachname strasse stadt land telefon firma wert datum betrag
+"""
+_LABEL_WORDS = frozenset(_LABEL_TEXT.split())
+_LABEL_TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _WORD = re.compile(r"[^\W\d_]+([ '\-.][^\W\d_]+)*\.?", re.UNICODE)
 _NUMBERISH = re.compile(r"[-+]?[$€£¥]?\s?[\d.,]+\s?%?")
 _DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
@@ -110,7 +139,7 @@ class DialectGuess:
 
     dialect: Dialect
     confidence: float
-    method: str  # "detected", "override", "single-column"
+    method: str  # "detected", "override", "declared" (a sep= line), "single-column"
 
 
 def sample_lines(text: str, complete: bool) -> list[str]:
@@ -174,6 +203,8 @@ def _score(lines: list[str], dialect: Dialect) -> float:
 def _delimiter_prior(char: str) -> float:
     if char in PRIMARY_DELIMITERS:
         return 1.0
+    if char == " ":
+        return _SPACE_PRIOR
     return _INNER_PRIOR if char in _INNER_CHARS else _OTHER_PRIOR
 
 
@@ -257,6 +288,12 @@ def detect_dialect(
     escapechar, has_header, skip_rows) win over detection."""
     overrides = overrides or {}
     lines = sample_lines(text, complete)
+    # Excel's "sep=;" first line names the delimiter; it is not part of the data.
+    declared = _SEP_LINE.fullmatch(lines[0].lstrip("\ufeff")) if lines else None
+    by_file = bool(declared) and "delimiter" not in overrides
+    if declared:
+        lines = lines[1:]
+        overrides = {"delimiter": declared.group(1), **overrides}
     comment = comment_char(lines)
     if comment is not None:
         lines = [line for line in lines if not line.lstrip("\ufeff").startswith(comment)]
@@ -268,7 +305,7 @@ def detect_dialect(
             None if quote is None else str(quote),
             _opt(overrides.get("escapechar")),
         )
-        method, confidence = "override", 1.0
+        method, confidence = "declared" if by_file else "override", 1.0
     else:
         scored = [
             (_score(lines, dialect) * prior, index, dialect)
@@ -280,7 +317,7 @@ def detect_dialect(
             dialect, method, confidence = Dialect(",", '"'), "single-column", 0.0
         else:
             best, runner_up = scored[0][0], scored[1][0] if len(scored) > 1 else 0.0
-            dialect = scored[0][2]
+            dialect = _escaped_if_equal(scored, lines)
             method = "detected"
             confidence = round(1.0 - runner_up / best, 3) if best else 0.0
             if _is_single_column(lines, dialect):
@@ -303,6 +340,8 @@ def detect_dialect(
     skip_rows = int(str(skip)) if skip is not None else preamble_rows(rows)
     header = overrides.get("has_header")
     has_header = bool(header) if header is not None else detect_header(rows[skip_rows:])
+    if declared and skip is None:
+        skip_rows += 1
     return DialectGuess(
         Dialect(
             dialect.delimiter,
@@ -315,6 +354,24 @@ def detect_dialect(
         confidence,
         method,
     )
+
+
+def _escaped_if_equal(scored: list[tuple[float, int, Dialect]], lines: list[str]) -> Dialect:
+    """The best dialect; where the sample has backslash-escaped quotes (``\\"``) and
+    escaping scores as well, the escaping one (a tie would otherwise keep the ``\\``)."""
+    best_score, _, best = scored[0]
+    if best.escapechar is not None or best.quotechar is None:
+        return best
+    if not any("\\" + best.quotechar in line for line in lines):
+        return best
+    for score, _, dialect in scored:
+        if (
+            score >= best_score
+            and dialect.escapechar == "\\"
+            and (dialect.delimiter, dialect.quotechar) == (best.delimiter, best.quotechar)
+        ):
+            return dialect
+    return best
 
 
 def _opt(value: object) -> str | None:
@@ -341,6 +398,14 @@ def _kind(cell: str) -> str:
     return "text"
 
 
+def _is_label(cell: str) -> bool:
+    """Whether a cell reads as a column's name (``Email``, ``zip_code``, ``createdAt``)."""
+    if len(cell) > 30:
+        return False
+    tokens = _LABEL_TOKEN.findall(unicodedata.normalize("NFKD", cell))
+    return 0 < len(tokens) <= 3 and any(token.lower() in _LABEL_WORDS for token in tokens)
+
+
 def detect_header(rows: list[list[str]]) -> bool:
     """Whether the first row names the columns: a vote over columns, each comparing the
     first cell with the kind and shape of the cells below it."""
@@ -355,6 +420,10 @@ def detect_header(rows: list[list[str]]) -> bool:
     labels = [cell.strip() for cell in first if cell.strip()]
     if len(labels) != len(set(labels)):
         votes -= 1
+    elif labels and sum(map(_is_label, labels)) * 2 >= width:
+        body_cells = {cell.strip() for row in body for cell in row}
+        if not body_cells.intersection(labels):
+            votes += 1
     for column in range(width):
         header_cell = first[column]
         header_kind = _kind(header_cell)
