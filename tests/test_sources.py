@@ -409,6 +409,53 @@ async def test_xlsx_named_sheet(services: Services, aws: AwsResources) -> None:
         await _open(services, aws, data, key="up/book2.xlsx", options={"sheet": "Missing"})
 
 
+async def test_a_workbook_row_with_empty_last_cells_is_not_ragged(
+    services: Services, aws: AwsResources
+) -> None:
+    # openpyxl gives a row up to its last filled cell: an optional last column left empty.
+    data = _xlsx(
+        [
+            ["Email", "First name", "Company", "Notes"],
+            ["ana@example.pt", "Ana", "Acme", "VIP"],
+            ["bo@example.pt", "Bo"],
+            ["cy@example.pt", "Cy", "Lda", None],
+        ]
+    )
+    source = await _open(services, aws, data, key="up/optional.xlsx")
+    _, rows, problems = await _all_rows(source)
+    assert problems == {}
+    assert rows == [
+        ["ana@example.pt", "Ana", "Acme", "VIP"],
+        ["bo@example.pt", "Bo", "", ""],
+        ["cy@example.pt", "Cy", "Lda", ""],
+    ]
+
+
+async def test_the_sheet_that_holds_the_contacts_is_read_after_a_cover_page(
+    services: Services, aws: AwsResources
+) -> None:
+    workbook = Workbook()
+    cover = workbook.active
+    assert cover is not None
+    cover.title = "Cover"
+    cover.append(["Quarterly contacts export"])
+    cover.append(["Prepared by the sales team"])
+    notes = workbook.create_sheet("Notes")
+    notes.append(["Owner", "Comment"])
+    notes.append(["Ana", "check the phone numbers"])
+    contacts = workbook.create_sheet("Contacts")
+    contacts.append(["E-mail", "First name", "Last name"])
+    for index in range(5):
+        contacts.append([f"p{index}@example.com", "Ana", "Silva"])
+    out = io.BytesIO()
+    workbook.save(out)
+    source = await _open(services, aws, out.getvalue(), key="up/covered.xlsx")
+    assert source.detection.sheet == "Contacts"
+    assert source.detection.summary()["sheets"] == ["Cover", "Notes", "Contacts"]
+    _, rows, _ = await _all_rows(source)
+    assert len(rows) == 5 and rows[0] == ["p0@example.com", "Ana", "Silva"]
+
+
 async def test_old_xls_is_refused_with_what_to_do(services: Services, aws: AwsResources) -> None:
     ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "Workbook".encode("utf-16-le")
     with pytest.raises(UnsupportedFile, match=r"\.xls.*save it as \.xlsx or CSV"):

@@ -300,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--header-row",
         help="the header is this non-blank row (1 = the first); rows above it are skipped",
     )
-    inspect.add_argument("--sheet", help="Excel: the sheet to read (default: the first)")
+    inspect.add_argument(
+        "--sheet", help="Excel: the sheet to read (default: the one that holds the contacts)"
+    )
     header = inspect.add_mutually_exclusive_group()
     header.add_argument(
         "--header",

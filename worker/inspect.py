@@ -94,7 +94,9 @@ def render(report: dict[str, Any], out: TextIO) -> None:
         if dialect["comment"]:
             out.write(f"comments    lines starting with {dialect['comment']!r} skipped\n")
     if report["sheet"]:
-        out.write(f"sheet       {report['sheet']}\n")
+        others = [name for name in report["sheets"] if name != report["sheet"]]
+        also = f" (also in the workbook: {', '.join(others)})" if others else ""
+        out.write(f"sheet       {report['sheet']}{also}\n")
     header = report["header_row"]
     out.write(
         f"header      {'row ' + str(header) if header else 'none'}: "

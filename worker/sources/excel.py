@@ -18,12 +18,15 @@ from typing import Any
 from openpyxl import load_workbook
 
 from worker.errors import UnreadableFile, UnsupportedFile
+from worker.sources.mapping import is_known_header
 
 # Zip bomb guards: the workbook's total uncompressed size, and the worst compression ratio
 # of a large member (real sheets compress 5-20x; bombs, thousands of times).
 MAX_UNCOMPRESSED_BYTES = 2 << 30
 MAX_COMPRESSION_RATIO = 200
 _RATIO_CHECK_MIN_BYTES = 10 << 20
+# Rows of each sheet looked at to find the one that holds the data.
+SHEET_SCAN_ROWS = 1000
 
 
 def check_workbook(path: Path) -> None:
@@ -95,8 +98,30 @@ class WorkbookRows:
             raise UnreadableFile(
                 f"the workbook has no sheet named {sheet!r} (it has: {', '.join(names)})"
             )
-        self.sheet_name = sheet or names[0]
+        self.sheet_names: list[str] = list(names)
+        self.sheet_name = sheet or self._sheet_with_the_data(names)
         self._sheet = self._workbook[self.sheet_name]
+
+    def _sheet_with_the_data(self, names: list[str]) -> str:
+        """The sheet whose header maps to contact fields, with the most rows (of the first
+        :data:`SHEET_SCAN_ROWS`); the first sheet when none stands out. A cover page or
+        a notes sheet before the data is passed over."""
+        if len(names) == 1:
+            return names[0]
+        best, best_score = names[0], (-1, -1)
+        for name in names:
+            header_hits, rows = 0, 0
+            sheet = self._workbook[name]
+            for values in sheet.iter_rows(values_only=True, max_row=SHEET_SCAN_ROWS):
+                cells = [cell_text(value) for value in values]
+                if not any(cells):
+                    continue
+                if rows == 0:
+                    header_hits = sum(map(is_known_header, cells))
+                rows += 1
+            if (header_hits, rows) > best_score:
+                best, best_score = name, (header_hits, rows)
+        return best
 
     def rows(self) -> Iterator[list[str]]:
         """Each row's cells as text; blank rows come out as ``[]`` except trailing ones."""

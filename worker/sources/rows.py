@@ -83,6 +83,7 @@ class Detection:
     encoding: EncodingGuess | None = None
     dialect: DialectGuess | None = None
     sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)  # every sheet of a workbook
 
     def summary(self) -> dict[str, Any]:
         """What is recorded on the job and printed by ``inspect``."""
@@ -104,6 +105,7 @@ class Detection:
                 "confidence": self.dialect.confidence,
             },
             "sheet": self.sheet,
+            "sheets": self.sheets,
             "header_row": self.header_number,
             "headers": self.headers,
             "mapping": self.mapping.as_dict(self.headers),
@@ -130,10 +132,17 @@ class _Shaper:
     """Brings raw records to the header's width and notes what is wrong with them."""
 
     def __init__(
-        self, headers: list[str], leading_records: int, comment: str | None = None
+        self,
+        headers: list[str],
+        leading_records: int,
+        comment: str | None = None,
+        *,
+        pad_short_rows: bool = False,
     ) -> None:
         self.headers = headers
         self.width = len(headers)
+        # A sheet's row ends at its last filled cell: shorter rows are not ragged.
+        self.pad_short_rows = pad_short_rows
         # Non-blank records before the data: preamble rows and the header.
         self.to_skip = leading_records
         self.comment = comment
@@ -180,6 +189,8 @@ class _Shaper:
             if len(cells) != width:
                 while len(cells) > width and not cells[-1]:
                     cells.pop()
+                if len(cells) < width and self.pad_short_rows:
+                    cells.extend([""] * (width - len(cells)))
                 if len(cells) != width:
                     problems.setdefault(number, []).append(
                         RowProblem(
@@ -329,6 +340,7 @@ class RowSource:
         skip = max(0, int(options.get("header_row", 1)) - 1) if has_header else 0
         detection = _detect_layout("xlsx", nonblank, skip, bool(has_header), options)
         detection.sheet = workbook.sheet_name
+        detection.sheets = workbook.sheet_names
         self.detection = detection
 
     async def batches(self) -> AsyncIterator[RowBatch]:
@@ -338,6 +350,7 @@ class RowSource:
             self.detection.headers,
             self.detection.leading_records,
             dialect.dialect.comment if dialect is not None else None,
+            pad_short_rows=self._workbook is not None,
         )
         if self._workbook is not None:
             async for batch in self._workbook_batches(shaper):
