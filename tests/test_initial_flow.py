@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+import pytest
 
 from tests.conftest import AwsResources, cli_env, run_cli
 from worker.daemon import Worker
@@ -349,6 +350,30 @@ async def test_an_unsupported_file_fails_the_job_with_the_reason(
         "the file is a PNG image, not a CSV or Excel file",
     )
     assert aws.counts(aws.queues.queue_url) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"delimiter": ";;"}, "option delimiter=';;': must be one character"),
+        ({"header_row": "abc"}, "option header_row='abc': must be a row number"),
+        ({"encoding": "utf-32"}, "cannot be read as utf-32"),
+        ({"sheet": 7}, "option sheet=7: must be a sheet's name"),
+    ],
+)
+async def test_a_bad_option_fails_the_job_at_once_with_its_reason(
+    services: Services, aws: AwsResources, options: dict[str, Any], reason: str
+) -> None:
+    # Written by a producer that skipped the check (an old one, a hand-made row).
+    data = "email,name\na@x.io,Ana\n".encode("utf-16")
+    job_id = await _submit(services, aws, data, key="up/opt.csv", options=options)
+    await _drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert job["status"] == "FAILED" and reason in job["error"], job["error"]
+    assert job["attempts"] == 1
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+    assert aws.counts(aws.queues.dlq_url) == (0, 0)
 
 
 async def test_jobs_show_reports_status_progress_and_issues(

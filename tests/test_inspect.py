@@ -69,3 +69,20 @@ def test_inspect_an_s3_url(settings: Settings, aws: AwsResources) -> None:
     missing = _run([f"s3://{aws.bucket}/uploads/none.csv"], cli_env(settings))
     assert missing.returncode == ExitCode.FAILURE
     assert "does not exist" in missing.stderr
+
+
+def test_bad_option_values_get_one_line_never_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "u16.csv"
+    path.write_bytes("email,name\na@x.io,Ana\n".encode("utf-16"))
+    for args in (
+        ["--delimiter", ";;"],
+        ["--header-row", "abc"],
+        ["--quotechar", "ab"],
+        ["--encoding", "utf-32"],
+        ["--encoding", "klingon"],
+    ):
+        result = _run([str(path), *args])
+        assert result.returncode == ExitCode.FAILURE, args
+        assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1, args
+    forced = _run([str(path), "--encoding", "utf-16", "--json"])
+    assert json.loads(forced.stdout)["rows"][0]["cells"] == ["a@x.io", "Ana"]

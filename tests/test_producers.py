@@ -143,6 +143,15 @@ async def test_presign_upload_then_submit_the_key(
         ["submit", "--s3-key", "uploads/tenant-1/nope.csv", "--user", "tenant-1"], env
     )
     assert missing.returncode == 1 and "cannot be read" in missing.stderr
+    for options, said in [
+        ('{"delimiter": ";;"}', "option delimiter=';;': must be one character"),
+        ('{"header_row": "abc"}', "option header_row='abc': must be a row number"),
+    ]:
+        refused = run_cli(
+            ["submit", "--s3-key", answer["key"], "--user", "tenant-2", "--options", options], env
+        )
+        assert refused.returncode == 1 and said in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
     await _drain(services)
     assert await services.pool.fetchval("SELECT status FROM jobs") == "COMPLETED"
 

@@ -29,8 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from worker.errors import ActionRefused
+from worker.errors import ActionRefused, JobInvalid
 from worker.messages import JobMessage, S3Object
+from worker.options import check_job_options
 from worker.store.jobs import create_or_get_job
 from worker.store.queries import sql
 
@@ -43,21 +44,6 @@ if TYPE_CHECKING:
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SAFE_NAME_MAX_CHARS = 100
-# Job options a producer may set (the rest come from detection and job defaults).
-OPTION_NAMES = frozenset(
-    {
-        "encoding",
-        "delimiter",
-        "quotechar",
-        "has_header",
-        "header_row",
-        "sheet",
-        "mapping",
-        "required_fields",
-        "default_country",
-        "strip_accents",
-    }
-)
 Progress = Callable[[int, int], None]
 
 
@@ -93,13 +79,12 @@ def upload_key(prefix: str, user_id: str, filename: str, now: datetime | None = 
 
 
 def check_options(options: dict[str, Any]) -> dict[str, Any]:
-    """The options, or ActionRefused naming the unknown ones."""
-    unknown = sorted(set(options) - OPTION_NAMES)
-    if unknown:
-        raise ActionRefused(
-            f"unknown job option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTION_NAMES))}"
-        )
-    return options
+    """The options normalised, or ActionRefused naming the first bad one (unknown names,
+    values the worker could not use)."""
+    try:
+        return check_job_options(options)
+    except JobInvalid as error:
+        raise ActionRefused(error.message) from None
 
 
 def object_idempotency_key(obj: S3Object) -> str:

@@ -11,12 +11,12 @@ or CONSOLIDATING (none).
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from worker import metrics
 from worker.errors import JobGone
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
+from worker.options import check_job_options
 from worker.router import Route
 from worker.sources.rows import RowSource
 from worker.sources.s3 import ObjectStream, pin_object
@@ -33,6 +33,8 @@ async def run_initial(context: FlowContext) -> None:
     job_id = job["id"]
     settings = context.settings
     resume = context.route is Route.INITIAL_RESUME
+    # Options no reader could use fail the job at once, with the option named.
+    options = check_job_options(job["options"])
     # A resumed job must read the bytes it started with; a new one pins what is there now.
     version = await pin_object(
         context.s3,
@@ -42,7 +44,6 @@ async def run_initial(context: FlowContext) -> None:
         job["source_etag"] if resume else None,
     )
     stream = ObjectStream(context.s3, version)
-    options: dict[str, Any] = dict(job["options"] or {})
     batch_rows = min(settings.batch_size_rows, settings.progress_interval_rows)
     source = await RowSource.open(
         stream, options, batch_rows=batch_rows, max_row_chars=settings.max_row_chars

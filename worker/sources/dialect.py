@@ -299,7 +299,7 @@ def detect_dialect(
         lines = [line for line in lines if not line.lstrip("\ufeff").startswith(comment)]
     forced_delimiter = overrides.get("delimiter")
     if forced_delimiter is not None:
-        quote = overrides.get("quotechar", '"')
+        quote = overrides.get("quotechar", '"' if forced_delimiter != '"' else None)
         dialect = Dialect(
             str(forced_delimiter),
             None if quote is None else str(quote),

@@ -17,7 +17,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from worker.errors import UnsupportedFile
+from worker.errors import UnreadableFile, UnsupportedFile
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     # UTF-32 first: its LE mark begins with UTF-16 LE's.
@@ -106,10 +106,10 @@ def detect_encoding(sample: bytes, complete: bool, override: str | None = None) 
     for bom, name in _BOMS:
         if sample.startswith(bom):
             if override:
-                return EncodingGuess(_known(override), len(bom), "override", 1.0)
+                return EncodingGuess(_with_bom(_known(override), name), len(bom), "override", 1.0)
             return EncodingGuess(name, len(bom), "bom", 1.0)
     if override:
-        return EncodingGuess(_known(override), 0, "override", 1.0)
+        return EncodingGuess(_without_bom(_known(override), sample), 0, "override", 1.0)
     if looks_binary(sample):
         raise UnsupportedFile(
             "the file holds binary data (NUL or control bytes), not CSV text; if it is a "
@@ -124,6 +124,32 @@ def detect_encoding(sample: bytes, complete: bool, override: str | None = None) 
         # would garble every one of them; the stray bytes become ENCODING issues instead.
         return EncodingGuess("utf-8", 0, "utf-8-with-errors", 0.8)
     return _weigh_candidates(sample)
+
+
+def _with_bom(forced: str, bom_codec: str) -> str:
+    """A forced encoding on a file with a byte-order mark: ``utf-16`` / ``utf-32`` take
+    the mark's byte order; a Unicode encoding the mark contradicts is refused (it would
+    read every character wrong)."""
+    family = forced.removesuffix("-le").removesuffix("-be")
+    if bom_codec.startswith(family) and family in ("utf-16", "utf-32"):
+        return bom_codec
+    if family in ("utf-8", "utf-16", "utf-32") and not bom_codec.startswith(family):
+        shown = bom_codec.upper().replace("-LE", " LE").replace("-BE", " BE")
+        raise UnsupportedFile(
+            f"the file starts with a {shown} byte-order mark, so it cannot be read as "
+            f"{forced}; remove the encoding option (the mark decides) or correct it"
+        )
+    return forced
+
+
+def _without_bom(forced: str, sample: bytes) -> str:
+    """``utf-16`` / ``utf-32`` forced on a file without a mark: the byte order its NULs
+    show (ASCII characters have their zero bytes first in big-endian)."""
+    if forced == "utf-16":
+        return "utf-16-be" if sample[:1] == b"\x00" and sample[1:2] != b"\x00" else "utf-16-le"
+    if forced == "utf-32":
+        return "utf-32-be" if sample[:2] == b"\x00\x00" else "utf-32-le"
+    return forced
 
 
 def _known(name: str) -> str:
@@ -226,7 +252,13 @@ class IncrementalTextDecoder:
             skipped = min(self._skip_bom, len(data))
             data = data[skipped:]
             self._skip_bom -= skipped
-        text = self._decoder.decode(data, final)
+        try:
+            text = self._decoder.decode(data, final)
+        except UnicodeError as error:  # an error surrogateescape cannot carry (UTF-16/32)
+            raise UnreadableFile(
+                f"the file is not {self.guess.encoding} text ({error.__class__.__name__}: "
+                f"{str(error)[:80]}); check the file's encoding, or the job's encoding option"
+            ) from None
         # A regex scan runs in C (a few ms per MB); builtin max() would walk the text
         # one Python object at a time.
         if _SURROGATE.search(text):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from worker.errors import UnreadableFile
+from worker.options import check_job_options
 from worker.sources.csv_rows import CsvRecordReader, RecordBatch
 from worker.sources.dialect import (
     DialectGuess,
@@ -257,7 +258,7 @@ class RowSource:
     ) -> RowSource:
         """Read the head of the object and detect everything; errors are permanent ones
         with the reason (empty, binary, unsupported, unreadable)."""
-        options = options or {}
+        options = check_job_options(options)
         chunks = stream.chunks()
         head: list[bytes] = []
         size = 0
