@@ -376,6 +376,39 @@ async def test_a_bad_option_fails_the_job_at_once_with_its_reason(
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
 
 
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (
+            b"Name,Company,Phone\r\nAna Silva,Acme,912345678\r\nBo Ng,Lda,913456789\r\n",
+            "no column could be mapped to email, first_name, last_name (the file's columns: "
+            "'Name', 'Company', 'Phone'); submit it again with --mapping",
+        ),
+        (b"email,first_name,last_name,company\r\n", "the file has no data rows: only a header"),
+        (
+            b"email,first_name,last_name,company\r\n\r\n,,,\r\n\r\n",
+            "the file has no data rows: only a header",
+        ),
+    ],
+    ids=["no-email-column", "header-only", "blank-rows"],
+)
+async def test_a_file_wrong_as_a_whole_is_one_clear_outcome(
+    services: Services, aws: AwsResources, data: bytes, reason: str
+) -> None:
+    job_id = await _submit(services, aws, data, key="up/whole.csv")
+    await _drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert job["status"] == "FAILED" and reason in job["error"], job["error"]
+    # One outcome, not an issue on every row.
+    assert (
+        await services.pool.fetchval("SELECT count(*) FROM issues WHERE job_id = $1", job_id) == 0
+    )
+    assert aws.counts(aws.queues.dlq_url) == (0, 0)
+    shown = run_cli(["jobs", "show", str(job_id)], cli_env(services.settings))
+    assert reason in shown.stdout, shown.stdout
+
+
 async def test_jobs_show_reports_status_progress_and_issues(
     services: Services, aws: AwsResources
 ) -> None:

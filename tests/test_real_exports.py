@@ -94,3 +94,22 @@ def test_inspect_all_counts_reading_problems_by_type(tmp_path: Path) -> None:
     assert result.returncode == ExitCode.OK, result.stderr
     assert "data rows   3" in result.stdout
     assert "RAGGED_ROW      2 row(s): 3, 4" in result.stdout
+
+
+def test_inspect_all_says_when_the_job_would_fail_as_a_whole(tmp_path: Path) -> None:
+    path = tmp_path / "no-email.csv"
+    path.write_text("Name,Company,City\nAna Silva,Acme,Porto\nBo Ng,Lda,Lyon\n")
+    report = json.loads(run_cli(["inspect", str(path), "--all", "--json"]).stdout)
+    assert report["file_problem"].startswith("no column could be mapped to email")
+    header_only = tmp_path / "header-only.csv"
+    header_only.write_text("email,first_name,last_name,company\n")
+    report = json.loads(run_cli(["inspect", str(header_only), "--all", "--json"]).stdout)
+    assert report["file_problem"] == (
+        "the file has no data rows: only a header (email, first_name, last_name, company)"
+    )
+    fine = next(f for f in CORPUS if f.name == "excel-pt.csv")
+    path.write_bytes(fine.data)
+    assert (
+        json.loads(run_cli(["inspect", str(path), "--all", "--json"]).stdout)["file_problem"]
+        is None
+    )

@@ -10,8 +10,10 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from worker.errors import JobInvalid
 from worker.sources.rows import RowSource
 from worker.sources.s3 import ByteStream, LocalFileStream
+from worker.validation import REQUIRED_DEFAULT
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -63,7 +65,21 @@ async def inspect_stream(
     if read_all:
         report["data_rows"] = data_rows
         report["problems"] = problems
+        report["file_problem"] = _file_problem(source, options, data_rows)
     return report
+
+
+def _file_problem(source: RowSource, options: dict[str, Any], data_rows: int) -> str | None:
+    """What would fail the job as a whole (the reason the worker would record), or None."""
+    # Imported here: the flows pull in the database layer, which inspect does not need.
+    from worker.flows.initial import no_rows_reason, unmappable_fields  # noqa: PLC0415
+
+    required = tuple(options.get("required_fields") or REQUIRED_DEFAULT)
+    try:
+        unmappable_fields(required, source.detection)
+    except JobInvalid as error:
+        return error.message
+    return None if data_rows else no_rows_reason(source.detection)
 
 
 async def inspect_local(
@@ -112,6 +128,8 @@ def render(report: dict[str, Any], out: TextIO) -> None:
         out.write(f"  extra       {', '.join(report['mapping']['extra'])}\n")
     if "data_rows" in report:
         out.write(f"data rows   {report['data_rows']}\n")
+        if report["file_problem"]:
+            out.write(f"the job would fail: {report['file_problem']}\n")
         for kind, seen in report["problems"].items():
             rows_list = ", ".join(map(str, seen["first_rows"]))
             more = ", ..." if seen["count"] > len(seen["first_rows"]) else ""

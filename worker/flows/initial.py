@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 
 from worker import metrics
-from worker.errors import JobGone
+from worker.errors import JobGone, JobInvalid
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
 from worker.options import check_job_options
 from worker.router import Route
-from worker.sources.rows import RowSource
+from worker.sources.rows import Detection, RowSource
 from worker.sources.s3 import ObjectStream, pin_object
 from worker.store.queries import sql
 from worker.store.staging import BatchWriter, finish_checks
@@ -72,6 +72,7 @@ async def run_initial(context: FlowContext) -> None:
         raise JobGone(f"job {job_id} is no longer pending (cancelled or deleted)")
 
     validator = RowValidator(job_id, detection.mapping, detection.headers, options)
+    unmappable_fields(validator.required, detection)
     checkpoint = int(job["checkpoint_row"]) if resume else 0
     rows_seen = 0
     written = skipped = 0
@@ -126,6 +127,8 @@ async def run_initial(context: FlowContext) -> None:
             context.checkpoint()
     finally:
         source.close()
+    if rows_seen == 0:
+        raise JobInvalid(no_rows_reason(detection))
     metrics.s3_read_bytes_total.inc(stream.bytes_read)
     mark = time.perf_counter()
     outcome = await finish_checks(
@@ -142,3 +145,27 @@ async def run_initial(context: FlowContext) -> None:
         skipped=skipped,
         seconds=round(time.monotonic() - started, 3),
     )
+
+
+def unmappable_fields(required: tuple[str, ...], detection: Detection) -> None:
+    """A required field that no column maps to would be an issue on every row: the file as a
+    whole is wrong for the job, said once (JobInvalid), with the columns found and how to
+    map them."""
+    missing = [name for name in required if name not in detection.mapping.columns]
+    if not missing:
+        return
+    columns = ", ".join(repr(header) for header in detection.headers[:12])
+    more = f" and {len(detection.headers) - 12} more" if len(detection.headers) > 12 else ""
+    example = ", ".join(f'"{name}": "<column>"' for name in missing)
+    raise JobInvalid(
+        f"no column could be mapped to {', '.join(missing)} (the file's columns: "
+        f"{columns or 'none'}{more}); submit it again with --mapping '{{{example}}}', or "
+        f"with required_fields that leave {'it' if len(missing) == 1 else 'them'} out"
+    )
+
+
+def no_rows_reason(detection: Detection) -> str:
+    """Why a file gave no data rows, for the job's error."""
+    if detection.header_number is not None and detection.headers:
+        return f"the file has no data rows: only a header ({', '.join(detection.headers[:8])})"
+    return "the file has no data rows: every line is blank"
