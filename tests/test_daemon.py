@@ -144,6 +144,27 @@ async def test_the_same_job_delivered_twice_at_once_runs_once(
     assert await _status(services.pool, job_id) == "COMPLETED"
 
 
+async def test_duplicates_of_a_long_job_wait_for_it_and_never_reach_the_dlq(
+    services: Services, settings: Settings, aws: AwsResources
+) -> None:
+    # The job runs 6 s; a turned-away copy comes back every 1 s (lock_retry_delay_s) and
+    # the queue dead-letters a message on its 4th receive: 3 x 1 s < 6 s.
+    flows = RecordingFlows(slow(6.0))
+    job_id = await _new_job(services.pool, aws)
+    for _ in range(3):
+        await _send_job(services, job_id)
+    single = settings.model_copy(update={"concurrency": 1})
+    first = Worker(single, services.pool, services.s3, services.queue, flows)
+    second = Worker(single, services.pool, services.s3, services.queue, flows)
+    async with _running(first), _running(second):
+        await _eventually(
+            lambda: aws.counts(aws.queues.queue_url) == (0, 0), 40, "every copy to be settled"
+        )
+    assert len(flows.calls) == 1
+    assert await _status(services.pool, job_id) == "COMPLETED"
+    assert aws.counts(aws.queues.dlq_url) == (0, 0)
+
+
 def _record_receives(services: Services) -> list[int]:
     """The max_messages of every receive the queue is asked for from now on."""
     asked: list[int] = []

@@ -17,6 +17,7 @@ from worker.flows.export import IMPORT_COLUMNS, neutralise, write_exports
 from worker.jobs import export_links
 from worker.services import Services, open_services
 from worker.settings import Settings
+from worker.store.queries import sql
 from worker.validation import decode_raw
 
 HEADER = ["E-mail", "Nome", "Apelido", "Empresa", "Telefone", "Notas"]
@@ -194,16 +195,25 @@ async def test_a_second_request_while_one_is_written_writes_nothing(
     ]
     # Two decisions, three files each: the first run's and the race winner's.
     assert len(keys) == 6
-    # The request path says so instead of asking again.
+    # While a live writer holds the export lock, the request path says so instead of
+    # asking again; once its session is gone, the claim is abandoned and asked for again.
     await services.pool.execute(
         "UPDATE jobs SET exports = jsonb_set(exports, '{state}', '\"writing\"') WHERE id = $1",
         job_id,
     )
+    async with services.pool.acquire() as writer:
+        assert await writer.fetchval(sql("lock_exports"), job_id)
+        answer = await export_links(
+            services.pool, services.s3, services.queue, settings, job_id, tenant=None, actor="t"
+        )
+        assert answer["state"] == "writing" and "requested" not in answer
+        assert aws.queue_messages(wait_s=0) == []
+        assert await write_exports(services.pool, services.s3, settings, job_id) is None
+        await writer.execute(sql("unlock_exports"), job_id)
     answer = await export_links(
         services.pool, services.s3, services.queue, settings, job_id, tenant=None, actor="t"
     )
-    assert answer["state"] == "writing" and "requested" not in answer
-    assert aws.queue_messages(wait_s=0) == []
+    assert answer["state"] == "abandoned" and answer["requested"] is True
 
 
 async def test_a_large_export_is_uploaded_in_parts_and_a_failed_one_is_recorded(

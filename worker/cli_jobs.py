@@ -175,6 +175,7 @@ async def _jobs_exports(settings: Settings, args: argparse.Namespace) -> int:
         return ExitCode.OK
     said = {
         "writing": "are being written",
+        "abandoned": "were being written by a worker that stopped",
         "failed": f"failed: {answer.get('error')}",
         "missing": "are not written yet",
     }[answer["state"]]

@@ -220,7 +220,8 @@ class Worker:
     # --- one message
 
     async def _settle(self, message: ReceivedMessage, how: str, delay_s: float = 0) -> None:
-        """Settle ``message``: ``delete``, ``release``, ``delay`` (visible after delay_s) or
+        """Settle ``message``: ``delete``, ``release``, ``delay`` (visible after delay_s),
+        ``defer`` (a fresh copy visible after delay_s, whose receive count starts over) or
         ``dead_letter``; a receipt handle that is gone means another worker owns it now."""
         try:
             if how == "delete":
@@ -231,6 +232,14 @@ class Worker:
                 metrics.messages_released_total.inc()
             elif how == "delay":
                 await self.queue.set_visibility(message, delay_s)
+            elif how == "defer":
+                # A fresh copy first, then the original: a crash in between leaves a
+                # duplicate (harmless), never nothing.
+                await self.queue.send(
+                    message.body, int(delay_s), attributes=message.attributes or None
+                )
+                await self.queue.delete(message)
+                metrics.messages_deferred_total.inc()
             else:
                 raise ValueError(how)
         except Exception as error:
@@ -301,10 +310,14 @@ class Worker:
             try:
                 async with self.pool.acquire() as lock_connection:
                     if not await lock_connection.fetchval(sql("try_lock_job"), job_id):
+                        # A live worker holds the job (its lock dies with its session):
+                        # this copy waits for it without spending the receive budget, so
+                        # a long job's duplicates never reach the dead-letter queue; if
+                        # that worker dies, its own message and this copy both come back.
                         log.info(
                             "job_locked_elsewhere", retry_in_s=self.settings.lock_retry_delay_s
                         )
-                        await self._settle(message, "delay", self.settings.lock_retry_delay_s)
+                        await self._settle(message, "defer", self.settings.lock_retry_delay_s)
                         return
                     try:
                         await self._run_job(message, job_message)

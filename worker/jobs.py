@@ -209,6 +209,8 @@ async def export_links(
         )
     exports = job["exports"] or {}
     state = exports.get("state") if job["exports_current"] else "missing"
+    if state == "writing" and not await _export_writer_alive(pool, job_id):
+        state = "abandoned"  # its writer died mid-way: written again on request
     answer: dict[str, Any] = {"job_id": str(job_id), "status": job["status"], "state": state}
     if state == "written":
         answer["written_at"] = exports.get("written_at")
@@ -233,3 +235,12 @@ async def export_links(
         await queue.send(JobMessage(job_id=job_id, action="export").body())
         answer["requested"] = True
     return answer
+
+
+async def _export_writer_alive(pool: asyncpg.Pool, job_id: UUID) -> bool:
+    """Whether a live writer holds the job's export lock (it dies with its session)."""
+    async with pool.acquire() as connection:
+        if await connection.fetchval(sql("lock_exports"), job_id):
+            await connection.execute(sql("unlock_exports"), job_id)
+            return False
+        return True

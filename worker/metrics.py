@@ -26,6 +26,12 @@ messages_released_total = Counter(
     "Messages made visible again (shutdown, lost lease).",
     namespace=NAMESPACE,
 )
+messages_deferred_total = Counter(
+    "messages_deferred_total",
+    "Messages of a job another worker holds, sent again with a delay (a fresh copy, so "
+    "waiting for a live worker never uses up the receive budget).",
+    namespace=NAMESPACE,
+)
 messages_dead_lettered_total = Counter(
     "messages_dead_lettered_total",
     "Messages sent to the dead-letter queue, by reason.",

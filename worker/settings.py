@@ -84,7 +84,10 @@ class Settings(BaseSettings):
         300, ge=2, description="Visibility a received message is given and extended by."
     )
     lock_retry_delay_s: int = Field(
-        30, ge=0, description="Delay before a message whose job runs elsewhere is seen again."
+        30,
+        ge=0,
+        le=900,
+        description="Delay before a fresh copy of a message whose job runs elsewhere is seen.",
     )
     retry_base_delay_s: float = Field(5.0, gt=0, description="First backoff of a retried job.")
     retry_max_delay_s: int = Field(900, ge=1, description="Longest backoff of a retried job.")
@@ -150,11 +153,6 @@ class Settings(BaseSettings):
         ge=1,
         le=S3_MAX_PRESIGN_EXPIRY_S,
         description="How long a pre-signed export download URL is valid (at most 7 days).",
-    )
-    export_stale_after_s: float = Field(
-        300.0,
-        gt=0,
-        description="An export claimed but not advanced for this long is written again.",
     )
 
     # --- Operations

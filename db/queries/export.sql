@@ -2,21 +2,30 @@
 -- the job. jobs.exports holds {state: writing | written | failed, claim, decided_at,
 -- status, claimed_at, written_at, files: {kind: {key, size_bytes, rows}}, error}.
 
+-- name: lock_exports
+-- The session lock a job's export writer holds while it writes: it dies with the writer's
+-- connection (a killed worker's claim is free at once). Seed 1: the job lock uses seed 0.
+SELECT pg_try_advisory_lock(hashtextextended($1::uuid::text, 1));
+
+-- name: unlock_exports
+-- Release lock_exports when the writer is done (a dead writer's session releases it).
+SELECT pg_advisory_unlock(hashtextextended($1::uuid::text, 1));
+
 -- name: claim_exports
 -- Claim the writing of a job's exports for its current decision ($2 a fresh claim id),
--- unless they are written for it or a claim younger than $3 seconds is at work.
-UPDATE jobs
+-- unless they are written for it. Run holding lock_exports: a claim still 'writing' is a
+-- dead writer's (a live one would hold the lock), taken over. Returns the previous state.
+UPDATE jobs AS j
 SET exports = jsonb_build_object('state', 'writing', 'claim', $2::text,
-                                 'decided_at', decided_at, 'status', status,
+                                 'decided_at', j.decided_at, 'status', j.status,
                                  'claimed_at', now())
-WHERE id = $1 AND status IN ('NEEDS_REVIEW', 'COMPLETED') AND decided_at IS NOT NULL
-  AND purged_at IS NULL
-  AND NOT coalesce(exports -> 'decided_at' = to_jsonb(decided_at)
-                   AND (exports ->> 'state' = 'written'
-                        OR (exports ->> 'state' = 'writing'
-                            AND (exports ->> 'claimed_at')::timestamptz
-                                > now() - make_interval(secs => $3))), false)
-RETURNING id, user_id, status, decided_at, header;
+FROM (SELECT id, exports ->> 'state' AS state FROM jobs WHERE id = $1 FOR UPDATE) AS before
+WHERE j.id = $1 AND before.id = j.id
+  AND j.status IN ('NEEDS_REVIEW', 'COMPLETED') AND j.decided_at IS NOT NULL
+  AND j.purged_at IS NULL
+  AND NOT coalesce(j.exports -> 'decided_at' = to_jsonb(j.decided_at)
+                   AND j.exports ->> 'state' = 'written', false)
+RETURNING j.id, j.user_id, j.status, j.decided_at, j.header, before.state AS previous_state;
 
 -- name: refresh_export_claim
 -- Keep a claim fresh while its parts are uploaded; no row when another writer took over.

@@ -13,12 +13,14 @@ and its current fields (as normalised, and as people edited them). Cells a sprea
 would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR, unless they
 are a plain number or phone number) get a leading apostrophe. Files are UTF-8 with a BOM
 (spreadsheets then read accents right), LF line ends. Writing is claimed on the job
-first, so a second request while one is at work writes nothing; the result (keys, sizes,
-row counts, time) or the error is recorded on the job.
+under a session lock that dies with its writer, so a second request while one is at work
+writes nothing and a killed writer's claim is taken over by the next request; the result
+(keys, sizes, row counts, time) or the error is recorded on the job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -39,9 +41,12 @@ from worker.store.staging import plan_for_whole_job, raw_width
 
 if TYPE_CHECKING:
     import asyncpg
+    from asyncpg.pool import PoolConnectionProxy
     from types_aiobotocore_s3 import S3Client
 
     from worker.settings import Settings
+
+    Connection = asyncpg.Connection | PoolConnectionProxy
 
 log = get_logger("worker.flows.export")
 
@@ -161,10 +166,7 @@ def export_key(settings: Settings, job: asyncpg.Record, kind: str) -> str:
     decision, so a URL handed out earlier keeps pointing at what it was."""
     decided: datetime = job["decided_at"]
     stamp = decided.strftime("%Y%m%dT%H%M%S%fZ")
-    return (
-        f"{settings.export_prefix.rstrip('/')}/{job['user_id']}/{job['id']}/"
-        f"{stamp}-{job['status'].lower()}/{kind}.csv"
-    )
+    return f"{export_folder(settings, job)}{stamp}-{job['status'].lower()}/{kind}.csv"
 
 
 async def write_exports(
@@ -177,12 +179,42 @@ async def write_exports(
     """Write the job's exports for its current decision and record them on the job.
 
     Returns the recorded exports, or None when there was nothing to write (already written
-    for this decision, being written by someone else, or the job has no decision to
-    export). A failure is recorded on the job and raised."""
+    for this decision, being written by a live writer, or the job has no decision to
+    export). A failure is recorded on the job and raised.
+
+    The writer holds a session lock (``lock_exports``) on its connection from the claim to
+    the record: a second writer finds it held and writes nothing, and a writer killed
+    mid-way leaves a claim that the next one takes over at once, aborting the dead writer's
+    unfinished uploads."""
+    async with pool.acquire() as connection:
+        if not await connection.fetchval(sql("lock_exports"), job_id):
+            return None  # a live writer is at work on this job's exports
+        try:
+            return await _claim_and_write(
+                connection, pool, s3, settings, job_id, checkpoint=checkpoint
+            )
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection drops the lock itself
+                await connection.execute(sql("unlock_exports"), job_id)
+
+
+async def _claim_and_write(
+    connection: Connection,
+    pool: asyncpg.Pool,
+    s3: S3Client,
+    settings: Settings,
+    job_id: uuid.UUID,
+    *,
+    checkpoint: Callable[[], None],
+) -> dict[str, Any] | None:
     claim = uuid.uuid4().hex
-    job = await pool.fetchrow(sql("claim_exports"), job_id, claim, settings.export_stale_after_s)
+    job = await connection.fetchrow(sql("claim_exports"), job_id, claim)
     if job is None:
         return None
+    if job["previous_state"] == "writing":
+        # Its writer died (it would hold the lock): its multipart uploads go too.
+        aborted = await abort_uploads(s3, settings.s3_bucket, export_folder(settings, job))
+        log.warning("export_taken_over", aborted_uploads=aborted)
     started = time.monotonic()
     writers = {
         kind: MultipartWriter(
@@ -195,15 +227,15 @@ async def write_exports(
         for kind in EXPORT_KINDS
     }
     try:
-        files = await _write(pool, job, writers, claim, checkpoint)
-        recorded = await pool.fetchval(
+        files = await _write(connection, pool, job, writers, claim, checkpoint=checkpoint)
+        recorded = await connection.fetchval(
             sql("record_exports"), job_id, claim, json.dumps(files, ensure_ascii=False)
         )
     except BaseException as error:
         for writer in writers.values():
             try:
                 await writer.abort()
-            except Exception as abort_error:  # the parts expire with the bucket's lifecycle
+            except Exception as abort_error:  # the bucket's lifecycle rule drops the parts
                 log.warning("export_abort_failed", key=writer.key, error=describe(abort_error))
         reason = describe(error)
         try:
@@ -223,6 +255,24 @@ async def write_exports(
     )
     exports: dict[str, Any] = json.loads(recorded) if isinstance(recorded, str) else recorded
     return exports
+
+
+def export_folder(settings: Settings, job: asyncpg.Record) -> str:
+    """``exports/<tenant>/<job>/``: every decision's files of one job."""
+    return f"{settings.export_prefix.rstrip('/')}/{job['user_id']}/{job['id']}/"
+
+
+async def abort_uploads(s3: S3Client, bucket: str, prefix: str) -> int:
+    """Abort the unfinished multipart uploads under ``prefix``; how many there were."""
+    aborted = 0
+    paginator = s3.get_paginator("list_multipart_uploads")
+    async for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            await s3.abort_multipart_upload(
+                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+            aborted += 1
+    return aborted
 
 
 _FILTERS = {
@@ -254,20 +304,19 @@ def header_line(names: Sequence[str]) -> bytes:
 
 
 async def _write(
+    connection: Connection,
     pool: asyncpg.Pool,
     job: asyncpg.Record,
     writers: dict[str, MultipartWriter],
     claim: str,
+    *,
     checkpoint: Callable[[], None],
 ) -> dict[str, dict[str, Any]]:
     """Each file is the server's own CSV (``COPY (SELECT ...) TO STDOUT``) streamed into
     its multipart writer; the three read one snapshot of the job's rows."""
     headers = [str(name) for name in (job["header"] or [])]
     files: dict[str, dict[str, Any]] = {}
-    async with (
-        pool.acquire() as connection,
-        connection.transaction(isolation="repeatable_read"),
-    ):
+    async with connection.transaction(isolation="repeatable_read"):
         await plan_for_whole_job(connection)
         await connection.execute(sql("plan_in_file_order"))
         await connection.execute(sql("create_export_issues"))

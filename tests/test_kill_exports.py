@@ -1,0 +1,131 @@
+"""A worker killed while it writes a COMPLETED job's exports loses nothing.
+
+A 200k-row job is read and checked in-process (CONSOLIDATING); a worker process then
+consolidates it and starts its exports; it is SIGKILLed from outside once the first
+multipart upload is open. The dead writer's claim must not block anything: ``jobs
+exports`` sees the writer gone and asks again, the redelivered message's worker takes the
+claim over, aborts the dead writer's uploads and writes the three files, recorded on the
+job, with the bytes an uninterrupted export writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+import uuid
+
+import pytest
+
+from tests.conftest import AwsResources, cli_env, make_settings, run_cli
+from tests.test_kill_consolidation import _clean_file
+from tests.test_kill_resume import _worker
+from worker.flows.base import FlowContext
+from worker.flows.export import write_exports
+from worker.flows.initial import run_initial
+from worker.messages import JobMessage
+from worker.router import Route
+from worker.services import open_services
+from worker.store.jobs import create_job, fetch_job
+
+pytestmark = pytest.mark.slow
+
+ROWS = 200_000
+TENANT = "tenant-x"
+
+
+def _open_uploads(aws: AwsResources) -> list[str]:
+    listed = aws.s3.list_multipart_uploads(Bucket=aws.bucket, Prefix="exports/")
+    return [upload["Key"] for upload in listed.get("Uploads", [])]
+
+
+def _file_bytes(aws: AwsResources, files: dict[str, dict[str, object]]) -> dict[str, bytes]:
+    return {
+        kind: aws.s3.get_object(Bucket=aws.bucket, Key=str(entry["key"]))["Body"].read()
+        for kind, entry in files.items()
+    }
+
+
+async def test_sigkill_while_exports_are_written_then_the_next_worker_writes_them(
+    database_url: str, aws: AwsResources
+) -> None:
+    settings = make_settings(database_url, aws)
+    async with open_services(settings) as services:
+        key = f"up/{uuid.uuid4().hex}.csv"
+        aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=_clean_file(ROWS))
+        job_id = await create_job(services.pool, user_id=TENANT, bucket=aws.bucket, key=key)
+        job = await fetch_job(services.pool, job_id)
+        assert job is not None
+        await run_initial(
+            FlowContext(
+                job=job,
+                route=Route.INITIAL,
+                pool=services.pool,
+                s3=services.s3,
+                queue=services.queue,
+                settings=settings,
+                stopping=asyncio.Event(),
+            )
+        )
+
+        await services.queue.send(JobMessage(job_id=job_id).body())
+        worker = _worker(settings, quiet=True)
+        try:
+            deadline = time.monotonic() + 120
+            while not _open_uploads(aws):
+                assert worker.poll() is None, "the worker ended before its exports"
+                assert time.monotonic() < deadline, "no export upload was ever opened"
+                await asyncio.sleep(0.01)
+            worker.send_signal(signal.SIGKILL)
+        finally:
+            worker.wait(timeout=30)
+        assert worker.returncode == -signal.SIGKILL
+        job = await fetch_job(services.pool, job_id)
+        assert job is not None and job["status"] == "COMPLETED"
+        assert job["exports"]["state"] == "writing"
+        assert _open_uploads(aws)
+
+        # The dead writer's claim died with its session: asking for the exports asks again.
+        env = cli_env(settings)
+        asked = run_cli(["jobs", "exports", str(job_id), "--json"], env)
+        assert asked.returncode == 0, asked.stderr
+        answer = json.loads(asked.stdout)
+        assert answer["state"] == "abandoned" and answer["requested"] is True
+
+        # The killed delivery's message comes back; one worker run finishes everything.
+        finisher = _worker(settings, "--once", quiet=True)
+        assert finisher.wait(timeout=180) == 0
+        job = await fetch_job(services.pool, job_id)
+        assert job is not None and job["exports"]["state"] == "written"
+        files = job["exports"]["files"]
+        assert sorted(files) == ["all", "issues", "valid"]
+        assert (files["all"]["rows"], files["valid"]["rows"], files["issues"]["rows"]) == (
+            ROWS,
+            ROWS,
+            0,
+        )
+        assert _open_uploads(aws) == []
+        recovered = _file_bytes(aws, files)
+
+        # Whichever of the two messages (the killed delivery's, the request) is left comes
+        # back and changes nothing.
+        deadline = time.monotonic() + 60
+        while aws.counts(aws.queues.queue_url) != (0, 0):
+            assert time.monotonic() < deadline, "a message never came back"
+            if aws.counts(aws.queues.queue_url)[0]:
+                again = _worker(settings, "--once", quiet=True)
+                assert again.wait(timeout=120) == 0
+            await asyncio.sleep(0.2)
+        job = await fetch_job(services.pool, job_id)
+        assert job is not None and job["exports"]["files"] == files
+        dead = aws.sqs.receive_message(
+            QueueUrl=aws.queues.dlq_url, MessageAttributeNames=["All"], AttributeNames=["All"]
+        ).get("Messages", [])
+        assert dead == []
+
+        # The same bytes as an export nobody interrupted.
+        await services.pool.execute("UPDATE jobs SET exports = '{}' WHERE id = $1", job_id)
+        fresh = await write_exports(services.pool, services.s3, settings, job_id)
+        assert fresh is not None
+        assert _file_bytes(aws, fresh["files"]) == recovered
