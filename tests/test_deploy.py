@@ -210,6 +210,20 @@ def test_the_iam_policy_is_least_privilege() -> None:
             assert resource != "*" and not resource.endswith(":*"), resource
 
 
+def test_the_lifecycle_rule_is_accepted_and_covers_the_export_prefix(aws: AwsResources) -> None:
+    rules = json.loads((ROOT / "deploy" / "s3-lifecycle.json").read_text())
+    aws.s3.put_bucket_lifecycle_configuration(Bucket=aws.bucket, LifecycleConfiguration=rules)
+    applied = aws.s3.get_bucket_lifecycle_configuration(Bucket=aws.bucket)["Rules"]
+    aborting = {
+        rule["Filter"]["Prefix"]
+        for rule in applied
+        if rule["Status"] == "Enabled" and "AbortIncompleteMultipartUpload" in rule
+    }
+    assert {"exports/", "uploads/"} <= aborting
+    # The prefixes the worker writes and producers upload under by default.
+    assert Settings.model_fields["export_prefix"].default.rstrip("/") + "/" in aborting
+
+
 def test_alert_rules_use_only_metrics_the_worker_exports() -> None:
     exported = {
         family.name for family in text_string_to_metric_families(generate_latest().decode())
