@@ -21,6 +21,7 @@ from tests.flows import (
     fail_transiently,
     slow,
 )
+from tests.outage import OutageProxy
 from worker.daemon import Worker
 from worker.dlq import list_dead_letters, replay_dead_letters
 from worker.flows import Flows
@@ -163,6 +164,37 @@ async def test_duplicates_of_a_long_job_wait_for_it_and_never_reach_the_dlq(
     assert len(flows.calls) == 1
     assert await _status(services.pool, job_id) == "COMPLETED"
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
+
+
+async def test_a_queue_outage_during_a_job_is_ridden_out(
+    database_url: str, aws: AwsResources
+) -> None:
+    # The queue's endpoint refuses connections for 8 s while a 12 s job runs: the worker
+    # stays up, says so, and the job completes once, its message deleted afterwards.
+    proxy = OutageProxy(aws.emulator.endpoint_url)
+    await proxy.up()
+    settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
+    flows = RecordingFlows(slow(12.0))
+    async with open_services(settings) as services:
+        job_id = await _new_job(services.pool, aws)
+        await _send_job(services, job_id)
+        worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+        async with _running(worker) as task:
+            await _eventually(lambda: flows.running, 10, "the job to start")
+            await proxy.down()
+            await asyncio.sleep(8)
+            assert not task.done(), "the worker stopped during the queue's outage"
+            assert worker.receive_failures > 0
+            await proxy.up()
+            await _eventually(
+                lambda: aws.counts(aws.queues.queue_url) == (0, 0), 40, "the message's deletion"
+            )
+            assert not task.done()
+            assert worker.receive_failures == 0
+        assert len(flows.calls) == 1
+        assert await _status(services.pool, job_id) == "COMPLETED"
+        assert aws.counts(aws.queues.dlq_url) == (0, 0)
+    await proxy.down()
 
 
 def _record_receives(services: Services) -> list[int]:

@@ -51,6 +51,9 @@ _SETTLE_TIMEOUT_S = 5.0
 # With short polling (INGEST_WAIT_TIME_S=0) an empty receive returns at once; the loop
 # pauses this long (or until a job ends) before asking again instead of spinning.
 SHORT_POLL_PAUSE_S = 0.25
+# Backoff of the receive loop while the queue is unreachable: 1, 2, 4 ... 30 s.
+RECEIVE_BACKOFF_BASE_S = 1.0
+RECEIVE_BACKOFF_MAX_S = 30.0
 
 
 class Worker:
@@ -78,6 +81,7 @@ class Worker:
         self.stopping = asyncio.Event()
         self.forced = asyncio.Event()
         self.last_poll_monotonic: float | None = None
+        self.receive_failures = 0  # receives in a row that failed (the queue unreachable)
         self.started_monotonic: float | None = None
         self._tasks: dict[asyncio.Task[None], ReceivedMessage] = {}
         self._unsettled: dict[str, ReceivedMessage] = {}
@@ -119,11 +123,21 @@ class Worker:
                 await self._reap()
                 if not await self._wait_for_free_slot():
                     break
-                messages = await self.queue.receive(
-                    min(SQS_MAX_RECEIVE_BATCH, self.free_slots),
-                    self.settings.wait_time_s,
-                    self.settings.visibility_timeout_s,
-                )
+                try:
+                    messages = await self.queue.receive(
+                        min(SQS_MAX_RECEIVE_BATCH, self.free_slots),
+                        self.settings.wait_time_s,
+                        self.settings.visibility_timeout_s,
+                    )
+                except Exception as error:
+                    # The queue is unreachable (an outage, a cut connection): running jobs
+                    # go on (the job lock keeps them single), polling backs off and
+                    # resumes when the queue answers; /readyz says so meanwhile.
+                    await self._receive_failed(error)
+                    continue
+                if self.receive_failures:
+                    log.info("queue_reachable_again", failures=self.receive_failures)
+                    self.receive_failures = 0
                 self.last_poll_monotonic = time.monotonic()
                 metrics.last_poll_timestamp_seconds.set(time.time())
                 metrics.messages_received_total.inc(len(messages))
@@ -140,6 +154,29 @@ class Worker:
         finally:
             await self._shutdown()
         log.info("worker_stopped")
+
+    async def _receive_failed(self, error: Exception) -> None:
+        self.receive_failures += 1
+        metrics.receive_failures_total.inc()
+        delay = min(
+            RECEIVE_BACKOFF_MAX_S, RECEIVE_BACKOFF_BASE_S * 2 ** (self.receive_failures - 1)
+        )
+        log.warning(
+            "queue_receive_failed",
+            error=describe(error),
+            failures=self.receive_failures,
+            retry_in_s=delay,
+            running=len(self._tasks),
+        )
+        # The loop is alive, only waiting: liveness must not restart a worker whose jobs
+        # are fine because the queue is away.
+        self.last_poll_monotonic = time.monotonic()
+        stop_waiter = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({stop_waiter}, timeout=delay)
+        finally:
+            stop_waiter.cancel()
+        await self._reap()
 
     async def _pause(self, seconds: float) -> None:
         """Wait ``seconds``, or less if a job ends or a stop comes."""

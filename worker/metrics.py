@@ -75,6 +75,11 @@ export_bytes_total = Counter(
 heartbeat_extensions_total = Counter(
     "heartbeat_extensions_total", "Visibility extensions of running messages.", namespace=NAMESPACE
 )
+receive_failures_total = Counter(
+    "receive_failures_total",
+    "Receives from the job queue that failed (the queue unreachable); polling backs off.",
+    namespace=NAMESPACE,
+)
 heartbeat_failures_total = Counter(
     "heartbeat_failures_total", "Visibility extensions that failed.", namespace=NAMESPACE
 )
