@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 
 class OutageProxy:
     """Forwards 127.0.0.1:<port> to ``target_url``'s host and port."""
 
-    def __init__(self, target_url: str) -> None:
-        parts = urlsplit(target_url)
+    def __init__(self, target_url: str | None = None, unix_socket: str | None = None) -> None:
+        parts = urlsplit(target_url or "")
         self.target = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.unix_socket = unix_socket
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -39,7 +41,10 @@ class OutageProxy:
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:
-            upstream_r, upstream_w = await asyncio.open_connection(*self.target)
+            if self.unix_socket is not None:
+                upstream_r, upstream_w = await asyncio.open_unix_connection(self.unix_socket)
+            else:
+                upstream_r, upstream_w = await asyncio.open_connection(*self.target)
         except OSError:
             client_w.transport.abort()
             return
@@ -54,3 +59,23 @@ class OutageProxy:
 
         await asyncio.gather(pipe(client_r, upstream_w), pipe(upstream_r, client_w))
         self._writers.difference_update((client_w, upstream_w))
+
+
+def database_proxy(database_url: str) -> tuple[OutageProxy, Callable[[], str]]:
+    """A proxy in front of the PostgreSQL server of ``database_url`` (TCP, or the unix
+    socket the embedded server listens on), and the URL through it (once it is up)."""
+    parts = urlsplit(database_url)
+    query = parse_qs(parts.query)
+    socket_dir = (query.get("host") or [""])[0]
+    if socket_dir.startswith("/"):
+        port = (query.get("port") or ["5432"])[0]
+        proxy = OutageProxy(unix_socket=f"{socket_dir}/.s.PGSQL.{port}")
+    else:
+        proxy = OutageProxy(f"http://{parts.hostname}:{parts.port or 5432}")
+    userinfo = parts.netloc.rpartition("@")[0]
+
+    def url() -> str:
+        netloc = f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo else f"127.0.0.1:{proxy.port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    return proxy, url

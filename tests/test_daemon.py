@@ -21,10 +21,11 @@ from tests.flows import (
     fail_transiently,
     slow,
 )
-from tests.outage import OutageProxy
+from tests.outage import OutageProxy, database_proxy
 from worker.daemon import Worker
 from worker.dlq import list_dead_letters, replay_dead_letters
-from worker.flows import Flows
+from worker.errors import ServiceUnavailable
+from worker.flows import FlowContext, Flows
 from worker.messages import JobMessage
 from worker.services import Services, open_services
 from worker.settings import Settings
@@ -194,6 +195,37 @@ async def test_a_queue_outage_during_a_job_is_ridden_out(
         assert len(flows.calls) == 1
         assert await _status(services.pool, job_id) == "COMPLETED"
         assert aws.counts(aws.queues.dlq_url) == (0, 0)
+    await proxy.down()
+
+
+async def test_a_give_up_the_database_cannot_record_carries_its_reason_to_the_dlq(
+    database_url: str, aws: AwsResources
+) -> None:
+    # The database goes away as the job's last attempt fails: the job cannot be marked
+    # FAILED, so the dead-lettered message must say why itself.
+    proxy, proxied_url = database_proxy(database_url)
+    await proxy.up()
+    settings = make_settings(proxied_url(), aws)
+
+    async def last_attempt_loses_the_database(context: FlowContext) -> None:
+        if int(context.job["attempts"]) >= TEST_MAX_RECEIVE_COUNT:
+            await proxy.down()
+        raise ServiceUnavailable("S3 answered 503 SlowDown")
+
+    flows = RecordingFlows(last_attempt_loses_the_database)
+    async with open_services(settings) as services:
+        job_id = await _new_job(services.pool, aws)
+        await _send_job(services, job_id)
+        worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+        async with _running(worker):
+            await _eventually(lambda: aws.counts(aws.queues.dlq_url)[0] == 1, 60, "the dead letter")
+        await proxy.up()
+    received = aws.sqs.receive_message(
+        QueueUrl=aws.queues.dlq_url, MessageAttributeNames=["All"], WaitTimeSeconds=1
+    )["Messages"]
+    reason = received[0]["MessageAttributes"][DEAD_LETTER_REASON_ATTRIBUTE]["StringValue"]
+    assert "S3 answered 503 SlowDown (gave up after 3 attempts)" in reason
+    assert "the job could not be marked FAILED" in reason
     await proxy.down()
 
 

@@ -475,17 +475,22 @@ class Worker:
             await self.pool.execute(sql("fail_job"), job_id, decision.reason)
             await self._settle(message, "delete")
         else:  # GIVE_UP
-            await self.pool.execute(
-                sql("fail_job"),
-                job_id,
-                f"{decision.reason} (gave up after {message.receive_count} attempts)",
-            )
+            reason = f"{decision.reason} (gave up after {message.receive_count} attempts)"
+            try:
+                await self.pool.execute(sql("fail_job"), job_id, reason)
+                recorded = True
+            except Exception as error:
+                # The database is away too: the message carries the reason itself, and
+                # the sweep finds the job (PROCESSING, unlocked) when the database is back.
+                recorded = False
+                reason = f"{reason}; the job could not be marked FAILED: {describe(error)}"
+                log.error("job_failure_not_recorded", reason=reason)
             metrics.messages_dead_lettered_total.labels(metrics.DEAD_LETTER_GAVE_UP).inc()
-            if self.queue.has_redrive_policy:
+            if self.queue.has_redrive_policy and recorded:
                 # Visible now: SQS moves it to the dead-letter queue on its next receive.
                 await self._settle(message, "release")
             else:
-                await self.queue.dead_letter(message, decision.reason)
+                await self.queue.dead_letter(message, reason)
                 self._unsettled.pop(message.message_id, None)
 
     async def _heartbeat(self, message: ReceivedMessage, lease: Lease) -> None:

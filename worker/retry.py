@@ -8,9 +8,10 @@ It does no I/O, so every branch is tested alone (``tests/unit/test_retry.py``).
 - Errors in :data:`NEVER_RETRIED` -> FAIL: the job is FAILED with the reason, the message
   deleted.
 - Transient errors (throttling, 5xx, connection loss, database restarts, serialisation
-  failures) and unexpected ones -> RETRY after an exponential backoff with full jitter,
-  until the receive count reaches the queue's limit -> GIVE_UP: the job is FAILED with the
-  last error and the message made visible so SQS moves it to the dead-letter queue.
+  failures) -> RETRY after a backoff that grows four-fold with half of it fixed, so the
+  queue's receives span minutes of outage; unexpected ones -> RETRY after an exponential
+  backoff with full jitter; until the receive count reaches the queue's limit -> GIVE_UP:
+  the job is FAILED with the last error and the message goes to the dead-letter queue.
 
 Unexpected errors are retried rather than failed: a bug fixed in the next release can then
 finish the job from the dead-letter queue with ``dlq replay``.
@@ -101,6 +102,15 @@ class RetryPolicy:
         # Full jitter, but never less than the base delay so a retry is never immediate.
         return max(1, round(min(ceiling, max(self.base_delay_s, ceiling * jitter))))
 
+    def outage_backoff_s(self, receive_count: int, jitter: float) -> int:
+        """The delay after a service failed (unreachable, throttling, restarting): growing
+        four-fold and never under half its ceiling, so the receives a queue allows span
+        minutes (5, 10-20, 40-80, 160-320 s with the defaults), longer than an ordinary
+        outage or failover, instead of being used up in seconds."""
+        ceiling = min(float(self.max_delay_s), self.base_delay_s * 4.0 ** max(0, receive_count - 1))
+        delay = ceiling / 2 + ceiling / 2 * jitter
+        return max(1, round(min(ceiling, max(self.base_delay_s, delay))))
+
 
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` is a failure of a service that may well pass (vs. a bug or bad data)."""
@@ -146,8 +156,10 @@ def decide(
         return Decision(Action.DROP, 0, reason)
     if isinstance(error, NEVER_RETRIED):
         return Decision(Action.FAIL, 0, reason)
-    if not is_transient(error):
+    transient = is_transient(error)
+    if not transient:
         reason = f"unexpected error: {reason}"
     if receive_count >= max_receive_count:
         return Decision(Action.GIVE_UP, 0, reason)
-    return Decision(Action.RETRY, policy.backoff_s(receive_count, jitter()), reason)
+    backoff = policy.outage_backoff_s if transient else policy.backoff_s
+    return Decision(Action.RETRY, backoff(receive_count, jitter()), reason)

@@ -94,6 +94,18 @@ def test_backoff_grows_exponentially_and_is_capped() -> None:
     assert max(ceilings) == 900 and ceilings[-1] == 900
 
 
+def test_retries_after_a_service_failure_outlast_minutes_of_outage() -> None:
+    # A queue that allows 5 receives retries 4 times: even the unluckiest jitter waits more
+    # than three minutes in all (full jitter could use them up in 20 s).
+    shortest = sum(POLICY.outage_backoff_s(count, jitter=0.0) for count in range(1, 5))
+    longest = sum(POLICY.outage_backoff_s(count, jitter=0.999999) for count in range(1, 5))
+    assert shortest >= 180 and longest <= 430
+    decision = decide(ServiceUnavailable("down"), 3, 5, POLICY, jitter=lambda: 0.0)
+    assert decision.delay_s == 40
+    # Bugs keep the shorter schedule: a fixed release finishes them sooner.
+    assert decide(KeyError("x"), 3, 5, POLICY, jitter=lambda: 0.0).delay_s == 5
+
+
 def test_backoff_jitter_spreads_but_never_drops_below_the_base() -> None:
     delays = {POLICY.backoff_s(6, jitter=j / 10) for j in range(10)}
     assert min(delays) == 5 and max(delays) > 100 and len(delays) > 5
