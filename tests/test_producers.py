@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import ROOT, AwsResources, cli_env, make_settings, run_cli
 from tests.test_initial_flow import _csv, _drain
-from worker.discover import ENQUEUE_DELAY_S, PRESETS, enqueue, file_pattern, plan
+from worker.discover import PRESETS, enqueue, file_pattern, plan
 from worker.errors import ActionRefused
 from worker.jobs import export_links
 from worker.producer import Producer, safe_name, upload_key
@@ -282,7 +282,7 @@ async def test_discovery_over_ten_thousand_objects_enqueues_exactly_the_new_ones
     )
     assert len(earlier.new) == 500
     assert len(await enqueue(services.pool, services.queue, earlier.new, {})) == 500
-    await asyncio.sleep(ENQUEUE_DELAY_S + 1)
+    # Sent after their jobs committed, visible at once.
     assert aws.counts(aws.queues.queue_url) == (500, 0)
     aws.sqs.purge_queue(QueueUrl=aws.queues.queue_url)  # (those messages were consumed)
     # ... and 17 long ago (their messages consumed too): their jobs are in the database.
@@ -316,7 +316,6 @@ async def test_discovery_over_ten_thousand_objects_enqueues_exactly_the_new_ones
     rows = await services.pool.fetch("SELECT id, source_key FROM jobs")
     key_of = {row["id"]: row["source_key"] for row in rows}
     assert [key_of[job_id] for job_id in created] == [f.obj.key for f in new]
-    await asyncio.sleep(ENQUEUE_DELAY_S + 1)  # discovery's messages are delayed that long
     assert aws.counts(aws.queues.queue_url) == (1_000, 0)
     sample = aws.sqs.receive_message(QueueUrl=aws.queues.queue_url, MaxNumberOfMessages=10)
     sent = {json.loads(m["Body"])["job_id"] for m in sample["Messages"]}

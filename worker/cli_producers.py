@@ -185,8 +185,22 @@ async def _retention(settings: Settings, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+async def _sweep(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.services import open_command_services
+    from worker.sweep import sweep
+
+    after_s = settings.sweep_after_s if args.after_s is None else args.after_s
+    async with open_command_services(settings) as services:
+        swept = await sweep(services.pool, services.queue, after_s, dry_run=args.dry_run)
+    for entry in swept:
+        print(entry.line(args.dry_run))
+    verb = "would send" if args.dry_run else "sent"
+    print(f"{verb} {len(swept)} stranded job(s) again")
+    return ExitCode.OK
+
+
 def add_producer_commands(commands: Any) -> None:
-    """``submit``, ``presign-upload``, ``discover``, ``retention``."""
+    """``submit``, ``presign-upload``, ``discover``, ``retention``, ``sweep``."""
     submit = commands.add_parser("submit", help="upload a file and create and enqueue its job")
     submit.add_argument("file", nargs="?", help="the CSV or Excel file to upload")
     submit.add_argument("--user", required=True, help="the tenant (user id) the job is for")
@@ -243,3 +257,14 @@ def add_producer_commands(commands: Any) -> None:
     retention.add_argument("--limit", type=int, default=1000, help="at most this many jobs a run")
     retention.add_argument("--dry-run", action="store_true", help="only list what would go")
     retention.set_defaults(handler=_retention)
+
+    sweeper = commands.add_parser(
+        "sweep", help="send again the jobs nothing would move (stranded PENDING, dead workers)"
+    )
+    sweeper.add_argument(
+        "--after-s",
+        type=float,
+        help="untouched for this long (default INGEST_SWEEP_AFTER_S)",
+    )
+    sweeper.add_argument("--dry-run", action="store_true", help="only list what would be sent")
+    sweeper.set_defaults(handler=_sweep)

@@ -30,6 +30,7 @@ from worker.router import Route, route
 from worker.settings import SQS_MAX_RECEIVE_BATCH, Settings
 from worker.sqs import JobQueue, ReceivedMessage, is_receipt_handle_gone
 from worker.store.queries import sql
+from worker.sweep import sweep
 
 if TYPE_CHECKING:
     import asyncpg
@@ -118,6 +119,11 @@ class Worker:
             max_receive_count=self.queue.max_receive_count,
         )
         self.started_monotonic = time.monotonic()
+        sweeper = (
+            asyncio.create_task(self._sweep_loop(), name="sweep")
+            if self.settings.sweep_interval_s > 0 and not once
+            else None
+        )
         try:
             while not self.stopping.is_set():
                 await self._reap()
@@ -152,8 +158,38 @@ class Worker:
                 if not messages and self.settings.wait_time_s == 0:
                     await self._pause(SHORT_POLL_PAUSE_S)
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await self._shutdown()
         log.info("worker_stopped")
+
+    async def _sweep_loop(self) -> None:
+        """Every ``INGEST_SWEEP_INTERVAL_S``, send again the jobs nothing would move (one
+        worker at a time sweeps; see :mod:`worker.sweep`)."""
+        while not self.stopping.is_set():
+            stop_waiter = asyncio.ensure_future(self.stopping.wait())
+            try:
+                await asyncio.wait({stop_waiter}, timeout=self.settings.sweep_interval_s)
+            finally:
+                stop_waiter.cancel()
+            if self.stopping.is_set():
+                return
+            try:
+                swept = await sweep(self.pool, self.queue, self.settings.sweep_after_s)
+            except Exception as error:
+                log.warning("sweep_failed", error=describe(error))
+                continue
+            for entry in swept:
+                metrics.jobs_swept_total.labels(entry.action).inc()
+                log.warning(
+                    "job_swept",
+                    job_id=str(entry.job_id),
+                    status=entry.status,
+                    why=entry.why,
+                    action=entry.action,
+                )
 
     async def _receive_failed(self, error: Exception) -> None:
         self.receive_failures += 1

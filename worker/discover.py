@@ -63,9 +63,6 @@ INDICI_EXTRACT_TYPES = frozenset(
 )
 INDICI_ORG_ID = "685146"
 INDICI_PRACTICE_ID = "545"
-# Messages from discovery are sent inside the transaction that creates their jobs and
-# commits right after; the delay keeps a worker from looking for a job not committed yet.
-ENQUEUE_DELAY_S = 5
 _CHECK_CHUNK = 1000
 
 
@@ -297,9 +294,10 @@ async def enqueue(
     chunk_size: int = 500,
 ) -> list[Any]:
     """Create and send the jobs of ``files`` in their order, ``chunk_size`` at a time: each
-    chunk's jobs and messages in one transaction, so a crash leaves a chunk all or none (a
-    message whose transaction did not commit finds no job and is dropped; the next run
-    makes it again). Returns the ids of the jobs created, in order."""
+    chunk's jobs in one transaction, their messages after it commits (a message never
+    arrives before its job). A crash between the two leaves PENDING jobs without a
+    message, which the sweep sends (see :mod:`worker.sweep`). Returns the ids of the jobs
+    created, in order."""
     created: list[Any] = []
     for start in range(0, len(files), chunk_size):
         chunk = files[start : start + chunk_size]
@@ -319,9 +317,7 @@ async def enqueue(
             # RETURNING gives no order: put the new jobs back in the files' order.
             position = {candidate.obj.key: index for index, candidate in enumerate(chunk)}
             new_ids = [row["id"] for row in sorted(rows, key=lambda r: position[r["source_key"]])]
-            await queue.send_batch(
-                [JobMessage(job_id=job_id).body() for job_id in new_ids], delay_s=ENQUEUE_DELAY_S
-            )
+        await queue.send_batch([JobMessage(job_id=job_id).body() for job_id in new_ids])
         created.extend(new_ids)
     return created
 

@@ -75,6 +75,12 @@ export_bytes_total = Counter(
 heartbeat_extensions_total = Counter(
     "heartbeat_extensions_total", "Visibility extensions of running messages.", namespace=NAMESPACE
 )
+jobs_swept_total = Counter(
+    "jobs_swept_total",
+    "Jobs nothing would have moved, sent again by the sweep, by the action sent.",
+    ["action"],
+    namespace=NAMESPACE,
+)
 receive_failures_total = Counter(
     "receive_failures_total",
     "Receives from the job queue that failed (the queue unreachable); polling backs off.",

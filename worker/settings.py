@@ -89,6 +89,17 @@ class Settings(BaseSettings):
         le=900,
         description="Delay before a fresh copy of a message whose job runs elsewhere is seen.",
     )
+    sweep_interval_s: float = Field(
+        60.0,
+        ge=0,
+        description="How often a worker sweeps for jobs nothing would move (0: never; "
+        "`ingest-worker sweep` does it once).",
+    )
+    sweep_after_s: float = Field(
+        900.0,
+        gt=0,
+        description="A job untouched this long, with no worker holding it, is sent again.",
+    )
     retry_base_delay_s: float = Field(5.0, gt=0, description="First backoff of a retried job.")
     retry_max_delay_s: int = Field(900, ge=1, description="Longest backoff of a retried job.")
     max_receive_count: int = Field(

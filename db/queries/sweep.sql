@@ -1,0 +1,32 @@
+-- name: lock_sweep
+-- One sweep at a time across every worker and cron run (released at commit).
+SELECT pg_try_advisory_xact_lock(hashtextextended('ingest-worker sweep', 0));
+
+-- name: find_stranded_jobs
+-- Jobs nothing will move ($1: seconds untouched and since their last sweep; $2: how many):
+-- PENDING or running with nobody holding the job lock, or decided with exports claimed by
+-- a writer whose export lock is gone. Locked rows (a job being changed now) are skipped.
+SELECT j.id, j.status,
+       CASE WHEN j.status IN ('NEEDS_REVIEW', 'COMPLETED') THEN 'export' ELSE 'process' END
+           AS action,
+       CASE WHEN j.status = 'PENDING' THEN 'never picked up'
+            WHEN j.status IN ('NEEDS_REVIEW', 'COMPLETED') THEN 'exports abandoned'
+            ELSE 'no worker holds it' END AS why
+FROM jobs j
+WHERE j.purged_at IS NULL
+  AND j.status IN ('PENDING', 'PROCESSING', 'CONSOLIDATING', 'NEEDS_REVIEW', 'COMPLETED')
+  AND j.updated_at < now() - make_interval(secs => $1)
+  AND (j.swept_at IS NULL OR j.swept_at < now() - make_interval(secs => $1))
+  AND CASE
+        WHEN j.status IN ('NEEDS_REVIEW', 'COMPLETED')
+          THEN j.exports ->> 'state' = 'writing'
+               AND NOT ingest_advisory_held(hashtextextended(j.id::text, 1))
+        ELSE NOT ingest_advisory_held(hashtextextended(j.id::text, 0))
+      END
+ORDER BY j.updated_at
+LIMIT $2
+FOR UPDATE OF j SKIP LOCKED;
+
+-- name: mark_swept
+-- Record that the jobs $1 were sent again now.
+UPDATE jobs SET swept_at = now() WHERE id = ANY($1::uuid[]);

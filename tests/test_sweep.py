@@ -1,0 +1,104 @@
+"""The sweep sends again the jobs nothing would move: through the CLI and the daemon."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import asyncpg
+
+from tests.conftest import AwsResources, cli_env, make_settings, run_cli
+from tests.test_daemon import _eventually, _running, _status
+from worker.daemon import Worker
+from worker.flows import default_flows
+from worker.services import Services, open_services
+from worker.store.jobs import create_job
+from worker.store.queries import sql
+
+
+async def _stranded_job(
+    services: Services, aws: AwsResources, status: str = "PENDING", minutes: int = 20
+) -> uuid.UUID:
+    """A job whose message never came (a producer killed between its commit and its send),
+    untouched for ``minutes``."""
+    name = uuid.uuid4().hex
+    key = f"uploads/t/{name}.csv"
+    clean = f"email,first_name,last_name,company\r\n{name}@x.pt,Ana,Silva,Acme\r\n"
+    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=clean.encode())
+    job_id = await create_job(services.pool, user_id="t", bucket=aws.bucket, key=key)
+    await services.pool.execute(
+        "UPDATE jobs SET status = $2, updated_at = now() - make_interval(mins => $3) WHERE id = $1",
+        job_id,
+        status,
+        minutes,
+    )
+    return job_id
+
+
+async def test_the_sweep_command_sends_stranded_jobs_once_and_a_worker_finishes_them(
+    services: Services, aws: AwsResources
+) -> None:
+    env = cli_env(services.settings)
+    pending = await _stranded_job(services, aws)
+    orphaned = await _stranded_job(services, aws, status="PROCESSING")
+    recent = await _stranded_job(services, aws, minutes=1)
+    held = await _stranded_job(services, aws, status="PROCESSING")
+
+    async with services.pool.acquire() as live_worker:
+        # A live worker holds this one: never swept, however old.
+        assert await live_worker.fetchval(sql("try_lock_job"), held)
+        dry = run_cli(["sweep", "--dry-run"], env)
+        assert dry.returncode == 0, dry.stderr
+        assert f"{pending}  PENDING       never picked up: would send 'process'" in dry.stdout
+        assert f"{orphaned}  PROCESSING    no worker holds it" in dry.stdout
+        assert str(recent) not in dry.stdout and str(held) not in dry.stdout
+        assert aws.queue_messages(wait_s=0) == []
+
+        swept = run_cli(["sweep"], env)
+        assert "sent 2 stranded job(s) again" in swept.stdout, swept.stdout
+        again = run_cli(["sweep"], env)  # within INGEST_SWEEP_AFTER_S: not twice
+        assert "sent 0 stranded job(s) again" in again.stdout
+        await live_worker.execute(sql("unlock_job"), held)
+
+    finisher = run_cli(["run", "--once"], env)
+    assert finisher.returncode == 0, finisher.stderr
+    assert await _status(services.pool, pending) == "COMPLETED"
+    assert await _status(services.pool, orphaned) == "COMPLETED"
+    assert await _status(services.pool, recent) == "PENDING"
+
+
+async def test_abandoned_exports_are_asked_for_again(services: Services, aws: AwsResources) -> None:
+    job_id = await _stranded_job(services, aws)
+    assert run_cli(["sweep", "--after-s", "60"], cli_env(services.settings)).returncode == 0
+    assert run_cli(["run", "--once"], cli_env(services.settings)).returncode == 0
+    await services.pool.execute(
+        "UPDATE jobs SET exports = jsonb_set(exports, '{state}', '\"writing\"'),"
+        " updated_at = now() - interval '1 hour', swept_at = NULL WHERE id = $1",
+        job_id,
+    )
+    listed = run_cli(["sweep", "--dry-run"], cli_env(services.settings))
+    assert f"{job_id}  COMPLETED     exports abandoned: would send 'export'" in listed.stdout
+    run_cli(["sweep"], cli_env(services.settings))
+    (message,) = aws.queue_messages(wait_s=1)
+    assert json.loads(message["Body"]) == {
+        "version": 1,
+        "job_id": str(job_id),
+        "action": "export",
+    }
+
+
+async def test_a_worker_sweeps_by_itself(database_url: str, aws: AwsResources) -> None:
+    settings = make_settings(database_url, aws, sweep_interval_s=0.5, sweep_after_s=1)
+    async with open_services(settings) as services:
+        job_id = await _stranded_job(services, aws)
+        worker = Worker(
+            settings, services.pool, services.s3, services.queue, default_flows(settings)
+        )
+        async with _running(worker):
+            await _eventually(
+                lambda: _status_is(services.pool, job_id, "COMPLETED"), 30, "the swept job"
+            )
+
+
+async def _status_is(pool: asyncpg.Pool, job_id: uuid.UUID, status: str) -> bool:
+    return await _status(pool, job_id) == status

@@ -1,0 +1,75 @@
+"""The sweep: send again the message of every job that nothing would move otherwise.
+
+A job moves only when a message about it is delivered. A few ends of a job's life can
+leave it with none:
+
+- a producer (or discovery) that died between committing its job and sending its message:
+  the job stays PENDING;
+- a worker that died after its message was dead-lettered or deleted (a give-up the
+  database could not record, an operator's purge): the job stays PROCESSING or
+  CONSOLIDATING with nobody holding its lock;
+- a writer that died while writing exports whose message is gone: they stay ``writing``.
+
+The sweep finds them (untouched for ``INGEST_SWEEP_AFTER_S``, nobody holding the job's lock
+or its exports' lock) and sends each its message again, at most once per that period. One
+sweep runs at a time (a transaction lock): workers run it every
+``INGEST_SWEEP_INTERVAL_S``, and ``ingest-worker sweep`` runs it once (cron, or by hand).
+A message sent twice is harmless: the job lock and the job's state decide what it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from worker.messages import JobMessage
+from worker.store.queries import sql
+
+if TYPE_CHECKING:
+    import uuid
+
+    import asyncpg
+
+    from worker.sqs import JobQueue
+
+# Jobs a sweep sends at most; the next sweep takes the rest.
+SWEEP_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Swept:
+    """One job the sweep sent (or, in a dry run, would send) again."""
+
+    job_id: uuid.UUID
+    status: str
+    action: str
+    why: str
+
+    def line(self, dry_run: bool) -> str:
+        """For ``ingest-worker sweep``."""
+        verb = "would send" if dry_run else "sent"
+        return f"{self.job_id}  {self.status:<13} {self.why}: {verb} {self.action!r}"
+
+
+async def sweep(
+    pool: asyncpg.Pool,
+    queue: JobQueue,
+    after_s: float,
+    *,
+    dry_run: bool = False,
+    limit: int = SWEEP_LIMIT,
+) -> list[Swept]:
+    """Send again the message of every stranded job; returns them (none when another sweep
+    is running). The jobs are marked before their messages go, after the commit: a crash in
+    between leaves them for the sweep after next, never a message for an unmarked job."""
+    async with pool.acquire() as connection, connection.transaction():
+        if not await connection.fetchval(sql("lock_sweep")):
+            return []
+        rows = await connection.fetch(sql("find_stranded_jobs"), after_s, limit)
+        found = [Swept(row["id"], row["status"], row["action"], row["why"]) for row in rows]
+        if dry_run or not found:
+            return found
+        await connection.execute(sql("mark_swept"), [entry.job_id for entry in found])
+    for entry in found:
+        await queue.send(JobMessage(job_id=entry.job_id, action=entry.action).body())
+    return found
