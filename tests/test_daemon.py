@@ -446,6 +446,10 @@ async def test_the_route_follows_the_job_state(
         "VALUES ($1, 1, '\\x01', '[]', 'ISSUE')",
         review,
     )
+    # A person asked for reprocessing (Review.request_reprocess records it).
+    await services.pool.execute(
+        "UPDATE jobs SET reprocess_requested_at = now() WHERE id = $1", review
+    )
     consolidating = await _new_job(services.pool, aws, status="CONSOLIDATING")
     await _send_job(services, review, action="reprocess")
     await _send_job(services, consolidating)

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import AwsResources
 from tests.test_initial_flow import _csv, _drain, _submit
 from worker.errors import ActionRefused
+from worker.messages import JobMessage
 from worker.review import Review
 from worker.services import Services
 from worker.store.jobs import fetch_job
@@ -52,6 +53,48 @@ async def _job_in_review(services: Services, aws: AwsResources) -> uuid.UUID:
     assert job is not None
     assert (job["status"], job["unresolved_issues"]) == ("NEEDS_REVIEW", 4)
     return job_id
+
+
+async def test_a_redelivered_message_changes_nothing_while_a_person_edits(
+    services: Services, aws: AwsResources
+) -> None:
+    job_id = await _job_in_review(services, aws)
+    before = await fetch_job(services.pool, job_id)
+    assert before is not None
+    review = Review(services.pool, TENANT, "maria", services.queue)
+    # Half-way through a review: one row edited, nothing asked for yet.
+    await review.edit(job_id, 3, {"email": "bo@x.pt"})
+
+    async def state() -> tuple[Any, ...]:
+        job = await fetch_job(services.pool, job_id)
+        assert job is not None
+        issue_rows = await services.pool.fetch(
+            "SELECT type, resolved FROM issues WHERE job_id = $1 ORDER BY id", job_id
+        )
+        return (
+            job["status"],
+            job["decided_at"],
+            job["exports"]["decided_at"],
+            job["unresolved_issues"],
+            [tuple(row) for row in issue_rows],
+        )
+
+    edited = await state()
+    assert edited[1] == before["decided_at"]
+    # The initial flow's message comes back (its worker died before deleting it), and so
+    # does a reprocess message of a request already served: neither judges the edit.
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    await _drain(services)
+    assert await state() == edited
+    await services.queue.send(JobMessage(job_id=job_id, action="reprocess").body())
+    await _drain(services)
+    assert await state() == edited
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+    # Asked for, it is judged.
+    await review.request_reprocess(job_id)
+    await _drain(services)
+    after = await state()
+    assert after[1] > edited[1] and after[3] < edited[3]
 
 
 async def test_the_full_loop_edit_discard_accept_reprocess_completes(

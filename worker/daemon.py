@@ -411,7 +411,9 @@ class Worker:
             await self._settle(message, "delete")
             return
         has_staging = bool(await self.pool.fetchval(sql("job_has_staging"), job_id))
-        job_route = route(job["status"], has_staging, job_message.action)
+        requested, decided = job["reprocess_requested_at"], job["decided_at"]
+        reprocess_pending = requested is not None and (decided is None or requested > decided)
+        job_route = route(job["status"], has_staging, job_message.action, reprocess_pending)
         if job_route is Route.ACKNOWLEDGE:
             log.info("job_acknowledged", status=job["status"])
             await self._settle(message, "delete")

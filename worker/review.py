@@ -186,6 +186,9 @@ class Review:
         async with self.pool.acquire() as connection, connection.transaction():
             await self._lock_job_in_review(connection, job_id)
             record = await self._record(connection, job_id, "request_reprocess", None, None, {})
+            # The request itself: a reprocess message runs only while it is newer than the
+            # job's last decision (a redelivered one finds it served).
+            await connection.execute(sql("record_reprocess_request"), job_id)
         await self.queue.send(JobMessage(job_id=job_id, action="reprocess").body())
         return record
 

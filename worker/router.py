@@ -7,7 +7,9 @@ COMPLETED                          yes              EXPORT (writes the exports i
                                                     are missing for its last decision)
 COMPLETED                          none             ACKNOWLEDGE (nothing to do)
 CANCELLED                          any              ACKNOWLEDGE (nothing to do)
-NEEDS_REVIEW                       yes              REPROCESS (EXPORT for ``export``)
+NEEDS_REVIEW                       yes              REPROCESS for a ``reprocess`` message
+                                                    while its request is pending; else
+                                                    EXPORT (writes missing exports only)
 NEEDS_REVIEW                       none             ACKNOWLEDGE (nothing to review)
 PENDING, PROCESSING                yes              INITIAL_RESUME (after the checkpoint)
 PENDING, PROCESSING                none             INITIAL (from the start)
@@ -55,9 +57,12 @@ class Route(enum.Enum):
         }[self]
 
 
-def route(status: str, has_staging: bool, action: Action = "process") -> Route:
-    """The route for a job in ``status``; ``action`` matters for a FAILED job (``retry``)
-    and for ``export``."""
+def route(
+    status: str, has_staging: bool, action: Action = "process", reprocess_pending: bool = False
+) -> Route:
+    """The route for a job in ``status``; ``action`` matters for a FAILED job (``retry``),
+    for ``export``, and for ``reprocess`` (only while ``reprocess_pending``: a person asked
+    after the job's last decision)."""
     if action == "export":
         exportable = status in ("NEEDS_REVIEW", "COMPLETED") and has_staging
         return Route.EXPORT if exportable else Route.ACKNOWLEDGE
@@ -70,7 +75,9 @@ def route(status: str, has_staging: bool, action: Action = "process") -> Route:
     if status == "CANCELLED":
         return Route.ACKNOWLEDGE
     if status == "NEEDS_REVIEW":
-        return Route.REPROCESS if has_staging else Route.ACKNOWLEDGE
+        if not has_staging:
+            return Route.ACKNOWLEDGE
+        return Route.REPROCESS if action == "reprocess" and reprocess_pending else Route.EXPORT
     if status in ("PENDING", "PROCESSING"):
         return Route.INITIAL_RESUME if has_staging else Route.INITIAL
     if status == "CONSOLIDATING":

@@ -174,3 +174,7 @@ UPDATE issues
 SET resolved = true, resolved_at = now(), updated_at = now(),
     resolution = 'checked again against your contacts'
 WHERE job_id = $1 AND type = 'CONTACT_CONFLICT' AND NOT resolved;
+
+-- name: record_reprocess_request
+-- A person asked for job $1's reviewed rows to be judged again (now).
+UPDATE jobs SET reprocess_requested_at = now(), updated_at = now() WHERE id = $1;

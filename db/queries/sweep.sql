@@ -4,12 +4,16 @@ SELECT pg_try_advisory_xact_lock(hashtextextended('ingest-worker sweep', 0));
 
 -- name: find_stranded_jobs
 -- Jobs nothing will move ($1: seconds untouched and since their last sweep; $2: how many):
--- PENDING or running with nobody holding the job lock, or decided with exports claimed by
--- a writer whose export lock is gone. Locked rows (a job being changed now) are skipped.
+-- PENDING or running with nobody holding the job lock, in review with a reprocess request
+-- never run, or decided with exports claimed by a writer whose export lock is gone. Locked rows (a job being changed now) are skipped.
 SELECT j.id, j.status,
-       CASE WHEN j.status IN ('NEEDS_REVIEW', 'COMPLETED') THEN 'export' ELSE 'process' END
-           AS action,
+       CASE WHEN j.status = 'NEEDS_REVIEW' AND j.reprocess_requested_at > j.decided_at
+              THEN 'reprocess'
+            WHEN j.status IN ('NEEDS_REVIEW', 'COMPLETED') THEN 'export'
+            ELSE 'process' END AS action,
        CASE WHEN j.status = 'PENDING' THEN 'never picked up'
+            WHEN j.status = 'NEEDS_REVIEW' AND j.reprocess_requested_at > j.decided_at
+              THEN 'reprocessing asked for, never run'
             WHEN j.status IN ('NEEDS_REVIEW', 'COMPLETED') THEN 'exports abandoned'
             ELSE 'no worker holds it' END AS why
 FROM jobs j
@@ -18,6 +22,8 @@ WHERE j.purged_at IS NULL
   AND j.updated_at < now() - make_interval(secs => $1)
   AND (j.swept_at IS NULL OR j.swept_at < now() - make_interval(secs => $1))
   AND CASE
+        WHEN j.status = 'NEEDS_REVIEW' AND j.reprocess_requested_at > j.decided_at
+          THEN NOT ingest_advisory_held(hashtextextended(j.id::text, 0))
         WHEN j.status IN ('NEEDS_REVIEW', 'COMPLETED')
           THEN j.exports ->> 'state' = 'writing'
                AND NOT ingest_advisory_held(hashtextextended(j.id::text, 1))

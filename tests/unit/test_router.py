@@ -23,8 +23,10 @@ from worker.router import Route, route
         ("NEEDS_REVIEW", False, "export", Route.ACKNOWLEDGE),
         ("CANCELLED", True, "process", Route.ACKNOWLEDGE),
         ("CANCELLED", False, "retry", Route.ACKNOWLEDGE),
-        ("NEEDS_REVIEW", True, "reprocess", Route.REPROCESS),
-        ("NEEDS_REVIEW", True, "process", Route.REPROCESS),
+        # A job in review is judged again only on a request not yet served; any other
+        # message of it (a redelivery) only writes missing exports.
+        ("NEEDS_REVIEW", True, "process", Route.EXPORT),
+        ("NEEDS_REVIEW", True, "reprocess", Route.EXPORT),
         ("NEEDS_REVIEW", False, "reprocess", Route.ACKNOWLEDGE),
         ("PENDING", False, "process", Route.INITIAL),
         ("PROCESSING", False, "process", Route.INITIAL),
@@ -41,6 +43,14 @@ from worker.router import Route, route
 )
 def test_route(status: str, has_staging: bool, action: str, expected: Route) -> None:
     assert route(status, has_staging, action) is expected  # type: ignore[arg-type]
+
+
+def test_a_pending_reprocess_request_reprocesses_and_nothing_else_does() -> None:
+    assert route("NEEDS_REVIEW", True, "reprocess", reprocess_pending=True) is Route.REPROCESS
+    assert route("NEEDS_REVIEW", True, "process", reprocess_pending=True) is Route.EXPORT
+    assert route("NEEDS_REVIEW", False, "reprocess", reprocess_pending=True) is Route.ACKNOWLEDGE
+    # A request that came before the job's current state never re-runs it.
+    assert route("COMPLETED", True, "reprocess", reprocess_pending=True) is Route.EXPORT
 
 
 def test_an_unknown_status_is_an_error_not_a_guess() -> None:
