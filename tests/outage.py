@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
+import http.server
+import threading
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -79,3 +82,73 @@ def database_proxy(database_url: str) -> tuple[OutageProxy, Callable[[], str]]:
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
     return proxy, url
+
+
+class FailingWrites:
+    """An HTTP proxy in front of S3 (in a thread, so CLI subprocesses can use it while the
+    test waits on them) that refuses every write (403 AccessDenied, which clients do not
+    retry) while ``failing`` is set, and forwards everything else: uploads fail while
+    reads go on."""
+
+    def __init__(self, target_url: str) -> None:
+        parts = urlsplit(target_url)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.failing = True
+        self.refused = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            # HTTP/1.1: answers "Expect: 100-continue", which S3 clients send with uploads.
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                body = self._body()
+                if proxy.failing and self.command in ("PUT", "POST"):
+                    proxy.refused += 1
+                    error = b"<Error><Code>AccessDenied</Code><Message>cut</Message></Error>"
+                    self.send_response(403)
+                    self.send_header("Content-Length", str(len(error)))
+                    self.end_headers()
+                    self.wfile.write(error)
+                    return
+                upstream = http.client.HTTPConnection(*proxy.target, timeout=60)
+                dropped = ("host", "transfer-encoding", "content-length", "expect")
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                upstream.close()
+
+            def _body(self) -> bytes:
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                    chunks = []
+                    while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    while self.rfile.readline().strip():  # trailers, then the blank line
+                        pass
+                    return b"".join(chunks)
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length else b""
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _forward
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()

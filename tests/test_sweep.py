@@ -8,11 +8,13 @@ import uuid
 import asyncpg
 
 from tests.conftest import AwsResources, cli_env, make_settings, run_cli
+from tests.outage import FailingWrites
 from tests.test_daemon import _eventually, _running, _status
 from worker.daemon import Worker
 from worker.flows import default_flows
+from worker.messages import JobMessage
 from worker.services import Services, open_services
-from worker.store.jobs import create_job
+from worker.store.jobs import create_job, fetch_job
 from worker.store.queries import sql
 
 
@@ -102,3 +104,65 @@ async def test_a_worker_sweeps_by_itself(database_url: str, aws: AwsResources) -
 
 async def _status_is(pool: asyncpg.Pool, job_id: uuid.UUID, status: str) -> bool:
     return await _status(pool, job_id) == status
+
+
+async def test_failed_exports_are_written_again_by_themselves(
+    services: Services, aws: AwsResources
+) -> None:
+    # S3 refuses every upload while reads go on: the first two tries fail.
+    cut = FailingWrites(aws.emulator.endpoint_url)
+    broken = cli_env(
+        services.settings, INGEST_S3_ENDPOINT_URL=cut.url, INGEST_EXPORT_RETRY_BASE_S="0"
+    )
+    job_id = await _stranded_job(services, aws, minutes=0)
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    assert run_cli(["run", "--once"], broken).returncode == 0
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job["status"] == "COMPLETED"
+    assert (job["exports"]["state"], job["exports"]["attempts"]) == ("failed", 1)
+
+    swept = run_cli(["sweep"], broken)
+    assert f"{job_id}  COMPLETED     exports failed 1 time(s): sent 'export'" in swept.stdout
+    assert run_cli(["run", "--once"], broken).returncode == 0
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and (job["exports"]["state"], job["exports"]["attempts"]) == (
+        "failed",
+        2,
+    )
+
+    # Uploads go through again: the next sweep's request writes them.
+    cut.failing = False
+    fixed = broken
+    assert "sent 1 stranded job(s) again" in run_cli(["sweep"], fixed).stdout
+    assert run_cli(["run", "--once"], fixed).returncode == 0
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert (job["exports"]["state"], job["exports"]["attempts"]) == ("written", 3)
+    # Export requests are the exports' tries, not the job's.
+    assert job["attempts"] == 1
+    keys = [entry["key"] for entry in job["exports"]["files"].values()]
+    for key in keys:
+        aws.s3.head_object(Bucket=aws.bucket, Key=key)
+    # Written: nothing more to ask for.
+    assert "sent 0 stranded job(s) again" in run_cli(["sweep"], fixed).stdout
+    assert cut.refused > 0
+    cut.close()
+
+
+async def test_failed_exports_stop_at_the_limit(services: Services, aws: AwsResources) -> None:
+    cut = FailingWrites(aws.emulator.endpoint_url)
+    broken = cli_env(
+        services.settings,
+        INGEST_S3_ENDPOINT_URL=cut.url,
+        INGEST_EXPORT_RETRY_BASE_S="0",
+        INGEST_EXPORT_MAX_ATTEMPTS="2",
+    )
+    job_id = await _stranded_job(services, aws, minutes=0)
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    assert run_cli(["run", "--once"], broken).returncode == 0
+    assert "sent 1 stranded" in run_cli(["sweep"], broken).stdout
+    assert run_cli(["run", "--once"], broken).returncode == 0
+    assert "sent 0 stranded" in run_cli(["sweep"], broken).stdout
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job["exports"]["attempts"] == 2
+    cut.close()

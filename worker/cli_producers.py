@@ -191,7 +191,14 @@ async def _sweep(settings: Settings, args: argparse.Namespace) -> int:
 
     after_s = settings.sweep_after_s if args.after_s is None else args.after_s
     async with open_command_services(settings) as services:
-        swept = await sweep(services.pool, services.queue, after_s, dry_run=args.dry_run)
+        swept = await sweep(
+            services.pool,
+            services.queue,
+            after_s,
+            export_attempts=settings.export_max_attempts,
+            export_retry_base_s=settings.export_retry_base_s,
+            dry_run=args.dry_run,
+        )
     for entry in swept:
         print(entry.line(args.dry_run))
     verb = "would send" if args.dry_run else "sent"

@@ -177,7 +177,13 @@ class Worker:
             if self.stopping.is_set():
                 return
             try:
-                swept = await sweep(self.pool, self.queue, self.settings.sweep_after_s)
+                swept = await sweep(
+                    self.pool,
+                    self.queue,
+                    self.settings.sweep_after_s,
+                    export_attempts=self.settings.export_max_attempts,
+                    export_retry_base_s=self.settings.export_retry_base_s,
+                )
             except Exception as error:
                 log.warning("sweep_failed", error=describe(error))
                 continue
@@ -420,7 +426,9 @@ class Worker:
             return
         if job["status"] == "FAILED":
             await self.pool.execute(sql("reset_failed_job"), job_id)
-        job = await self.pool.fetchrow(sql("count_job_attempt"), job_id)
+        if job_route is not Route.EXPORT:
+            # Export requests are counted on the exports (their own attempts), not the job.
+            job = await self.pool.fetchrow(sql("count_job_attempt"), job_id)
         if job is None:  # deleted in between
             await self._settle(message, "delete")
             return

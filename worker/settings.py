@@ -95,6 +95,16 @@ class Settings(BaseSettings):
         description="How often a worker sweeps for jobs nothing would move (0: never; "
         "`ingest-worker sweep` does it once).",
     )
+    export_max_attempts: int = Field(
+        4,
+        ge=1,
+        description="Tries of a decision's exports before only `jobs exports` asks again.",
+    )
+    export_retry_base_s: float = Field(
+        60.0,
+        ge=0,
+        description="Wait before failed exports are written again (x4 after each failure).",
+    )
     sweep_after_s: float = Field(
         900.0,
         gt=0,

@@ -8,7 +8,9 @@ leave it with none:
 - a worker that died after its message was dead-lettered or deleted (a give-up the
   database could not record, an operator's purge): the job stays PROCESSING or
   CONSOLIDATING with nobody holding its lock;
-- a writer that died while writing exports whose message is gone: they stay ``writing``.
+- a writer that died while writing exports whose message is gone: they stay ``writing``;
+- exports that failed (an S3 error, a full disk): asked for again with a growing backoff,
+  up to ``INGEST_EXPORT_MAX_ATTEMPTS`` tries for a decision.
 
 The sweep finds them (untouched for ``INGEST_SWEEP_AFTER_S``, nobody holding the job's lock
 or its exports' lock) and sends each its message again, at most once per that period. One
@@ -56,16 +58,23 @@ async def sweep(
     queue: JobQueue,
     after_s: float,
     *,
+    export_attempts: int = 4,
+    export_retry_base_s: float = 60.0,
     dry_run: bool = False,
     limit: int = SWEEP_LIMIT,
 ) -> list[Swept]:
-    """Send again the message of every stranded job; returns them (none when another sweep
-    is running). The jobs are marked before their messages go, after the commit: a crash in
-    between leaves them for the sweep after next, never a message for an unmarked job."""
+    """Send again the message of every stranded job, and ask again for exports that failed
+    (fewer than ``export_attempts`` times, after ``export_retry_base_s`` x 4^(tries - 1));
+    returns them (none when another sweep is running). The jobs are marked before their
+    messages go, after the commit: a crash in between leaves them for a later sweep, never
+    a message for an unmarked job."""
     async with pool.acquire() as connection, connection.transaction():
         if not await connection.fetchval(sql("lock_sweep")):
             return []
-        rows = await connection.fetch(sql("find_stranded_jobs"), after_s, limit)
+        rows = await connection.fetch(
+            sql("find_failed_exports"), export_attempts, export_retry_base_s, limit
+        )
+        rows += await connection.fetch(sql("find_stranded_jobs"), after_s, limit - len(rows))
         found = [Swept(row["id"], row["status"], row["action"], row["why"]) for row in rows]
         if dry_run or not found:
             return found

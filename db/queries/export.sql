@@ -18,7 +18,13 @@ SELECT pg_advisory_unlock(hashtextextended($1::uuid::text, 1));
 UPDATE jobs AS j
 SET exports = jsonb_build_object('state', 'writing', 'claim', $2::text,
                                  'decided_at', j.decided_at, 'status', j.status,
-                                 'claimed_at', now())
+                                 'claimed_at', now(),
+                                 -- Tries for this decision (a failed one is retried).
+                                 'attempts', CASE WHEN j.exports -> 'decided_at'
+                                                       = to_jsonb(j.decided_at)
+                                                  THEN coalesce((j.exports ->> 'attempts')::int,
+                                                                0) + 1
+                                                  ELSE 1 END)
 FROM (SELECT id, exports ->> 'state' AS state FROM jobs WHERE id = $1 FOR UPDATE) AS before
 WHERE j.id = $1 AND before.id = j.id
   AND j.status IN ('NEEDS_REVIEW', 'COMPLETED') AND j.decided_at IS NOT NULL

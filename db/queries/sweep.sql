@@ -2,6 +2,27 @@
 -- One sweep at a time across every worker and cron run (released at commit).
 SELECT pg_try_advisory_xact_lock(hashtextextended('ingest-worker sweep', 0));
 
+-- name: find_failed_exports
+-- Decided jobs whose exports for their decision failed fewer than $1 times, the last
+-- failure more than $2 x 4^(tries - 1) seconds ago ($3: how many): written again by
+-- themselves, with a growing backoff, up to the limit (then `jobs exports` asks again).
+SELECT j.id, j.status, 'export' AS action,
+       'exports failed ' || (j.exports ->> 'attempts') || ' time(s)' AS why
+FROM jobs j
+WHERE j.purged_at IS NULL
+  AND j.status IN ('NEEDS_REVIEW', 'COMPLETED')
+  AND j.exports ->> 'state' = 'failed'
+  AND j.exports -> 'decided_at' = to_jsonb(j.decided_at)
+  AND coalesce((j.exports ->> 'attempts')::int, 1) < $1
+  AND (j.exports ->> 'failed_at')::timestamptz
+      < now() - make_interval(secs => $2 * 4 ^ (coalesce((j.exports ->> 'attempts')::int, 1) - 1))
+  AND (j.swept_at IS NULL OR j.swept_at
+       < now() - make_interval(secs => $2 * 4 ^ (coalesce((j.exports ->> 'attempts')::int, 1) - 1)))
+  AND NOT ingest_advisory_held(hashtextextended(j.id::text, 1))
+ORDER BY j.updated_at
+LIMIT $3
+FOR UPDATE OF j SKIP LOCKED;
+
 -- name: find_stranded_jobs
 -- Jobs nothing will move ($1: seconds untouched and since their last sweep; $2: how many):
 -- PENDING or running with nobody holding the job lock, in review with a reprocess request
