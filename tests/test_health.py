@@ -13,10 +13,10 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import AwsResources, make_settings
-from tests.flows import RecordingFlows, slow
+from tests.flows import RecordingFlows, complete, slow
 from tests.test_initial_flow import MIXED, _csv, _submit
 from worker.daemon import Worker
-from worker.flows import Flows, default_flows
+from worker.flows import FlowContext, Flows, default_flows
 from worker.health import HealthServer
 from worker.local import admin_execute, with_database
 from worker.messages import JobMessage
@@ -115,6 +115,37 @@ async def test_metrics_move_by_the_right_amounts_during_and_after_a_job(
     assert moved("ingest_s3_read_bytes_total") == len(_csv(MIXED))
     assert moved("ingest_job_duration_seconds_count", flow="initial") == 1
     assert _value(after, "ingest_last_poll_timestamp_seconds") > 0
+
+
+async def test_a_job_held_in_a_slow_statement_shows_as_stalled(
+    database_url: str, aws: AwsResources
+) -> None:
+    settings = make_settings(database_url, aws, stall_after_s=1.0)
+
+    async def slow_statement(context: FlowContext) -> None:
+        context.checkpoint()
+        await context.pool.execute("SELECT pg_sleep(4)")  # no checkpoint meanwhile
+        context.checkpoint()
+        await complete(context)
+
+    async with (
+        open_services(settings) as services,
+        _serving(services, RecordingFlows(slow_statement)) as (_, port, _),
+    ):
+        job_id = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="k")
+        await services.queue.send(JobMessage(job_id=job_id).body())
+        for _ in range(60):
+            if _value(await _samples(port), "ingest_jobs_stalled") == 1:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the job never showed as stalled")
+        for _ in range(100):
+            if _value(await _samples(port), "ingest_jobs_stalled") == 0:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the job still shows as stalled after it finished")
 
 
 async def test_in_flight_and_free_slots_while_a_job_runs(

@@ -96,6 +96,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 services.queue,
                 port=settings.metrics_port,
                 max_poll_age_s=settings.health_max_poll_age_s,
+                host=settings.metrics_host,
             )
             await health.start()
         loop = asyncio.get_running_loop()

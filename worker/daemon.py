@@ -448,6 +448,10 @@ class Worker:
             heartbeat = asyncio.create_task(
                 self._heartbeat(message, context.lease), name=f"heartbeat-{job_id}"
             )
+            watch = asyncio.create_task(
+                self._watch_progress(context.lease, job_route.flow or "none"),
+                name=f"watch-{job_id}",
+            )
             flow = job_route.flow or "none"
             try:
                 await run_flow(self.flows, context)
@@ -458,8 +462,11 @@ class Worker:
                 return
             finally:
                 heartbeat.cancel()
+                watch.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
             seconds = time.monotonic() - started
             metrics.job_duration_seconds.labels(flow).observe(seconds)
             metrics.jobs_total.labels(flow, "ok").inc()
@@ -538,6 +545,28 @@ class Worker:
             else:
                 await self.queue.dead_letter(message, reason)
                 self._unsettled.pop(message.message_id, None)
+
+    async def _watch_progress(self, lease: Lease, flow: str) -> None:
+        """Report the job as stalled while its progress has not moved for
+        ``INGEST_STALL_AFTER_S`` (a statement or an upload that hangs): a gauge and a log
+        line naming the job and its flow; and when it moves again."""
+        limit = self.settings.stall_after_s
+        stalled = False
+        try:
+            while True:
+                await asyncio.sleep(min(limit / 4, 30.0))
+                idle = time.monotonic() - lease.last_progress
+                if idle >= limit and not stalled:
+                    stalled = True
+                    metrics.jobs_stalled.inc()
+                    log.warning("job_stalled", phase=flow, no_progress_s=round(idle, 1))
+                elif idle < limit and stalled:
+                    stalled = False
+                    metrics.jobs_stalled.dec()
+                    log.info("job_progressing_again", phase=flow)
+        finally:
+            if stalled:
+                metrics.jobs_stalled.dec()
 
     async def _heartbeat(self, message: ReceivedMessage, lease: Lease) -> None:
         """Extend the message's visibility while its job runs; lose the lease when that fails

@@ -137,6 +137,7 @@ def local_settings(
         "sqs_queue_url": queues.queue_url,
         "sqs_dlq_url": queues.dlq_url,
         "sqs_endpoint_url": aws.endpoint_url,
+        "metrics_host": "127.0.0.1",
         "aws_region": LOCAL_REGION,
         **LOCAL_CREDENTIALS,
     }

@@ -81,6 +81,12 @@ jobs_swept_total = Counter(
     ["action"],
     namespace=NAMESPACE,
 )
+jobs_stalled = Gauge(
+    "jobs_stalled",
+    "Running jobs whose progress has not moved for INGEST_STALL_AFTER_S (the log line "
+    "job_stalled names each, with its flow).",
+    namespace=NAMESPACE,
+)
 receive_failures_total = Counter(
     "receive_failures_total",
     "Receives from the job queue that failed (the queue unreachable); polling backs off.",

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
+from asyncpg.exceptions._base import InternalClientError
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -125,19 +126,34 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, asyncpg.PostgresError):
         sqlstate = str(getattr(error, "sqlstate", "") or "")
         return sqlstate in _TRANSIENT_SQLSTATES or sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
-    if isinstance(error, asyncpg.InterfaceError):
-        # "connection is closed", "connection was released": the pool lost the server.
+    if isinstance(error, asyncpg.InterfaceError | InternalClientError):
+        # "connection is closed", "connection has been released back to the pool", "cannot
+        # switch to state 15": the server went away under a statement.
         return True
     return isinstance(error, ConnectionError | TimeoutError | asyncio.TimeoutError | BotoCoreError)
 
 
 def describe(error: BaseException) -> str:
-    """A one-line, human-readable reason for ``error``, as stored on a failed job."""
+    """A one-line, human-readable reason for ``error``, as stored on a failed job: what
+    happened first (the database or S3/SQS went away), then the library's words."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     name = type(error).__name__
     if isinstance(error, PermanentError | TransientError | Interrupted | PoisonMessage | JobGone):
         return text or name
-    return f"{name}: {text}" if text else name
+    detail = f"{name}: {text}" if text else name
+    if isinstance(
+        error,
+        asyncpg.InterfaceError
+        | InternalClientError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.OperatorInterventionError,
+    ):
+        return f"the database connection was lost (a restart or a cut connection): {detail}"
+    if isinstance(error, EndpointConnectionError | ConnectionClosedError):
+        return f"S3/SQS could not be reached: {detail}"
+    if isinstance(error, ReadTimeoutError):
+        return f"S3/SQS did not answer in time: {detail}"
+    return detail
 
 
 def decide(

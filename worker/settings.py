@@ -190,6 +190,16 @@ class Settings(BaseSettings):
     metrics_port: int = Field(
         9102, ge=0, le=65535, description="Port of /metrics, /healthz, /readyz; 0 disables."
     )
+    metrics_host: str = Field(
+        "0.0.0.0",  # noqa: S104 - probes and scrapes come from outside the pod
+        description="Address /metrics, /healthz and /readyz listen on (127.0.0.1: this host only).",
+    )
+    stall_after_s: float = Field(
+        900.0,
+        gt=0,
+        description="A running job whose progress (a committed batch, an uploaded part) has "
+        "not moved for this long is reported stalled (metric, log line).",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

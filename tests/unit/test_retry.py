@@ -111,6 +111,22 @@ def test_backoff_jitter_spreads_but_never_drops_below_the_base() -> None:
     assert min(delays) == 5 and max(delays) > 100 and len(delays) > 5
 
 
+def test_reasons_say_what_happened_when_a_service_went_away() -> None:
+    from asyncpg.exceptions._base import InternalClientError  # noqa: PLC0415
+
+    restart = InternalClientError("cannot switch to state 15; another operation is in progress")
+    assert is_transient(restart)
+    assert describe(restart).startswith("the database connection was lost")
+    released = asyncpg.InterfaceError("connection has been released back to the pool")
+    assert describe(released).startswith("the database connection was lost")
+    assert describe(asyncpg.exceptions.ConnectionDoesNotExistError("closed")).startswith(
+        "the database connection was lost"
+    )
+    unreachable = EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+    assert describe(unreachable).startswith("S3/SQS could not be reached")
+    assert decide(restart, 1, 5, POLICY).reason.startswith("the database connection was lost")
+
+
 def test_describe_is_one_readable_line() -> None:
     assert describe(ObjectMissing()) == "The uploaded object does not exist in S3."
     assert describe(ValueError("bad\nsecond line")) == "ValueError: bad"

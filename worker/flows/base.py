@@ -8,6 +8,7 @@ everything before the checkpoint safely stored and nothing after it half-written
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
 @dataclass
 class Lease:
     """The right to run one job: lost when the message's visibility can no longer be
-    extended (another worker may then receive it)."""
+    extended (another worker may then receive it). It also keeps when the flow last made
+    progress (a checkpoint), which tells a stalled job from a long one."""
 
     lost_reason: str | None = None
+    last_progress: float = field(default_factory=time.monotonic)
 
     def lose(self, reason: str) -> None:
         """Mark the lease lost; the flow stops at its next checkpoint."""
@@ -55,6 +58,7 @@ class FlowContext:
     def checkpoint(self) -> None:
         """Raise Interrupted if the worker is shutting down or the lease was lost; call it
         after each commit, never inside a transaction."""
+        self.lease.last_progress = time.monotonic()
         if self.lease.lost_reason is not None:
             raise Interrupted(f"lease lost: {self.lease.lost_reason}")
         if self.stopping.is_set():
