@@ -102,3 +102,42 @@ async def test_jobs_list_stats_cancel_and_retry(services: Services, aws: AwsReso
         (pending, "ops", "cancel"),
         (failed, actions[1]["actor"], "retry"),
     ]
+
+
+async def test_requeue_rewrite_show_and_once_finish_a_job_after_a_crash(
+    services: Services, aws: AwsResources
+) -> None:
+    env = cli_env(services.settings, INGEST_VISIBILITY_TIMEOUT_S="4")
+    rows = [HEADER, ["ana@x.pt", "Ana", "Silva", "Acme"]]
+    job_id = await _submit(services, aws, _csv(rows), key="up/crash.csv")
+    # A worker received the message and died: it is invisible for its timeout (4 s here).
+    taken = aws.sqs.receive_message(QueueUrl=aws.queues.queue_url, VisibilityTimeout=4)
+    assert len(taken["Messages"]) == 1
+    shown = run_cli(["jobs", "show", str(job_id)], env)
+    assert "worker      none is running it" in shown.stdout, shown.stdout
+    # --once waits for it to come back instead of leaving the job PENDING.
+    finished = run_cli(["run", "--once"], env)
+    assert finished.returncode == 0, finished.stderr
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job["status"] == "COMPLETED"
+    first_written = job["exports"]["written_at"]
+
+    # A lost message: requeue sends it again; for a finished job it changes nothing.
+    requeued = run_cli(["jobs", "requeue", str(job_id), "--actor", "ops", "--json"], env)
+    assert json.loads(requeued.stdout) == {"job_id": str(job_id), "sent": "process"}
+    assert run_cli(["run", "--once"], env).returncode == 0
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job["exports"]["written_at"] == first_written
+
+    # Exports written again on request.
+    rewrite = run_cli(["jobs", "exports", str(job_id), "--rewrite", "--json"], env)
+    assert json.loads(rewrite.stdout)["requested"] is True
+    assert run_cli(["run", "--once"], env).returncode == 0
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job["exports"]["state"] == "written"
+    assert job["exports"]["written_at"] != first_written
+
+    cancelled = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="k")
+    await services.pool.execute("UPDATE jobs SET status = 'CANCELLED' WHERE id = $1", cancelled)
+    refused = run_cli(["jobs", "requeue", str(cancelled)], env)
+    assert refused.returncode == 1 and "CANCELLED: there is nothing to run" in refused.stderr

@@ -136,6 +136,21 @@ async def _jobs_retry(settings: Settings, args: argparse.Namespace) -> int:
 
 
 @_with_job_id
+async def _jobs_requeue(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.jobs import requeue_job
+
+    async with _services(settings) as services:
+        action = await requeue_job(
+            services.pool, services.queue, args.job_id, args.tenant, args.actor
+        )
+    if args.json:
+        print(_json({"job_id": args.job_id, "sent": action}))
+    else:
+        print(f"job {args.job_id}: sent its {action!r} message again")
+    return ExitCode.OK
+
+
+@_with_job_id
 async def _jobs_cancel(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import cancel_job
 
@@ -162,6 +177,7 @@ async def _jobs_exports(settings: Settings, args: argparse.Namespace) -> int:
             tenant=args.tenant,
             actor=args.actor,
             request=not args.no_request,
+            rewrite=args.rewrite,
         )
     if args.json:
         print(_json(answer))
@@ -325,7 +341,7 @@ def _actor_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_jobs_commands(commands: Any) -> None:
-    """``jobs list|show|stats|retry|cancel|exports``."""
+    """``jobs list|show|stats|retry|cancel|requeue|exports``."""
     jobs = commands.add_parser("jobs", help="look at jobs, retry, cancel, get their exports")
     actions = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
 
@@ -360,13 +376,25 @@ def add_jobs_commands(commands: Any) -> None:
     cancel.add_argument("--json", action="store_true", help="print JSON")
     cancel.set_defaults(handler=_jobs_cancel)
 
+    requeue = actions.add_parser(
+        "requeue", help="send a job's message again (a lost message, a job stuck after a crash)"
+    )
+    _job_argument(requeue, tenant_required=False)
+    _actor_argument(requeue)
+    requeue.add_argument("--json", action="store_true", help="print JSON")
+    requeue.set_defaults(handler=_jobs_requeue)
+
     exports = actions.add_parser(
         "exports", help="pre-signed download URLs of a job's exports (asks for them if missing)"
     )
     _job_argument(exports, tenant_required=False)
     _actor_argument(exports)
-    exports.add_argument(
+    request = exports.add_mutually_exclusive_group()
+    request.add_argument(
         "--no-request", action="store_true", help="only show, never ask the worker to write them"
+    )
+    request.add_argument(
+        "--rewrite", action="store_true", help="forget the written exports and write them again"
     )
     exports.add_argument("--json", action="store_true", help="print JSON")
     exports.set_defaults(handler=_jobs_exports)

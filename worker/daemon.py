@@ -119,6 +119,7 @@ class Worker:
             max_receive_count=self.queue.max_receive_count,
         )
         self.started_monotonic = time.monotonic()
+        once_started = time.monotonic()
         sweeper = (
             asyncio.create_task(self._sweep_loop(), name="sweep")
             if self.settings.sweep_interval_s > 0 and not once
@@ -153,8 +154,10 @@ class Worker:
                     break
                 await self._reap()
                 if once and not messages and not self._tasks:
-                    log.info("queue_drained")
-                    break
+                    if await self._drained(once_started):
+                        log.info("queue_drained")
+                        break
+                    continue
                 if not messages and self.settings.wait_time_s == 0:
                     await self._pause(SHORT_POLL_PAUSE_S)
         finally:
@@ -196,6 +199,22 @@ class Worker:
                     why=entry.why,
                     action=entry.action,
                 )
+
+    async def _drained(self, started: float) -> bool:
+        """For ``run --once``: whether nothing more can come. Messages received elsewhere
+        and not settled (a killed worker's, invisible until their timeout) or sent with a
+        delay are waited for, up to ``INGEST_VISIBILITY_TIMEOUT_S`` from the start."""
+        if time.monotonic() - started >= self.settings.visibility_timeout_s:
+            return True
+        try:
+            waiting = await self.queue.not_yet_visible()
+        except Exception as error:
+            log.warning("queue_count_failed", error=describe(error))
+            return True
+        if waiting:
+            log.info("waiting_for_invisible_messages", messages=waiting)
+            await self._pause(1.0)
+        return waiting == 0
 
     async def _receive_failed(self, error: Exception) -> None:
         self.receive_failures += 1

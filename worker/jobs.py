@@ -1,9 +1,10 @@
 """``ingest-worker jobs ...``: where jobs stand, and the operator's actions on them.
 
 ``list``, ``show``, ``stats`` read; ``retry`` (a FAILED job), ``cancel`` (a PENDING or
-NEEDS_REVIEW job) and ``exports`` (pre-signed download URLs, asking for the exports when
-they are not written) act, recorded in ``review_actions`` like the review actions. With a
-tenant given, another tenant's job is answered as no job at all.
+NEEDS_REVIEW job), ``requeue`` (send a job's message again) and ``exports`` (pre-signed
+download URLs, asking for the exports when they are not written, or ``--rewrite``) act,
+recorded in ``review_actions`` like the review actions. With a tenant given, another
+tenant's job is answered as no job at all.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ async def job_report(
     report = {key: value for key, value in job.items() if key != "options"}
     report["options"] = job["options"]
     report["progress_percent"] = progress_percent(job)
+    holder = await pool.fetchrow(sql("job_holder"), job_id)
+    report["held_by"] = holder["application_name"] if holder is not None else None
     report["open_issues"] = await open_issues(pool, job_id, limit=issue_limit)
     return report
 
@@ -71,6 +74,12 @@ def render(report: dict[str, Any], out: TextIO) -> None:
         + (f" version {report['source_version_id']}" if report["source_version_id"] else "")
         + "\n"
     )
+    if report["status"] in (*_IN_PROGRESS, "NEEDS_REVIEW", "COMPLETED"):
+        holder = report.get("held_by")
+        out.write(
+            f"worker      {holder + ' is running it' if holder else 'none is running it'}, "
+            f"last change {report['updated_at']:%Y-%m-%d %H:%M:%S %Z}\n"
+        )
     out.write(
         f"progress    {report['processed_rows']} rows processed"
         + (f" ({percent}%)" if percent is not None else "")
@@ -181,6 +190,27 @@ async def retry_job(
     await queue.send(JobMessage(job_id=job_id, action="retry").body())
 
 
+async def requeue_job(
+    pool: asyncpg.Pool, queue: JobQueue, job_id: UUID, tenant: str | None, actor: str
+) -> str:
+    """Send a job's message again (a lost message, a stuck job after a crash): the job's
+    state decides what it does, so a job that is fine just acknowledges it. Returns the
+    action sent; FAILED jobs take ``retry``, CANCELLED ones nothing."""
+    job = await _tenant_job(pool, job_id, tenant)
+    if job["status"] == "FAILED":
+        raise ActionRefused(f"job {job_id} is FAILED: `jobs retry` runs it again")
+    if job["status"] == "CANCELLED":
+        raise ActionRefused(f"job {job_id} is CANCELLED: there is nothing to run")
+    full = await fetch_job(pool, job_id)
+    assert full is not None  # noqa: S101 - read just above
+    requested, decided = full["reprocess_requested_at"], full["decided_at"]
+    pending = requested is not None and (decided is None or requested > decided)
+    action = "reprocess" if job["status"] == "NEEDS_REVIEW" and pending else "process"
+    await _record(pool, job, actor, "requeue", {"status": job["status"], "action": action})
+    await queue.send(JobMessage(job_id=job_id, action=action).body())
+    return action
+
+
 async def export_links(
     pool: asyncpg.Pool,
     s3: S3Client,
@@ -191,9 +221,18 @@ async def export_links(
     tenant: str | None,
     actor: str,
     request: bool = True,
+    rewrite: bool = False,
 ) -> dict[str, Any]:
     """The job's exports with pre-signed download URLs when they are written for its last
-    decision; otherwise their state, and (``request``) an ``export`` message is sent."""
+    decision; otherwise their state, and (``request``) an ``export`` message is sent.
+    ``rewrite`` forgets the exports first (unless a live writer is at work) and asks for
+    them again."""
+    if rewrite:
+        if await _export_writer_alive(pool, job_id):
+            raise ActionRefused(f"job {job_id}'s exports are being written right now")
+        current = await pool.fetchrow(sql("job_exports"), job_id, tenant)
+        if current is not None and current["status"] in ("NEEDS_REVIEW", "COMPLETED"):
+            await pool.execute(sql("reset_exports"), job_id)
     job = await pool.fetchrow(sql("job_exports"), job_id, tenant)
     if job is None:
         raise ActionRefused(f"no job {job_id}" + (f" for tenant {tenant}" if tenant else ""))

@@ -135,3 +135,19 @@ FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text
 ORDER BY u.n
 ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id, source_key;
+
+-- name: job_holder
+-- Who holds job $1's lock (the application name of the worker process holding it), and
+-- since when its connection has been in its current state; no row when nobody does.
+SELECT a.application_name, a.pid, a.backend_start
+FROM pg_locks l
+JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid::bigint = (hashtextextended($1::uuid::text, 0) >> 32) & 4294967295
+  AND l.objid::bigint = hashtextextended($1::uuid::text, 0) & 4294967295;
+
+-- name: reset_exports
+-- Forget job $1's exports for its decision (written, failed or abandoned): the next
+-- export request writes them again.
+UPDATE jobs SET exports = '{}'::jsonb, updated_at = now() WHERE id = $1;

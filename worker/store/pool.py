@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from typing import Any, cast
 
 import asyncpg
@@ -18,12 +20,16 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         )
 
 
+APPLICATION_NAME = f"ingest-worker {socket.gethostname()[:40]}:{os.getpid()}"
+
+
 def connect_kwargs(settings: Settings) -> dict[str, Any]:
     """Arguments shared by the pool and single connections."""
     return {
         "dsn": settings.database_url.get_secret_value(),
         "timeout": settings.db_connect_timeout_s,
-        "server_settings": {"application_name": "ingest-worker"},
+        # Names the process in pg_stat_activity: `jobs show` says which worker holds a job.
+        "server_settings": {"application_name": APPLICATION_NAME},
     }
 
 
