@@ -212,3 +212,22 @@ def test_spanish_inverted_punctuation_stays_western() -> None:
     ]
     data = _text(rows).encode("cp1252")
     assert detect_encoding(data, complete=True).python_codec == "cp1252"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_its_byte_order_mark_is_read(codec: str) -> None:
+    data = _text(WESTERN).encode(codec)
+    guess = detect_encoding(data, complete=True)
+    assert guess.python_codec == codec
+    assert data.decode(guess.python_codec) == _text(WESTERN)
+
+
+def test_a_nul_delimited_text_file_is_text_and_nul_its_delimiter() -> None:
+    text = _text(WESTERN, "\x00")
+    assert detect_encoding(text.encode(), complete=True).encoding in ("ascii", "utf-8")
+    assert detect_dialect(text, complete=True).dialect.delimiter == "\x00"
+
+
+def test_binary_data_is_still_refused() -> None:
+    with pytest.raises(UnsupportedFile, match="binary data"):
+        detect_encoding(bytes(range(256)) * 16, complete=True)

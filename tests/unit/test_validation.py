@@ -113,6 +113,46 @@ def test_lengths_and_control_characters() -> None:
     assert record[5] == "An\ufffda"
 
 
+@pytest.mark.parametrize(
+    ("name", "codes"),
+    [
+        ("Ana\u202eavlis", "U+202E"),  # right-to-left override: shows as "Anasilva" reversed
+        ("Ana\u200bSilva", "U+200B"),  # zero-width space
+        ("Acme\ufeff", "U+FEFF"),  # a BOM inside the text
+        ("\u2066Acme\u2069", "U+2066, U+2069"),  # isolates
+    ],
+)
+def test_invisible_and_text_direction_characters_are_flagged(name: str, codes: str) -> None:
+    record, issues = _validator().validate(3, ["a@x.io", name, "B", "C", "", ""])
+    assert [(i.type, i.field) for i in issues] == [("CONTROL_CHARACTERS", "first_name")]
+    assert codes in issues[0].message
+    assert record[5] == name  # kept as it is, for a person to see and fix
+
+
+@pytest.mark.parametrize(
+    ("email", "normalized"),
+    [
+        ("josé@bücher.de", "josé@xn--bcher-kva.de"),
+        ("Ana@Bücher.DE", "ana@xn--bcher-kva.de"),
+        ("ana@xn--bcher-kva.de", "ana@xn--bcher-kva.de"),
+        ("用户@例子.广告", "用户@xn--fsqu00a.xn--4rr70v"),
+        ("ünïcode@example.com", "ünïcode@example.com"),
+    ],
+)
+def test_internationalised_addresses_are_valid_and_compared_in_ascii(
+    email: str, normalized: str
+) -> None:
+    assert email_problem(email) is None
+    record, issues = _validator().validate(3, [email, "A", "B", "C", "", ""])
+    assert issues == []
+    assert record[4] == normalized
+
+
+@pytest.mark.parametrize("email", ["a..b@ü.de", "ana@bü_cher.de", "ana maria@bücher.de"])
+def test_broken_internationalised_addresses_are_still_invalid(email: str) -> None:
+    assert email_problem(email) is not None
+
+
 def test_the_row_hash_is_deterministic_and_content_bound() -> None:
     first, _ = _validator().validate(9, ["a@x.io", "Ana", "S", "C", "", ""])
     again, _ = _validator().validate(9, ["a@x.io", "Ana", "S", "C", "", ""])

@@ -91,14 +91,44 @@ def _mostly_utf8(sample: bytes) -> bool:
 
 
 def looks_binary(sample: bytes) -> bool:
-    """NUL bytes (outside a UTF-16/32 text) or many control bytes: not a text file."""
+    """NUL bytes (outside a UTF-16/32 text) or many control bytes: not a text file. Text
+    whose fields are separated by NUL (the same number on every line, nothing else odd)
+    is text."""
     if not sample:
         return False
     head = sample[:4096]
     # Stray NULs happen in real CSV exports (one per line, even); images, archives and
     # executables have far more, and known formats are caught by their magic bytes first.
     controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
-    return controls > len(head) * 0.05
+    if controls <= len(head) * 0.05:
+        return False
+    return not _nul_delimited(head)
+
+
+def _nul_delimited(head: bytes) -> bool:
+    """Lines with the same number (>= 1) of NULs and no other control bytes."""
+    if any((byte < 9 and byte != 0) or 13 < byte < 32 for byte in head):
+        return False
+    lines = [line for line in head.split(b"\n")[:-1] if line.strip(b"\r")]
+    if len(lines) < 2:
+        return False
+    counts = {line.count(0) for line in lines}
+    return len(counts) == 1 and counts.pop() >= 1
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """UTF-16 text without a byte-order mark: ASCII characters leave a NUL in every other
+    byte (the odd ones in little-endian, the even ones in big-endian)."""
+    head = sample[:4096]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    even_nuls, odd_nuls = even.count(0) / len(even), odd.count(0) / len(odd)
+    if odd_nuls > 0.6 and even_nuls < 0.05:
+        return "utf-16-le"
+    if even_nuls > 0.6 and odd_nuls < 0.05:
+        return "utf-16-be"
+    return None
 
 
 def detect_encoding(sample: bytes, complete: bool, override: str | None = None) -> EncodingGuess:
@@ -110,6 +140,9 @@ def detect_encoding(sample: bytes, complete: bool, override: str | None = None) 
             return EncodingGuess(name, len(bom), "bom", 1.0)
     if override:
         return EncodingGuess(_without_bom(_known(override), sample), 0, "override", 1.0)
+    unmarked = _utf16_without_bom(sample)
+    if unmarked is not None:
+        return EncodingGuess(unmarked, 0, "utf-16-pattern", 0.9)
     if looks_binary(sample):
         raise UnsupportedFile(
             "the file holds binary data (NUL or control bytes), not CSV text; if it is a "

@@ -40,6 +40,13 @@ _EMAIL = re.compile(
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible and text-direction characters: zero-width spaces and joiners, bidi embeddings,
+# overrides and isolates, the BOM inside text, soft hyphens. They make two names that look
+# the same differ, or show text reversed (a known spoofing trick): flagged, kept as they are.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# RFC 6531 local parts: the dot-atom characters, and any letter or digit of any script.
+_INTL_LOCAL = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*")
+_ASCII_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}")
 _NAME_PARTS = re.compile(r"([ \-'’])")  # noqa: RUF001 - the typographic apostrophe
 _PHONE_FORMATTING = str.maketrans("", "", " -.()/\u00a0")
 RAW_SEPARATOR = "\x1f"
@@ -322,6 +329,21 @@ class RowValidator:
                             )
                         )
                         values[i] = _CONTROL.sub("\ufffd", value)
+        if _INVISIBLE.search("".join("".join(values) for values in columns.values())):
+            for name, values in columns.items():
+                for i, value in enumerate(values):
+                    found = sorted(set(_INVISIBLE.findall(value)))
+                    if found:
+                        codes = ", ".join(f"U+{ord(char):04X}" for char in found)
+                        issues.append(
+                            RowIssue(
+                                numbers[i],
+                                "CONTROL_CHARACTERS",
+                                name,
+                                f"{name.replace('_', ' ')} holds invisible or text-direction "
+                                f"characters ({codes}), which can make it look like another",
+                            )
+                        )
         raws = _encode_raws(rows)
         hashes = self._hashes(numbers, raws)
         phones = columns["phone"]
@@ -339,7 +361,7 @@ class RowValidator:
             hashes,
             raws,
             emails,
-            list(map(str.lower, emails)),
+            list(map(normalize_email, emails)),
             columns["first_name"],
             columns["last_name"],
             columns["company"],
@@ -487,10 +509,46 @@ STAGING_COLUMNS = (
 )
 
 
+def normalize_email(email: str) -> str:
+    """The address as compared: lower case, and an internationalised domain in its ASCII
+    form (``bücher.de`` and ``xn--bcher-kva.de`` are one domain)."""
+    lowered = email.lower()
+    if lowered.isascii():
+        return lowered
+    local, at, domain = lowered.rpartition("@")
+    if not at:
+        return lowered
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return lowered
+
+
+def _international_email_ok(email: str) -> bool:
+    """An address with non-ASCII characters that mail systems accept (RFC 6531): a local
+    part of letters and digits of any script plus the dot-atom characters, and a domain
+    whose IDNA form is a valid host name."""
+    local, at, domain = email.rpartition("@")
+    if not at or not local or "_" in domain:
+        return False
+    if _INTL_LOCAL.fullmatch(local) is None or len(local.encode()) > EMAIL_LOCAL_MAX_CHARS:
+        return False
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return (
+        _ASCII_HOST.fullmatch(ascii_domain) is not None
+        and not ascii_domain.rsplit(".", 1)[-1].isdigit()
+    )
+
+
 def email_problem(email: str) -> str | None:
     """Why ``email`` is not a valid address, or None."""
     if len(email) > EMAIL_MAX_CHARS:
         return f"the address has {len(email)} characters, more than {EMAIL_MAX_CHARS}"
+    if not email.isascii() and " " not in email and _international_email_ok(email):
+        return None
     if _EMAIL.fullmatch(email) is None:
         if "@" not in email:
             return f"{email!r} has no @"
