@@ -15,7 +15,7 @@ import io
 import random
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 FIRST = ["Ana", "João", "Zoë", "Jürgen", "Marie", "Sven", "Chloé", "Liam", "Inês", "Noah"]
 LAST = ["Silva", "Müller", "O'Brien", "Lefèvre", "Smith", "García", "Nguyen", "Ødegård"]
@@ -50,6 +50,8 @@ class ExportFile:
     newline: str = "\r\n"
     quoting: int = csv.QUOTE_MINIMAL
     bom: bool = False
+    # Reading problems a person must be told about: row number -> problem types.
+    problems: dict[int, list[str]] = field(default_factory=dict)
 
     def render(self, rows: list[list[str]], header: bool = True) -> str:
         """Rows written as this file writes them (no BOM)."""
@@ -360,6 +362,33 @@ def with_late_quote(rng: random.Random, count: int) -> ExportFile:
     return _file("late-quote.csv", header, rows)
 
 
+def with_stray_quote(rng: random.Random, count: int, at: int) -> ExportFile:
+    """A ``"`` typed at the start of one company and never closed (unquoted data): that
+    row is read as it stands and reported; the rows after it are rows, not its text."""
+    header = ["email", "first_name", "last_name", "company", "phone"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        company = '"Smith' if index == at else "Acme Ltd"
+        rows.append([p["email"], p["first"], p["last"], company, p["phone"]])
+    text = "".join(",".join(row) + "\n" for row in [header, *rows])
+    return ExportFile(
+        f"stray-quote-{at}.csv",
+        text.encode(),
+        "utf-8",
+        ",",
+        None,
+        True,
+        1,
+        rows,
+        header,
+        "\n",
+        # Inside the detection sample the stray quote makes quoting lose: the file is read
+        # without it, so the row reads as it stands and there is nothing to report.
+        problems={at + 2: ["UNCLOSED_QUOTE"]} if at >= 200 else {},
+    )
+
+
 def without_header(export: ExportFile) -> ExportFile:
     """The same rows, no header line (a tool's "data only" export)."""
     text = export.render(export.rows, header=False)
@@ -390,4 +419,5 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [with_comments(f) for f in files[:9]]
     variants += [without_header(f) for f in files[5:8]]
     variants.append(with_late_quote(rng, 900))
+    variants += [with_stray_quote(rng, 600, at) for at in (5, 400, 597)]
     return files + variants

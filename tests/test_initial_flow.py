@@ -238,6 +238,25 @@ async def test_a_clean_file_is_consolidated_in_the_same_delivery(
     )
 
 
+async def test_a_stray_quote_is_one_issue_and_every_row_is_staged(
+    services: Services, aws: AwsResources
+) -> None:
+    # A '"' typed at the start of row 252's company, after the detection sample: it used
+    # to swallow every row after it into one field.
+    stray = '"Smith'
+    lines = ["email,first_name,last_name,company"]
+    lines += [f"p{n}@x.io,Ana,Silva,{stray if n == 250 else 'Acme'}" for n in range(300)]
+    job_id = await _submit(services, aws, ("\n".join(lines) + "\n").encode())
+    await _drain(services)
+    state = await snapshot(services.pool, job_id)
+    assert [issue[:2] for issue in state["issues"]] == [
+        ("row:252:UNCLOSED_QUOTE:", "UNCLOSED_QUOTE")
+    ]
+    assert state["job"]["total_rows"] == 300
+    assert state["staging"][250][7] == '"Smith'
+    assert state["staging"][251][3] == "p251@x.io"
+
+
 async def test_required_fields_are_configurable_per_job(
     services: Services, aws: AwsResources
 ) -> None:

@@ -54,7 +54,7 @@ def test_every_generated_export_is_read_exactly(export: ExportFile, tmp_path: Pa
     if export.has_header:
         assert detection.headers == export.header
         assert detection.header_number == export.header_row
-    assert problems == {}
+    assert problems == export.problems
     assert rows == export.rows
 
 

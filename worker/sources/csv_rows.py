@@ -23,7 +23,7 @@ import csv
 import io
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from worker.sources.dialect import Dialect
 
@@ -39,11 +39,13 @@ csv.field_size_limit(2**31 - 1)
 class RecordBatch:
     """Consecutive records: ``rows[i]`` is record number ``first_number + i`` (a blank
     record is an empty list); ``too_large`` holds the numbers of records over the limit
-    (their cells are cut or empty)."""
+    (their cells are cut or empty); ``unclosed_quote`` those where a quote opened and
+    never closed (read without quoting; the lines it would have swallowed are records)."""
 
     first_number: int
     rows: list[list[str]]
     too_large: set[int]
+    unclosed_quote: set[int] = field(default_factory=set)
 
     def numbered(self) -> Iterator[tuple[int, list[str]]]:
         """(record number, cells) pairs."""
@@ -53,8 +55,20 @@ class RecordBatch:
 class CsvRecordReader:
     """Feed text in, get records out; call :meth:`finish` after the last text."""
 
-    def __init__(self, dialect: Dialect, max_record_chars: int = 1 << 20) -> None:
+    def __init__(
+        self, dialect: Dialect, max_record_chars: int = 1 << 20, width: int | None = None
+    ) -> None:
         self.max_record_chars = max_record_chars
+        # The header's width: a record spanning lines that each read as a whole row of it
+        # is a stray quote's doing, not a field with line breaks.
+        self.width = width
+        self._line_kwargs = dialect.reader_kwargs()
+        self._unquoted_kwargs = {**self._line_kwargs, "quoting": csv.QUOTE_NONE}
+        self._unquoted_kwargs.pop("quotechar", None)
+        self._unquoted_kwargs.pop("doublequote", None)
+        # The lines queued and not yet parsed past, from global line index _log_first.
+        self._log: list[str] = []
+        self._log_first = 0
         self._queue: deque[object] = deque()
         self._reader = csv.reader(
             iter(self._queue.popleft, _END),  # type: ignore[arg-type]
@@ -102,6 +116,8 @@ class CsvRecordReader:
         self._pending, self._pending_chars = [], 0
         if self._carry:
             self._queue.append(self._carry)
+            if self.width is not None:
+                self._log.append(self._carry)
             self._lines_pushed += 1
             self._carry = ""
         self._queue.append(_END)
@@ -131,6 +147,8 @@ class CsvRecordReader:
                     self._truncated_lines.append(self._lines_pushed + index)
                     lines[index] = line[: self.max_record_chars] + "\n"
         self._queue.extend(lines)
+        if self.width is not None:
+            self._log.extend(lines)
         self._lines_pushed += len(lines)
 
     def _parse(self, until_line: int | None) -> RecordBatch:
@@ -138,6 +156,7 @@ class CsvRecordReader:
         # record spans several lines or a line was cut.
         rows: list[list[str]] = []
         too_large: set[int] = set()
+        unclosed: set[int] = set()
         append = rows.append
         reader = self._reader
         next_row = reader.__next__
@@ -164,10 +183,38 @@ class CsvRecordReader:
                     too_large.add(number)
                 elif sum(map(len, cells)) > limit:
                     too_large.add(number)
+                elif self.width is not None:
+                    split = self._stray_quote(last_line, line, cells)
+                    if split is not None:
+                        unclosed.add(number)
+                        rows.extend(split)
+                        last_line = line
+                        continue
             last_line = line
             append(cells)
+        if self.width is not None:
+            del self._log[: last_line - self._log_first]
+            self._log_first = last_line
         self._number = first + len(rows) - 1
-        return RecordBatch(first, rows, too_large)
+        return RecordBatch(first, rows, too_large, unclosed)
+
+    def _stray_quote(self, start: int, end: int, cells: list[str]) -> list[list[str]] | None:
+        """The records of lines ``start``..``end`` (global indexes) when the one record
+        they made is a quote's doing: every line after the first reads, alone, as a whole
+        row of the header's width. The first line is then read without quoting."""
+        lines = self._log[start - self._log_first : end - self._log_first]
+        if len(lines) < 2 or (len(cells) == self.width and len(lines) < 3):
+            return None
+        try:
+            rest = [next(csv.reader([line], **self._line_kwargs), []) for line in lines[1:]]
+        except csv.Error:
+            return None
+        if not all(len(row) == self.width for row in rest if any(row)):
+            return None
+        if not any(any(row) for row in rest):
+            return None
+        opened = next(csv.reader([lines[0]], **self._unquoted_kwargs), [])
+        return [opened, *rest]
 
 
 def read_all(

@@ -4,7 +4,8 @@
 the encoding and dialect (CSV) or the sheet (Excel), the header and the column mapping.
 :meth:`RowSource.batches` then streams the rows: each batch holds the rows' numbers (the
 row a spreadsheet would show, header included), their cells at the header's width, and
-the problems found while reading them (ENCODING, RAGGED_ROW, FIELD_TOO_LARGE), which are
+the problems found while reading them (ENCODING, RAGGED_ROW, FIELD_TOO_LARGE,
+UNCLOSED_QUOTE), which are
 data for the flow to file as issues, never exceptions.
 """
 
@@ -54,7 +55,7 @@ FEED_BYTES = 1 << 16
 class RowProblem:
     """Something wrong with a row as read (not as validated)."""
 
-    type: str  # ENCODING, RAGGED_ROW, FIELD_TOO_LARGE
+    type: str  # ENCODING, RAGGED_ROW, FIELD_TOO_LARGE, UNCLOSED_QUOTE
     message: str
     field: str | None = None
 
@@ -158,7 +159,13 @@ class _Shaper:
         """The data rows of ``records``; returns the batch and the undecodable bytes still
         to be found in later rows."""
         width = self.width
-        if not self.to_skip and not records.too_large and not pending_bad and records.rows:
+        if (
+            not self.to_skip
+            and not records.too_large
+            and not records.unclosed_quote
+            and not pending_bad
+            and records.rows
+        ):
             # The usual case, in C-level passes: drop blank records; if every row left has
             # the header's width there is nothing else to look at.
             first = records.first_number
@@ -179,6 +186,14 @@ class _Shaper:
             if self.to_skip:
                 self.to_skip -= 1  # preamble or header
                 continue
+            if number in records.unclosed_quote:
+                problems[number] = [
+                    RowProblem(
+                        "UNCLOSED_QUOTE",
+                        "a quote opens in this row and is never closed: the row was read "
+                        "without quoting (the rows after it are read as rows); please check it",
+                    )
+                ]
             if number in records.too_large:
                 problems[number] = [
                     RowProblem(
@@ -363,7 +378,9 @@ class RowSource:
     async def _csv_batches(self, shaper: _Shaper) -> AsyncIterator[RowBatch]:
         if self.detection.dialect is None or self._decoder is None:
             raise RuntimeError("a CSV source without a dialect")  # open() sets both
-        reader = CsvRecordReader(self.detection.dialect.dialect, self.max_row_chars)
+        reader = CsvRecordReader(
+            self.detection.dialect.dialect, self.max_row_chars, len(self.detection.headers)
+        )
         decoder = self._decoder
         pending = _Pending(self.batch_rows)
         bad_seen = 0
