@@ -27,6 +27,14 @@ async def test_review_from_the_command_line_to_completed(
     assert (issue["type"], issue["rows"]) == ("INVALID_EMAIL", [3])
     shown = run_cli(["review", "rows", job, "--tenant", "tenant-1", "--status", "ISSUE"], env)
     assert "row 3" in shown.stdout and f"#{issue['id']} INVALID_EMAIL" in shown.stdout
+    # One row with issues: no next page is offered that would print nothing.
+    assert "next page" not in shown.stdout and "(last page)" in shown.stdout
+    paged = run_cli(["review", "rows", job, "--tenant", "tenant-1", "--limit", "1"], env)
+    assert "row 2" in paged.stdout and "(next page: --after 2)" in paged.stdout
+    last = run_cli(
+        ["review", "rows", job, "--tenant", "tenant-1", "--limit", "1", "--after", "2"], env
+    )
+    assert "row 3" in last.stdout and "(last page)" in last.stdout
 
     refused = run_cli(
         ["review", "accept", job, str(issue["id"]), "--tenant", "tenant-1", "--as", "skip"], env

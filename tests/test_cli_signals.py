@@ -120,3 +120,27 @@ async def test_a_second_signal_exits_at_once_and_still_releases_the_message(
     assert worker.returncode in (ExitCode.OK, ExitCode.INTERRUPTED), stderr
     assert aws.counts(aws.queues.queue_url) == (1, 0)
     assert (await _job(settings, job_id))["status"] == "PENDING"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+async def test_an_idle_worker_stops_within_seconds_mid_long_poll(
+    settings: Settings, aws: AwsResources, signum: int
+) -> None:
+    # A 20 s long poll in progress: the stop cancels it instead of waiting it out.
+    worker = _start(settings, INGEST_WAIT_TIME_S="20", INGEST_LOG_FORMAT="json")
+    try:
+        deadline = time.monotonic() + 30
+        while "worker_started" not in (worker.stderr.readline() if worker.stderr else ""):
+            assert worker.poll() is None and time.monotonic() < deadline, "never started"
+        await asyncio.sleep(1.5)  # inside the poll now
+        signalled = time.monotonic()
+        worker.send_signal(signum)
+        _, stderr = worker.communicate(timeout=15)
+        took = time.monotonic() - signalled
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == ExitCode.OK, stderr
+    # The poll had ~18 s left: waiting it out (the old behaviour) takes far longer.
+    assert took < 10, f"stopping took {took:.1f} s"
+    assert "shutdown_requested" in stderr and "worker_stopped" in stderr

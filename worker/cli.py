@@ -100,12 +100,12 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             )
             await health.start()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(signum, worker.request_stop)
         try:
             await worker.run(once=args.once)
         finally:
-            for signum in (signal.SIGTERM, signal.SIGINT):
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(signum)
             if health is not None:
                 await health.stop()

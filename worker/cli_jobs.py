@@ -238,9 +238,11 @@ async def _review_issues(settings: Settings, args: argparse.Namespace) -> int:
 @_with_job_id
 async def _review_rows(settings: Settings, args: argparse.Namespace) -> int:
     async with _services(settings) as services:
+        # One row more than the page tells whether there is a next page.
         rows = await _review(services, args).rows(
-            args.job_id, status=args.status, after_row=args.after, limit=args.limit
+            args.job_id, status=args.status, after_row=args.after, limit=args.limit + 1
         )
+    more, rows = len(rows) > args.limit, rows[: args.limit]
     if args.json:
         print(_json(rows))
         return ExitCode.OK
@@ -254,8 +256,10 @@ async def _review_rows(settings: Settings, args: argparse.Namespace) -> int:
             f"row {row['row_number']:<7} {row['status']:<8} {fields}"
             + (f"  [{problems}]" if problems else "")
         )
-    if rows:
+    if more:
         print(f"(next page: --after {rows[-1]['row_number']})")
+    else:
+        print(f"({'no rows' if not rows else 'last page'})")
     return ExitCode.OK
 
 

@@ -131,11 +131,7 @@ class Worker:
                 if not await self._wait_for_free_slot():
                     break
                 try:
-                    messages = await self.queue.receive(
-                        min(SQS_MAX_RECEIVE_BATCH, self.free_slots),
-                        self.settings.wait_time_s,
-                        self.settings.visibility_timeout_s,
-                    )
+                    messages = await self._receive_unless_stopped()
                 except Exception as error:
                     # The queue is unreachable (an outage, a cut connection): running jobs
                     # go on (the job lock keeps them single), polling backs off and
@@ -199,6 +195,29 @@ class Worker:
                     why=entry.why,
                     action=entry.action,
                 )
+
+    async def _receive_unless_stopped(self) -> list[ReceivedMessage]:
+        """One long poll, cancelled as soon as a stop is requested (a person pressing
+        Ctrl-C waits a moment, not the rest of a 20 s poll); nothing is received then."""
+        receive = asyncio.ensure_future(
+            self.queue.receive(
+                min(SQS_MAX_RECEIVE_BATCH, self.free_slots),
+                self.settings.wait_time_s,
+                self.settings.visibility_timeout_s,
+            )
+        )
+        stop_waiter = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({receive, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop_waiter.cancel()
+        if not receive.done():
+            receive.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await receive
+            log.info("poll_cancelled_for_shutdown")
+            return []
+        return receive.result()
 
     async def _drained(self, started: float) -> bool:
         """For ``run --once``: whether nothing more can come. Messages received elsewhere

@@ -95,7 +95,7 @@ def render(report: dict[str, Any], out: TextIO) -> None:
         out.write(
             f"read as     {report['detected_encoding']}, delimiter "
             f"{dialect.get('delimiter')!r}, mapping confidence "
-            f"{report['mapping_confidence']}\n"
+            f"{float(report['mapping_confidence'] or 0):.2f}\n"
         )
     for issue in report["open_issues"]:
         rows = ", ".join(str(row) for row in issue["rows"][:10])

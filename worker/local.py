@@ -222,7 +222,7 @@ async def _demo_worker(settings: Settings, once: bool) -> int:
     async with open_services(settings) as services:
         worker = Worker(settings, services.pool, services.s3, services.queue, load_flows(settings))
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(signum, worker.request_stop)
         job_id = await _submit_sample(services)
         print(
