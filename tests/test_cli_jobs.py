@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import urllib.request
 
 from tests.conftest import AwsResources, cli_env, run_cli
 from tests.test_initial_flow import _csv, _drain, _submit
@@ -144,6 +146,23 @@ async def test_requeue_rewrite_show_and_once_finish_a_job_after_a_crash(
     job = await fetch_job(services.pool, job_id)
     assert job is not None and job["exports"]["state"] == "written"
     assert job["exports"]["written_at"] != first_written
+
+    # Deleted from the bucket since (a lifecycle rule, a person): said, and written again.
+    for entry in job["exports"]["files"].values():
+        aws.s3.delete_object(Bucket=aws.bucket, Key=entry["key"])
+    gone = json.loads(run_cli(["jobs", "exports", str(job_id), "--json"], env).stdout)
+    assert (gone["state"], gone["requested"]) == ("deleted", True)
+    assert run_cli(["run", "--once"], env).returncode == 0
+    again = json.loads(run_cli(["jobs", "exports", str(job_id), "--json"], env).stdout)
+    assert again["state"] == "written"
+    url = next(entry["url"] for entry in again["files"] if entry["kind"] == "valid")
+
+    def download() -> tuple[int, bytes]:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our URL
+            return int(response.status), response.read()
+
+    status, body = await asyncio.to_thread(download)
+    assert status == 200 and b"ana@x.pt" in body
 
     cancelled = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="k")
     await services.pool.execute("UPDATE jobs SET status = 'CANCELLED' WHERE id = $1", cancelled)

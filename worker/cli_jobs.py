@@ -192,6 +192,7 @@ async def _jobs_exports(settings: Settings, args: argparse.Namespace) -> int:
     said = {
         "writing": "are being written",
         "abandoned": "were being written by a worker that stopped",
+        "deleted": "were deleted from the bucket since they were written",
         "failed": f"failed: {answer.get('error')}",
         "missing": "are not written yet",
     }[answer["state"]]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from uuid import UUID
 
 import asyncpg
+from botocore.exceptions import ClientError
 
 from worker.errors import ActionRefused
 from worker.messages import JobMessage
@@ -251,6 +252,11 @@ async def export_links(
     if state == "writing" and not await _export_writer_alive(pool, job_id):
         state = "abandoned"  # its writer died mid-way: written again on request
     answer: dict[str, Any] = {"job_id": str(job_id), "status": job["status"], "state": state}
+    if state == "written" and not await _files_exist(s3, settings.s3_bucket, exports):
+        # Deleted since (a lifecycle rule, a person, an emulator restarted): signing URLs
+        # to nothing helps no one; they are written again.
+        await pool.execute(sql("reset_exports"), job_id)
+        state = answer["state"] = "deleted"
     if state == "written":
         answer["written_at"] = exports.get("written_at")
         answer["expires_in_s"] = settings.export_url_expiry_s
@@ -283,3 +289,20 @@ async def _export_writer_alive(pool: asyncpg.Pool, job_id: UUID) -> bool:
             await connection.execute(sql("unlock_exports"), job_id)
             return False
         return True
+
+
+async def _files_exist(s3: S3Client, bucket: str, exports: dict[str, Any]) -> bool:
+    """Whether every recorded export file is still in the bucket."""
+    for entry in (exports.get("files") or {}).values():
+        try:
+            await s3.head_object(Bucket=bucket, Key=entry["key"])
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404 or error.response.get("Error", {}).get("Code") in (
+                "404",
+                "NoSuchKey",
+                "NotFound",
+            ):
+                return False
+            raise
+    return True
