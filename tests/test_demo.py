@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -46,3 +50,62 @@ def test_demo_brings_the_stack_up_polls_and_keeps_its_data(tmp_path: Path) -> No
     assert second.returncode == 0, second.stderr
     assert "migration_applied" not in second.stderr
     assert '"event": "worker_started"' in second.stderr
+
+
+def test_the_next_commands_reach_the_running_demo_through_its_env_file(tmp_path: Path) -> None:
+    # The README's path: `make run` (the demo) in one terminal, then, in another, the
+    # commands the demo prints, exactly as printed.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
+    data_dir = tmp_path / "local"
+    demo = subprocess.Popen(
+        [*CLI, "demo", "--dir", str(data_dir)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        printed = []
+        deadline = time.monotonic() + 120
+        while not any("review issues JOB" in line for line in printed):
+            assert demo.poll() is None and time.monotonic() < deadline, printed
+            printed.append(demo.stdout.readline())
+        source = next(line.strip() for line in printed if line.strip().startswith(". "))
+        contacts = tmp_path / "mine.csv"
+        contacts.write_text(
+            "email,first_name,last_name,company\nana@x.pt,Ana,Silva,Acme\nbo-x.pt,Bo,Ng,Acme\n"
+        )
+        bin_dir = Path(CLI[0]).parent
+
+        def shell(command: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                ["bash", "-c", f"{source} && {command}"],
+                cwd=tmp_path,
+                env={**env, "PATH": f"{bin_dir}:{env.get('PATH', '')}"},
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+
+        submitted = shell(f"ingest-worker submit {contacts} --user demo --json")
+        assert submitted.returncode == 0, submitted.stderr
+        job_id = json.loads(submitted.stdout)["job_id"]
+        deadline = time.monotonic() + 60
+        while "NEEDS_REVIEW" not in (shown := shell(f"ingest-worker jobs show {job_id}")).stdout:
+            assert time.monotonic() < deadline, shown.stdout + shown.stderr
+            time.sleep(0.5)
+        issues = shell(f"ingest-worker review issues {job_id} --tenant demo")
+        assert "INVALID_EMAIL" in issues.stdout, issues.stderr
+        exported = shell(f"ingest-worker jobs exports {job_id} --json")
+        files = json.loads(exported.stdout)["files"]
+        url = next(entry["url"] for entry in files if entry["kind"] == "all")
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - the demo's
+            assert b"ana@x.pt" in response.read()
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.communicate(timeout=30)
+    assert demo.returncode == 0
+    assert not (data_dir / "env").exists()  # gone with the stack it pointed at

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import shlex
 import signal
 import time
 import warnings
@@ -164,6 +166,7 @@ def run_demo(args: argparse.Namespace) -> int:
             wait_time_s=5 if args.exit_when_idle else 20,
             metrics_port=0,
         )
+        env_file = write_env_file(Path(args.dir).resolve() / "env", settings)
         log.info(
             "demo_stack_ready",
             postgres_data=str(data_dir),
@@ -172,12 +175,56 @@ def run_demo(args: argparse.Namespace) -> int:
             bucket=LOCAL_BUCKET,
             queue=queues.queue_url,
             dlq=queues.dlq_url,
+            env_file=str(env_file),
+        )
+        print(
+            f"ingest-worker demo: the other commands reach this stack with its settings, in "
+            f"another terminal:\n"
+            f"  . {env_file}\n"
+            f"  ingest-worker submit YOUR_FILE.csv --user demo\n"
+            f"  ingest-worker jobs show JOB\n"
+            f"  ingest-worker review issues JOB --tenant demo",
+            flush=True,
         )
         return asyncio.run(_demo_worker(settings, once=args.exit_when_idle))
     finally:
         aws.stop()
         postgres.cleanup()
+        with contextlib.suppress(OSError):
+            (Path(args.dir).resolve() / "env").unlink()
         log.info("demo_stopped", postgres_data=str(data_dir))
+
+
+# The settings the other commands need to reach the demo's stack (the ports change on
+# every run); everything else keeps its default.
+_ENV_FIELDS = (
+    "database_url",
+    "s3_bucket",
+    "s3_endpoint_url",
+    "sqs_queue_url",
+    "sqs_dlq_url",
+    "sqs_endpoint_url",
+    "aws_region",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+)
+
+
+def write_env_file(path: Path, settings: Settings) -> Path:
+    """``export INGEST_...=...`` lines for a shell to source: how `submit`, `jobs` and
+    `review` in another terminal reach the running demo. Removed when the demo stops."""
+    values = settings.model_dump()
+    lines = ["# Written by `ingest-worker demo` while it runs; `. THIS_FILE` in a shell."]
+    for name in _ENV_FIELDS:
+        value = values.get(name)
+        if value is None:
+            continue
+        plain = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        lines.append(f"export INGEST_{name.upper()}={shlex.quote(str(plain))}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
 
 
 async def admin_execute(admin_url: str, statement: str) -> None:
