@@ -2,11 +2,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
+# `make run` needs the runtime and the local stack only; `make test` adds the dev tools.
+RUN_STAMP := $(VENV)/.installed-local-$(SUM)
+STAMP := $(VENV)/.installed-$(SUM)
 
 .PHONY: run test tools lint typecheck pytest install clean bench-detect
 
-run: $(STAMP)  ## Start embedded PostgreSQL + the S3/SQS emulator and run the worker.
+run: $(RUN_STAMP)  ## Start embedded PostgreSQL + the S3/SQS emulator and run the worker.
 	$(BIN)/ingest-worker demo
 
 test: tools lint typecheck pytest  ## Everything CI checks.
@@ -37,12 +40,17 @@ bench-detect: $(STAMP)  ## Detection accuracy on a corpus: make bench-detect COR
 	$(BIN)/python bench/detect.py $(CORPUS)
 	$(BIN)/python bench/detect.py --generated
 
-$(STAMP):
+$(RUN_STAMP):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'
-	$(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[local]'
+	rm -f $(VENV)/.installed-local-*
+	touch $@
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	rm -f $(VENV)/.installed-*
+	rm -f $(filter-out $(RUN_STAMP),$(wildcard $(VENV)/.installed-*))
 	touch $@
 
 clean:
