@@ -1,6 +1,6 @@
 """A worker killed while it writes a COMPLETED job's exports loses nothing.
 
-A 200k-row job is read and checked in-process (CONSOLIDATING); a worker process then
+A 120k-row job is read and checked in-process (CONSOLIDATING); a worker process then
 consolidates it and starts its exports; it is SIGKILLed from outside once the first
 multipart upload is open. The dead writer's claim must not block anything: ``jobs
 exports`` sees the writer gone and asks again, the redelivered message's worker takes the
@@ -31,7 +31,7 @@ from worker.store.jobs import create_job, fetch_job
 
 pytestmark = pytest.mark.slow
 
-ROWS = 200_000
+ROWS = 120_000
 TENANT = "tenant-x"
 
 

@@ -263,8 +263,8 @@ def _indici_keys(count: int) -> list[str]:
 async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones(
     services: Services, aws: AwsResources
 ) -> None:
-    # 4,000 objects: four listing pages and more (bench/discover.py measures 10,000).
-    keys = _indici_keys(4_000)
+    # 3,000 objects: three listing pages and more (bench/discover.py measures 10,000).
+    keys = _indici_keys(3_000)
     extra = [
         "extracts/2025/08/01/readme.txt",
         "extracts/2025/08/02/685147545Patients_202508180544_202508190544_2508190850",
@@ -281,10 +281,10 @@ async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones
         pattern=pattern,
         user=user,
     )
-    assert len(earlier.new) == 200
-    assert len(await enqueue(services.pool, services.queue, earlier.new, {})) == 200
+    assert len(earlier.new) == 150
+    assert len(await enqueue(services.pool, services.queue, earlier.new, {})) == 150
     # Sent after their jobs committed, visible at once.
-    assert aws.counts(aws.queues.queue_url) == (200, 0)
+    assert aws.counts(aws.queues.queue_url) == (150, 0)
     aws.sqs.purge_queue(QueueUrl=aws.queues.queue_url)  # (those messages were consumed)
     # ... and 17 long ago (their messages consumed too): their jobs are in the database.
     listing = await plan(
@@ -303,21 +303,21 @@ async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones
     found = await plan(
         services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, user=user
     )
-    assert found.listed == 4_002
+    assert found.listed == 3_002
     states = [f.state for f in found.files]
     assert (states.count("invalid"), states.count("ingested"), states.count("new")) == (
         1,
-        3_600,
-        400,
+        2_700,
+        300,
     )
     new = found.new
-    assert [f.batch for f in new] == ["202508050850"] * 200 + ["202508120850"] * 200
+    assert [f.batch for f in new] == ["202508050850"] * 150 + ["202508120850"] * 150
     created = await enqueue(services.pool, services.queue, new, {})
     # Created and sent in plan order: the n-th new file's job is the n-th created.
     rows = await services.pool.fetch("SELECT id, source_key FROM jobs")
     key_of = {row["id"]: row["source_key"] for row in rows}
     assert [key_of[job_id] for job_id in created] == [f.obj.key for f in new]
-    assert aws.counts(aws.queues.queue_url) == (400, 0)
+    assert aws.counts(aws.queues.queue_url) == (300, 0)
     sample = aws.sqs.receive_message(QueueUrl=aws.queues.queue_url, MaxNumberOfMessages=10)
     sent = {json.loads(m["Body"])["job_id"] for m in sample["Messages"]}
     assert len(sent) == 10 and sent <= {str(job_id) for job_id in created}
@@ -327,7 +327,7 @@ async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones
     )
     assert again.new == []
     assert await enqueue(services.pool, services.queue, again.new, {}) == []
-    assert aws.counts(aws.queues.queue_url) == (390, 10)  # nothing more was sent
+    assert aws.counts(aws.queues.queue_url) == (290, 10)  # nothing more was sent
     latest = await plan(
         services.pool,
         services.s3,
