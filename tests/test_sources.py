@@ -456,6 +456,30 @@ async def test_the_sheet_that_holds_the_contacts_is_read_after_a_cover_page(
     assert len(rows) == 5 and rows[0] == ["p0@example.com", "Ana", "Silva"]
 
 
+async def test_merged_cells_read_as_their_value(services: Services, aws: AwsResources) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Company", "E-mail", "First name", "Last name"])
+    sheet.append(["Acme", "ana@x.pt", "Ana", "Silva"])
+    sheet.append([None, "bo@x.pt", "Bo", "Silva"])
+    sheet.append([None, "cy@x.pt", "Cy", None])
+    sheet.append(["Lda", "di@x.pt", "Di", "Ng"])
+    sheet.merge_cells("A2:A4")  # one company for three people
+    sheet.merge_cells("D3:D4")  # one surname for two
+    out = io.BytesIO()
+    workbook.save(out)
+    source = await _open(services, aws, out.getvalue(), key="up/merged.xlsx")
+    _, rows, problems = await _all_rows(source)
+    assert problems == {}
+    assert rows == [
+        ["Acme", "ana@x.pt", "Ana", "Silva"],
+        ["Acme", "bo@x.pt", "Bo", "Silva"],
+        ["Acme", "cy@x.pt", "Cy", "Silva"],
+        ["Lda", "di@x.pt", "Di", "Ng"],
+    ]
+
+
 async def test_old_xls_is_refused_with_what_to_do(services: Services, aws: AwsResources) -> None:
     ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "Workbook".encode("utf-16-le")
     with pytest.raises(UnsupportedFile, match=r"\.xls.*save it as \.xlsx or CSV"):

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl import load_workbook
+from openpyxl.utils import range_boundaries
 
 from worker.errors import UnreadableFile, UnsupportedFile
 from worker.sources.mapping import is_known_header
@@ -101,6 +103,7 @@ class WorkbookRows:
         self.sheet_names: list[str] = list(names)
         self.sheet_name = sheet or self._sheet_with_the_data(names)
         self._sheet = self._workbook[self.sheet_name]
+        self._merged = merged_ranges(path, getattr(self._sheet, "_worksheet_path", None))
 
     def _sheet_with_the_data(self, names: list[str]) -> str:
         """The sheet whose header maps to contact fields, with the most rows (of the first
@@ -124,10 +127,17 @@ class WorkbookRows:
         return best
 
     def rows(self) -> Iterator[list[str]]:
-        """Each row's cells as text; blank rows come out as ``[]`` except trailing ones."""
+        """Each row's cells as text; blank rows come out as ``[]`` except trailing ones.
+        A merged range's cells all read as its value (a person sees one value there)."""
         blank_run = 0
-        for values in self._sheet.iter_rows(values_only=True):
+        starting: dict[int, list[tuple[int, int, int, int]]] = {}
+        for bounds in self._merged:
+            starting.setdefault(bounds[1], []).append(bounds)
+        open_ranges: list[tuple[tuple[int, int, int, int], str]] = []
+        for number, values in enumerate(self._sheet.iter_rows(values_only=True), 1):
             cells = [cell_text(value) for value in values]
+            if starting or open_ranges:
+                open_ranges = _fill_merged(cells, number, starting.pop(number, []), open_ranges)
             while cells and not cells[-1]:
                 cells.pop()
             if not cells:
@@ -142,3 +152,44 @@ class WorkbookRows:
     def close(self) -> None:
         """Close the workbook file."""
         self._workbook.close()
+
+
+def merged_ranges(path: Path, member: str | None) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges as (min column, min row, max column, max row), read from
+    its XML as a stream (read-only openpyxl does not give them)."""
+    if not member:
+        return []
+    found = []
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member.lstrip("/")) as xml:
+            # The stdlib parser: no external entities, and expat >= 2.4 refuses entity
+            # expansion bombs; the archive was size-checked by check_workbook.
+            for _, element in ElementTree.iterparse(xml):  # noqa: S314
+                if element.tag.endswith("}mergeCell") or element.tag == "mergeCell":
+                    ref = element.get("ref")
+                    if ref and ":" in ref:
+                        found.append(range_boundaries(ref))
+                element.clear()
+    except (KeyError, ElementTree.ParseError, ValueError):
+        return []
+    return [bounds for bounds in found if None not in bounds]
+
+
+def _fill_merged(
+    cells: list[str],
+    number: int,
+    starting: list[tuple[int, int, int, int]],
+    open_ranges: list[tuple[tuple[int, int, int, int], str]],
+) -> list[tuple[tuple[int, int, int, int], str]]:
+    """Give row ``number``'s cells in merged ranges the range's value (its top-left cell);
+    returns the ranges still open after this row."""
+    for bounds in starting:
+        first_column = bounds[0]
+        open_ranges.append((bounds, cells[first_column - 1] if len(cells) >= first_column else ""))
+    for (min_col, _, max_col, _), value in open_ranges:
+        if len(cells) < max_col:
+            cells.extend([""] * (max_col - len(cells)))
+        for column in range(min_col, max_col + 1):
+            if not cells[column - 1]:
+                cells[column - 1] = value
+    return [(bounds, value) for bounds, value in open_ranges if bounds[3] > number]
