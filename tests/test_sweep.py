@@ -69,6 +69,21 @@ async def test_the_sweep_command_sends_stranded_jobs_once_and_a_worker_finishes_
     assert await _status(services.pool, recent) == "PENDING"
 
 
+async def test_pending_jobs_are_left_alone_while_the_queue_has_a_backlog(
+    services: Services, aws: AwsResources
+) -> None:
+    # A long backlog: this job's message may well be waiting in it; sending another copy
+    # every sweep would multiply the queue.
+    env = cli_env(services.settings)
+    pending = await _stranded_job(services, aws)
+    other = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="other.csv")
+    await services.queue.send(JobMessage(job_id=other).body())
+    assert "would send 0 stranded" in run_cli(["sweep", "--dry-run"], env).stdout
+    aws.sqs.purge_queue(QueueUrl=aws.queues.queue_url)
+    listed = run_cli(["sweep", "--dry-run"], env).stdout
+    assert f"{pending}  PENDING       never picked up" in listed
+
+
 async def test_abandoned_exports_are_asked_for_again(services: Services, aws: AwsResources) -> None:
     job_id = await _stranded_job(services, aws)
     assert run_cli(["sweep", "--after-s", "60"], cli_env(services.settings)).returncode == 0

@@ -136,6 +136,22 @@ class JobQueue:
                 ) from error
         return cls(client, queue_url, dlq_url, max_receive_count, has_redrive_policy=bool(redrive))
 
+    async def backlog(self) -> int:
+        """Messages of the queue waiting to be received: visible now, or sent with a delay
+        (SQS's approximate counts)."""
+        attributes = (
+            await self.client.get_queue_attributes(
+                QueueUrl=self.queue_url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
+            )
+        )["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+            attributes.get("ApproximateNumberOfMessagesDelayed", 0)
+        )
+
     async def not_yet_visible(self) -> int:
         """Messages of the queue received by someone and not settled, or sent with a delay
         (SQS's approximate counts): what may still come back."""

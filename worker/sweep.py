@@ -13,7 +13,9 @@ leave it with none:
   up to ``INGEST_EXPORT_MAX_ATTEMPTS`` tries for a decision.
 
 The sweep finds them (untouched for ``INGEST_SWEEP_AFTER_S``, nobody holding the job's lock
-or its exports' lock) and sends each its message again, at most once per that period. One
+or its exports' lock; PENDING ones only while the queue holds nothing to receive, since in
+a backlog their messages are waiting in it) and sends each its message again, at most once
+per that period. One
 sweep runs at a time (a transaction lock): workers run it every
 ``INGEST_SWEEP_INTERVAL_S``, and ``ingest-worker sweep`` runs it once (cron, or by hand).
 A message sent twice is harmless: the job lock and the job's state decide what it does.
@@ -68,13 +70,21 @@ async def sweep(
     returns them (none when another sweep is running). The jobs are marked before their
     messages go, after the commit: a crash in between leaves them for a later sweep, never
     a message for an unmarked job."""
+    try:
+        # A PENDING job's message may be waiting in a backlog: only an empty queue says
+        # that it was never sent.
+        queue_empty = await queue.backlog() == 0
+    except Exception:  # the queue unreachable: the other kinds are still swept
+        queue_empty = False
     async with pool.acquire() as connection, connection.transaction():
         if not await connection.fetchval(sql("lock_sweep")):
             return []
         rows = await connection.fetch(
             sql("find_failed_exports"), export_attempts, export_retry_base_s, limit
         )
-        rows += await connection.fetch(sql("find_stranded_jobs"), after_s, limit - len(rows))
+        rows += await connection.fetch(
+            sql("find_stranded_jobs"), after_s, limit - len(rows), queue_empty
+        )
         found = [Swept(row["id"], row["status"], row["action"], row["why"]) for row in rows]
         if dry_run or not found:
             return found

@@ -24,7 +24,8 @@ LIMIT $3
 FOR UPDATE OF j SKIP LOCKED;
 
 -- name: find_stranded_jobs
--- Jobs nothing will move ($1: seconds untouched and since their last sweep; $2: how many):
+-- Jobs nothing will move ($1: seconds untouched and since their last sweep; $2: how many;
+-- $3: whether the queue is empty, so that PENDING jobs cannot have a message waiting):
 -- PENDING or running with nobody holding the job lock, in review with a reprocess request
 -- never run, or decided with exports claimed by a writer whose export lock is gone. Locked rows (a job being changed now) are skipped.
 SELECT j.id, j.status,
@@ -40,6 +41,9 @@ SELECT j.id, j.status,
 FROM jobs j
 WHERE j.purged_at IS NULL
   AND j.status IN ('PENDING', 'PROCESSING', 'CONSOLIDATING', 'NEEDS_REVIEW', 'COMPLETED')
+  -- PENDING jobs only while the queue holds nothing to receive ($3): in a backlog their
+  -- messages are most likely waiting in it.
+  AND (j.status <> 'PENDING' OR $3::boolean)
   AND j.updated_at < now() - make_interval(secs => $1)
   AND (j.swept_at IS NULL OR j.swept_at < now() - make_interval(secs => $1))
   AND CASE
