@@ -134,18 +134,16 @@ async def test_a_job_held_in_a_slow_statement_shows_as_stalled(
     ):
         job_id = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="k")
         await services.queue.send(JobMessage(job_id=job_id).body())
-        for _ in range(60):
-            if _value(await _samples(port), "ingest_jobs_stalled") == 1:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("the job never showed as stalled")
-        for _ in range(100):
-            if _value(await _samples(port), "ingest_jobs_stalled") == 0:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("the job still shows as stalled after it finished")
+
+        async def stalled_becomes(expected: float, what: str) -> None:
+            for _ in range(100):
+                if _value(await _samples(port), "ingest_jobs_stalled") == expected:
+                    return
+                await asyncio.sleep(0.1)
+            raise AssertionError(what)
+
+        await stalled_becomes(1, "the job never showed as stalled")
+        await stalled_becomes(0, "the job still shows as stalled after it finished")
 
 
 async def test_in_flight_and_free_slots_while_a_job_runs(

@@ -24,7 +24,7 @@ from worker.flows.base import FlowContext
 from worker.flows.initial import run_initial
 from worker.messages import JobMessage
 from worker.router import Route
-from worker.services import open_services
+from worker.services import Services, open_services
 from worker.store.jobs import create_job, fetch_job
 
 pytestmark = pytest.mark.slow
@@ -59,6 +59,29 @@ _INSERTING = (
 _LOCKS_HELD = "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory'"
 
 
+async def consolidating_job(
+    services: Services, aws: AwsResources, tenant: str, rows: int
+) -> uuid.UUID:
+    """A clean ``rows``-row job read and checked in-process: CONSOLIDATING, no message."""
+    key = f"up/{uuid.uuid4().hex}.csv"
+    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=_clean_file(rows))
+    job_id = await create_job(services.pool, user_id=tenant, bucket=aws.bucket, key=key)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    await run_initial(
+        FlowContext(
+            job=job,
+            route=Route.INITIAL,
+            pool=services.pool,
+            s3=services.s3,
+            queue=services.queue,
+            settings=services.settings,
+            stopping=asyncio.Event(),
+        )
+    )
+    return job_id
+
+
 async def _state(pool: asyncpg.Pool, job_id: uuid.UUID) -> tuple[str, int, int]:
     job = await fetch_job(pool, job_id)
     assert job is not None
@@ -74,22 +97,7 @@ async def test_sigkill_during_consolidation_leaves_nothing_then_everything(
 ) -> None:
     settings = make_settings(database_url, aws)
     async with open_services(settings) as services:
-        key = f"up/{uuid.uuid4().hex}.csv"
-        aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=_clean_file(ROWS))
-        job_id = await create_job(services.pool, user_id=TENANT, bucket=aws.bucket, key=key)
-        job = await fetch_job(services.pool, job_id)
-        assert job is not None
-        await run_initial(
-            FlowContext(
-                job=job,
-                route=Route.INITIAL,
-                pool=services.pool,
-                s3=services.s3,
-                queue=services.queue,
-                settings=settings,
-                stopping=asyncio.Event(),
-            )
-        )
+        job_id = await consolidating_job(services, aws, TENANT, ROWS)
         assert await _state(services.pool, job_id) == ("CONSOLIDATING", 0, 0)
 
         await services.queue.send(JobMessage(job_id=job_id).body())

@@ -14,20 +14,16 @@ import asyncio
 import json
 import signal
 import time
-import uuid
 
 import pytest
 
 from tests.conftest import AwsResources, cli_env, make_settings, run_cli
-from tests.test_kill_consolidation import _clean_file
+from tests.test_kill_consolidation import consolidating_job
 from tests.test_kill_resume import _worker
-from worker.flows.base import FlowContext
 from worker.flows.export import write_exports
-from worker.flows.initial import run_initial
 from worker.messages import JobMessage
-from worker.router import Route
 from worker.services import open_services
-from worker.store.jobs import create_job, fetch_job
+from worker.store.jobs import fetch_job
 
 pytestmark = pytest.mark.slow
 
@@ -52,22 +48,7 @@ async def test_sigkill_while_exports_are_written_then_the_next_worker_writes_the
 ) -> None:
     settings = make_settings(database_url, aws)
     async with open_services(settings) as services:
-        key = f"up/{uuid.uuid4().hex}.csv"
-        aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=_clean_file(ROWS))
-        job_id = await create_job(services.pool, user_id=TENANT, bucket=aws.bucket, key=key)
-        job = await fetch_job(services.pool, job_id)
-        assert job is not None
-        await run_initial(
-            FlowContext(
-                job=job,
-                route=Route.INITIAL,
-                pool=services.pool,
-                s3=services.s3,
-                queue=services.queue,
-                settings=settings,
-                stopping=asyncio.Event(),
-            )
-        )
+        job_id = await consolidating_job(services, aws, TENANT, ROWS)
 
         await services.queue.send(JobMessage(job_id=job_id).body())
         worker = _worker(settings, quiet=True)

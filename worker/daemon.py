@@ -26,7 +26,7 @@ from worker.logs import bind_job, get_logger
 from worker.messages import JobMessage, S3ObjectCreated, S3TestEvent, parse_message
 from worker.producer import job_for_s3_object
 from worker.retry import Action, Decision, RetryPolicy, decide, describe
-from worker.router import Route, route
+from worker.router import Route, reprocess_pending, route
 from worker.settings import SQS_MAX_RECEIVE_BATCH, Settings
 from worker.sqs import JobQueue, ReceivedMessage, is_receipt_handle_gone
 from worker.store.queries import sql
@@ -455,9 +455,8 @@ class Worker:
             await self._settle(message, "delete")
             return
         has_staging = bool(await self.pool.fetchval(sql("job_has_staging"), job_id))
-        requested, decided = job["reprocess_requested_at"], job["decided_at"]
-        reprocess_pending = requested is not None and (decided is None or requested > decided)
-        job_route = route(job["status"], has_staging, job_message.action, reprocess_pending)
+        pending = reprocess_pending(job["reprocess_requested_at"], job["decided_at"])
+        job_route = route(job["status"], has_staging, job_message.action, pending)
         if job_route is Route.ACKNOWLEDGE:
             log.info("job_acknowledged", status=job["status"])
             await self._settle(message, "delete")

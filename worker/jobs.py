@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from worker.errors import ActionRefused
 from worker.messages import JobMessage
+from worker.router import reprocess_pending
 from worker.store.jobs import fetch_job, open_issues
 from worker.store.queries import sql
 
@@ -204,8 +205,7 @@ async def requeue_job(
         raise ActionRefused(f"job {job_id} is CANCELLED: there is nothing to run")
     full = await fetch_job(pool, job_id)
     assert full is not None  # noqa: S101 - read just above
-    requested, decided = full["reprocess_requested_at"], full["decided_at"]
-    pending = requested is not None and (decided is None or requested > decided)
+    pending = reprocess_pending(full["reprocess_requested_at"], full["decided_at"])
     action = "reprocess" if job["status"] == "NEEDS_REVIEW" and pending else "process"
     await _record(pool, job, actor, "requeue", {"status": job["status"], "action": action})
     await queue.send(JobMessage(job_id=job_id, action=action).body())

@@ -26,6 +26,7 @@ state, not the message, is the truth (a stale message never re-runs a finished j
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Literal
 
 JobStatus = Literal[
@@ -55,6 +56,11 @@ class Route(enum.Enum):
             Route.CONSOLIDATE: "consolidate",
             Route.EXPORT: "export",
         }[self]
+
+
+def reprocess_pending(requested_at: datetime | None, decided_at: datetime | None) -> bool:
+    """Whether a person asked for reprocessing after the job's last decision."""
+    return requested_at is not None and (decided_at is None or requested_at > decided_at)
 
 
 def route(

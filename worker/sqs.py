@@ -136,37 +136,23 @@ class JobQueue:
                 ) from error
         return cls(client, queue_url, dlq_url, max_receive_count, has_redrive_policy=bool(redrive))
 
-    async def backlog(self) -> int:
-        """Messages of the queue waiting to be received: visible now, or sent with a delay
-        (SQS's approximate counts)."""
-        attributes = (
-            await self.client.get_queue_attributes(
-                QueueUrl=self.queue_url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesDelayed",
-                ],
-            )
-        )["Attributes"]
-        return int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
-            attributes.get("ApproximateNumberOfMessagesDelayed", 0)
+    async def _count(self, *kinds: str) -> int:
+        """The sum of SQS's approximate message counts ``ApproximateNumberOf<kind>``."""
+        names: list[Any] = [f"ApproximateNumberOf{kind}" for kind in kinds]
+        response = await self.client.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=names
         )
+        attributes: dict[Any, str] = dict(response["Attributes"])
+        return sum(int(attributes.get(name, "0")) for name in names)
+
+    async def backlog(self) -> int:
+        """Messages waiting to be received: visible now, or sent with a delay."""
+        return await self._count("Messages", "MessagesDelayed")
 
     async def not_yet_visible(self) -> int:
-        """Messages of the queue received by someone and not settled, or sent with a delay
-        (SQS's approximate counts): what may still come back."""
-        attributes = (
-            await self.client.get_queue_attributes(
-                QueueUrl=self.queue_url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessagesNotVisible",
-                    "ApproximateNumberOfMessagesDelayed",
-                ],
-            )
-        )["Attributes"]
-        return int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)) + int(
-            attributes.get("ApproximateNumberOfMessagesDelayed", 0)
-        )
+        """Messages received by someone and not settled, or sent with a delay: what may
+        still come back."""
+        return await self._count("MessagesNotVisible", "MessagesDelayed")
 
     async def receive(
         self, max_messages: int, wait_time_s: int, visibility_timeout_s: int
