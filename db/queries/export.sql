@@ -41,9 +41,10 @@ WHERE id = $1 AND exports ->> 'claim' = $2
 RETURNING id;
 
 -- name: plan_in_file_order
--- For the export's transaction, after plan_for_whole_job: a job's rows read in key order
--- through the primary key, never sorted (a planner that thinks the job is most of the
--- table would sort it whole).
+-- For the export files' queries, after plan_for_whole_job and once the open issues are
+-- collected: a job's rows read in key order through the primary key, never sorted (a
+-- planner that thinks the job is most of the table would sort it whole). Not before: with
+-- sorts off, PostgreSQL 15 groups the issues through per-row probes instead of a sort.
 SET LOCAL enable_sort = off;
 
 -- name: create_export_issues
