@@ -12,8 +12,9 @@ from typing import Any
 import asyncpg
 
 from tests.conftest import AwsResources, cli_env, make_settings, run_cli
+from tests.outage import FailingWrites
 from tests.test_initial_flow import _csv, _drain, _submit
-from worker.flows.export import IMPORT_COLUMNS, neutralise, write_exports
+from worker.flows.export import IMPORT_COLUMNS, MultipartWriter, neutralise, write_exports
 from worker.jobs import export_links
 from worker.services import Services, open_services
 from worker.settings import Settings
@@ -245,3 +246,49 @@ async def test_a_large_export_is_uploaded_in_parts_and_a_failed_one_is_recorded(
         job = await services.pool.fetchrow("SELECT status, exports FROM jobs WHERE id = $1", job_id)
         assert job["status"] == "COMPLETED"
         assert job["exports"]["state"] == "failed" and "NoSuchBucket" in job["exports"]["error"]
+
+
+async def test_parts_upload_while_the_next_fills_and_a_failed_part_aborts_the_object(
+    database_url: str, aws: AwsResources
+) -> None:
+    """A full part is uploaded in the background while the next one fills: the object
+    is the bytes written, in order, over four parts. A part whose upload fails (S3 refuses
+    writes meanwhile) fails the next write or the close, and the abort leaves no upload."""
+    part = 5 * 1024 * 1024
+    chunks = [bytes([65 + n % 26]) * 700_000 + b"\n" for n in range(35)]  # 8 a part, 3 left
+    cut = FailingWrites(aws.emulator.endpoint_url)
+    cut.failing = False
+    settings = make_settings(database_url, aws, s3_endpoint_url=cut.url)
+    try:
+        async with open_services(settings) as services:
+            writer = MultipartWriter(
+                services.s3, aws.bucket, "exports/t/parts.csv", part, "text/csv"
+            )
+            started = [await writer.write(chunk) for chunk in chunks]
+            await writer.close()
+            assert sum(started) == 4  # parts 1-4 handed over as they filled; 5 at close
+            body = _download(aws, "exports/t/parts.csv")
+            assert body == b"".join(chunks)
+            head = aws.s3.head_object(Bucket=aws.bucket, Key="exports/t/parts.csv")
+            assert head["ETag"].strip('"').endswith("-5")
+
+            writer = MultipartWriter(services.s3, aws.bucket, "exports/t/cut.csv", part, "text/csv")
+            written = 0
+            while not await writer.write(chunks[written]):  # the upload exists, part 1 goes
+                written += 1
+            cut.failing = True  # part 1's upload is refused
+            try:
+                for chunk in chunks:
+                    await writer.write(chunk)
+                await writer.close()
+            except Exception as error:
+                assert "AccessDenied" in str(error)
+            else:
+                raise AssertionError("a refused part went unnoticed")
+            await writer.abort()
+            assert aws.s3.list_multipart_uploads(Bucket=aws.bucket).get("Uploads", []) == []
+            assert "Contents" not in aws.s3.list_objects_v2(
+                Bucket=aws.bucket, Prefix="exports/t/cut.csv"
+            )
+    finally:
+        cut.close()

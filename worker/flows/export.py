@@ -20,6 +20,7 @@ writes nothing and a killed writer's claim is taken over by the next request; th
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -84,7 +85,8 @@ class MultipartWriter:
     A part waits in a temporary file, not in memory, and is uploaded from it: the S3
     client streams a file body in small chunks, so a writer holds kilobytes however large
     its parts (three 5 MiB parts in memory, plus the copies an upload makes, were most of
-    an export's memory)."""
+    an export's memory). A full part is uploaded while the next one fills (one upload in
+    flight): the server's COPY does not wait for S3."""
 
     def __init__(
         self, s3: S3Client, bucket: str, key: str, part_size_bytes: int, content_type: str
@@ -97,19 +99,29 @@ class MultipartWriter:
         self.size_bytes = 0
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
+        self._uploading: asyncio.Task[None] | None = None
 
     async def write(self, data: bytes) -> bool:
-        """Add ``data`` to the part; upload the part once it is full (True if it was)."""
+        """Add ``data`` to the part; once it is full, hand it to an upload of its own
+        (after the previous part's upload ends) and start the next (True if so)."""
         self.part.write(data)
         self.part_bytes += len(data)
         self.size_bytes += len(data)
         if self.part_bytes < self.part_size_bytes:
             return False
-        await self._upload_part()
+        await self._wait_upload()
+        if self.upload_id is None:
+            created = await self.s3.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=self.content_type
+            )
+            self.upload_id = created["UploadId"]
+        part, size = self._next_part()
+        self._uploading = asyncio.create_task(self._upload_part(part, size, self.upload_id))
         return True
 
     async def close(self) -> None:
         """Upload what is left and finish the object."""
+        await self._wait_upload()
         if self.upload_id is None:
             self.part.seek(0)
             await self.s3.put_object(
@@ -119,19 +131,27 @@ class MultipartWriter:
                 ContentLength=self.part_bytes,
                 ContentType=self.content_type,
             )
-        else:
-            if self.part_bytes:
-                await self._upload_part()
-            await self.s3.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,
-                MultipartUpload={"Parts": self.parts},  # type: ignore[typeddict-item]
-            )
+            self.part.close()
+            return
+        if self.part_bytes:
+            part, size = self._next_part()
+            await self._upload_part(part, size, self.upload_id)
         self.part.close()
+        await self.s3.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            MultipartUpload={"Parts": self.parts},  # type: ignore[typeddict-item]
+        )
 
     async def abort(self) -> None:
         """Give up the upload; S3 drops the parts already sent."""
+        uploading, self._uploading = self._uploading, None
+        if uploading is not None:
+            uploading.cancel()
+            await asyncio.wait({uploading})
+            if not uploading.cancelled():
+                uploading.exception()  # retrieved: the abort is the error's outcome
         self.part.close()
         if self.upload_id is not None:
             await self.s3.abort_multipart_upload(
@@ -139,26 +159,36 @@ class MultipartWriter:
             )
             self.upload_id = None
 
-    async def _upload_part(self) -> None:
-        if self.upload_id is None:
-            created = await self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType=self.content_type
-            )
-            self.upload_id = created["UploadId"]
-        number = len(self.parts) + 1
-        self.part.seek(0)
-        answer = await self.s3.upload_part(
-            Bucket=self.bucket,
-            Key=self.key,
-            UploadId=self.upload_id,
-            PartNumber=number,
-            Body=self.part,
-            ContentLength=self.part_bytes,
-        )
-        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
-        self.part.close()
+    def _next_part(self) -> tuple[IO[bytes], int]:
+        """The full part (rewound) and its size; a fresh file for the next one."""
+        part, size = self.part, self.part_bytes
+        part.seek(0)
         self.part = tempfile.TemporaryFile()  # noqa: SIM115 - closed per part
         self.part_bytes = 0
+        return part, size
+
+    async def _wait_upload(self) -> None:
+        """Wait for the part being uploaded (its error if it failed)."""
+        uploading, self._uploading = self._uploading, None
+        if uploading is not None:
+            await uploading
+
+    async def _upload_part(self, part: IO[bytes], size: int, upload_id: str) -> None:
+        # Numbered when it starts: parts start in order, one at a time.
+        number = len(self.parts) + 1
+        self.parts.append({"PartNumber": number, "ETag": None})
+        try:
+            answer = await self.s3.upload_part(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=part,
+                ContentLength=size,
+            )
+        finally:
+            part.close()
+        self.parts[number - 1]["ETag"] = answer["ETag"]
 
 
 def export_key(settings: Settings, job: asyncpg.Record, kind: str) -> str:
