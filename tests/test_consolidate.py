@@ -10,6 +10,7 @@ from tests.test_initial_flow import _csv, _drain, _submit
 from worker.flows.base import FlowContext
 from worker.flows.consolidate import run_consolidation
 from worker.flows.initial import run_initial
+from worker.review import Review
 from worker.router import Route
 from worker.services import Services
 from worker.store.jobs import create_job, fetch_job
@@ -75,9 +76,15 @@ async def test_a_clean_file_ends_completed_with_exactly_its_contacts(
         for email in ("ana@x.pt", "bo@x.pt", "cy@x.pt")
     ]
     statuses = await services.pool.fetch(
-        "SELECT DISTINCT status FROM staging WHERE job_id = $1", job_id
+        "SELECT DISTINCT s.status, ingest_row_status(s.status, j.status) AS shown"
+        " FROM staging s JOIN jobs j ON j.id = s.job_id WHERE s.job_id = $1",
+        job_id,
     )
-    assert [row["status"] for row in statuses] == ["SUCCESS"]
+    # Stored READY (a completing consolidation rewrites no row), shown as SUCCESS.
+    assert [(row["status"], row["shown"]) for row in statuses] == [("READY", "SUCCESS")]
+    rows = await Review(services.pool, "tenant-1", "maria").rows(job_id, status="SUCCESS")
+    assert [row["row_number"] for row in rows] == [2, 3, 4]  # file lines (1: the header)
+    assert await Review(services.pool, "tenant-1", "maria").rows(job_id, status="READY") == []
 
 
 async def test_two_jobs_of_one_tenant_consolidating_at_once_insert_each_email_once(

@@ -87,7 +87,9 @@ async def _state(pool: asyncpg.Pool, job_id: uuid.UUID) -> tuple[str, int, int]:
     assert job is not None
     contacts = await pool.fetchval("SELECT count(*) FROM contacts WHERE user_id = $1", TENANT)
     success = await pool.fetchval(
-        "SELECT count(*) FROM staging WHERE job_id = $1 AND status = 'SUCCESS'", job_id
+        "SELECT count(*) FROM staging s JOIN jobs j ON j.id = s.job_id"
+        " WHERE s.job_id = $1 AND ingest_row_status(s.status, j.status) = 'SUCCESS'",
+        job_id,
     )
     return job["status"], contacts, success
 

@@ -135,7 +135,9 @@ async def test_the_full_loop_edit_discard_accept_reprocess_completes(
         ("tenant-2", "other@x.pt", "Old", "TheirCo", None),
     ]
     statuses = await services.pool.fetch(
-        "SELECT row_number, status FROM staging WHERE job_id = $1 ORDER BY 1", job_id
+        "SELECT s.row_number, ingest_row_status(s.status, j.status) AS status"
+        " FROM staging s JOIN jobs j ON j.id = s.job_id WHERE s.job_id = $1 ORDER BY 1",
+        job_id,
     )
     assert [s["status"] for s in statuses] == [
         "SUCCESS",

@@ -74,17 +74,23 @@ FROM staging s
 WHERE s.job_id = $1 AND s.status = 'READY' AND NOT s.update_existing;
 
 -- name: mark_consolidated_rows
--- The READY rows just inserted as contacts are SUCCESS.
+-- The READY rows just inserted as contacts are SUCCESS, when the job goes back to review
+-- (conflicts were filed: the next consolidation must insert only what is left). A job
+-- that completes keeps them READY, which ingest_row_status shows as SUCCESS (migration
+-- 0016): the test is one scan of the job's open issues, done before any row is touched.
 UPDATE staging
 SET status = 'SUCCESS', updated_at = now()
-WHERE job_id = $1 AND status = 'READY';
+WHERE job_id = $1 AND status = 'READY'
+  AND EXISTS (SELECT 1 FROM issues WHERE job_id = $1 AND NOT resolved);
 
 -- name: finish_consolidation
 -- COMPLETED when nothing is left open, else back to NEEDS_REVIEW; counters refreshed.
+-- Every READY row is a contact by now (marked SUCCESS only when the job goes back to
+-- review: mark_consolidated_rows).
 WITH rows AS (
     SELECT count(*) FILTER (WHERE status IN ('READY', 'SUCCESS')) AS valid,
            count(*) FILTER (WHERE status = 'ISSUE') AS with_issues,
-           count(*) FILTER (WHERE status = 'SUCCESS') AS consolidated
+           count(*) FILTER (WHERE status IN ('READY', 'SUCCESS')) AS consolidated
     FROM staging WHERE job_id = $1
 ), open_issues AS (
     SELECT count(*) AS n FROM issues WHERE job_id = $1 AND NOT resolved

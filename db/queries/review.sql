@@ -32,7 +32,8 @@ LIMIT $4 OFFSET $5;
 -- name: review_list_rows
 -- A page of the tenant's job rows after row $4 (status $3, or any when NULL), with their
 -- cells as read, their current fields and their open issues.
-SELECT s.row_number, s.status, s.raw, s.email, s.first_name, s.last_name, s.company,
+SELECT s.row_number, ingest_row_status(s.status, j.status) AS status, s.raw, s.email,
+       s.first_name, s.last_name, s.company,
        s.phone, s.phone_e164, s.edited_at, s.update_existing,
        coalesce((
            SELECT jsonb_agg(jsonb_build_object('id', i.id, 'type', i.type, 'field', i.field,
@@ -40,9 +41,9 @@ SELECT s.row_number, s.status, s.raw, s.email, s.first_name, s.last_name, s.comp
            FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
            WHERE ii.job_id = s.job_id AND ii.row_number = s.row_number AND NOT i.resolved
        ), '[]'::jsonb) AS issues
-FROM staging s
-WHERE s.job_id = $1 AND ($3::text IS NULL OR s.status = $3) AND s.row_number > $4
-  AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = $1 AND j.user_id = $2)
+FROM (SELECT status FROM jobs WHERE id = $1 AND user_id = $2) j, staging s
+WHERE s.job_id = $1 AND ($3::text IS NULL OR ingest_row_status(s.status, j.status) = $3)
+  AND s.row_number > $4
 ORDER BY s.row_number
 LIMIT $5;
 

@@ -367,7 +367,7 @@ async def _write(
                         raise Interrupted("another writer took over these exports")
 
             status = await connection.copy_from_query(
-                export_query(kind, width), job["id"], output=output, format="csv"
+                export_query(kind, width), job["id"], job["status"], output=output, format="csv"
             )
             await writer.close()
             files[kind] = {
