@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress
+from itertools import chain, compress
 from typing import Any
 from uuid import UUID
 
@@ -44,6 +44,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # overrides and isolates, the BOM inside text, soft hyphens. They make two names that look
 # the same differ, or show text reversed (a known spoofing trick): flagged, kept as they are.
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Either kind, for the one pass over a batch that rules both out.
+_SUSPECT = re.compile(_CONTROL.pattern[:-1] + _INVISIBLE.pattern[1:])
 # RFC 6531 local parts: the dot-atom characters, and any letter or digit of any script.
 _INTL_LOCAL = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*")
 _ASCII_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}")
@@ -315,7 +317,9 @@ class RowValidator:
                 if len(value) > limit
             ]
         # One regex pass over the whole batch's mapped fields; rows only if it finds any.
-        if _CONTROL.search("".join("".join(values) for values in columns.values())):
+        joined = "".join(chain.from_iterable(columns.values()))
+        suspect = _SUSPECT.search(joined) is not None
+        if suspect and _CONTROL.search(joined):
             for name, values in columns.items():
                 for i, value in enumerate(values):
                     if _CONTROL.search(value):
@@ -329,7 +333,7 @@ class RowValidator:
                             )
                         )
                         values[i] = _CONTROL.sub("\ufffd", value)
-        if _INVISIBLE.search("".join("".join(values) for values in columns.values())):
+        if suspect and _INVISIBLE.search(joined):
             for name, values in columns.items():
                 for i, value in enumerate(values):
                     found = sorted(set(_INVISIBLE.findall(value)))
