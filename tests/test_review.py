@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from tests.conftest import AwsResources
 from tests.test_initial_flow import _csv, _drain, _submit
 from worker.errors import ActionRefused
+from worker.jobs import job_report, render
 from worker.messages import JobMessage
 from worker.review import Review
 from worker.services import Services
@@ -169,6 +171,15 @@ async def test_the_full_loop_edit_discard_accept_reprocess_completes(
     }
     assert actions[3]["details"]["discarded"] == [6]
     assert [a["action"] for a in await review.history(job_id, row_number=3)] == ["edit"]
+
+    # jobs show: what became of every row, and why the discarded ones were discarded.
+    report = await job_report(services.pool, job_id)
+    assert report is not None
+    shown = io.StringIO()
+    render(report, shown)
+    lines = shown.getvalue().splitlines()
+    assert "rows        5 imported, 0 with issues, 2 discarded; 0 open issues" in lines
+    assert "discarded   1 discarded by hand (maria); 1 duplicates of a kept row (maria)" in lines
 
 
 async def test_reprocessing_files_new_problems_and_keeps_open_what_is_not_fixed(

@@ -59,7 +59,58 @@ async def job_report(
     holder = await pool.fetchrow(sql("job_holder"), job_id)
     report["held_by"] = holder["application_name"] if holder is not None else None
     report["open_issues"] = await open_issues(pool, job_id, limit=issue_limit)
+    report["row_counts"] = None
+    report["discard_reasons"] = []
+    if job["total_rows"] is not None and job["purged_at"] is None:
+        counts = await pool.fetchrow(sql("job_row_counts"), job_id)
+        report["row_counts"] = dict(counts) if counts is not None else None
+        report["discard_reasons"] = [
+            dict(row) for row in await pool.fetch(sql("job_discard_reasons"), job_id)
+        ]
     return report
+
+
+# How each discarding action reads in a job's report.
+_DISCARD_REASONS = {
+    "discard": "discarded by hand",
+    "accept_skip": "skipped: the email is already a contact",
+    "keep_one": "duplicates of a kept row",
+}
+
+
+def rows_line(report: dict[str, Any]) -> str:
+    """What became of the job's rows, counted from its rows themselves (the counts add up
+    to its total), or the job's counters while it has none."""
+    counts = report.get("row_counts")
+    if counts is None:
+        return (
+            f"{report['valid_rows']} ready, {report['issue_rows']} with issues, "
+            f"{report['unresolved_issues']} open issues"
+        )
+    parts = []
+    if counts["imported"] or report["status"] == "COMPLETED":
+        parts.append(f"{counts['imported']} imported")
+    if counts["ready"] or report["status"] != "COMPLETED":
+        parts.append(f"{counts['ready']} ready")
+    parts.append(f"{counts['with_issues']} with issues")
+    parts.append(f"{counts['discarded']} discarded")
+    return ", ".join(parts) + f"; {report['unresolved_issues']} open issues"
+
+
+def discard_line(report: dict[str, Any]) -> str | None:
+    """Why the discarded rows were discarded, and by whom; None when none was."""
+    counts = report.get("row_counts")
+    if not counts or not counts["discarded"]:
+        return None
+    reasons = [
+        f"{reason['rows']} {_DISCARD_REASONS.get(reason['action'], reason['action'])}"
+        f" ({reason['actors']})"
+        for reason in report.get("discard_reasons", [])
+    ]
+    explained = sum(int(reason["rows"]) for reason in report.get("discard_reasons", []))
+    if explained < counts["discarded"]:
+        reasons.append(f"{counts['discarded'] - explained} with no review action recorded")
+    return "; ".join(reasons)
 
 
 def render(report: dict[str, Any], out: TextIO) -> None:
@@ -88,10 +139,10 @@ def render(report: dict[str, Any], out: TextIO) -> None:
         + (f" of {report['total_rows']}" if report["total_rows"] is not None else "")
         + f", checkpoint row {report['checkpoint_row']}, attempts {report['attempts']}\n"
     )
-    out.write(
-        f"rows        {report['valid_rows']} ready, {report['issue_rows']} with issues, "
-        f"{report['unresolved_issues']} open issues\n"
-    )
+    out.write(f"rows        {rows_line(report)}\n")
+    discarded = discard_line(report)
+    if discarded:
+        out.write(f"discarded   {discarded}\n")
     if report["detected_encoding"]:
         dialect = (report["detected_dialect"] or {}).get("dialect") or {}
         out.write(

@@ -151,3 +151,38 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 -- Forget job $1's exports for its decision (written, failed or abandoned): the next
 -- export request writes them again.
 UPDATE jobs SET exports = '{}'::jsonb, updated_at = now() WHERE id = $1;
+
+-- name: job_row_counts
+-- A job's rows by what became of them: imported (SUCCESS as ingest_row_status shows it),
+-- ready (to import at the next consolidation), with issues, discarded; one scan of the
+-- job's rows.
+SELECT count(*) FILTER (WHERE ingest_row_status(s.status, j.status) = 'SUCCESS') AS imported,
+       count(*) FILTER (WHERE ingest_row_status(s.status, j.status) = 'READY') AS ready,
+       count(*) FILTER (WHERE s.status = 'ISSUE') AS with_issues,
+       count(*) FILTER (WHERE s.status = 'DISCARD') AS discarded
+FROM jobs j
+JOIN staging s ON s.job_id = j.id
+WHERE j.id = $1;
+
+-- name: job_discard_reasons
+-- Why the job's discarded rows were discarded: each row's last discarding action (a
+-- person's discard, an existing contact kept, a duplicate of the row kept), how many
+-- rows and by whom. Rows discarded by no recorded action are not counted here.
+WITH reasons AS (
+    SELECT ra.row_number, ra.action, ra.actor, ra.id
+    FROM review_actions ra
+    WHERE ra.job_id = $1 AND ra.action IN ('discard', 'accept_skip')
+    UNION ALL
+    SELECT d.value::int, ra.action, ra.actor, ra.id
+    FROM review_actions ra, jsonb_array_elements_text(ra.details -> 'discarded') AS d
+    WHERE ra.job_id = $1 AND ra.action = 'keep_one'
+), latest AS (
+    SELECT DISTINCT ON (row_number) row_number, action, actor
+    FROM reasons
+    ORDER BY row_number, id DESC
+)
+SELECT l.action, count(*) AS rows, string_agg(DISTINCT l.actor, ', ') AS actors
+FROM latest l
+JOIN staging s ON s.job_id = $1 AND s.row_number = l.row_number AND s.status = 'DISCARD'
+GROUP BY l.action
+ORDER BY count(*) DESC, l.action;
