@@ -114,11 +114,13 @@ CREATE TEMPORARY TABLE reprocess_problems (
     issue_key text PRIMARY KEY, type text, field text, message text, row_number integer
 ) ON COMMIT DROP;
 
--- name: fetch_live_rows
--- A page of a job's live rows after row $2, with the fields a person may have edited.
+-- name: fetch_edited_rows
+-- A page of a job's live rows that people edited, after row $2, with their fields. The
+-- rules are row-local and deterministic: a row nobody edited would be judged as before.
 SELECT row_number, email, first_name, last_name, company, phone
 FROM staging
 WHERE job_id = $1 AND row_number > $2 AND status IN ('READY', 'ISSUE')
+  AND edited_at IS NOT NULL
 ORDER BY row_number
 LIMIT $3;
 
@@ -151,9 +153,10 @@ SELECT filed.id, $1, p.row_number FROM filed JOIN reprocess_problems p USING (is
 ON CONFLICT DO NOTHING;
 
 -- name: resolve_fixed_row_issues
--- Resolve row-local issues whose problem is gone: the row was discarded, or re-validation
--- no longer finds it. Problems of the file as read (encoding, ragged or oversized rows,
--- control characters replaced on reading) are only resolved by editing or discarding.
+-- Resolve row-local issues whose problem is gone: the row was discarded, or it was edited
+-- and re-validation no longer finds it (rows nobody edited keep their issues: their
+-- values are the ones judged). Problems of the file as read (encoding, ragged or
+-- oversized rows, control characters replaced on reading) go the same way.
 UPDATE issues i
 SET resolved = true, resolved_at = now(), updated_at = now(),
     resolution = CASE
@@ -165,8 +168,7 @@ FROM issue_items ii, staging s
 WHERE i.job_id = $1 AND NOT i.resolved AND left(i.issue_key, 4) = 'row:'
   AND ii.issue_id = i.id AND s.job_id = $1 AND s.row_number = ii.row_number
   AND NOT EXISTS (SELECT 1 FROM reprocess_problems p WHERE p.issue_key = i.issue_key)
-  AND (s.status = 'DISCARD' OR s.edited_at IS NOT NULL
-       OR i.type IN ('MISSING_FIELD', 'INVALID_EMAIL', 'FIELD_TOO_LONG'));
+  AND (s.status = 'DISCARD' OR s.edited_at IS NOT NULL);
 
 -- name: resolve_contact_conflicts
 -- Conflicts from an earlier consolidation are checked again as existing contacts (the

@@ -1,12 +1,14 @@
 """The reprocessing flow: after people reviewed a job, judge its staging rows again.
 
 Never re-reads the file. In one transaction, with the job's row locked (review actions
-wait for it): the live rows (READY or ISSUE; DISCARD rows are out) are re-validated page by
-page with the row-local rules on their current values, their re-normalised fields and
-problems go to scratch tables, then SQL files or re-opens the issues that are problems
-now, resolves those that are not (resolved issues stay, as history), runs the cross-row
-checks again and decides: open issues -> NEEDS_REVIEW, none -> CONSOLIDATING. A worker
-killed mid-way leaves nothing of it; the next delivery starts it again.
+wait for it): the live rows (READY or ISSUE; DISCARD rows are out) that people edited are
+re-validated page by page with the row-local rules on their current values (a row nobody
+edited has the values already judged, and the rules are deterministic), their
+re-normalised fields and problems go to scratch tables, then SQL files or re-opens the
+issues that are problems now, resolves those that are not (resolved issues stay, as
+history), runs the cross-row checks again over every live row and decides: open issues ->
+NEEDS_REVIEW, none -> CONSOLIDATING. A worker killed mid-way leaves nothing of it; the
+next delivery starts it again.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ _FIELD_COLUMNS = (STAGING_COLUMNS[0], *STAGING_COLUMNS[3:10])
 
 
 async def run_reprocessing(context: FlowContext) -> None:
-    """Re-validate ``context.job``'s live staging rows and decide again."""
+    """Re-validate ``context.job``'s edited live rows, check all of them, decide again."""
     job_id = context.job_id
     validator = RowValidator.for_fields(job_id, dict(context.job["options"] or {}))
     page_rows = context.settings.batch_size_rows
     started = time.monotonic()
-    rows_checked = 0
+    rows_revalidated = 0
     async with context.pool.acquire() as connection, connection.transaction():
         job = await connection.fetchrow(sql("lock_job_for_reprocessing"), job_id)
         if job is None or job["status"] != "NEEDS_REVIEW":
@@ -43,7 +45,7 @@ async def run_reprocessing(context: FlowContext) -> None:
         await connection.execute(sql("create_reprocessing_tables"))
         after = 0
         while True:
-            page = await connection.fetch(sql("fetch_live_rows"), job_id, after, page_rows)
+            page = await connection.fetch(sql("fetch_edited_rows"), job_id, after, page_rows)
             if not page:
                 break
             numbers = [row["row_number"] for row in page]
@@ -59,7 +61,7 @@ async def run_reprocessing(context: FlowContext) -> None:
                     columns=_PROBLEM_COLUMNS,
                     records=[(p.key, p.type, p.field, p.message, p.row_number) for p in problems],
                 )
-            rows_checked += len(page)
+            rows_revalidated += len(page)
             after = numbers[-1]
         await connection.execute(sql("apply_revalidated_fields"), job_id)
         await connection.execute(sql("file_revalidated_row_issues"), job_id)
@@ -71,7 +73,7 @@ async def run_reprocessing(context: FlowContext) -> None:
     log.info(
         "reprocess_finished",
         status=outcome["status"],
-        rows_checked=rows_checked,
+        rows_revalidated=rows_revalidated,
         unresolved_issues=outcome["unresolved_issues"],
         seconds=round(time.monotonic() - started, 3),
     )
