@@ -292,3 +292,24 @@ async def test_parts_upload_while_the_next_fills_and_a_failed_part_aborts_the_ob
             )
     finally:
         cut.close()
+
+
+async def test_a_clean_jobs_valid_export_is_its_all_export(
+    services: Services, aws: AwsResources
+) -> None:
+    """Every row valid: valid.csv is all.csv byte for byte (S3 copies it). A job with
+    issue rows writes it on its own (test_exports_match_staging_with_formulas_neutralised)."""
+    rows = [[f"c{n}@x.pt", "Ana", "Silva", "Acme", "", "=1+1"] for n in range(3)]
+    job_id = await _submit(services, aws, _csv([HEADER, *rows]))
+    await _drain(services)
+    files = (await services.pool.fetchval("SELECT exports FROM jobs WHERE id = $1", job_id))[
+        "files"
+    ]
+    assert files["valid"]["key"] != files["all"]["key"]
+    assert (files["valid"]["rows"], files["valid"]["size_bytes"]) == (
+        files["all"]["rows"],
+        files["all"]["size_bytes"],
+    )
+    body = _download(aws, files["all"]["key"])
+    assert _download(aws, files["valid"]["key"]) == body
+    assert [line[5] for line in _parse(body)[1:]] == ["'=1+1"] * 3

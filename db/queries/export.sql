@@ -69,6 +69,13 @@ GROUP BY ii.row_number;
 -- Statistics for export_issues: the planner then knows how many rows have open issues.
 ANALYZE export_issues;
 
+-- name: export_every_row_valid
+-- Whether every row of the job is READY or SUCCESS (in the export's snapshot): valid.csv
+-- is then all.csv, copied instead of written again.
+SELECT NOT EXISTS (
+    SELECT 1 FROM staging WHERE job_id = $1 AND status NOT IN ('READY', 'SUCCESS')
+);
+
 -- name: widest_ragged_row
 -- The most cells a RAGGED_ROW row of the job holds (NULL when none is ragged): exports and
 -- contacts' extra fields then cover every cell as read.
