@@ -24,7 +24,9 @@ RESULT rows=N copy_s=F initial_s=F consolidate_s=F export_s=F reprocess_s=F
 initial_ratio=F job_ratio=F peak_rss_mb=F
 
 (on one line), where ``job_ratio`` is the clean file's initial + consolidation + export
-over ``copy_s``.
+over ``copy_s``. Before it, the worker's floor: the initial flow's own Python work on the
+clean file (read from disk, validate, encode as COPY data) with no database, against the
+same ``copy_s``.
 """
 
 from __future__ import annotations
@@ -208,7 +210,34 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
     }
 
 
-def worker_child(database_url: str, endpoint: str, queue_url: str, dlq_url: str) -> None:
+async def worker_floor(path: Path) -> float:
+    """(The worker process) seconds the initial flow's own Python work takes on the clean
+    file with no database and no S3: read from disk, validate, encode as COPY data. The
+    initial flow cannot be faster than this on one core; the median of three runs."""
+    import uuid
+
+    from worker.sources.rows import RowSource
+    from worker.sources.s3 import LocalFileStream
+    from worker.store.staging import copy_text
+    from worker.validation import RowValidator
+
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        source = await RowSource.open(LocalFileStream(path), {}, batch_rows=2000)
+        job = uuid.uuid4()
+        validator = RowValidator(job, source.detection.mapping, source.detection.headers)
+        async for batch in source.batches():
+            staged, _issues = validator.validate_columns(batch.numbers, batch.rows, {})
+            copy_text(str(job), staged)
+        source.close()
+        runs.append(time.perf_counter() - started)
+    return sorted(runs)[1]
+
+
+def worker_child(
+    database_url: str, endpoint: str, queue_url: str, dlq_url: str, clean_path: str
+) -> None:
     """(Child process, as a worker) run the jobs; print the phases and peak RSS (and the
     flows' summary lines, as JSON on stderr)."""
     from worker.logs import configure_logging
@@ -216,6 +245,7 @@ def worker_child(database_url: str, endpoint: str, queue_url: str, dlq_url: str)
     configure_logging("INFO", "json")
     result = asyncio.run(run_jobs(database_url, endpoint, (queue_url, dlq_url)))
     result["peak_rss_mb"] = peak_rss_mb()
+    result["floor_s"] = asyncio.run(worker_floor(Path(clean_path)))
     print("JOBS " + json.dumps(result))
 
 
@@ -225,7 +255,10 @@ def main() -> None:
     parser.add_argument("--steady-rows", type=int, default=200_000)
     parser.add_argument("--prepare", nargs=2, metavar=("ENDPOINT", "DIR"), help=argparse.SUPPRESS)
     parser.add_argument(
-        "--worker", nargs=4, metavar=("URL", "ENDPOINT", "QUEUE", "DLQ"), help=argparse.SUPPRESS
+        "--worker",
+        nargs=5,
+        metavar=("URL", "ENDPOINT", "QUEUE", "DLQ", "FILE"),
+        help=argparse.SUPPRESS,
     )
     args = parser.parse_args()
     if args.prepare:
@@ -270,6 +303,7 @@ def main() -> None:
                     database_url,
                     endpoint,
                     *create_queues(endpoint),
+                    str(clean_path),
                 ],
                 check=True,
                 capture_output=True,
@@ -300,6 +334,10 @@ def main() -> None:
             print(f"{summary['event']} ({summary.get('rows', '')} rows): {json.dumps(shown)}")
     phases = result["phases"]
     print("phases (s): " + json.dumps({key: round(value, 2) for key, value in phases.items()}))
+    print(
+        f"worker floor: the clean file read from disk, validated and encoded with no database"
+        f" (median of three): {result['floor_s']:.2f} s = {result['floor_s'] / copy_s:.1f}x copy"
+    )
     initial_s = phases["clean.initial"]
     consolidate_s = phases["clean.consolidate"]
     export_s = phases["clean.export"]
