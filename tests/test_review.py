@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 from typing import Any
@@ -171,6 +172,16 @@ async def test_the_full_loop_edit_discard_accept_reprocess_completes(
     }
     assert actions[3]["details"]["discarded"] == [6]
     assert [a["action"] for a in await review.history(job_id, row_number=3)] == ["edit"]
+
+    # all.csv says why each discarded row was, and by whom.
+    exports = await services.pool.fetchval("SELECT exports FROM jobs WHERE id = $1", job_id)
+    body = aws.s3.get_object(Bucket=aws.bucket, Key=exports["files"]["all"]["key"])["Body"]
+    lines = list(csv.reader(io.StringIO(body.read().decode("utf-8-sig"), newline="")))
+    note = lines[0].index("import_note")
+    assert {int(line[note - 4]): line[note] for line in lines[1:] if line[note]} == {
+        4: "discarded by maria: no company, not a lead",
+        6: "discarded by maria: duplicate of row 5, which was kept",
+    }
 
     # jobs show: what became of every row, and why the discarded ones were discarded.
     report = await job_report(services.pool, job_id)

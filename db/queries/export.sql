@@ -53,7 +53,8 @@ SET LOCAL enable_sort = off;
 CREATE TEMP TABLE export_issues (
     row_number integer PRIMARY KEY,
     types text NOT NULL,
-    messages text NOT NULL
+    messages text NOT NULL,
+    note text
 ) ON COMMIT DROP;
 
 -- name: collect_export_issues
@@ -64,6 +65,12 @@ SELECT ii.row_number, string_agg(i.type, '; ' ORDER BY i.id),
 FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
 WHERE ii.job_id = $1 AND i.job_id = $1 AND NOT i.resolved
 GROUP BY ii.row_number;
+
+-- name: collect_export_notes
+-- Why each discarded row was discarded (ingest_discarded_rows), in export_issues' note.
+INSERT INTO export_issues (row_number, types, messages, note)
+SELECT row_number, '', '', note FROM ingest_discarded_rows($1)
+ON CONFLICT (row_number) DO UPDATE SET note = EXCLUDED.note;
 
 -- name: analyze_export_issues
 -- Statistics for export_issues: the planner then knows how many rows have open issues.
@@ -95,7 +102,7 @@ WHERE i.job_id = $1 AND i.type = 'RAGGED_ROW';
 -- collect_export_issues: the job's rows in key order meet their open issues in a merge
 -- join of two primary keys, with no sort and no index left for the planner to pick wrong.
 SELECT /*cells*/e.row_number, ingest_row_status(e.status, $2),
-       ingest_export_cell(e.types), ingest_export_cell(e.messages),
+       ingest_export_cell(e.types), ingest_export_cell(e.messages), ingest_export_cell(e.note),
        ingest_export_cell(e.email), ingest_export_cell(e.first_name),
        ingest_export_cell(e.last_name), ingest_export_cell(e.company),
        ingest_export_cell(e.phone)
@@ -103,7 +110,7 @@ FROM (
     -- OFFSET 0 keeps this a subquery: each raw cell is split once, not once per use above.
     SELECT s.row_number, s.status, s.email, s.first_name, s.last_name, s.company,
            coalesce(s.phone_e164, s.phone) AS phone,
-           x.types, x.messages/*raw cells*/
+           x.types, x.messages, x.note/*raw cells*/
     FROM staging s
     LEFT JOIN export_issues x ON x.row_number = s.row_number
     WHERE s.job_id = $1 AND /*filter*/

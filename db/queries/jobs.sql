@@ -165,24 +165,9 @@ JOIN staging s ON s.job_id = j.id
 WHERE j.id = $1;
 
 -- name: job_discard_reasons
--- Why the job's discarded rows were discarded: each row's last discarding action (a
--- person's discard, an existing contact kept, a duplicate of the row kept), how many
--- rows and by whom. Rows discarded by no recorded action are not counted here.
-WITH reasons AS (
-    SELECT ra.row_number, ra.action, ra.actor, ra.id
-    FROM review_actions ra
-    WHERE ra.job_id = $1 AND ra.action IN ('discard', 'accept_skip')
-    UNION ALL
-    SELECT d.value::int, ra.action, ra.actor, ra.id
-    FROM review_actions ra, jsonb_array_elements_text(ra.details -> 'discarded') AS d
-    WHERE ra.job_id = $1 AND ra.action = 'keep_one'
-), latest AS (
-    SELECT DISTINCT ON (row_number) row_number, action, actor
-    FROM reasons
-    ORDER BY row_number, id DESC
-)
-SELECT l.action, count(*) AS rows, string_agg(DISTINCT l.actor, ', ') AS actors
-FROM latest l
-JOIN staging s ON s.job_id = $1 AND s.row_number = l.row_number AND s.status = 'DISCARD'
-GROUP BY l.action
-ORDER BY count(*) DESC, l.action;
+-- Why the job's discarded rows were discarded (ingest_discarded_rows): how many rows per
+-- kind of action, and by whom.
+SELECT action, count(*) AS rows, string_agg(DISTINCT actor, ', ') AS actors
+FROM ingest_discarded_rows($1)
+GROUP BY action
+ORDER BY count(*) DESC, action;

@@ -9,7 +9,8 @@ one snapshot), streamed to S3 as a multipart upload:
 - ``issues.csv``: the rows with open issues.
 
 The import columns are the row number, its status, its open issues' types and messages,
-and its current fields (as normalised, and as people edited them). Cells a spreadsheet
+why it was discarded (by whom, and their note) if it was, and its current fields (as
+normalised, and as people edited them). Cells a spreadsheet
 would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR, unless they
 are a plain number or phone number) get a leading apostrophe. Files are UTF-8 with a BOM
 (spreadsheets then read accents right), LF line ends. Writing is claimed on the job
@@ -57,6 +58,7 @@ IMPORT_COLUMNS = (
     "import_status",
     "import_issue_types",
     "import_issue_messages",
+    "import_note",
     "clean_email",
     "clean_first_name",
     "clean_last_name",
@@ -360,6 +362,7 @@ async def _write(
         await plan_for_whole_job(connection)
         await connection.execute(sql("create_export_issues"))
         await connection.execute(sql("collect_export_issues"), job["id"])
+        await connection.execute(sql("collect_export_notes"), job["id"])
         await connection.execute(sql("analyze_export_issues"))
         width = await raw_width(connection, job["id"], headers)
         # Only the files' own queries go without sorts: collecting the issues groups them,
