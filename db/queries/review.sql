@@ -115,14 +115,13 @@ CREATE TEMPORARY TABLE reprocess_problems (
 ) ON COMMIT DROP;
 
 -- name: fetch_edited_rows
--- A page of a job's live rows that people edited, after row $2, with their fields. The
--- rules are row-local and deterministic: a row nobody edited would be judged as before.
+-- A job's live rows that people edited, with their fields, read through a cursor (one
+-- pass over the job's rows, a page at a time). The rules are row-local and
+-- deterministic: a row nobody edited would be judged as before.
 SELECT row_number, email, first_name, last_name, company, phone
 FROM staging
-WHERE job_id = $1 AND row_number > $2 AND status IN ('READY', 'ISSUE')
-  AND edited_at IS NOT NULL
-ORDER BY row_number
-LIMIT $3;
+WHERE job_id = $1 AND status IN ('READY', 'ISSUE') AND edited_at IS NOT NULL
+ORDER BY row_number;
 
 -- name: apply_revalidated_fields
 -- Store the re-normalised fields where they changed.

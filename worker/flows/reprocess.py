@@ -43,11 +43,8 @@ async def run_reprocessing(context: FlowContext) -> None:
             return
         await plan_for_whole_job(connection)
         await connection.execute(sql("create_reprocessing_tables"))
-        after = 0
-        while True:
-            page = await connection.fetch(sql("fetch_edited_rows"), job_id, after, page_rows)
-            if not page:
-                break
+        edited = await connection.cursor(sql("fetch_edited_rows"), job_id)
+        while page := await edited.fetch(page_rows):
             numbers = [row["row_number"] for row in page]
             fields, problems = validator.revalidate(
                 numbers, [[row[name] for name in FIELD_NAMES] for row in page]
@@ -62,7 +59,6 @@ async def run_reprocessing(context: FlowContext) -> None:
                     records=[(p.key, p.type, p.field, p.message, p.row_number) for p in problems],
                 )
             rows_revalidated += len(page)
-            after = numbers[-1]
         await connection.execute(sql("apply_revalidated_fields"), job_id)
         await connection.execute(sql("file_revalidated_row_issues"), job_id)
         await connection.execute(sql("resolve_fixed_row_issues"), job_id)
