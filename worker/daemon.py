@@ -222,11 +222,12 @@ class Worker:
     async def _drained(self, started: float) -> bool:
         """For ``run --once``: whether nothing more can come. Messages received elsewhere
         and not settled (a killed worker's, invisible until their timeout) or sent with a
-        delay are waited for, up to ``INGEST_VISIBILITY_TIMEOUT_S`` from the start."""
+        delay are waited for, up to ``INGEST_VISIBILITY_TIMEOUT_S`` from the start; one
+        that became visible since the last (empty) receive is received next."""
         if time.monotonic() - started >= self.settings.visibility_timeout_s:
             return True
         try:
-            waiting = await self.queue.not_yet_visible()
+            waiting = await self.queue.not_yet_received()
         except Exception as error:
             log.warning("queue_count_failed", error=describe(error))
             return True

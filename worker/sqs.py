@@ -149,10 +149,11 @@ class JobQueue:
         """Messages waiting to be received: visible now, or sent with a delay."""
         return await self._count("Messages", "MessagesDelayed")
 
-    async def not_yet_visible(self) -> int:
-        """Messages received by someone and not settled, or sent with a delay: what may
-        still come back."""
-        return await self._count("MessagesNotVisible", "MessagesDelayed")
+    async def not_yet_received(self) -> int:
+        """Messages visible now (one that just came back from someone's timeout, after an
+        empty receive), received by someone and not settled, or sent with a delay: what
+        a receive may still return."""
+        return await self._count("Messages", "MessagesNotVisible", "MessagesDelayed")
 
     async def receive(
         self, max_messages: int, wait_time_s: int, visibility_timeout_s: int
