@@ -47,6 +47,21 @@ async def _issue(review: Review, job_id: uuid.UUID, type_: str) -> dict[str, Any
     return issue
 
 
+async def _open_counts(services: Services, review: Review, job_id: uuid.UUID) -> tuple[int, ...]:
+    """(open issues as jobs show says, as the review list has them, pending among them)."""
+    report = await job_report(services.pool, job_id)
+    assert report is not None
+    shown = io.StringIO()
+    render(report, shown)
+    (line,) = [line for line in shown.getvalue().splitlines() if line.startswith("rows ")]
+    listed = await review.issues(job_id)
+    return (
+        int(line.rsplit("; ", 1)[1].split()[0]),
+        len(listed),
+        sum(1 for issue in listed if issue["pending"]),
+    )
+
+
 async def _job_in_review(services: Services, aws: AwsResources) -> uuid.UUID:
     await _seed_contact(services, TENANT, "old@x.pt", "OldCo")
     await _seed_contact(services, "tenant-2", "other@x.pt", "TheirCo")
@@ -113,13 +128,21 @@ async def test_the_full_loop_edit_discard_accept_reprocess_completes(
         ("MISSING_FIELD", [4]),
     ]
 
+    assert await _open_counts(services, review, job_id) == (4, 4, 0)
     await review.edit(job_id, 3, {"email": " bo@x.pt "})
     await review.discard(job_id, 4, note="no company, not a lead")
+    # Edited and discarded rows' issues wait for reprocessing, and say so.
+    assert await _open_counts(services, review, job_id) == (4, 4, 2)
+    pending = {i["type"] for i in await review.issues(job_id) if i["pending"]}
+    assert pending == {"INVALID_EMAIL", "MISSING_FIELD"}
     await review.accept(job_id, (await _issue(review, job_id, "EXISTING_CONTACT"))["id"], "update")
+    assert await _open_counts(services, review, job_id) == (3, 3, 2)
     dup = await _issue(review, job_id, "DUPLICATE_IN_FILE")
     await review.accept(job_id, dup["id"], "keep", keep_row=5)
+    assert await _open_counts(services, review, job_id) == (2, 2, 2)
     await review.request_reprocess(job_id)
     await _drain(services)
+    assert await _open_counts(services, review, job_id) == (0, 0, 0)
 
     job = await fetch_job(services.pool, job_id)
     assert job is not None

@@ -228,7 +228,13 @@ async def _review_issues(settings: Settings, args: argparse.Namespace) -> int:
     for issue in issues:
         rows = ", ".join(str(row) for row in issue["rows"])
         more = issue["row_count"] - len(issue["rows"])
-        state = f"resolved: {issue['resolution']}" if issue["resolved"] else "open"
+        state = (
+            f"resolved: {issue['resolution']}"
+            if issue["resolved"]
+            else "pending: its rows were edited or discarded; reprocess to judge them"
+            if issue["pending"]
+            else "open"
+        )
         print(
             f"#{issue['id']:<8} {issue['type']:<18} rows {rows}{f' (+{more})' if more else ''}"
             f"  {issue['message']}  [{state}]"

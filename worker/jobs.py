@@ -59,6 +59,8 @@ async def job_report(
     holder = await pool.fetchrow(sql("job_holder"), job_id)
     report["held_by"] = holder["application_name"] if holder is not None else None
     report["open_issues"] = await open_issues(pool, job_id, limit=issue_limit)
+    # Counted now, as review lists them (the job's counter is as of its last decision).
+    report["unresolved_issues"] = await pool.fetchval(sql("count_open_issues"), job_id)
     report["row_counts"] = None
     report["discard_reasons"] = []
     if job["total_rows"] is not None and job["purged_at"] is None:

@@ -72,6 +72,10 @@ GROUP BY i.id
 ORDER BY min(ii.row_number), i.type
 LIMIT $2;
 
+-- name: count_open_issues
+-- How many of the job's issues are open now.
+SELECT count(*) FROM issues WHERE job_id = $1 AND NOT resolved;
+
 -- name: list_jobs
 -- The newest jobs, of one tenant ($1) or all (NULL), in one status ($2) or any (NULL).
 SELECT id, user_id, status, source_key, total_rows, valid_rows, issue_rows,

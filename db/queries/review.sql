@@ -17,17 +17,35 @@ FROM jobs WHERE id = $1 AND user_id = $2;
 
 -- name: review_list_issues
 -- A page of the tenant's job issues (open only unless $3), open first then by first row,
--- each with how many rows it concerns and the first $6 of them.
-SELECT i.id, i.type, i.field, i.message, i.resolved, i.resolution, i.resolved_at,
-       i.created_at, count(ii.row_number) AS row_count,
-       (array_agg(ii.row_number ORDER BY ii.row_number))[1:$6] AS rows
-FROM issues i
-LEFT JOIN issue_items ii ON ii.issue_id = i.id
-WHERE i.job_id = $1 AND ($3 OR NOT i.resolved)
-  AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = $1 AND j.user_id = $2)
-GROUP BY i.id
-ORDER BY i.resolved, min(ii.row_number), i.type, i.id
-LIMIT $4 OFFSET $5;
+-- each with how many rows it concerns and the first $6 of them. An open issue is pending
+-- when every row it concerns was edited or discarded since the job's last decision: the
+-- next reprocessing judges it (checked for the page's issues only).
+SELECT p.*,
+       -- Per link of the page's issues, one probe of the row's key.
+       NOT p.resolved AND p.row_count > 0 AND NOT EXISTS (
+           SELECT 1
+           FROM issue_items ii
+           WHERE ii.issue_id = p.id
+             AND NOT coalesce((
+                 SELECT s.status = 'DISCARD' OR s.edited_at > d.decided_at
+                 FROM staging s
+                 WHERE s.job_id = $1 AND s.row_number = ii.row_number
+             ), false)
+       ) AS pending
+FROM (
+    SELECT i.id, i.type, i.field, i.message, i.resolved, i.resolution, i.resolved_at,
+           i.created_at, count(ii.row_number) AS row_count,
+           (array_agg(ii.row_number ORDER BY ii.row_number))[1:$6] AS rows,
+           min(ii.row_number) AS first_row
+    FROM issues i
+    LEFT JOIN issue_items ii ON ii.issue_id = i.id
+    WHERE i.job_id = $1 AND ($3 OR NOT i.resolved)
+      AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = $1 AND j.user_id = $2)
+    GROUP BY i.id
+    ORDER BY i.resolved, min(ii.row_number), i.type, i.id
+    LIMIT $4 OFFSET $5
+) p, (SELECT decided_at FROM jobs WHERE id = $1) d
+ORDER BY p.resolved, p.first_row, p.type, p.id;
 
 -- name: review_list_rows
 -- A page of the tenant's job rows after row $4 (status $3, or any when NULL), with their
