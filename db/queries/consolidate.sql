@@ -85,12 +85,11 @@ WHERE job_id = $1 AND status = 'READY'
 
 -- name: finish_consolidation
 -- COMPLETED when nothing is left open, else back to NEEDS_REVIEW; counters refreshed.
--- Every READY row is a contact by now (marked SUCCESS only when the job goes back to
--- review: mark_consolidated_rows).
+-- Every valid row is a contact by now (READY ones are marked SUCCESS only when the job
+-- goes back to review: mark_consolidated_rows), so the consolidated count is the valid one.
 WITH rows AS (
     SELECT count(*) FILTER (WHERE status IN ('READY', 'SUCCESS')) AS valid,
-           count(*) FILTER (WHERE status = 'ISSUE') AS with_issues,
-           count(*) FILTER (WHERE status IN ('READY', 'SUCCESS')) AS consolidated
+           count(*) FILTER (WHERE status = 'ISSUE') AS with_issues
     FROM staging WHERE job_id = $1
 ), open_issues AS (
     SELECT count(*) AS n FROM issues WHERE job_id = $1 AND NOT resolved
@@ -105,4 +104,4 @@ SET status = CASE WHEN open_issues.n > 0 THEN 'NEEDS_REVIEW' ELSE 'COMPLETED' EN
     updated_at = now()
 FROM rows, open_issues
 WHERE jobs.id = $1 AND jobs.status = 'CONSOLIDATING'
-RETURNING jobs.status, jobs.unresolved_issues, rows.consolidated;
+RETURNING jobs.status, jobs.unresolved_issues, rows.valid AS consolidated;

@@ -1,7 +1,8 @@
 -- Review actions and the reprocessing flow. Every review query names the tenant ($2) and
 -- touches a job only through a row of jobs with that user_id: one tenant never reads or
 -- changes another's rows, and a job id of another tenant looks like no job at all. The
--- listings check that once (an uncorrelated EXISTS, run one time), not once per row.
+-- listings check that once (an uncorrelated EXISTS or a one-row read of the job), not once
+-- per row.
 
 -- name: review_lock_job
 -- The tenant's job, locked until the action's transaction ends (actions and reprocessing
