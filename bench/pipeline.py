@@ -226,7 +226,7 @@ async def worker_floor(path: Path) -> float:
         started = time.perf_counter()
         source = await RowSource.open(LocalFileStream(path), {}, batch_rows=2000)
         job = uuid.uuid4()
-        validator = RowValidator(job, source.detection.mapping, source.detection.headers)
+        validator = RowValidator(job, source.detection.mapping.columns, source.detection.headers)
         async for batch in source.batches():
             staged, _issues = validator.validate_columns(batch.numbers, batch.rows, {})
             copy_text(str(job), staged)

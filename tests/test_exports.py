@@ -16,10 +16,10 @@ from tests.outage import FailingWrites
 from tests.test_initial_flow import _csv, _drain, _submit
 from worker.flows.export import IMPORT_COLUMNS, MultipartWriter, neutralise, write_exports
 from worker.jobs import export_links
+from worker.model import decode_raw
 from worker.services import Services, open_services
 from worker.settings import Settings
 from worker.store.queries import sql
-from worker.validation import decode_raw
 
 HEADER = ["E-mail", "Nome", "Apelido", "Empresa", "Telefone", "Notas"]
 

@@ -9,9 +9,10 @@ import uuid
 import asyncpg
 import pytest
 
+from worker.model import STAGING_COLUMNS, IssueType, RowIssue
 from worker.sources.mapping import map_columns
 from worker.store.staging import BatchWriter
-from worker.validation import STAGING_COLUMNS, RowIssue, RowValidator
+from worker.validation import RowValidator
 
 HEADERS = ["email", "first_name", "last_name", "company", "phone", "notes"]
 # Everything COPY's text format must escape or tell apart from NULL: backslashes (also
@@ -41,7 +42,9 @@ async def test_stored_rows_equal_the_validated_records(
     rng = random.Random(11)
     rows = [[rng.choice(CELLS[name]) for name in HEADERS] for _ in range(600)]
     numbers = list(range(2, len(rows) + 2))
-    validator = RowValidator(job_id, map_columns(HEADERS, []), HEADERS, {"default_country": "PT"})
+    validator = RowValidator(
+        job_id, map_columns(HEADERS, []).columns, HEADERS, {"default_country": "PT"}
+    )
     staged, issues = validator.validate_columns(numbers, [list(row) for row in rows])
     assert issues, "the sample has rows with problems"
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
@@ -82,12 +85,12 @@ async def test_a_failed_batch_leaves_nothing_and_stops_the_next(
     """Batch 1 commits; batch 2 fails in the server (a row number already stored): none of
     its rows, issues or checkpoint remain, and the writer reports the error."""
     job_id = await _job(db)
-    validator = RowValidator(job_id, map_columns(HEADERS, []), HEADERS)
+    validator = RowValidator(job_id, map_columns(HEADERS, []).columns, HEADERS)
     first, first_issues = validator.validate_columns(
         [2, 3], [["a@x.io", "A", "B", "C", "", ""]] * 2
     )
     clash, _ = validator.validate_columns([4, 3], [["b@x.io", "", "B", "C", "", ""]] * 2)
-    clash_issue = [RowIssue(4, "MISSING_FIELD", "first_name", "first name is required")]
+    clash_issue = [RowIssue(4, IssueType.MISSING_FIELD, "first_name", "first name is required")]
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
         async with BatchWriter.open(pool, job_id) as writer:
@@ -120,7 +123,7 @@ async def test_the_writer_returns_while_the_server_stores_the_batch(
     uncommitted insert: the server waits on it inside the COPY, yet write() has returned;
     once that insert rolls back the batch commits."""
     job_id = await _job(db)
-    validator = RowValidator(job_id, map_columns(HEADERS, []), HEADERS)
+    validator = RowValidator(job_id, map_columns(HEADERS, []).columns, HEADERS)
     staged, issues = validator.validate_columns([2], [["a@x.io", "A", "B", "C", "", ""]])
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from worker.cli import ExitCode, fail
 from worker.errors import ActionRefused
+from worker.model import CONTACT_FIELDS
 
 if TYPE_CHECKING:
     from worker.services import Services
@@ -255,10 +256,7 @@ async def _review_rows(settings: Settings, args: argparse.Namespace) -> int:
         return ExitCode.OK
     for row in rows:
         problems = "; ".join(f"#{i['id']} {i['type']}" for i in row["issues"])
-        fields = ", ".join(
-            f"{name}={row[name]!r}"
-            for name in ("email", "first_name", "last_name", "company", "phone")
-        )
+        fields = ", ".join(f"{name}={row[name]!r}" for name in CONTACT_FIELDS)
         print(
             f"row {row['row_number']:<7} {row['status']:<8} {fields}"
             + (f"  [{problems}]" if problems else "")

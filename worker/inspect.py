@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from worker.errors import JobInvalid
+from worker.model import REQUIRED_DEFAULT
 from worker.sources.rows import RowSource
 from worker.sources.s3 import ByteStream, LocalFileStream
-from worker.validation import REQUIRED_DEFAULT
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from worker.errors import JobInvalid
+from worker.model import CONTACT_FIELDS
 
 # What a producer may set; the rest come from detection and the job's defaults.
-FIELD_NAMES = ("email", "first_name", "last_name", "company", "phone")
 
 
 def _char(name: str, value: object, *, allow_none: bool = False) -> str | None:
@@ -81,10 +81,10 @@ def _mapping(value: object) -> dict[str, str | int]:
         raise JobInvalid("option mapping: must map fields to a header name or a column number")
     mapping: dict[str, str | int] = {}
     for field, target in value.items():
-        if field not in FIELD_NAMES:
+        if field not in CONTACT_FIELDS:
             raise JobInvalid(
                 f"option mapping: unknown field {str(field)[:40]!r}; fields: "
-                f"{', '.join(FIELD_NAMES)}"
+                f"{', '.join(CONTACT_FIELDS)}"
             )
         if isinstance(target, bool) or not isinstance(target, str | int):
             raise JobInvalid(f"option mapping.{field}: must be a header name or a column number")
@@ -97,11 +97,11 @@ def _mapping(value: object) -> dict[str, str | int]:
 def _required(value: object) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         raise JobInvalid("option required_fields: must be a list of field names")
-    unknown = [name for name in value if name not in FIELD_NAMES]
+    unknown = [name for name in value if name not in CONTACT_FIELDS]
     if unknown:
         raise JobInvalid(
             f"option required_fields: unknown field(s) {', '.join(map(repr, unknown))[:80]}; "
-            f"fields: {', '.join(FIELD_NAMES)}"
+            f"fields: {', '.join(CONTACT_FIELDS)}"
         )
     return list(value)
 

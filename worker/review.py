@@ -26,8 +26,8 @@ from uuid import UUID
 
 from worker.errors import ActionRefused
 from worker.messages import JobMessage
+from worker.model import CONTACT_FIELDS, decode_raw
 from worker.store.queries import sql
-from worker.validation import FIELD_NAMES, decode_raw
 
 if TYPE_CHECKING:
     import asyncpg
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from worker.sqs import JobQueue
 
 Acceptance = Literal["skip", "update", "keep"]
-EDITABLE_FIELDS = FIELD_NAMES
+EDITABLE_FIELDS = CONTACT_FIELDS
 _EXISTING_TYPES = frozenset({"EXISTING_CONTACT", "CONTACT_CONFLICT"})
 
 

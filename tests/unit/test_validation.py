@@ -7,22 +7,16 @@ import uuid
 
 import pytest
 
+from worker.model import decode_raw, encode_raw
 from worker.sources.mapping import map_columns
-from worker.validation import (
-    RowValidator,
-    decode_raw,
-    email_problem,
-    encode_raw,
-    name_case,
-    phone_e164,
-)
+from worker.validation import RowValidator, email_problem, name_case, phone_e164
 
 HEADERS = ["email", "first_name", "last_name", "company", "phone", "notes"]
 JOB = uuid.UUID("6b0c3f4e-8a59-4b7e-9d7e-0d1f2a3b4c5d")
 
 
 def _validator(**options: object) -> RowValidator:
-    return RowValidator(JOB, map_columns(HEADERS, []), HEADERS, options)
+    return RowValidator(JOB, map_columns(HEADERS, []).columns, HEADERS, options)
 
 
 def _issues(cells: list[str], **options: object) -> list[tuple[str, str | None]]:
@@ -157,7 +151,7 @@ def test_the_row_hash_is_deterministic_and_content_bound() -> None:
     first, _ = _validator().validate(9, ["a@x.io", "Ana", "S", "C", "", ""])
     again, _ = _validator().validate(9, ["a@x.io", "Ana", "S", "C", "", ""])
     changed, _ = _validator().validate(9, ["a@x.io", "Ana", "S", "D", "", ""])
-    other_job, _ = RowValidator(uuid.uuid4(), map_columns(HEADERS, []), HEADERS).validate(
+    other_job, _ = RowValidator(uuid.uuid4(), map_columns(HEADERS, []).columns, HEADERS).validate(
         9, ["a@x.io", "Ana", "S", "C", "", ""]
     )
     assert first[1] == again[1]

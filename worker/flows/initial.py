@@ -16,13 +16,14 @@ from worker import metrics
 from worker.errors import JobGone, JobInvalid
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
+from worker.model import RowIssue
 from worker.options import check_job_options
 from worker.router import Route
 from worker.sources.rows import Detection, RowSource
 from worker.sources.s3 import ObjectStream, pin_object
 from worker.store.queries import sql
 from worker.store.staging import BatchWriter, finish_checks
-from worker.validation import RowIssue, RowValidator
+from worker.validation import RowValidator
 
 log = get_logger("worker.flows.initial")
 
@@ -71,7 +72,7 @@ async def run_initial(context: FlowContext) -> None:
     if started_job is None:
         raise JobGone(f"job {job_id} is no longer pending (cancelled or deleted)")
 
-    validator = RowValidator(job_id, detection.mapping, detection.headers, options)
+    validator = RowValidator(job_id, detection.mapping.columns, detection.headers, options)
     unmappable_fields(validator.required, detection)
     checkpoint = int(job["checkpoint_row"]) if resume else 0
     rows_seen = 0

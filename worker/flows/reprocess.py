@@ -17,9 +17,10 @@ import time
 
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
+from worker.model import CONTACT_FIELDS, STAGING_COLUMNS
 from worker.store.queries import sql
 from worker.store.staging import plan_for_whole_job, recheck
-from worker.validation import FIELD_NAMES, STAGING_COLUMNS, RowValidator
+from worker.validation import RowValidator
 
 log = get_logger("worker.flows.reprocess")
 
@@ -47,7 +48,7 @@ async def run_reprocessing(context: FlowContext) -> None:
         while page := await edited.fetch(page_rows):
             numbers = [row["row_number"] for row in page]
             fields, problems = validator.revalidate(
-                numbers, [[row[name] for name in FIELD_NAMES] for row in page]
+                numbers, [[row[name] for name in CONTACT_FIELDS] for row in page]
             )
             await connection.copy_records_to_table(
                 "reprocess_fields", columns=_FIELD_COLUMNS, records=fields

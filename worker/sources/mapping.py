@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-FIELDS = ("email", "first_name", "last_name", "company", "phone")
+from worker.model import CONTACT_FIELDS
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "email": (
@@ -225,7 +225,7 @@ def map_columns(
     method: dict[str, str] = {}
 
     for name, target in (overrides or {}).items():
-        if name not in FIELDS:
+        if name not in CONTACT_FIELDS:
             continue
         index = (
             target

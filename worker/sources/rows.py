@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from worker.errors import UnreadableFile
+from worker.model import IssueType
 from worker.options import check_job_options
 from worker.sources.csv_rows import CsvRecordReader, RecordBatch
 from worker.sources.dialect import (
@@ -55,7 +56,7 @@ FEED_BYTES = 1 << 16
 class RowProblem:
     """Something wrong with a row as read (not as validated)."""
 
-    type: str  # ENCODING, RAGGED_ROW, FIELD_TOO_LARGE, UNCLOSED_QUOTE
+    type: IssueType  # ENCODING, RAGGED_ROW, FIELD_TOO_LARGE, UNCLOSED_QUOTE
     message: str
     field: str | None = None
 
@@ -189,7 +190,7 @@ class _Shaper:
             if number in records.unclosed_quote:
                 problems[number] = [
                     RowProblem(
-                        "UNCLOSED_QUOTE",
+                        IssueType.UNCLOSED_QUOTE,
                         "a quote opens in this row and is never closed: the row was read "
                         "without quoting (the rows after it are read as rows); please check it",
                     )
@@ -197,7 +198,7 @@ class _Shaper:
             if number in records.too_large:
                 problems[number] = [
                     RowProblem(
-                        "FIELD_TOO_LARGE",
+                        IssueType.FIELD_TOO_LARGE,
                         "the row is larger than the limit and was cut; check the file's quoting "
                         "around this row",
                     )
@@ -210,7 +211,7 @@ class _Shaper:
                 if len(cells) != width:
                     problems.setdefault(number, []).append(
                         RowProblem(
-                            "RAGGED_ROW",
+                            IssueType.RAGGED_ROW,
                             f"the row has {len(cells)} fields where the header has {width}",
                         )
                     )
@@ -225,7 +226,7 @@ class _Shaper:
                     names = [self._name(index) for index in bad_fields]
                     problems.setdefault(number, []).append(
                         RowProblem(
-                            "ENCODING",
+                            IssueType.ENCODING,
                             f"bytes that are not valid {decoder_name(decoder)} in "
                             f"{', '.join(names)}; shown as their cp1252 reading, please check",
                             names[0],

@@ -12,8 +12,8 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from worker.errors import JobGone
+from worker.model import STAGING_COLUMNS, RowIssue, StagedRows
 from worker.store.queries import sql
-from worker.validation import STAGING_COLUMNS, RowIssue, StagedRows
 
 
 class BatchWriter:
@@ -137,7 +137,7 @@ def copy_text(job_text: str, rows: StagedRows) -> bytes:
     """The batch as COPY text data for :data:`STAGING_COPY_COLUMNS`: whole columns are
     escaped and joined at once (C-level passes), not value by value."""
     count = len(rows)
-    columns: list[list[str]] = [
+    columns: list[Sequence[str]] = [
         [job_text] * count,
         list(map(str, rows.numbers)),
         ["\\\\x" + digest for digest in map(bytes.hex, rows.hashes)],

@@ -1,0 +1,46 @@
+"""The bottom of the house: the words every layer shares (a job and its statuses, the
+staging row format). It imports nothing from the rest of the worker."""
+
+from worker.model.jobs import (
+    EXPORTABLE,
+    IN_PROGRESS,
+    IssueType,
+    Job,
+    JobStatus,
+    ReviewAction,
+    RowStatus,
+    reprocess_pending,
+)
+from worker.model.rows import (
+    CONTACT_FIELDS,
+    RAW_ESCAPED,
+    RAW_SEPARATOR,
+    REQUIRED_DEFAULT,
+    STAGING_COLUMNS,
+    RowIssue,
+    StagedRows,
+    decode_raw,
+    encode_raw,
+    encode_raws,
+)
+
+__all__ = [
+    "CONTACT_FIELDS",
+    "EXPORTABLE",
+    "IN_PROGRESS",
+    "RAW_ESCAPED",
+    "RAW_SEPARATOR",
+    "REQUIRED_DEFAULT",
+    "STAGING_COLUMNS",
+    "IssueType",
+    "Job",
+    "JobStatus",
+    "ReviewAction",
+    "RowIssue",
+    "RowStatus",
+    "StagedRows",
+    "decode_raw",
+    "encode_raw",
+    "encode_raws",
+    "reprocess_pending",
+]
