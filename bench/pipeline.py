@@ -161,7 +161,7 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
         job = await fetch_job(services.pool, problem)
         if job is None:
             raise SystemExit("the problem job vanished")
-        edits = int(job["total_rows"]) // 100
+        edits = int(job.total_rows) // 100
         targets = await services.pool.fetch(
             "SELECT row_number, email_normalized IS NULL AND status = 'ISSUE' AS invalid,"
             " first_name FROM staging WHERE job_id = $1"
@@ -192,7 +192,7 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
         await review.request_reprocess(problem)
         await drain()
         jobs = {
-            name: dict(await fetch_job(services.pool, job_id) or {})
+            name: await fetch_job(services.pool, job_id)
             for name, job_id in (("steady", steady), ("clean", clean), ("problem", problem))
         }
     return {
@@ -202,10 +202,11 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
         "discarded": discarded,
         "jobs": {
             name: {
-                key: job.get(key)
+                key: getattr(job, key)
                 for key in ("status", "total_rows", "valid_rows", "issue_rows", "unresolved_issues")
             }
             for name, job in jobs.items()
+            if job is not None
         },
     }
 

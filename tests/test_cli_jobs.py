@@ -54,7 +54,7 @@ async def test_review_from_the_command_line_to_completed(
     await _drain(services)
 
     done = await fetch_job(services.pool, job_id)
-    assert done is not None and done["status"] == "COMPLETED"
+    assert done is not None and done.status == "COMPLETED"
     history = run_cli(["review", "history", job, "--tenant", "tenant-1", "--json"], env)
     actions = [(a["actor"], a["action"], a["row_number"]) for a in json.loads(history.stdout)]
     assert actions == [("joana", "edit", 3), ("joana", "request_reprocess", None)]
@@ -129,26 +129,26 @@ async def test_requeue_rewrite_show_and_once_finish_a_job_after_a_crash(
     finished = run_cli(["run", "--once"], env)
     assert finished.returncode == 0, finished.stderr
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["status"] == "COMPLETED"
-    first_written = job["exports"]["written_at"]
+    assert job is not None and job.status == "COMPLETED"
+    first_written = job.exports["written_at"]
 
     # A lost message: requeue sends it again; for a finished job it changes nothing.
     requeued = run_cli(["jobs", "requeue", str(job_id), "--actor", "ops", "--json"], env)
     assert json.loads(requeued.stdout) == {"job_id": str(job_id), "sent": "process"}
     assert run_cli(["run", "--once"], env).returncode == 0
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["exports"]["written_at"] == first_written
+    assert job is not None and job.exports["written_at"] == first_written
 
     # Exports written again on request.
     rewrite = run_cli(["jobs", "exports", str(job_id), "--rewrite", "--json"], env)
     assert json.loads(rewrite.stdout)["requested"] is True
     assert run_cli(["run", "--once"], env).returncode == 0
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["exports"]["state"] == "written"
-    assert job["exports"]["written_at"] != first_written
+    assert job is not None and job.exports["state"] == "written"
+    assert job.exports["written_at"] != first_written
 
     # Deleted from the bucket since (a lifecycle rule, a person): said, and written again.
-    for entry in job["exports"]["files"].values():
+    for entry in job.exports["files"].values():
         aws.s3.delete_object(Bucket=aws.bucket, Key=entry["key"])
     gone = json.loads(run_cli(["jobs", "exports", str(job_id), "--json"], env).stdout)
     assert (gone["state"], gone["requested"]) == ("deleted", True)

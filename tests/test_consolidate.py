@@ -33,7 +33,6 @@ async def _context(services: Services, job_id: uuid.UUID, route: Route) -> FlowC
         route=route,
         pool=services.pool,
         s3=services.s3,
-        queue=services.queue,
         settings=services.settings,
         stopping=asyncio.Event(),
     )
@@ -48,7 +47,7 @@ async def _ready_job(
     job_id = await create_job(services.pool, user_id=user_id, bucket=aws.bucket, key=key)
     await run_initial(await _context(services, job_id, Route.INITIAL))
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["status"] == "CONSOLIDATING"
+    assert job is not None and job.status == "CONSOLIDATING"
     return job_id
 
 
@@ -59,8 +58,8 @@ async def test_a_clean_file_ends_completed_with_exactly_its_contacts(
     await _drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert (job["status"], job["valid_rows"], job["unresolved_issues"]) == ("COMPLETED", 3, 0)
-    assert job["finished_at"] is not None
+    assert (job.status, job.valid_rows, job.unresolved_issues) == ("COMPLETED", 3, 0)
+    assert job.finished_at is not None
     contacts = await services.pool.fetch(
         "SELECT user_id, email, first_name, phone, extra, job_id FROM contacts ORDER BY email"
     )
@@ -106,9 +105,9 @@ async def test_two_jobs_of_one_tenant_consolidating_at_once_insert_each_email_on
         ("shared@x.pt", 1),
     ]
     jobs = {job_id: await fetch_job(services.pool, job_id) for job_id in (first, second)}
-    statuses = sorted(job["status"] for job in jobs.values() if job)
+    statuses = sorted(job.status for job in jobs.values() if job)
     assert statuses == ["COMPLETED", "NEEDS_REVIEW"]
-    (loser,) = [job_id for job_id, job in jobs.items() if job and job["status"] == "NEEDS_REVIEW"]
+    (loser,) = [job_id for job_id, job in jobs.items() if job and job.status == "NEEDS_REVIEW"]
     issues = await services.pool.fetch(
         "SELECT i.type, ii.row_number FROM issues i JOIN issue_items ii ON ii.issue_id = i.id"
         " WHERE i.job_id = $1",
@@ -134,7 +133,7 @@ async def test_two_tenants_both_get_the_same_email(services: Services, aws: AwsR
     assert [row[0] for row in owners] == ["tenant-1", "tenant-2"]
     for job_id in (first, second):
         job = await fetch_job(services.pool, job_id)
-        assert job is not None and job["status"] == "COMPLETED"
+        assert job is not None and job.status == "COMPLETED"
 
 
 async def test_consolidation_is_all_or_nothing(services: Services, aws: AwsResources) -> None:

@@ -77,7 +77,7 @@ async def _drain(
 
 async def _status(pool: asyncpg.Pool, job_id: uuid.UUID) -> str | None:
     job = await fetch_job(pool, job_id)
-    return job["status"] if job else None
+    return job.status if job else None
 
 
 async def test_run_once_processes_the_queue_and_exits(
@@ -208,7 +208,7 @@ async def test_a_give_up_the_database_cannot_record_carries_its_reason_to_the_dl
     settings = make_settings(proxied_url(), aws)
 
     async def last_attempt_loses_the_database(context: FlowContext) -> None:
-        if int(context.job["attempts"]) >= TEST_MAX_RECEIVE_COUNT:
+        if int(context.job.attempts) >= TEST_MAX_RECEIVE_COUNT:
             await proxy.down()
         raise ServiceUnavailable("S3 answered 503 SlowDown")
 
@@ -297,7 +297,7 @@ async def test_transient_errors_back_off_then_the_job_completes(
         # After the failure the message is invisible (backing off), not gone.
         await _eventually(lambda: aws.counts(aws.queues.queue_url) == (0, 1), 5, "the backoff")
         job = await fetch_job(services.pool, job_id)
-        assert job is not None and "503 SlowDown" in (job["error"] or "")
+        assert job is not None and "503 SlowDown" in (job.error or "")
         await _eventually(lambda: _status(services.pool, job_id), 30, "completion")
         await _eventually(lambda: _status_is(services.pool, job_id, "COMPLETED"), 30, "completion")
     assert [call.attempts for call in flows.calls] == [1, 2, 3]
@@ -328,8 +328,8 @@ async def test_a_permanent_error_fails_the_job_with_its_reason_and_never_retries
         await asyncio.sleep(2)  # long enough for any retry to have shown up
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert job["error"] == "the file is a PNG image, not CSV or Excel"
-    assert job["finished_at"] is not None
+    assert job.error == "the file is a PNG image, not CSV or Excel"
+    assert job.finished_at is not None
     assert len(flows.calls) == 1
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
 
@@ -348,10 +348,7 @@ async def test_a_job_that_always_fails_ends_in_the_dlq_and_replay_completes_it(
     assert len(flows.calls) == TEST_MAX_RECEIVE_COUNT
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert (
-        "503 SlowDown" in job["error"]
-        and f"after {TEST_MAX_RECEIVE_COUNT} attempts" in job["error"]
-    )
+    assert "503 SlowDown" in job.error and f"after {TEST_MAX_RECEIVE_COUNT} attempts" in job.error
 
     (entry,) = await list_dead_letters(services.queue)
     assert str(job_id) in entry.body

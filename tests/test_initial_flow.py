@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ from worker.daemon import Worker
 from worker.flows import default_flows
 from worker.jobs import progress_percent
 from worker.messages import JobMessage
+from worker.model import Job, JobStatus
 from worker.services import Services
 from worker.store.jobs import create_job, fetch_job
 from worker.store.staging import finish_checks
@@ -123,13 +125,13 @@ async def test_the_initial_flow_stages_every_row_and_files_each_problem_once(
 
     state = await snapshot(services.pool, job_id)
     job = state["job"]
-    assert job["status"] == "NEEDS_REVIEW"
-    assert (job["total_rows"], job["processed_rows"]) == (9, 9)
-    assert job["detected_encoding"] in ("ascii", "utf-8")
-    assert job["column_mapping"]["fields"]["email"]["header"] == "E-mail"
-    assert job["header"] == MIXED[0]
-    assert job["source_size_bytes"] == job["bytes_read"] == len(_csv(MIXED))
-    assert len(job["source_sha256"]) == 64
+    assert job.status == "NEEDS_REVIEW"
+    assert (job.total_rows, job.processed_rows) == (9, 9)
+    assert job.detected_encoding in ("ascii", "utf-8")
+    assert job.column_mapping["fields"]["email"]["header"] == "E-mail"
+    assert job.header == MIXED[0]
+    assert job.source_size_bytes == job.bytes_read == len(_csv(MIXED))
+    assert len(job.source_sha256) == 64
 
     rows = {row[0]: row for row in state["staging"]}
     assert sorted(rows) == list(range(2, 11))
@@ -207,11 +209,11 @@ async def test_the_initial_flow_stages_every_row_and_files_each_problem_once(
             ("row:4:MISSING_FIELD:first_name", 4),
         ]
     )
-    assert (job["valid_rows"], job["issue_rows"], job["unresolved_issues"]) == (2, 7, 7)
+    assert (job.valid_rows, job.issue_rows, job.unresolved_issues) == (2, 7, 7)
     assert aws.counts(aws.queues.queue_url) == (0, 0)
 
     # Running the checks again files nothing twice.
-    await finish_checks(services.pool, job_id, TENANT, job["source_sha256"], job["bytes_read"])
+    await finish_checks(services.pool, job_id, TENANT, job.source_sha256, job.bytes_read)
     assert await snapshot(services.pool, job_id) == state
 
 
@@ -225,13 +227,13 @@ async def test_a_clean_file_is_consolidated_in_the_same_delivery(
     await _drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert (job["status"], job["total_rows"], job["valid_rows"], job["unresolved_issues"]) == (
+    assert (job.status, job.total_rows, job.valid_rows, job.unresolved_issues) == (
         "COMPLETED",
         2500,
         2500,
         0,
     )
-    assert job["detected_dialect"]["dialect"]["delimiter"] == ";"
+    assert job.detected_dialect["dialect"]["delimiter"] == ";"
     assert (
         await services.pool.fetchval("SELECT count(*) FROM contacts WHERE job_id = $1", job_id)
         == 2500
@@ -265,7 +267,7 @@ async def test_required_fields_are_configurable_per_job(
     await _drain(services)
     job = await fetch_job(services.pool, job_id)
     # No issue for the empty first name: both rows became contacts.
-    assert job is not None and (job["status"], job["unresolved_issues"]) == ("COMPLETED", 0)
+    assert job is not None and (job.status, job.unresolved_issues) == ("COMPLETED", 0)
     assert (
         await services.pool.fetchval("SELECT count(*) FROM contacts WHERE job_id = $1", job_id) == 2
     )
@@ -318,17 +320,17 @@ async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
     )
     task = asyncio.create_task(interrupted.run())
     # Polls the database, which no asyncio.Event can signal.
-    while (await fetch_job(services.pool, job_id) or {}).get(  # noqa: ASYNC110
-        "checkpoint_row", 0
-    ) < 3000:
+    while (job := await fetch_job(services.pool, job_id)) is None or (  # noqa: ASYNC110
+        job.checkpoint_row < 3000
+    ):
         await asyncio.sleep(0.01)
     interrupted.request_stop()
     await asyncio.wait_for(task, 30)
     partial = await fetch_job(services.pool, job_id)
-    assert partial is not None and partial["status"] == "PROCESSING"
-    assert 3000 <= partial["checkpoint_row"] < 12_001
+    assert partial is not None and partial.status == "PROCESSING"
+    assert 3000 <= partial.checkpoint_row < 12_001
     staged = await services.pool.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id)
-    assert staged == partial["checkpoint_row"] - 1  # rows 2..checkpoint, nothing half-written
+    assert staged == partial.checkpoint_row - 1  # rows 2..checkpoint, nothing half-written
 
     await asyncio.wait_for(
         Worker(settings, services.pool, services.s3, services.queue, default_flows(settings)).run(
@@ -353,8 +355,8 @@ async def test_a_changed_object_fails_the_resumed_job_with_the_reason(
     )
     await _drain(services)
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["status"] == "FAILED"
-    assert "changed since the job started" in job["error"]
+    assert job is not None and job.status == "FAILED"
+    assert "changed since the job started" in job.error
 
 
 async def test_an_unsupported_file_fails_the_job_with_the_reason(
@@ -364,7 +366,7 @@ async def test_an_unsupported_file_fails_the_job_with_the_reason(
     await _drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert (job["status"], job["error"]) == (
+    assert (job.status, job.error) == (
         "FAILED",
         "the file is a PNG image, not a CSV or Excel file",
     )
@@ -389,8 +391,8 @@ async def test_a_bad_option_fails_the_job_at_once_with_its_reason(
     await _drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert job["status"] == "FAILED" and reason in job["error"], job["error"]
-    assert job["attempts"] == 1
+    assert job.status == "FAILED" and reason in job.error, job.error
+    assert job.attempts == 1
     assert aws.counts(aws.queues.queue_url) == (0, 0)
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
 
@@ -418,7 +420,7 @@ async def test_a_file_wrong_as_a_whole_is_one_clear_outcome(
     await _drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert job["status"] == "FAILED" and reason in job["error"], job["error"]
+    assert job.status == "FAILED" and reason in job.error, job.error
     # One outcome, not an issue on every row.
     assert (
         await services.pool.fetchval("SELECT count(*) FROM issues WHERE job_id = $1", job_id) == 0
@@ -455,10 +457,19 @@ async def test_jobs_show_reports_status_progress_and_issues(
 
 
 def test_progress_is_read_from_bytes_while_running() -> None:
-    running = {"status": "PROCESSING", "source_size_bytes": 1000, "bytes_read": 250}
+    running = Job(
+        id=uuid.uuid4(),
+        tenant=TENANT,
+        status=JobStatus.PROCESSING,
+        source_bucket="in",
+        source_key="a.csv",
+        source_size_bytes=1000,
+        bytes_read=250,
+    )
     assert progress_percent(running) == 25.0
-    assert progress_percent({**running, "status": "NEEDS_REVIEW"}) == 100.0
-    assert progress_percent({"status": "PENDING", "source_size_bytes": None}) is None
+    assert progress_percent(replace(running, status=JobStatus.NEEDS_REVIEW)) == 100.0
+    unknown_size = replace(running, status=JobStatus.PENDING, source_size_bytes=None)
+    assert progress_percent(unknown_size) is None
 
 
 async def test_a_redelivered_message_after_needs_review_leaves_the_job_as_it_is(

@@ -74,7 +74,6 @@ async def consolidating_job(
             route=Route.INITIAL,
             pool=services.pool,
             s3=services.s3,
-            queue=services.queue,
             settings=services.settings,
             stopping=asyncio.Event(),
         )
@@ -91,7 +90,7 @@ async def _state(pool: asyncpg.Pool, job_id: uuid.UUID) -> tuple[str, int, int]:
         " WHERE s.job_id = $1 AND ingest_row_status(s.status, j.status) = 'SUCCESS'",
         job_id,
     )
-    return job["status"], contacts, success
+    return job.status, contacts, success
 
 
 async def test_sigkill_during_consolidation_leaves_nothing_then_everything(

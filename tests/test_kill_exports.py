@@ -63,8 +63,8 @@ async def test_sigkill_while_exports_are_written_then_the_next_worker_writes_the
             worker.wait(timeout=30)
         assert worker.returncode == -signal.SIGKILL
         job = await fetch_job(services.pool, job_id)
-        assert job is not None and job["status"] == "COMPLETED"
-        assert job["exports"]["state"] == "writing"
+        assert job is not None and job.status == "COMPLETED"
+        assert job.exports["state"] == "writing"
         assert _open_uploads(aws)
 
         # The dead writer's claim died with its session: asking for the exports asks again.
@@ -78,8 +78,8 @@ async def test_sigkill_while_exports_are_written_then_the_next_worker_writes_the
         finisher = _worker(settings, "--once", quiet=True)
         assert finisher.wait(timeout=180) == 0
         job = await fetch_job(services.pool, job_id)
-        assert job is not None and job["exports"]["state"] == "written"
-        files = job["exports"]["files"]
+        assert job is not None and job.exports["state"] == "written"
+        files = job.exports["files"]
         assert sorted(files) == ["all", "issues", "valid"]
         assert (files["all"]["rows"], files["valid"]["rows"], files["issues"]["rows"]) == (
             ROWS,
@@ -99,7 +99,7 @@ async def test_sigkill_while_exports_are_written_then_the_next_worker_writes_the
                 assert again.wait(timeout=120) == 0
             await asyncio.sleep(0.2)
         job = await fetch_job(services.pool, job_id)
-        assert job is not None and job["exports"]["files"] == files
+        assert job is not None and job.exports["files"] == files
         dead = aws.sqs.receive_message(
             QueueUrl=aws.queues.dlq_url, MessageAttributeNames=["All"], AttributeNames=["All"]
         ).get("Messages", [])

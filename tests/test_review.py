@@ -69,7 +69,7 @@ async def _job_in_review(services: Services, aws: AwsResources) -> uuid.UUID:
     await _drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert (job["status"], job["unresolved_issues"]) == ("NEEDS_REVIEW", 4)
+    assert (job.status, job.unresolved_issues) == ("NEEDS_REVIEW", 4)
     return job_id
 
 
@@ -90,15 +90,15 @@ async def test_a_redelivered_message_changes_nothing_while_a_person_edits(
             "SELECT type, resolved FROM issues WHERE job_id = $1 ORDER BY id", job_id
         )
         return (
-            job["status"],
-            job["decided_at"],
-            job["exports"]["decided_at"],
-            job["unresolved_issues"],
+            job.status,
+            job.decided_at,
+            job.exports["decided_at"],
+            job.unresolved_issues,
             [tuple(row) for row in issue_rows],
         )
 
     edited = await state()
-    assert edited[1] == before["decided_at"]
+    assert edited[1] == before.decided_at
     # The initial flow's message comes back (its worker died before deleting it), and so
     # does a reprocess message of a request already served: neither judges the edit.
     await services.queue.send(JobMessage(job_id=job_id).body())
@@ -146,7 +146,7 @@ async def test_the_full_loop_edit_discard_accept_reprocess_completes(
 
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert (job["status"], job["unresolved_issues"], job["valid_rows"]) == ("COMPLETED", 0, 5)
+    assert (job.status, job.unresolved_issues, job.valid_rows) == ("COMPLETED", 0, 5)
     contacts = await services.pool.fetch(
         "SELECT user_id, email_normalized, first_name, company, job_id FROM contacts"
         " ORDER BY user_id, email_normalized"
@@ -229,7 +229,7 @@ async def test_reprocessing_files_new_problems_and_keeps_open_what_is_not_fixed(
     await _drain(services)
 
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["status"] == "NEEDS_REVIEW"
+    assert job is not None and job.status == "NEEDS_REVIEW"
     open_issues = {(i["type"], tuple(i["rows"])): i for i in await review.issues(job_id)}
     assert sorted(open_issues) == [
         ("DUPLICATE_IN_FILE", (2, 8)),
@@ -242,7 +242,7 @@ async def test_reprocessing_files_new_problems_and_keeps_open_what_is_not_fixed(
     # The same issue, with the message of the new value; not a second one.
     assert open_issues["INVALID_EMAIL", (3,)]["id"] == invalid["id"]
     assert "contains a space" in open_issues["INVALID_EMAIL", (3,)]["message"]
-    assert job["unresolved_issues"] == 6
+    assert job.unresolved_issues == 6
     rows = {row["row_number"]: row for row in await review.rows(job_id)}
     assert rows[2]["email"] == "OTHER@x.pt" and rows[2]["status"] == "ISSUE"
     assert rows[2]["cells"][:2] == ["ana@x.pt", "Ana"]  # the cells as read are kept
@@ -260,7 +260,7 @@ async def test_reprocessing_files_new_problems_and_keeps_open_what_is_not_fixed(
         ("MISSING_FIELD", (2,), "fixed by an edit"),
     ]
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["unresolved_issues"] == 4
+    assert job is not None and job.unresolved_issues == 4
 
 
 async def test_accepting_an_existing_email_as_skip_keeps_the_contact(

@@ -156,7 +156,7 @@ async def steady_state(db: asyncpg.Connection, services: Services, aws: AwsResou
     job_a = await _submit(services, aws, data, "up/a.csv", user_id="tenant-a")
     await _drain(services)
     job = await fetch_job(services.pool, job_a)
-    assert job is not None and job["status"] == "NEEDS_REVIEW"
+    assert job is not None and job.status == "NEEDS_REVIEW"
     await db.execute(
         "INSERT INTO contacts (user_id, email, email_normalized)"
         " SELECT 'tenant-a', 'c' || g || '@example.org', 'c' || g || '@example.org'"
@@ -190,7 +190,7 @@ async def test_a_second_job_keeps_linear_plans_through_its_whole_life(
     await _drain(worker_services)
     job = await fetch_job(worker_services.pool, job_b)
     assert job is not None
-    assert (job["status"], job["issue_rows"]) == ("NEEDS_REVIEW", with_issues)
+    assert (job.status, job.issue_rows) == ("NEEDS_REVIEW", with_issues)
 
     # A person fixes some rows, discards some and keeps one of a duplicate pair ...
     review = Review(worker_services.pool, "tenant-b", "maria", worker_services.queue)
@@ -215,8 +215,8 @@ async def test_a_second_job_keeps_linear_plans_through_its_whole_life(
     await _drain(worker_services)
     job = await fetch_job(worker_services.pool, job_b)
     assert job is not None
-    assert job["status"] == "COMPLETED", (job["status"], job["unresolved_issues"])
-    assert job["exports"]["state"] == "written"
+    assert job.status == "COMPLETED", (job.status, job.unresolved_issues)
+    assert job.exports["state"] == "written"
     scale = await db.fetchval(
         "SELECT (SELECT count(*) FROM staging WHERE job_id = $1)"
         " + (SELECT count(*) FROM issue_items WHERE job_id = $1)"

@@ -133,14 +133,14 @@ async def test_failed_exports_are_written_again_by_themselves(
     await services.queue.send(JobMessage(job_id=job_id).body())
     assert run_cli(["run", "--once"], broken).returncode == 0
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["status"] == "COMPLETED"
-    assert (job["exports"]["state"], job["exports"]["attempts"]) == ("failed", 1)
+    assert job is not None and job.status == "COMPLETED"
+    assert (job.exports["state"], job.exports["attempts"]) == ("failed", 1)
 
     swept = run_cli(["sweep"], broken)
     assert f"{job_id}  COMPLETED     exports failed 1 time(s): sent 'export'" in swept.stdout
     assert run_cli(["run", "--once"], broken).returncode == 0
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and (job["exports"]["state"], job["exports"]["attempts"]) == (
+    assert job is not None and (job.exports["state"], job.exports["attempts"]) == (
         "failed",
         2,
     )
@@ -152,10 +152,10 @@ async def test_failed_exports_are_written_again_by_themselves(
     assert run_cli(["run", "--once"], fixed).returncode == 0
     job = await fetch_job(services.pool, job_id)
     assert job is not None
-    assert (job["exports"]["state"], job["exports"]["attempts"]) == ("written", 3)
+    assert (job.exports["state"], job.exports["attempts"]) == ("written", 3)
     # Export requests are the exports' tries, not the job's.
-    assert job["attempts"] == 1
-    keys = [entry["key"] for entry in job["exports"]["files"].values()]
+    assert job.attempts == 1
+    keys = [entry["key"] for entry in job.exports["files"].values()]
     for key in keys:
         aws.s3.head_object(Bucket=aws.bucket, Key=key)
     # Written: nothing more to ask for.
@@ -179,5 +179,5 @@ async def test_failed_exports_stop_at_the_limit(services: Services, aws: AwsReso
     assert run_cli(["run", "--once"], broken).returncode == 0
     assert "sent 0 stranded" in run_cli(["sweep"], broken).stdout
     job = await fetch_job(services.pool, job_id)
-    assert job is not None and job["exports"]["attempts"] == 2
+    assert job is not None and job.exports["attempts"] == 2
     cut.close()

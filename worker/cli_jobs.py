@@ -70,21 +70,22 @@ def _with_job_id(handler: Handler) -> Handler:
 
 
 async def _jobs_list(settings: Settings, args: argparse.Namespace) -> int:
-    from worker.jobs import list_jobs
+    from worker.jobs import LIST_COLUMNS, list_jobs
 
     async with _services(settings) as services:
         jobs = await list_jobs(services.pool, args.tenant, args.status, args.limit)
     if args.json:
-        print(_json(jobs))
+        listed = [job.as_record() for job in jobs]
+        print(_json([{name: entry[name] for name in LIST_COLUMNS} for entry in listed]))
         return ExitCode.OK
     if not jobs:
         print("no jobs")
     for job in jobs:
-        rows = "" if job["total_rows"] is None else f"{job['total_rows']} rows, "
+        rows = "" if job.total_rows is None else f"{job.total_rows} rows, "
+        created = f"{job.created_at:%Y-%m-%d %H:%M}" if job.created_at else ""
         print(
-            f"{job['id']}  {job['status']:<13} {job['user_id']:<16} {rows}"
-            f"{job['unresolved_issues']} open issues  {job['created_at']:%Y-%m-%d %H:%M}  "
-            f"{job['source_key']}"
+            f"{job.id}  {job.status:<13} {job.tenant:<16} {rows}"
+            f"{job.unresolved_issues} open issues  {created}  {job.source_key}"
         )
     return ExitCode.OK
 

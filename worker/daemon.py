@@ -15,21 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import re
 import time
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from worker import metrics
 from worker.errors import Interrupted, PoisonMessage
 from worker.flows import FlowContext, Flows, Lease, run_flow
 from worker.logs import bind_job, get_logger
 from worker.messages import JobMessage, S3ObjectCreated, S3TestEvent, parse_message
+from worker.model import Job, JobStatus
 from worker.producer import job_for_s3_object
 from worker.retry import Action, Decision, RetryPolicy, decide, describe
-from worker.router import Route, reprocess_pending, route
+from worker.router import Route, route
 from worker.settings import SQS_MAX_RECEIVE_BATCH, Settings
 from worker.sqs import JobQueue, ReceivedMessage, is_receipt_handle_gone
-from worker.store.queries import sql
+from worker.store.jobs import JobStore
 from worker.sweep import sweep
 
 if TYPE_CHECKING:
@@ -57,6 +60,15 @@ RECEIVE_BACKOFF_BASE_S = 1.0
 RECEIVE_BACKOFF_MAX_S = 30.0
 
 
+class Settle(enum.Enum):
+    """How a message is settled."""
+
+    DELETE = "delete"  # done, or never processable
+    RELEASE = "release"  # visible again at once (shutdown, interrupted)
+    DELAY = "delay"  # visible again after a delay (a retry)
+    DEFER = "defer"  # a fresh copy visible after a delay, its receive count started over
+
+
 class Worker:
     """The daemon: receives messages and runs their jobs."""
 
@@ -72,6 +84,7 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.pool = pool
+        self.jobs = JobStore(pool)
         self.s3 = s3
         self.queue = queue
         self.flows = flows
@@ -337,20 +350,19 @@ class Worker:
 
     # --- one message
 
-    async def _settle(self, message: ReceivedMessage, how: str, delay_s: float = 0) -> None:
-        """Settle ``message``: ``delete``, ``release``, ``delay`` (visible after delay_s),
-        ``defer`` (a fresh copy visible after delay_s, whose receive count starts over) or
-        ``dead_letter``; a receipt handle that is gone means another worker owns it now."""
+    async def _settle(self, message: ReceivedMessage, how: Settle, delay_s: float = 0) -> None:
+        """Settle ``message`` as ``how`` says (see :class:`Settle`); a receipt handle that
+        is gone means another worker owns it now."""
         try:
-            if how == "delete":
+            if how is Settle.DELETE:
                 await self.queue.delete(message)
                 metrics.messages_deleted_total.inc()
-            elif how == "release":
+            elif how is Settle.RELEASE:
                 await self.queue.release(message)
                 metrics.messages_released_total.inc()
-            elif how == "delay":
+            elif how is Settle.DELAY:
                 await self.queue.set_visibility(message, delay_s)
-            elif how == "defer":
+            else:  # DEFER
                 # A fresh copy first, then the original: a crash in between leaves a
                 # duplicate (harmless), never nothing.
                 await self.queue.send(
@@ -358,12 +370,10 @@ class Worker:
                 )
                 await self.queue.delete(message)
                 metrics.messages_deferred_total.inc()
-            else:
-                raise ValueError(how)
         except Exception as error:
             if not is_receipt_handle_gone(error):
                 raise
-            log.warning("message_handle_gone", action=how)
+            log.warning("message_handle_gone", action=how.value)
         self._unsettled.pop(message.message_id, None)
 
     async def _handle(self, message: ReceivedMessage) -> None:
@@ -378,7 +388,7 @@ class Worker:
                 return
             if isinstance(parsed, S3TestEvent):
                 log.info("s3_test_event_acknowledged", bucket=parsed.bucket)
-                await self._settle(message, "delete")
+                await self._settle(message, Settle.DELETE)
             elif isinstance(parsed, S3ObjectCreated):
                 await self._intake(message, parsed)
             else:
@@ -418,16 +428,16 @@ class Worker:
                 error, message.receive_count, self.queue.max_receive_count, self.retry_policy
             )
             log.warning("s3_event_retry", reason=decision.reason, delay_s=decision.delay_s)
-            await self._settle(message, "delay", decision.delay_s)
+            await self._settle(message, Settle.DELAY, decision.delay_s)
             return
-        await self._settle(message, "delete")
+        await self._settle(message, Settle.DELETE)
 
     async def _handle_job(self, message: ReceivedMessage, job_message: JobMessage) -> None:
         job_id = job_message.job_id
         with bind_job(job_id=str(job_id), action=job_message.action):
             try:
-                async with self.pool.acquire() as lock_connection:
-                    if not await lock_connection.fetchval(sql("try_lock_job"), job_id):
+                async with self.jobs.lock(job_id) as held:
+                    if not held:
                         # A live worker holds the job (its lock dies with its session):
                         # this copy waits for it without spending the receive budget, so
                         # a long job's duplicates never reach the dead-letter queue; if
@@ -435,13 +445,9 @@ class Worker:
                         log.info(
                             "job_locked_elsewhere", retry_in_s=self.settings.lock_retry_delay_s
                         )
-                        await self._settle(message, "defer", self.settings.lock_retry_delay_s)
+                        await self._settle(message, Settle.DEFER, self.settings.lock_retry_delay_s)
                         return
-                    try:
-                        await self._run_job(message, job_message)
-                    finally:
-                        with contextlib.suppress(Exception):
-                            await lock_connection.execute(sql("unlock_job"), job_id)
+                    await self._run_job(message, job_message)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -450,39 +456,40 @@ class Worker:
 
     async def _run_job(self, message: ReceivedMessage, job_message: JobMessage) -> None:
         job_id = job_message.job_id
-        job = await self.pool.fetchrow(sql("fetch_job"), job_id)
-        if job is None:
+        routing = await self.jobs.routing(job_id)
+        if routing is None:
             log.warning("job_not_found")
-            await self._settle(message, "delete")
+            await self._settle(message, Settle.DELETE)
             return
-        has_staging = bool(await self.pool.fetchval(sql("job_has_staging"), job_id))
-        pending = reprocess_pending(job["reprocess_requested_at"], job["decided_at"])
-        job_route = route(job["status"], has_staging, job_message.action, pending)
+        job: Job | None = routing.job
+        assert job is not None  # noqa: S101 - just loaded
+        job_route = route(
+            job.status, routing.has_staging, job_message.action, job.reprocess_pending
+        )
         if job_route is Route.ACKNOWLEDGE:
-            log.info("job_acknowledged", status=job["status"])
-            await self._settle(message, "delete")
+            log.info("job_acknowledged", status=job.status)
+            await self._settle(message, Settle.DELETE)
             return
-        if job["status"] == "FAILED":
-            await self.pool.execute(sql("reset_failed_job"), job_id)
+        if job.status is JobStatus.FAILED:
+            await self.jobs.reset_failed(job_id)
         if job_route is not Route.EXPORT:
             # Export requests are counted on the exports (their own attempts), not the job.
-            job = await self.pool.fetchrow(sql("count_job_attempt"), job_id)
+            job = await self.jobs.count_attempt(job_id)
         if job is None:  # deleted in between
-            await self._settle(message, "delete")
+            await self._settle(message, Settle.DELETE)
             return
 
         context = FlowContext(
-            job=dict(job),
+            job=job,
             route=job_route,
             pool=self.pool,
             s3=self.s3,
-            queue=self.queue,
             settings=self.settings,
             stopping=self.stopping,
         )
         started = time.monotonic()
         with bind_job(flow=job_route.flow):
-            log.info("job_started", route=job_route.value, status=job["status"])
+            log.info("job_started", route=job_route.value, status=job.status)
             heartbeat = asyncio.create_task(
                 self._heartbeat(message, context.lease), name=f"heartbeat-{job_id}"
             )
@@ -508,13 +515,13 @@ class Worker:
             seconds = time.monotonic() - started
             metrics.job_duration_seconds.labels(flow).observe(seconds)
             metrics.jobs_total.labels(flow, "ok").inc()
-            await self._settle(message, "delete")
+            await self._settle(message, Settle.DELETE)
             log.info("job_finished", outcome="ok", seconds=round(seconds, 3))
 
     async def _apply(
         self,
         message: ReceivedMessage,
-        job_id: Any,
+        job_id: UUID,
         error: BaseException,
         seconds: float | None = None,
         flow: str = "none",
@@ -551,24 +558,24 @@ class Worker:
             )
 
     async def _settle_decision(
-        self, message: ReceivedMessage, job_id: Any, decision: Decision
+        self, message: ReceivedMessage, job_id: UUID, decision: Decision
     ) -> None:
         if decision.action is Action.RELEASE:
-            await self._settle(message, "release")
+            await self._settle(message, Settle.RELEASE)
         elif decision.action is Action.DROP:
-            await self._settle(message, "delete")
+            await self._settle(message, Settle.DELETE)
         elif decision.action is Action.RETRY:
             with contextlib.suppress(Exception):
-                await self.pool.execute(sql("record_job_error"), job_id, decision.reason)
-            await self._settle(message, "delay", decision.delay_s)
+                await self.jobs.record_error(job_id, decision.reason)
+            await self._settle(message, Settle.DELAY, decision.delay_s)
             metrics.messages_retried_total.inc()
         elif decision.action is Action.FAIL:
-            await self.pool.execute(sql("fail_job"), job_id, decision.reason)
-            await self._settle(message, "delete")
+            await self.jobs.fail(job_id, decision.reason)
+            await self._settle(message, Settle.DELETE)
         else:  # GIVE_UP
             reason = f"{decision.reason} (gave up after {message.receive_count} attempts)"
             try:
-                await self.pool.execute(sql("fail_job"), job_id, reason)
+                await self.jobs.fail(job_id, reason)
                 recorded = True
             except Exception as error:
                 # The database is away too: the message carries the reason itself, and
@@ -579,7 +586,7 @@ class Worker:
             metrics.messages_dead_lettered_total.labels(metrics.DEAD_LETTER_GAVE_UP).inc()
             if self.queue.has_redrive_policy and recorded:
                 # Visible now: SQS moves it to the dead-letter queue on its next receive.
-                await self._settle(message, "release")
+                await self._settle(message, Settle.RELEASE)
             else:
                 await self.queue.dead_letter(message, reason)
                 self._unsettled.pop(message.message_id, None)

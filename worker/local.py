@@ -26,6 +26,7 @@ import boto3
 
 from worker.logs import configure_logging, get_logger
 from worker.messages import JobMessage
+from worker.model import JobStatus
 from worker.settings import Settings, load_settings
 from worker.store.jobs import create_job, fetch_job, open_issues
 from worker.store.queries import sql
@@ -309,25 +310,25 @@ async def _report_when_done(services: Services, job_id: UUID) -> None:
     """Print the sample job's outcome once it leaves PENDING/PROCESSING."""
     while True:
         job = await fetch_job(services.pool, job_id)
-        if job is not None and job["status"] not in ("PENDING", "PROCESSING"):
+        if job is not None and job.status not in (JobStatus.PENDING, JobStatus.PROCESSING):
             break
         await asyncio.sleep(0.2)
-    lines = [f"sample job {job_id}: {job['status']}"]
-    if job["status"] == "FAILED":
-        lines.append(f"  error: {job['error']}")
+    lines = [f"sample job {job_id}: {job.status}"]
+    if job.status is JobStatus.FAILED:
+        lines.append(f"  error: {job.error}")
     else:
         lines.append(
-            f"  {job['total_rows']} rows: {job['valid_rows']} ready, "
-            f"{job['issue_rows']} with issues; {job['unresolved_issues']} open issues"
+            f"  {job.total_rows} rows: {job.valid_rows} ready, "
+            f"{job.issue_rows} with issues; {job.unresolved_issues} open issues"
         )
-        dialect = (job["detected_dialect"] or {}).get("dialect") or {}
-        fields = (job["column_mapping"] or {}).get("fields", {})
+        dialect = (job.detected_dialect or {}).get("dialect") or {}
+        fields = (job.column_mapping or {}).get("fields", {})
         mapped = ", ".join(f"{name} <- {field['header']}" for name, field in fields.items())
         lines.append(
-            f"  read as {job['detected_encoding']}, delimiter "
+            f"  read as {job.detected_encoding}, delimiter "
             f"{dialect.get('delimiter')!r}; columns: {mapped}"
         )
         for issue in await open_issues(services.pool, job_id, limit=20):
-            rows = ", ".join(str(row) for row in issue["rows"])
-            lines.append(f"  {issue['type']:<18} row {rows}: {issue['message']}")
+            rows = ", ".join(str(row) for row in issue.rows)
+            lines.append(f"  {issue.type:<18} row {rows}: {issue.message}")
     print("\n".join(lines), flush=True)

@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from worker.errors import PoisonMessage
+from worker.model import JobAction
 
 
 class JobMessage(BaseModel):
@@ -29,7 +30,7 @@ class JobMessage(BaseModel):
 
     version: Literal[1] = 1
     job_id: UUID
-    action: Literal["process", "reprocess", "retry", "export"] = "process"
+    action: JobAction = "process"
 
     def body(self) -> str:
         """The JSON body to send."""

@@ -26,13 +26,8 @@ state, not the message, is the truth (a stale message never re-runs a finished j
 from __future__ import annotations
 
 import enum
-from datetime import datetime
-from typing import Literal
 
-JobStatus = Literal[
-    "PENDING", "PROCESSING", "NEEDS_REVIEW", "CONSOLIDATING", "COMPLETED", "FAILED", "CANCELLED"
-]
-Action = Literal["process", "reprocess", "retry", "export"]
+from worker.model import JobAction, JobStatus
 
 
 class Route(enum.Enum):
@@ -58,34 +53,34 @@ class Route(enum.Enum):
         }[self]
 
 
-def reprocess_pending(requested_at: datetime | None, decided_at: datetime | None) -> bool:
-    """Whether a person asked for reprocessing after the job's last decision."""
-    return requested_at is not None and (decided_at is None or requested_at > decided_at)
-
-
 def route(
-    status: str, has_staging: bool, action: Action = "process", reprocess_pending: bool = False
+    status: JobStatus,
+    has_staging: bool,
+    action: JobAction = "process",
+    reprocess_pending: bool = False,
 ) -> Route:
     """The route for a job in ``status``; ``action`` matters for a FAILED job (``retry``),
     for ``export``, and for ``reprocess`` (only while ``reprocess_pending``: a person asked
     after the job's last decision)."""
+    try:
+        status = JobStatus(status)
+    except ValueError:
+        raise ValueError(f"unknown job status {status!r}") from None
     if action == "export":
-        exportable = status in ("NEEDS_REVIEW", "COMPLETED") and has_staging
+        exportable = status in (JobStatus.NEEDS_REVIEW, JobStatus.COMPLETED) and has_staging
         return Route.EXPORT if exportable else Route.ACKNOWLEDGE
-    if status == "FAILED":
+    if status is JobStatus.FAILED:
         if action != "retry":
             return Route.ACKNOWLEDGE
-        status = "PENDING"
-    if status == "COMPLETED":
+        status = JobStatus.PENDING
+    if status is JobStatus.COMPLETED:
         return Route.EXPORT if has_staging else Route.ACKNOWLEDGE
-    if status == "CANCELLED":
+    if status is JobStatus.CANCELLED:
         return Route.ACKNOWLEDGE
-    if status == "NEEDS_REVIEW":
+    if status is JobStatus.NEEDS_REVIEW:
         if not has_staging:
             return Route.ACKNOWLEDGE
         return Route.REPROCESS if action == "reprocess" and reprocess_pending else Route.EXPORT
-    if status in ("PENDING", "PROCESSING"):
+    if status in (JobStatus.PENDING, JobStatus.PROCESSING):
         return Route.INITIAL_RESUME if has_staging else Route.INITIAL
-    if status == "CONSOLIDATING":
-        return Route.CONSOLIDATE
-    raise ValueError(f"unknown job status {status!r}")
+    return Route.CONSOLIDATE  # CONSOLIDATING

@@ -163,4 +163,4 @@ SET status = CASE WHEN open_issues.n > 0 THEN 'NEEDS_REVIEW' ELSE 'CONSOLIDATING
     updated_at = now()
 FROM rows, open_issues
 WHERE jobs.id = $1 AND jobs.status IN ('PROCESSING', 'NEEDS_REVIEW')
-RETURNING jobs.status, jobs.unresolved_issues, jobs.total_rows;
+RETURNING jobs.*;

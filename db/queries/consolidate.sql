@@ -104,4 +104,4 @@ SET status = CASE WHEN open_issues.n > 0 THEN 'NEEDS_REVIEW' ELSE 'COMPLETED' EN
     updated_at = now()
 FROM rows, open_issues
 WHERE jobs.id = $1 AND jobs.status = 'CONSOLIDATING'
-RETURNING jobs.status, jobs.unresolved_issues, rows.valid AS consolidated;
+RETURNING jobs.*, rows.valid AS consolidated;

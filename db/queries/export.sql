@@ -31,7 +31,7 @@ WHERE j.id = $1 AND before.id = j.id
   AND j.purged_at IS NULL
   AND NOT coalesce(j.exports -> 'decided_at' = to_jsonb(j.decided_at)
                    AND j.exports ->> 'state' = 'written', false)
-RETURNING j.id, j.user_id, j.status, j.decided_at, j.header, before.state AS previous_state;
+RETURNING j.*, before.state AS previous_state;
 
 -- name: refresh_export_claim
 -- Keep a claim fresh while its parts are uploaded; no row when another writer took over.
@@ -135,7 +135,6 @@ WHERE id = $1 AND exports ->> 'claim' = $2;
 
 -- name: job_exports
 -- A job's exports (of tenant $2 when given) and whether they are for its last decision.
-SELECT id, user_id, status, decided_at, exports, purged_at,
-       coalesce(exports -> 'decided_at' = to_jsonb(decided_at), false) AS exports_current
+SELECT *, coalesce(exports -> 'decided_at' = to_jsonb(decided_at), false) AS exports_current
 FROM jobs
 WHERE id = $1 AND ($2::text IS NULL OR user_id = $2);

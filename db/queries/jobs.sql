@@ -1,7 +1,3 @@
--- name: fetch_job
--- One job by id, with everything the router and the flows need.
-SELECT * FROM jobs WHERE id = $1;
-
 -- name: job_has_staging
 -- Whether any staging row exists for the job (the router's second input).
 SELECT EXISTS (SELECT 1 FROM staging WHERE job_id = $1);
@@ -78,7 +74,7 @@ SELECT count(*) FROM issues WHERE job_id = $1 AND NOT resolved;
 
 -- name: list_jobs
 -- The newest jobs, of one tenant ($1) or all (NULL), in one status ($2) or any (NULL).
-SELECT id, user_id, status, source_key, total_rows, valid_rows, issue_rows,
+SELECT id, user_id, status, source_bucket, source_key, total_rows, valid_rows, issue_rows,
        unresolved_issues, created_at, finished_at, error
 FROM jobs
 WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)

@@ -17,9 +17,9 @@ from worker.flows.export import write_exports
 from worker.flows.initial import run_initial
 from worker.flows.reprocess import run_reprocessing
 from worker.logs import get_logger
+from worker.model import Job, JobStatus
 from worker.retry import describe
 from worker.router import Route
-from worker.store.jobs import fetch_job
 
 if TYPE_CHECKING:
     from worker.settings import Settings
@@ -42,18 +42,15 @@ class ProductFlows:
     no review is consolidated in the same delivery; every decision that leaves the job
     with a person (NEEDS_REVIEW) or done (COMPLETED) writes its exports."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
     async def initial(self, context: FlowContext) -> None:
         """Read the file into staging rows and issues (see :mod:`worker.flows.initial`)."""
-        await run_initial(context)
-        await self._after_decision(context)
+        await self._after_decision(context, await run_initial(context))
 
     async def reprocess(self, context: FlowContext) -> None:
         """Judge the reviewed rows again (see :mod:`worker.flows.reprocess`)."""
-        await run_reprocessing(context)
-        await self._after_decision(context)
+        decided = await run_reprocessing(context)
+        if decided is not None:
+            await self._after_decision(context, decided)
 
     async def consolidate(self, context: FlowContext) -> None:
         """Move READY rows into contacts (see :mod:`worker.flows.consolidate`)."""
@@ -67,30 +64,27 @@ class ProductFlows:
         never changes the job's status: ``jobs exports`` asks for it again."""
         try:
             await write_exports(
-                context.pool, context.s3, self.settings, context.job_id, context.checkpoint
+                context.pool, context.s3, context.settings, context.job_id, context.checkpoint
             )
         except Interrupted:
             raise
         except Exception as error:
             log.error("export_not_written", job_id=str(context.job_id), reason=describe(error))
 
-    async def _after_decision(self, context: FlowContext) -> None:
+    async def _after_decision(self, context: FlowContext, decided: Job) -> None:
         """Consolidate at once when nothing needs review, then export. A worker that dies
         in between leaves the job CONSOLIDATING (routed to consolidation) or decided
         without exports (written by the next delivery or request)."""
-        job = await fetch_job(context.pool, context.job_id)
-        if job is None:
-            return
         context.checkpoint()
-        if job["status"] == "CONSOLIDATING":
-            await self.consolidate(replace(context, job=job, route=Route.CONSOLIDATE))
+        if decided.status is JobStatus.CONSOLIDATING:
+            await self.consolidate(replace(context, job=decided, route=Route.CONSOLIDATE))
         else:
             await self.export(context)
 
 
 def default_flows(settings: Settings) -> Flows:
-    """The product's flow set."""
-    return ProductFlows(settings)
+    """The product's flow set (its flows read the settings from their context)."""
+    return ProductFlows()
 
 
 def load_flows(settings: Settings) -> Flows:

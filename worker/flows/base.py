@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
 
 from worker.errors import Interrupted, PermanentError
+from worker.model import Job
 from worker.router import Route
 
 if TYPE_CHECKING:
@@ -20,7 +22,6 @@ if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
     from worker.settings import Settings
-    from worker.sqs import JobQueue
 
 
 @dataclass
@@ -39,21 +40,20 @@ class Lease:
 
 @dataclass
 class FlowContext:
-    """What a flow works with: the job row, the services, and the stop conditions."""
+    """What a flow works with: the job, the services, and the stop conditions."""
 
-    job: dict[str, Any]
+    job: Job
     route: Route
     pool: asyncpg.Pool
     s3: S3Client
-    queue: JobQueue
     settings: Settings
     stopping: asyncio.Event
     lease: Lease = field(default_factory=Lease)
 
     @property
-    def job_id(self) -> Any:
-        """The job's id (a UUID)."""
-        return self.job["id"]
+    def job_id(self) -> UUID:
+        """The job's id."""
+        return self.job.id
 
     def checkpoint(self) -> None:
         """Raise Interrupted if the worker is shutting down or the lease was lost; call it

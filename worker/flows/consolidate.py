@@ -13,37 +13,24 @@ import time
 from worker.errors import JobGone
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
-from worker.store.queries import sql
-from worker.store.staging import extra_fields_sql, plan_for_whole_job, raw_width
+from worker.model import Job
+from worker.store.consolidation import consolidate
 
 log = get_logger("worker.flows.consolidate")
 
 
-async def run_consolidation(context: FlowContext) -> None:
-    """Consolidate ``context.job`` into its tenant's contacts."""
-    job = context.job
-    job_id, user_id = job["id"], job["user_id"]
-    headers = [str(name) for name in job["header"] or []]
-    mapping = (job["column_mapping"] or {}).get("fields", {})
-    mapped = {int(field["column"]) for field in mapping.values()}
+async def run_consolidation(context: FlowContext) -> Job:
+    """Consolidate ``context.job`` into its tenant's contacts; the job as it is left."""
     started = time.monotonic()
-    async with context.pool.acquire() as connection, connection.transaction():
-        await plan_for_whole_job(connection)
-        await connection.execute(sql("lock_tenant_contacts"), user_id)
-        extra = extra_fields_sql(await raw_width(connection, job_id, headers), mapped)
-        # The header ($3) is an argument only when the expression names it.
-        args = (job_id, user_id, headers) if "$3" in extra else (job_id, user_id)
-        await connection.execute(sql("update_accepted_contacts").replace("/*extra*/", extra), *args)
-        await connection.execute(sql("file_contact_conflicts"), job_id, user_id)
-        await connection.execute(sql("insert_ready_contacts").replace("/*extra*/", extra), *args)
-        await connection.execute(sql("mark_consolidated_rows"), job_id)
-        outcome = await connection.fetchrow(sql("finish_consolidation"), job_id)
+    outcome = await consolidate(context.pool, context.job)
     if outcome is None:
-        raise JobGone(f"job {job_id} was no longer CONSOLIDATING; nothing was consolidated")
+        raise JobGone(f"job {context.job_id} was no longer CONSOLIDATING; nothing was consolidated")
+    job, consolidated = outcome
     log.info(
         "consolidation_finished",
-        status=outcome["status"],
-        contacts=outcome["consolidated"],
-        unresolved_issues=outcome["unresolved_issues"],
+        status=job.status,
+        contacts=consolidated,
+        unresolved_issues=job.unresolved_issues,
         seconds=round(time.monotonic() - started, 3),
     )
+    return job

@@ -22,37 +22,41 @@ writes nothing and a killed writer's claim is taken over by the next request; th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
-import json
 import re
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from worker import metrics
 from worker.errors import Interrupted
 from worker.logs import get_logger
 from worker.retry import describe
-from worker.store.queries import sql
-from worker.store.staging import plan_for_whole_job, raw_width
+from worker.store.exports import (
+    EXPORT_KINDS,
+    Claim,
+    ExportKind,
+    ExportSnapshot,
+    claim_exports,
+    export_lock,
+    record_export_failure,
+    record_exports,
+    refresh_claim,
+)
 
 if TYPE_CHECKING:
     import asyncpg
-    from asyncpg.pool import PoolConnectionProxy
     from types_aiobotocore_s3 import S3Client
 
+    from worker.model import Job
     from worker.settings import Settings
-
-    Connection = asyncpg.Connection | PoolConnectionProxy
+    from worker.store.pool import Connection
 
 log = get_logger("worker.flows.export")
 
-EXPORT_KINDS = ("all", "valid", "issues")
 IMPORT_COLUMNS = (
     "import_row",
     "import_status",
@@ -201,12 +205,13 @@ class MultipartWriter:
         self.parts[number - 1]["ETag"] = answer["ETag"]
 
 
-def export_key(settings: Settings, job: asyncpg.Record, kind: str) -> str:
+def export_key(settings: Settings, job: Job, kind: str) -> str:
     """``exports/<tenant>/<job>/<decision time>-<status>/<kind>.csv``: one folder per
     decision, so a URL handed out earlier keeps pointing at what it was."""
-    decided: datetime = job["decided_at"]
-    stamp = decided.strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{export_folder(settings, job)}{stamp}-{job['status'].lower()}/{kind}.csv"
+    if job.decided_at is None:
+        raise ValueError(f"job {job.id} has no decision to export")
+    stamp = job.decided_at.strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{export_folder(settings, job)}{stamp}-{job.status.lower()}/{kind}.csv"
 
 
 async def write_exports(
@@ -222,20 +227,14 @@ async def write_exports(
     for this decision, being written by a live writer, or the job has no decision to
     export). A failure is recorded on the job and raised.
 
-    The writer holds a session lock (``lock_exports``) on its connection from the claim to
-    the record: a second writer finds it held and writes nothing, and a writer killed
-    mid-way leaves a claim that the next one takes over at once, aborting the dead writer's
-    unfinished uploads."""
-    async with pool.acquire() as connection:
-        if not await connection.fetchval(sql("lock_exports"), job_id):
+    The writer holds a session lock (:func:`~worker.store.exports.export_lock`) on its
+    connection from the claim to the record: a second writer finds it held and writes
+    nothing, and a writer killed mid-way leaves a claim that the next one takes over at
+    once, aborting the dead writer's unfinished uploads."""
+    async with export_lock(pool, job_id) as connection:
+        if connection is None:
             return None  # a live writer is at work on this job's exports
-        try:
-            return await _claim_and_write(
-                connection, pool, s3, settings, job_id, checkpoint=checkpoint
-            )
-        finally:
-            with contextlib.suppress(Exception):  # a broken connection drops the lock itself
-                await connection.execute(sql("unlock_exports"), job_id)
+        return await _claim_and_write(connection, pool, s3, settings, job_id, checkpoint=checkpoint)
 
 
 async def _claim_and_write(
@@ -247,11 +246,11 @@ async def _claim_and_write(
     *,
     checkpoint: Callable[[], None],
 ) -> dict[str, Any] | None:
-    claim = uuid.uuid4().hex
-    job = await connection.fetchrow(sql("claim_exports"), job_id, claim)
-    if job is None:
+    claim = await claim_exports(connection, job_id, uuid.uuid4().hex)
+    if claim is None:
         return None
-    if job["previous_state"] == "writing":
+    job = claim.job
+    if claim.previous_state == "writing":
         # Its writer died (it would hold the lock): its multipart uploads go too.
         aborted = await abort_uploads(s3, settings.s3_bucket, export_folder(settings, job))
         log.warning("export_taken_over", aborted_uploads=aborted)
@@ -267,10 +266,8 @@ async def _claim_and_write(
         for kind in EXPORT_KINDS
     }
     try:
-        files = await _write(connection, pool, job, writers, claim, checkpoint=checkpoint)
-        recorded = await connection.fetchval(
-            sql("record_exports"), job_id, claim, json.dumps(files, ensure_ascii=False)
-        )
+        files = await _write(connection, pool, claim, writers, checkpoint=checkpoint)
+        exports = await record_exports(connection, job_id, claim.id, files)
     except BaseException as error:
         for writer in writers.values():
             try:
@@ -279,7 +276,7 @@ async def _claim_and_write(
                 log.warning("export_abort_failed", key=writer.key, error=describe(abort_error))
         reason = describe(error)
         try:
-            await pool.execute(sql("record_export_failure"), job_id, claim, reason)
+            await record_export_failure(pool, job_id, claim.id, reason)
         except Exception as record_error:
             log.error("export_failure_not_recorded", error=describe(record_error))
         metrics.exports_total.labels("failed").inc()
@@ -293,13 +290,12 @@ async def _claim_and_write(
         size_bytes=sum(entry["size_bytes"] for entry in files.values()),
         seconds=round(time.monotonic() - started, 3),
     )
-    exports: dict[str, Any] = json.loads(recorded) if isinstance(recorded, str) else recorded
     return exports
 
 
-def export_folder(settings: Settings, job: asyncpg.Record) -> str:
+def export_folder(settings: Settings, job: Job) -> str:
     """``exports/<tenant>/<job>/``: every decision's files of one job."""
-    return f"{settings.export_prefix.rstrip('/')}/{job['user_id']}/{job['id']}/"
+    return f"{settings.export_prefix.rstrip('/')}/{job.tenant}/{job.id}/"
 
 
 async def abort_uploads(s3: S3Client, bucket: str, prefix: str) -> int:
@@ -317,25 +313,7 @@ async def abort_uploads(s3: S3Client, bucket: str, prefix: str) -> int:
 
 # S3 copies an object of at most 5 GB in one request (CopyObject).
 S3_MAX_COPY_BYTES = 5 * 1024**3
-_FILTERS = {
-    "all": "true",
-    "valid": "s.status IN ('READY', 'SUCCESS')",
-    "issues": "s.status = 'ISSUE'",
-}
 _BOM = b"\xef\xbb\xbf"
-
-
-def export_query(kind: str, width: int) -> str:
-    """The SQL of one export file over rows of ``width`` cells (see ``export_csv``)."""
-    numbers = range(1, width + 1)
-    cells = "".join(f"ingest_export_cell(e.c{n}), " for n in numbers)
-    raw_cells = "".join(f", ingest_raw_cell(s.raw, {n}) AS c{n}" for n in numbers)
-    return (
-        sql("export_csv")
-        .replace("/*cells*/", cells)
-        .replace("/*raw cells*/", raw_cells)
-        .replace("/*filter*/", _FILTERS[kind])
-    )
 
 
 def header_line(names: Sequence[str]) -> bytes:
@@ -348,32 +326,27 @@ def header_line(names: Sequence[str]) -> bytes:
 async def _write(
     connection: Connection,
     pool: asyncpg.Pool,
-    job: asyncpg.Record,
-    writers: dict[str, MultipartWriter],
-    claim: str,
+    claim: Claim,
+    writers: dict[ExportKind, MultipartWriter],
     *,
     checkpoint: Callable[[], None],
 ) -> dict[str, dict[str, Any]]:
-    """Each file is the server's own CSV (``COPY (SELECT ...) TO STDOUT``) streamed into
-    its multipart writer; the three read one snapshot of the job's rows."""
-    headers = [str(name) for name in (job["header"] or [])]
+    """Each file is the server's own CSV streamed into its multipart writer; the three
+    read one snapshot of the job's rows."""
+    job = claim.job
+    headers = [str(name) for name in (job.header or [])]
     files: dict[str, dict[str, Any]] = {}
-    async with connection.transaction(isolation="repeatable_read"):
-        await plan_for_whole_job(connection)
-        await connection.execute(sql("create_export_issues"))
-        await connection.execute(sql("collect_export_issues"), job["id"])
-        await connection.execute(sql("collect_export_notes"), job["id"])
-        await connection.execute(sql("analyze_export_issues"))
-        width = await raw_width(connection, job["id"], headers)
-        # Only the files' own queries go without sorts: collecting the issues groups them,
-        # and with sorts off the planner chose per-row probes to avoid one (PostgreSQL 15).
-        await connection.execute(sql("plan_in_file_order"))
+    async with ExportSnapshot.open(connection, job, headers) as snapshot:
+        width = snapshot.width
         names = [*headers, *(f"column_{n}" for n in range(len(headers) + 1, width + 1))]
         line = _BOM + header_line([*names, *IMPORT_COLUMNS])
-        # Every row valid (a clean file): valid.csv is all.csv byte for byte, copied by S3.
-        all_valid = await connection.fetchval(sql("export_every_row_valid"), job["id"])
         for kind, writer in writers.items():
-            if kind == "valid" and all_valid and files["all"]["size_bytes"] <= S3_MAX_COPY_BYTES:
+            # Every row valid (a clean file): valid.csv is all.csv byte for byte, copied.
+            if (
+                kind == "valid"
+                and snapshot.all_valid
+                and files["all"]["size_bytes"] <= S3_MAX_COPY_BYTES
+            ):
                 await writer.copy_of(files["all"]["key"])
                 files[kind] = {**files["all"], "key": writer.key}
                 continue
@@ -382,16 +355,10 @@ async def _write(
             async def output(chunk: bytes, writer: MultipartWriter = writer) -> None:
                 if await writer.write(chunk):
                     checkpoint()
-                    if await pool.fetchval(sql("refresh_export_claim"), job["id"], claim) is None:
+                    if not await refresh_claim(pool, job.id, claim.id):
                         raise Interrupted("another writer took over these exports")
 
-            status = await connection.copy_from_query(
-                export_query(kind, width), job["id"], job["status"], output=output, format="csv"
-            )
+            rows = await snapshot.copy(kind, output)
             await writer.close()
-            files[kind] = {
-                "key": writer.key,
-                "size_bytes": writer.size_bytes,
-                "rows": int(status.split()[-1]),
-            }
+            files[kind] = {"key": writer.key, "size_bytes": writer.size_bytes, "rows": rows}
     return files

@@ -16,33 +16,32 @@ from worker import metrics
 from worker.errors import JobGone, JobInvalid
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
-from worker.model import RowIssue
+from worker.model import Job, RowIssue
 from worker.options import check_job_options
 from worker.router import Route
 from worker.sources.rows import Detection, RowSource
 from worker.sources.s3 import ObjectStream, pin_object
-from worker.store.queries import sql
-from worker.store.staging import BatchWriter, finish_checks
+from worker.store.staging import BatchWriter, finish_checks, record_detection
 from worker.validation import RowValidator
 
 log = get_logger("worker.flows.initial")
 
 
-async def run_initial(context: FlowContext) -> None:
-    """Run (or resume) the initial flow of ``context.job``."""
+async def run_initial(context: FlowContext) -> Job:
+    """Run (or resume) the initial flow of ``context.job``; the job as decided."""
     job = context.job
-    job_id = job["id"]
+    job_id = job.id
     settings = context.settings
     resume = context.route is Route.INITIAL_RESUME
     # Options no reader could use fail the job at once, with the option named.
-    options = check_job_options(job["options"])
+    options = check_job_options(job.options)
     # A resumed job must read the bytes it started with; a new one pins what is there now.
     version = await pin_object(
         context.s3,
-        job["source_bucket"],
-        job["source_key"],
-        job["source_version_id"] if resume else None,
-        job["source_etag"] if resume else None,
+        job.source_bucket,
+        job.source_key,
+        job.source_version_id if resume else None,
+        job.source_etag if resume else None,
     )
     stream = ObjectStream(context.s3, version)
     batch_rows = min(settings.batch_size_rows, settings.progress_interval_rows)
@@ -51,33 +50,33 @@ async def run_initial(context: FlowContext) -> None:
     )
     detection = source.detection
     summary = detection.summary()
-    started_job = await context.pool.fetchval(
-        sql("start_initial_job"),
+    started = await record_detection(
+        context.pool,
         job_id,
-        version.version_id,
-        version.etag,
-        version.size_bytes,
-        summary["encoding"]["name"] if summary["encoding"] else None,
-        {
+        version_id=version.version_id,
+        etag=version.etag,
+        size_bytes=version.size_bytes,
+        encoding=summary["encoding"]["name"] if summary["encoding"] else None,
+        detection={
             "format": summary["format"],
             "dialect": summary["dialect"],
             "sheet": summary["sheet"],
             "header_row": summary["header_row"],
             "encoding": summary["encoding"],
         },
-        summary["mapping"],
-        summary["mapping_confidence"],
-        detection.headers,
+        mapping=summary["mapping"],
+        mapping_confidence=summary["mapping_confidence"],
+        headers=detection.headers,
     )
-    if started_job is None:
+    if not started:
         raise JobGone(f"job {job_id} is no longer pending (cancelled or deleted)")
 
     validator = RowValidator(job_id, detection.mapping.columns, detection.headers, options)
     unmappable_fields(validator.required, detection)
-    checkpoint = int(job["checkpoint_row"]) if resume else 0
+    checkpoint = job.checkpoint_row if resume else 0
     rows_seen = 0
     written = skipped = 0
-    started = time.monotonic()
+    started_at = time.monotonic()
     # Phase timings for the summary line: where a slow job spends its time.
     phases = {"read_s": 0.0, "validate_s": 0.0, "wait_db_s": 0.0, "checks_s": 0.0}
     try:
@@ -132,20 +131,21 @@ async def run_initial(context: FlowContext) -> None:
         raise JobInvalid(no_rows_reason(detection))
     metrics.s3_read_bytes_total.inc(stream.bytes_read)
     mark = time.perf_counter()
-    outcome = await finish_checks(
-        context.pool, job_id, job["user_id"], stream.sha256, stream.bytes_read
+    decided = await finish_checks(
+        context.pool, job_id, job.tenant, stream.sha256, stream.bytes_read
     )
     phases["checks_s"] = time.perf_counter() - mark
     log.info(
         "initial_flow_finished",
         **{key: round(value, 3) for key, value in phases.items()},
-        status=outcome["status"],
-        rows=outcome["total_rows"],
-        unresolved_issues=outcome["unresolved_issues"],
+        status=decided.status,
+        rows=decided.total_rows,
+        unresolved_issues=decided.unresolved_issues,
         written=written,
         skipped=skipped,
-        seconds=round(time.monotonic() - started, 3),
+        seconds=round(time.monotonic() - started_at, 3),
     )
+    return decided
 
 
 def unmappable_fields(required: tuple[str, ...], detection: Detection) -> None:

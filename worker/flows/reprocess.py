@@ -17,60 +17,38 @@ import time
 
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
-from worker.model import CONTACT_FIELDS, STAGING_COLUMNS
-from worker.store.queries import sql
-from worker.store.staging import plan_for_whole_job, recheck
+from worker.model import Job
+from worker.store.reprocessing import Reprocessing
 from worker.validation import RowValidator
 
 log = get_logger("worker.flows.reprocess")
 
-_PROBLEM_COLUMNS = ("issue_key", "type", "field", "message", "row_number")
-# What RowValidator.revalidate returns: the row number and the staging field columns.
-_FIELD_COLUMNS = (STAGING_COLUMNS[0], *STAGING_COLUMNS[3:10])
 
-
-async def run_reprocessing(context: FlowContext) -> None:
-    """Re-validate ``context.job``'s edited live rows, check all of them, decide again."""
+async def run_reprocessing(context: FlowContext) -> Job | None:
+    """Re-validate ``context.job``'s edited live rows, check all of them, decide again;
+    the job as decided, or None when it was not in review any more."""
     job_id = context.job_id
-    validator = RowValidator.for_fields(job_id, dict(context.job["options"] or {}))
-    page_rows = context.settings.batch_size_rows
+    validator = RowValidator.for_fields(job_id, context.job.options)
     started = time.monotonic()
     rows_revalidated = 0
-    async with context.pool.acquire() as connection, connection.transaction():
-        job = await connection.fetchrow(sql("lock_job_for_reprocessing"), job_id)
-        if job is None or job["status"] != "NEEDS_REVIEW":
+    async with Reprocessing.open(context.pool, job_id) as reprocessing:
+        if not isinstance(reprocessing, Reprocessing):
             # Someone else moved it on (cancelled, another delivery already decided).
-            log.info("reprocess_skipped", status=job["status"] if job else None)
-            return
-        await plan_for_whole_job(connection)
-        await connection.execute(sql("create_reprocessing_tables"))
-        edited = await connection.cursor(sql("fetch_edited_rows"), job_id)
-        while page := await edited.fetch(page_rows):
-            numbers = [row["row_number"] for row in page]
-            fields, problems = validator.revalidate(
-                numbers, [[row[name] for name in CONTACT_FIELDS] for row in page]
-            )
-            await connection.copy_records_to_table(
-                "reprocess_fields", columns=_FIELD_COLUMNS, records=fields
-            )
-            if problems:
-                await connection.copy_records_to_table(
-                    "reprocess_problems",
-                    columns=_PROBLEM_COLUMNS,
-                    records=[(p.key, p.type, p.field, p.message, p.row_number) for p in problems],
-                )
-            rows_revalidated += len(page)
-        await connection.execute(sql("apply_revalidated_fields"), job_id)
-        await connection.execute(sql("file_revalidated_row_issues"), job_id)
-        await connection.execute(sql("resolve_fixed_row_issues"), job_id)
-        outcome = await recheck(connection, job_id, job["user_id"])
-    if outcome is None:
+            log.info("reprocess_skipped", status=reprocessing)
+            return None
+        async for numbers, fields in reprocessing.edited_rows(context.settings.batch_size_rows):
+            revalidated, problems = validator.revalidate(numbers, fields)
+            await reprocessing.stage(revalidated, problems)
+            rows_revalidated += len(numbers)
+        decided = await reprocessing.decide()
+    if decided is None:
         log.info("reprocess_skipped", reason="the job left review meanwhile")
-        return
+        return None
     log.info(
         "reprocess_finished",
-        status=outcome["status"],
+        status=decided.status,
         rows_revalidated=rows_revalidated,
-        unresolved_issues=outcome["unresolved_issues"],
+        unresolved_issues=decided.unresolved_issues,
         seconds=round(time.monotonic() - started, 3),
     )
+    return decided

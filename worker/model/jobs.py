@@ -11,8 +11,11 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
+
+if TYPE_CHECKING:
+    import asyncpg
 
 
 class JobStatus(enum.StrEnum):
@@ -26,6 +29,9 @@ class JobStatus(enum.StrEnum):
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
 
+
+# What a job's message asks for (see worker.messages and worker.router).
+JobAction = Literal["process", "reprocess", "retry", "export"]
 
 # A job still on its way to a decision or to its contacts.
 IN_PROGRESS = frozenset({JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.CONSOLIDATING})
@@ -115,7 +121,7 @@ class Job:
     reprocess_requested_at: datetime | None = None
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> Job:
+    def from_record(cls, record: Mapping[str, Any] | asyncpg.Record) -> Job:
         """A job from a ``jobs`` row (any subset of its columns holding at least the id,
         tenant, status and object; columns it does not know are ignored)."""
         values = {name: record[name] for name in _COLUMNS if name in record}
@@ -125,6 +131,12 @@ class Job:
             if values.get(name) is None:
                 values.pop(name, None)
         return cls(**values)
+
+    def as_record(self) -> dict[str, Any]:
+        """The job as its ``jobs`` row (``user_id`` for the tenant), for JSON output."""
+        record = {f.name: getattr(self, f.name) for f in fields(self)}
+        record = {"id": record.pop("id"), "user_id": record.pop("tenant"), **record}
+        return record
 
     @property
     def reprocess_pending(self) -> bool:

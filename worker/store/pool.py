@@ -8,6 +8,7 @@ import socket
 from typing import Any, cast
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from worker.errors import StartupCheckError
 from worker.settings import Settings, redact_url
@@ -62,3 +63,8 @@ def database_unreachable(settings: Settings, error: BaseException) -> StartupChe
     reason = str(error) or type(error).__name__
     url = redact_url(settings.database_url.get_secret_value())
     return StartupCheckError("INGEST_DATABASE_URL", f"cannot connect to {url}: {reason}")
+
+
+# What runs a statement: the pool (one statement, any connection) or one connection.
+Connection = asyncpg.Connection | PoolConnectionProxy
+Executor = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy

@@ -6,14 +6,45 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 from uuid import UUID
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from worker.errors import JobGone
-from worker.model import STAGING_COLUMNS, RowIssue, StagedRows
+from worker.model import STAGING_COLUMNS, Job, RowIssue, StagedRows
+from worker.store.pool import Connection
 from worker.store.queries import sql
+
+
+async def record_detection(
+    pool: asyncpg.Pool,
+    job_id: UUID,
+    *,
+    version_id: str | None,
+    etag: str | None,
+    size_bytes: int | None,
+    encoding: str | None,
+    detection: dict[str, Any],
+    mapping: dict[str, Any] | None,
+    mapping_confidence: float | None,
+    headers: list[str],
+) -> bool:
+    """Mark the job PROCESSING with the object it reads (pinned) and what detection found;
+    False when it is no longer PENDING or PROCESSING (cancelled, deleted)."""
+    started = await pool.fetchval(
+        sql("start_initial_job"),
+        job_id,
+        version_id,
+        etag,
+        size_bytes,
+        encoding,
+        detection,
+        mapping,
+        mapping_confidence,
+        headers,
+    )
+    return started is not None
 
 
 class BatchWriter:
@@ -26,7 +57,7 @@ class BatchWriter:
     committed), :meth:`wait` waits for the one in flight.
     """
 
-    def __init__(self, connection: asyncpg.Connection | PoolConnectionProxy, job_id: UUID):
+    def __init__(self, connection: Connection, job_id: UUID):
         self.connection = connection
         self.job_id = job_id
         self._job_text = str(job_id)
@@ -177,8 +208,8 @@ async def _chunks(data: bytes, sent: asyncio.Event) -> AsyncIterator[bytes]:
 
 
 async def finish_checks(
-    pool: asyncpg.Pool, job_id: UUID, user_id: str, sha256: str, bytes_read: int
-) -> asyncpg.Record:
+    pool: asyncpg.Pool, job_id: UUID, tenant: str, sha256: str, bytes_read: int
+) -> Job:
     """After the last batch: the totals, the cross-row checks in SQL (duplicates in the
     file, emails the tenant already has), the rows' final status and the decision, in one
     durable transaction. Safe to run twice: every issue has a deterministic key."""
@@ -188,23 +219,21 @@ async def finish_checks(
         await collect_duplicates(connection, job_id)
         await connection.execute(sql("file_duplicate_issues"), job_id)
         await connection.execute(sql("link_duplicate_issues"), job_id)
-        await connection.execute(sql("file_existing_contact_issues"), job_id, user_id)
+        await connection.execute(sql("file_existing_contact_issues"), job_id, tenant)
         await connection.execute(sql("mark_rows_with_open_issues"), job_id)
         row = await connection.fetchrow(sql("decide_job"), job_id)
         if row is None:
             raise JobGone(f"job {job_id} was cancelled or deleted during its initial flow")
-        return row
+        return Job.from_record(row)
 
 
-async def plan_for_whole_job(connection: asyncpg.Connection | PoolConnectionProxy) -> None:
+async def plan_for_whole_job(connection: Connection) -> None:
     """Plans linear in the job's size whatever the row estimates, until the caller's
     transaction ends (see the query's comment in ``db/queries/checks.sql``)."""
     await connection.execute(sql("plan_for_whole_job"))
 
 
-async def raw_width(
-    connection: asyncpg.Connection | PoolConnectionProxy, job_id: UUID, headers: Sequence[str]
-) -> int:
+async def raw_width(connection: Connection, job_id: UUID, headers: Sequence[str]) -> int:
     """How many cells the job's widest row holds: its header's, or a ragged row's."""
     widest = await connection.fetchval(sql("widest_ragged_row"), job_id)
     return max(len(headers), int(widest or 0))
@@ -233,18 +262,14 @@ def extra_fields_sql(width: int, mapped: Collection[int]) -> str:
     return f"jsonb_strip_nulls({' || '.join(calls)})"
 
 
-async def collect_duplicates(
-    connection: asyncpg.Connection | PoolConnectionProxy, job_id: UUID
-) -> None:
+async def collect_duplicates(connection: Connection, job_id: UUID) -> None:
     """Find the job's duplicated live rows once (``duplicate_rows``, a temporary table of
     the caller's transaction) for the duplicate checks that follow."""
     await connection.execute(sql("create_duplicate_rows"))
     await connection.execute(sql("collect_duplicate_rows"), job_id)
 
 
-async def recheck(
-    connection: asyncpg.Connection | PoolConnectionProxy, job_id: UUID, user_id: str
-) -> asyncpg.Record | None:
+async def recheck(connection: Connection, job_id: UUID, tenant: str) -> Job | None:
     """The cross-row checks again over the live rows after a review (inside the caller's
     transaction): file or re-open what is a problem now, resolve what no longer is, set
     each live row's status, and decide. None if the job left review meanwhile."""
@@ -255,9 +280,9 @@ async def recheck(
     await connection.execute(sql("resolve_duplicate_issues"), job_id)
     await connection.execute(sql("unlink_stale_duplicate_items"), job_id)
     await connection.execute(sql("link_duplicate_issues"), job_id)
-    await connection.execute(sql("file_existing_contact_issues"), job_id, user_id)
-    await connection.execute(sql("resolve_existing_contact_issues"), job_id, user_id)
+    await connection.execute(sql("file_existing_contact_issues"), job_id, tenant)
+    await connection.execute(sql("resolve_existing_contact_issues"), job_id, tenant)
     await connection.execute(sql("mark_rows_with_open_issues"), job_id)
     await connection.execute(sql("mark_rows_without_open_issues"), job_id)
-    row: asyncpg.Record | None = await connection.fetchrow(sql("decide_job"), job_id)
-    return row
+    row = await connection.fetchrow(sql("decide_job"), job_id)
+    return Job.from_record(row) if row is not None else None
