@@ -84,7 +84,7 @@ class RecordingFlows:
     async def _run(self, context: FlowContext) -> None:
         self.calls.append(
             Call(
-                context.job_id, context.route.value, time.monotonic(), int(context.job["attempts"])
+                context.job_id, context.route.value, time.monotonic(), context.job.attempts
             )
         )
         self.running += 1

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import CLI, ROOT, AwsResources, cli_env
-from worker.cli import ExitCode
+from worker.cli.common import ExitCode
 from worker.messages import JobMessage
 from worker.settings import Settings
 from worker.store.jobs import create_job

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from tests.conftest import AwsResources, cli_env, run_cli
-from worker.cli import ExitCode
+from worker.cli.common import ExitCode
 from worker.settings import Settings
 
 

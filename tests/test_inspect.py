@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import AwsResources, cli_env, run_cli
-from worker.cli import ExitCode
+from worker.cli.common import ExitCode
 from worker.settings import Settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.conftest import ROOT
-from worker.cli import build_parser
+from worker.cli.main import build_parser
 from worker.settings import Settings, env_name
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

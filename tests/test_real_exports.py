@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.exports import ExportFile, corpus, with_comments, with_title
-from worker.cli import ExitCode
+from worker.cli.common import ExitCode
 from worker.sources.rows import RowSource
 from worker.sources.s3 import LocalFileStream
 

@@ -10,8 +10,8 @@ from worker.errors import StartupCheckError
 from worker.services import check_bucket, check_schema
 from worker.settings import Settings, redact_url
 from worker.sqs import JobQueue
+from worker.store.migrate import server_version
 from worker.store.pool import create_pool
-from worker.store.queries import sql
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
                 settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 2})
             )
             stack.push_async_callback(pool.close)
-            server = await pool.fetchval(sql("server_version"))
+            server = await server_version(pool)
             version = await check_schema(pool, settings)
             results.append(
                 CheckResult(

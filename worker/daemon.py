@@ -24,10 +24,10 @@ from uuid import UUID
 from worker import metrics
 from worker.errors import Interrupted, PoisonMessage
 from worker.flows import FlowContext, Flows, Lease, run_flow
+from worker.intake import job_for_s3_object
 from worker.logs import bind_job, get_logger
 from worker.messages import JobMessage, S3ObjectCreated, S3TestEvent, parse_message
 from worker.model import Job, JobStatus
-from worker.producer import job_for_s3_object
 from worker.retry import Action, Decision, RetryPolicy, decide, describe
 from worker.router import Route, route
 from worker.settings import SQS_MAX_RECEIVE_BATCH, Settings

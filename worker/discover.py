@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from worker.errors import ActionRefused
+from worker.intake import object_idempotency_key
 from worker.messages import JobMessage, S3Object
-from worker.producer import object_idempotency_key
-from worker.store.queries import sql
+from worker.store.jobs import ingested_objects, insert_jobs
 
 if TYPE_CHECKING:
     import asyncpg
@@ -272,12 +272,11 @@ async def _mark_ingested(pool: asyncpg.Pool, bucket: str, files: list[Candidate]
     """Mark the files a job exists for (same key, and same version id or ETag)."""
     for start in range(0, len(files), _CHECK_CHUNK):
         chunk = files[start : start + _CHECK_CHUNK]
-        rows = await pool.fetch(sql("ingested_objects"), bucket, [f.obj.key for f in chunk])
         seen: dict[str, list[tuple[str | None, str | None]]] = {}
-        for row in rows:
-            seen.setdefault(row["source_key"], []).append(
-                (row["source_version_id"], row["source_etag"])
-            )
+        for key, version_id, etag in await ingested_objects(
+            pool, bucket, [f.obj.key for f in chunk]
+        ):
+            seen.setdefault(key, []).append((version_id, etag))
         for candidate in chunk:
             for version_id, etag in seen.get(candidate.obj.key, ()):
                 same_version = version_id is not None and version_id == candidate.obj.version_id
@@ -303,8 +302,8 @@ async def enqueue(
         chunk = files[start : start + chunk_size]
         bucket = chunk[0].obj.bucket
         async with pool.acquire() as connection, connection.transaction():
-            rows = await connection.fetch(
-                sql("insert_jobs"),
+            new_jobs = await insert_jobs(
+                connection,
                 [candidate.user for candidate in chunk],
                 bucket,
                 [candidate.obj.key for candidate in chunk],
@@ -316,7 +315,7 @@ async def enqueue(
             )
             # RETURNING gives no order: put the new jobs back in the files' order.
             position = {candidate.obj.key: index for index, candidate in enumerate(chunk)}
-            new_ids = [row["id"] for row in sorted(rows, key=lambda r: position[r["source_key"]])]
+            new_ids = [job.id for job in sorted(new_jobs, key=lambda j: position[j.source_key])]
         await queue.send_batch([JobMessage(job_id=job_id).body() for job_id in new_ids])
         created.extend(new_ids)
     return created

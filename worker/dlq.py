@@ -10,7 +10,7 @@ from worker.errors import PoisonMessage
 from worker.logs import get_logger
 from worker.messages import JobMessage, parse_message
 from worker.sqs import DEAD_LETTER_REASON_ATTRIBUTE, JobQueue, ReceivedMessage
-from worker.store.queries import sql
+from worker.store.jobs import JobStore
 
 if TYPE_CHECKING:
     import asyncpg
@@ -106,10 +106,8 @@ async def replay_dead_letters(
             outcomes.append(ReplayOutcome(entry, True, f"{job_note} (dry run)".strip()))
             await queue.release_dead_letter(message)
             continue
-        if isinstance(parsed, JobMessage):
-            reset = await pool.fetchval(sql("reset_failed_job"), parsed.job_id)
-            if reset is not None:
-                job_note += " (FAILED -> PENDING)"
+        if isinstance(parsed, JobMessage) and await JobStore(pool).reset_failed(parsed.job_id):
+            job_note += " (FAILED -> PENDING)"
         # Sent before the delete: a crash in between replays twice, which the job lock
         # and the router make harmless, and never loses the message.
         await queue.send(message.body)

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from worker import metrics
 from worker.errors import StartupCheckError
-from worker.store.queries import sql
+from worker.store.migrate import ping
 
 if TYPE_CHECKING:
     import asyncpg
@@ -100,7 +100,7 @@ class HealthServer:
     async def _readyz(self, request: web.Request) -> web.Response:
         problems = []
         try:
-            await asyncio.wait_for(self.pool.fetchval(sql("ping")), _READY_TIMEOUT_S)
+            await asyncio.wait_for(ping(self.pool), _READY_TIMEOUT_S)
         except Exception as error:
             problems.append(f"database: {type(error).__name__}: {error}")
         try:

@@ -9,7 +9,6 @@ tenant's job is answered as no job at all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -170,18 +169,6 @@ def render(report: JobReport, out: TextIO) -> None:
         rows = ", ".join(str(row) for row in issue.rows[:10])
         more = f" (+{len(issue.rows) - 10} more)" if len(issue.rows) > 10 else ""
         out.write(f"  {issue.type:<18} row {rows}{more}: {issue.message}\n")
-
-
-def to_json(value: Any) -> str:
-    """A report (or any JSON-like value) as JSON (ids, times and bytes as strings)."""
-    if isinstance(value, JobReport):
-        value = value.as_dict()
-    return json.dumps(
-        value,
-        default=lambda item: item.hex() if isinstance(item, bytes) else str(item),
-        ensure_ascii=False,
-        indent=2,
-    )
 
 
 # The columns `jobs list --json` shows of each job.

@@ -29,7 +29,7 @@ from worker.messages import JobMessage
 from worker.model import JobStatus
 from worker.settings import Settings, load_settings
 from worker.store.jobs import create_job, fetch_job, open_issues
-from worker.store.queries import sql
+from worker.store.migrate import database_exists
 
 if TYPE_CHECKING:
     from worker.services import Services
@@ -246,7 +246,7 @@ async def _ensure_database(admin_url: str, name: str) -> str:
 
     connection = await asyncpg.connect(admin_url)
     try:
-        exists = await connection.fetchval(sql("database_exists"), name)
+        exists = await database_exists(connection, name)
     finally:
         await connection.close()
     if not exists:

@@ -13,7 +13,7 @@
 creates the job and sends its message. With an idempotency key, submitting the same thing
 again gives the same job and uploads nothing. :meth:`Producer.presign_upload` hands a
 browser a pre-signed PUT URL and the key to upload to; the job is then created by the
-S3 event (:func:`job_for_s3_object`) or by :meth:`Producer.submit_key`.
+S3 event (:func:`worker.intake.job_for_s3_object`) or by :meth:`Producer.submit_key`.
 """
 
 from __future__ import annotations
@@ -24,16 +24,15 @@ import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from worker.errors import ActionRefused, JobInvalid
+from worker.intake import Submitted, object_idempotency_key
 from worker.messages import JobMessage, S3Object
 from worker.options import check_job_options
-from worker.store.jobs import create_or_get_job
-from worker.store.queries import sql
+from worker.store.jobs import create_or_get_job, job_by_idempotency_key
 
 if TYPE_CHECKING:
     import asyncpg
@@ -45,15 +44,6 @@ if TYPE_CHECKING:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SAFE_NAME_MAX_CHARS = 100
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """What a submission gave: the job, the object's key, whether the job is new."""
-
-    job_id: uuid.UUID
-    key: str
-    created: bool
 
 
 def safe_name(filename: str) -> str:
@@ -85,36 +75,6 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
         return check_job_options(options)
     except JobInvalid as error:
         raise ActionRefused(error.message) from None
-
-
-def object_idempotency_key(obj: S3Object) -> str:
-    """One job per object version: ``s3:<bucket>/<key>@<version id or ETag>``."""
-    return f"s3:{obj.bucket}/{obj.key}@{obj.version_id or obj.etag or ''}"
-
-
-async def job_for_s3_object(
-    pool: asyncpg.Pool,
-    queue: JobQueue,
-    obj: S3Object,
-    user_id: str,
-    options: dict[str, Any],
-) -> Submitted:
-    """Create (once per object version) and enqueue the job of an object S3 announced or
-    discovery found. Sending again for a job that exists is harmless: the job's state
-    decides what a message does."""
-    job_id, created = await create_or_get_job(
-        pool,
-        user_id=user_id,
-        bucket=obj.bucket,
-        key=obj.key,
-        version_id=obj.version_id,
-        etag=obj.etag,
-        original_filename=obj.key.rsplit("/", 1)[-1],
-        options=options,
-        idempotency_key=object_idempotency_key(obj),
-    )
-    await queue.send(JobMessage(job_id=job_id).body())
-    return Submitted(job_id, obj.key, created)
 
 
 class Producer:
@@ -211,12 +171,13 @@ class Producer:
         }
 
     async def _existing(self, user_id: str, idempotency_key: str) -> Submitted | None:
-        row = await self.pool.fetchrow(sql("job_by_idempotency_key"), user_id, idempotency_key)
-        if row is None:
+        existing = await job_by_idempotency_key(self.pool, user_id, idempotency_key)
+        if existing is None:
             return None
+        job_id, key = existing
         # The first submission may have died before sending: send again (harmless).
-        await self.queue.send(JobMessage(job_id=row["id"]).body())
-        return Submitted(row["id"], row["source_key"], False)
+        await self.queue.send(JobMessage(job_id=job_id).body())
+        return Submitted(job_id, key, False)
 
     async def _create(
         self,

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from worker.logs import get_logger
-from worker.store.queries import sql
+from worker.model import JobStatus
+from worker.store.jobs import jobs_to_purge, purge_job
 
 if TYPE_CHECKING:
     import asyncpg
@@ -32,8 +34,8 @@ S3_MAX_DELETE_KEYS = 1000
 class Purged:
     """What retention did (or would do) to one job."""
 
-    job_id: Any
-    status: str
+    job_id: UUID
+    status: JobStatus
     finished_at: datetime
     staging_rows: int | None
     export_objects: int
@@ -50,8 +52,8 @@ class Purged:
         )
 
 
-async def _export_keys(s3: S3Client, settings: Settings, user_id: str, job_id: Any) -> list[str]:
-    prefix = f"{settings.export_prefix.rstrip('/')}/{user_id}/{job_id}/"
+async def _export_keys(s3: S3Client, settings: Settings, tenant: str, job_id: UUID) -> list[str]:
+    prefix = f"{settings.export_prefix.rstrip('/')}/{tenant}/{job_id}/"
     keys: list[str] = []
     async for page in s3.get_paginator("list_objects_v2").paginate(
         Bucket=settings.s3_bucket, Prefix=prefix
@@ -73,15 +75,12 @@ async def purge(
 ) -> list[Purged]:
     """Purge (or, ``dry_run``, list) up to ``limit`` jobs past their retention."""
     now = now or datetime.now(UTC)
-    jobs = await pool.fetch(
-        sql("jobs_to_purge"),
-        now - timedelta(days=completed_days),
-        now - timedelta(days=failed_days),
-        limit,
+    jobs = await jobs_to_purge(
+        pool, now - timedelta(days=completed_days), now - timedelta(days=failed_days), limit
     )
     done: list[Purged] = []
     for job in jobs:
-        keys = await _export_keys(s3, settings, job["user_id"], job["id"])
+        keys = await _export_keys(s3, settings, job.tenant, job.id)
         rows: int | None = None
         if not dry_run:
             for start in range(0, len(keys), S3_MAX_DELETE_KEYS):
@@ -94,9 +93,7 @@ async def purge(
                         "Quiet": True,
                     },
                 )
-            rows = int(await pool.fetchval(sql("purge_job"), job["id"]))
-            log.info(
-                "job_purged", job_id=str(job["id"]), staging_rows=rows, export_objects=len(keys)
-            )
-        done.append(Purged(job["id"], job["status"], job["finished_at"], rows, len(keys)))
+            rows = await purge_job(pool, job.id)
+            log.info("job_purged", job_id=str(job.id), staging_rows=rows, export_objects=len(keys))
+        done.append(Purged(job.id, job.status, job.finished_at, rows, len(keys)))
     return done

@@ -19,25 +19,26 @@ decision:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from worker.errors import ActionRefused
 from worker.messages import JobMessage
-from worker.model import CONTACT_FIELDS, decode_raw
-from worker.store.queries import sql
+from worker.model import CONTACT_FIELDS, IssueType, JobStatus, ReviewAction, RowStatus, decode_raw
+from worker.store import review as store
+from worker.store.jobs import record_action
 
 if TYPE_CHECKING:
     import asyncpg
-    from asyncpg.pool import PoolConnectionProxy
 
     from worker.sqs import JobQueue
+    from worker.store.pool import Connection
 
 Acceptance = Literal["skip", "update", "keep"]
 EDITABLE_FIELDS = CONTACT_FIELDS
-_EXISTING_TYPES = frozenset({"EXISTING_CONTACT", "CONTACT_CONFLICT"})
+_EXISTING_TYPES = frozenset({IssueType.EXISTING_CONTACT, IssueType.CONTACT_CONFLICT})
+_LIVE = frozenset({RowStatus.READY, RowStatus.ISSUE})
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class ActionRecord:
     """One recorded review action."""
 
     id: int
-    action: str
+    action: ReviewAction
     row_number: int | None
     details: dict[str, Any]
 
@@ -74,16 +75,15 @@ class Review:
         """A page (1-based) of the job's issues, open ones first, each with its row count
         and first rows; resolved ones too (as history) when ``include_resolved``."""
         await self._job(job_id)
-        records = await self.pool.fetch(
-            sql("review_list_issues"),
+        return await store.list_issues(
+            self.pool,
             job_id,
             self.tenant,
-            include_resolved,
-            page_size,
-            (max(page, 1) - 1) * page_size,
-            rows_per_issue,
+            include_resolved=include_resolved,
+            limit=page_size,
+            offset=(max(page, 1) - 1) * page_size,
+            rows_per_issue=rows_per_issue,
         )
-        return [dict(record) for record in records]
 
     async def rows(
         self, job_id: UUID, *, status: str | None = None, after_row: int = 0, limit: int = 50
@@ -91,21 +91,18 @@ class Review:
         """Up to ``limit`` of the job's rows after ``after_row`` (only ``status`` ones if
         given), with their cells as read, current fields and open issues."""
         await self._job(job_id)
-        records = await self.pool.fetch(
-            sql("review_list_rows"), job_id, self.tenant, status, after_row, limit
+        wanted = RowStatus(status) if status else None
+        rows = await store.list_rows(
+            self.pool, job_id, self.tenant, status=wanted, after_row=after_row, limit=limit
         )
-        rows = []
-        for record in records:
-            row = dict(record)
+        for row in rows:
             row["cells"] = decode_raw(row.pop("raw"))
-            rows.append(row)
         return rows
 
     async def history(self, job_id: UUID, row_number: int | None = None) -> list[dict[str, Any]]:
         """What people did to the job (or to one row), oldest first."""
         await self._job(job_id)
-        records = await self.pool.fetch(sql("review_history"), job_id, self.tenant, row_number)
-        return [dict(record) for record in records]
+        return await store.history(self.pool, job_id, self.tenant, row_number)
 
     # --- changing
 
@@ -128,16 +125,15 @@ class Review:
             after = {
                 name: (value.strip() or None) if value else None for name, value in changes.items()
             }
-            before = {name: row[name] for name in after}
-            values = {name: after.get(name, row[name]) for name in EDITABLE_FIELDS}
-            await connection.execute(
-                sql("review_edit_row"),
-                job_id,
-                row_number,
-                *(values[name] for name in EDITABLE_FIELDS),
-            )
+            before = {name: row.fields[name] for name in after}
+            await store.edit_row(connection, job_id, row_number, {**row.fields, **after})
             return await self._record(
-                connection, job_id, "edit", row_number, None, {"before": before, "after": after}
+                connection,
+                job_id,
+                ReviewAction.EDIT,
+                row_number,
+                None,
+                {"before": before, "after": after},
             )
 
     async def discard(self, job_id: UUID, row_number: int, note: str | None = None) -> ActionRecord:
@@ -145,11 +141,13 @@ class Review:
         async with self.pool.acquire() as connection, connection.transaction():
             await self._lock_job_in_review(connection, job_id)
             row = await self._lock_live_row(connection, job_id, row_number)
-            await connection.execute(sql("review_set_row_status"), job_id, row_number, True, False)
-            details: dict[str, Any] = {"status_before": row["status"]}
+            await store.set_row_status(connection, job_id, row_number, discard=True, update=False)
+            details: dict[str, Any] = {"status_before": row.status}
             if note:
                 details["note"] = note
-            return await self._record(connection, job_id, "discard", row_number, None, details)
+            return await self._record(
+                connection, job_id, ReviewAction.DISCARD, row_number, None, details
+            )
 
     async def accept(
         self, job_id: UUID, issue_id: int, how: Acceptance, keep_row: int | None = None
@@ -157,26 +155,24 @@ class Review:
         """Accept an issue as the person decides (see the module's docstring)."""
         async with self.pool.acquire() as connection, connection.transaction():
             await self._lock_job_in_review(connection, job_id)
-            issue = await connection.fetchrow(sql("review_lock_issue"), job_id, issue_id)
+            issue = await store.lock_issue(connection, job_id, issue_id)
             if issue is None:
                 raise ActionRefused(f"job {job_id} has no issue {issue_id}")
-            if issue["resolved"]:
+            if issue.resolved:
                 raise ActionRefused(f"issue {issue_id} is already resolved")
-            rows: list[int] = list(issue["rows"])
-            if issue["type"] in _EXISTING_TYPES:
-                return await self._accept_existing(connection, job_id, issue_id, rows, how)
-            if issue["type"] == "DUPLICATE_IN_FILE":
+            if issue.type in _EXISTING_TYPES:
+                return await self._accept_existing(connection, job_id, issue_id, issue.rows, how)
+            if issue.type is IssueType.DUPLICATE_IN_FILE:
                 return await self._accept_duplicate(
                     connection,
                     job_id=job_id,
                     issue_id=issue_id,
-                    rows=rows,
+                    rows=issue.rows,
                     how=how,
                     keep_row=keep_row,
                 )
             raise ActionRefused(
-                f"a {issue['type']} issue is not accepted: edit the row so it is right, or "
-                "discard it"
+                f"a {issue.type} issue is not accepted: edit the row so it is right, or discard it"
             )
 
     async def request_reprocess(self, job_id: UUID) -> ActionRecord:
@@ -185,10 +181,12 @@ class Review:
             raise ActionRefused("requesting reprocessing needs the job queue")
         async with self.pool.acquire() as connection, connection.transaction():
             await self._lock_job_in_review(connection, job_id)
-            record = await self._record(connection, job_id, "request_reprocess", None, None, {})
+            record = await self._record(
+                connection, job_id, ReviewAction.REQUEST_REPROCESS, None, None, {}
+            )
             # The request itself: a reprocess message runs only while it is newer than the
             # job's last decision (a redelivered one finds it served).
-            await connection.execute(sql("record_reprocess_request"), job_id)
+            await store.record_reprocess_request(connection, job_id)
         await self.queue.send(JobMessage(job_id=job_id, action="reprocess").body())
         return record
 
@@ -196,7 +194,7 @@ class Review:
 
     async def _accept_existing(
         self,
-        connection: PoolConnectionProxy,
+        connection: Connection,
         job_id: UUID,
         issue_id: int,
         rows: list[int],
@@ -210,21 +208,21 @@ class Review:
         (row_number,) = rows
         await self._lock_live_row(connection, job_id, row_number)
         discard, update = how == "skip", how == "update"
-        await connection.execute(sql("review_set_row_status"), job_id, row_number, discard, update)
+        await store.set_row_status(connection, job_id, row_number, discard=discard, update=update)
         resolution = (
             "accepted: row skipped, the existing contact kept"
             if discard
             else "accepted: the row updates the existing contact"
         )
-        await connection.execute(sql("review_resolve_issue"), job_id, issue_id, resolution)
-        action = "accept_skip" if discard else "accept_update"
+        await store.resolve_issue(connection, job_id, issue_id, resolution)
+        action = ReviewAction.ACCEPT_SKIP if discard else ReviewAction.ACCEPT_UPDATE
         return await self._record(
             connection, job_id, action, row_number, issue_id, {"resolution": resolution}
         )
 
     async def _accept_duplicate(
         self,
-        connection: PoolConnectionProxy,
+        connection: Connection,
         *,
         job_id: UUID,
         issue_id: int,
@@ -240,66 +238,60 @@ class Review:
         await self._lock_live_row(connection, job_id, keep_row)
         discarded = [row for row in rows if row != keep_row]
         for row_number in discarded:
-            await connection.execute(sql("review_set_row_status"), job_id, row_number, True, False)
+            await store.set_row_status(connection, job_id, row_number, discard=True, update=False)
         resolution = f"accepted: kept row {keep_row}, discarded the others"
-        await connection.execute(sql("review_resolve_issue"), job_id, issue_id, resolution)
+        await store.resolve_issue(connection, job_id, issue_id, resolution)
         return await self._record(
             connection,
             job_id,
-            "keep_one",
+            ReviewAction.KEEP_ONE,
             keep_row,
             issue_id,
             {"kept": keep_row, "discarded": discarded, "resolution": resolution},
         )
 
-    async def _job(self, job_id: UUID) -> asyncpg.Record:
-        job = await self.pool.fetchrow(sql("review_job"), job_id, self.tenant)
-        if job is None:
+    async def _job(self, job_id: UUID) -> JobStatus:
+        status = await store.job_status(self.pool, job_id, self.tenant)
+        if status is None:
             raise ActionRefused(f"no job {job_id} for tenant {self.tenant}")
-        return job
+        return status
 
-    async def _lock_job_in_review(
-        self, connection: PoolConnectionProxy, job_id: UUID
-    ) -> asyncpg.Record:
-        job = await connection.fetchrow(sql("review_lock_job"), job_id, self.tenant)
-        if job is None:
+    async def _lock_job_in_review(self, connection: Connection, job_id: UUID) -> None:
+        status = await store.lock_job(connection, job_id, self.tenant)
+        if status is None:
             raise ActionRefused(f"no job {job_id} for tenant {self.tenant}")
-        if job["status"] != "NEEDS_REVIEW":
+        if status is not JobStatus.NEEDS_REVIEW:
             raise ActionRefused(
-                f"job {job_id} is {job['status']}: rows can be changed only while it is "
-                "NEEDS_REVIEW"
+                f"job {job_id} is {status}: rows can be changed only while it is NEEDS_REVIEW"
             )
-        return job
 
     async def _lock_live_row(
-        self, connection: PoolConnectionProxy, job_id: UUID, row_number: int
-    ) -> asyncpg.Record:
-        row = await connection.fetchrow(sql("review_lock_row"), job_id, row_number)
+        self, connection: Connection, job_id: UUID, row_number: int
+    ) -> store.LockedRow:
+        row = await store.lock_row(connection, job_id, row_number)
         if row is None:
             raise ActionRefused(f"job {job_id} has no row {row_number}")
-        if row["status"] not in ("READY", "ISSUE"):
-            raise ActionRefused(f"row {row_number} is {row['status']}: it cannot be changed")
+        if row.status not in _LIVE:
+            raise ActionRefused(f"row {row_number} is {row.status}: it cannot be changed")
         return row
 
     async def _record(  # noqa: PLR0917 - the columns of one review_actions row, in order
         self,
-        connection: PoolConnectionProxy,
+        connection: Connection,
         job_id: UUID,
-        action: str,
+        action: ReviewAction,
         row_number: int | None,
         issue_id: int | None,
         details: dict[str, Any],
     ) -> ActionRecord:
-        record = await connection.fetchrow(
-            sql("review_record_action"),
+        record_id = await record_action(
+            connection,
             job_id,
             self.tenant,
             self.actor,
             action,
-            row_number,
-            issue_id,
-            json.dumps(details, ensure_ascii=False, default=str),
+            row_number=row_number,
+            issue_id=issue_id,
+            details=details,
         )
-        if record is None:  # an INSERT ... RETURNING always returns its row
-            raise LookupError("review_record_action returned no row")
-        return ActionRecord(int(record["id"]), action, row_number, details)
+        return ActionRecord(record_id, action, row_number, details)

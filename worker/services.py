@@ -19,9 +19,8 @@ from worker.aws import open_clients
 from worker.errors import StartupCheckError
 from worker.settings import Settings, redact_url
 from worker.sqs import JobQueue
-from worker.store.migrate import load_migrations
+from worker.store.migrate import load_migrations, schema_version
 from worker.store.pool import create_pool
-from worker.store.queries import sql
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -42,11 +41,7 @@ class Services:
 async def check_schema(pool: asyncpg.Pool, settings: Settings) -> int:
     """The schema version; StartupCheckError if the database is behind this worker."""
     needed = max((migration.version for migration in load_migrations()), default=0)
-    async with pool.acquire() as connection:
-        if not await connection.fetchval(sql("migrations_table_exists")):
-            version = 0
-        else:
-            version = int(await connection.fetchval(sql("schema_version")))
+    version = await schema_version(pool)
     if version < needed:
         raise StartupCheckError(
             "INGEST_DATABASE_URL",

@@ -23,15 +23,12 @@ A message sent twice is harmless: the job lock and the job's state decide what i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from worker.messages import JobMessage
-from worker.store.queries import sql
+from worker.store.sweep import Stranded, find_stranded
 
 if TYPE_CHECKING:
-    import uuid
-
     import asyncpg
 
     from worker.sqs import JobQueue
@@ -40,14 +37,8 @@ if TYPE_CHECKING:
 SWEEP_LIMIT = 1000
 
 
-@dataclass(frozen=True)
-class Swept:
+class Swept(Stranded):
     """One job the sweep sent (or, in a dry run, would send) again."""
-
-    job_id: uuid.UUID
-    status: str
-    action: str
-    why: str
 
     def line(self, dry_run: bool) -> str:
         """For ``ingest-worker sweep``."""
@@ -76,19 +67,20 @@ async def sweep(
         queue_empty = await queue.backlog() == 0
     except Exception:  # the queue unreachable: the other kinds are still swept
         queue_empty = False
-    async with pool.acquire() as connection, connection.transaction():
-        if not await connection.fetchval(sql("lock_sweep")):
-            return []
-        rows = await connection.fetch(
-            sql("find_failed_exports"), export_attempts, export_retry_base_s, limit
-        )
-        rows += await connection.fetch(
-            sql("find_stranded_jobs"), after_s, limit - len(rows), queue_empty
-        )
-        found = [Swept(row["id"], row["status"], row["action"], row["why"]) for row in rows]
-        if dry_run or not found:
-            return found
-        await connection.execute(sql("mark_swept"), [entry.job_id for entry in found])
-    for entry in found:
+    found = await find_stranded(
+        pool,
+        after_s=after_s,
+        export_attempts=export_attempts,
+        export_retry_base_s=export_retry_base_s,
+        limit=limit,
+        queue_empty=queue_empty,
+        mark=not dry_run,
+    )
+    if not found:
+        return []
+    swept = [Swept(entry.job_id, entry.status, entry.action, entry.why) for entry in found]
+    if dry_run:
+        return swept
+    for entry in swept:
         await queue.send(JobMessage(job_id=entry.job_id, action=entry.action).body())
-    return found
+    return swept

@@ -120,14 +120,14 @@ async def job_by_idempotency_key(
 
 async def insert_jobs(  # noqa: PLR0917 - one array per column of the bulk insert
     connection: Executor,
-    tenants: list[str],
+    tenants: list[str | None],
     bucket: str,
     keys: list[str],
     version_ids: list[str | None],
     etags: list[str | None],
-    filenames: list[str | None],
+    filenames: list[str],
     options: list[str],
-    idempotency_keys: list[str | None],
+    idempotency_keys: list[str],
 ) -> list[NewJob]:
     """Create PENDING jobs in bulk, in the order given; those whose tenant already used
     the idempotency key are skipped. Returns the new ones."""
@@ -303,3 +303,31 @@ class JobStore:
     ) -> None:
         """Record an operator's action on the job."""
         await record_action(self.pool, job.id, job.tenant, actor, action, details=details)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A job past its retention."""
+
+    id: UUID
+    tenant: str
+    status: JobStatus
+    finished_at: datetime
+
+
+async def jobs_to_purge(
+    executor: Executor, completed_before: datetime, failed_before: datetime, limit: int
+) -> list[Finished]:
+    """COMPLETED or CANCELLED jobs finished before ``completed_before`` and FAILED ones
+    finished before ``failed_before``, not purged yet, oldest first."""
+    rows = await executor.fetch(sql("jobs_to_purge"), completed_before, failed_before, limit)
+    return [
+        Finished(row["id"], row["user_id"], JobStatus(row["status"]), row["finished_at"])
+        for row in rows
+    ]
+
+
+async def purge_job(executor: Executor, job_id: UUID) -> int:
+    """Remove the job's staging rows, their issue links and its exports record (the job,
+    its issues, review history and contacts stay); how many rows were removed."""
+    return int(await executor.fetchval(sql("purge_job"), job_id))

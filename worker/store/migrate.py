@@ -17,6 +17,7 @@ import asyncpg
 
 from worker.errors import ConfigError
 from worker.logs import get_logger
+from worker.store.pool import Executor
 from worker.store.queries import db_dir, sql
 
 # An arbitrary constant: the advisory lock that serialises migrations across processes.
@@ -88,3 +89,25 @@ async def migrate(
         return done
     finally:
         await connection.execute(sql("unlock_migrations"), MIGRATION_LOCK_KEY)
+
+
+async def schema_version(executor: Executor) -> int:
+    """The highest migration applied (0 on a database never migrated)."""
+    if not await executor.fetchval(sql("migrations_table_exists")):
+        return 0
+    return int(await executor.fetchval(sql("schema_version")))
+
+
+async def server_version(executor: Executor) -> str:
+    """The PostgreSQL server's version."""
+    return str(await executor.fetchval(sql("server_version")))
+
+
+async def ping(executor: Executor) -> None:
+    """The cheapest round trip (the readiness probe)."""
+    await executor.fetchval(sql("ping"))
+
+
+async def database_exists(executor: Executor, name: str) -> bool:
+    """Whether a database of this name exists on the server."""
+    return bool(await executor.fetchval(sql("database_exists"), name))

@@ -1,5 +1,5 @@
 """The producer-side commands of ``ingest-worker``: ``submit``, ``presign-upload``,
-``discover`` and ``retention`` (see :mod:`worker.cli`)."""
+``discover`` and ``retention`` (see :mod:`worker.cli.main`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from worker.cli import ExitCode
+from worker.cli.common import ExitCode
 from worker.errors import ActionRefused
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The ``jobs`` and ``review`` commands of ``ingest-worker`` (see :mod:`worker.cli`).
+"""The ``jobs`` and ``review`` commands of ``ingest-worker`` (see :mod:`worker.cli.main`).
 
 A refused action (another tenant's job, a job in the wrong state, a row or issue that is not
 there) prints one line saying why and exits 1; nothing is changed.
@@ -7,48 +7,26 @@ there) prints one line saying why and exits 1; nothing is changed.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
-from collections.abc import Callable, Coroutine
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from worker.cli import ExitCode, fail
+from worker.cli.common import (
+    ExitCode,
+    Handler,
+    command_services,
+    default_actor,
+    fail,
+    json_text,
+)
 from worker.errors import ActionRefused
 from worker.model import CONTACT_FIELDS
 
 if TYPE_CHECKING:
     from worker.services import Services
     from worker.settings import Settings
-
-Handler = Callable[["Settings", argparse.Namespace], Coroutine[Any, Any, int]]
-
-
-def _json(value: Any) -> str:
-    return json.dumps(
-        value,
-        default=lambda v: v.hex() if isinstance(v, bytes) else str(v),
-        ensure_ascii=False,
-        indent=2,
-    )
-
-
-def _default_actor() -> str:
-    try:
-        return os.environ.get("INGEST_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def _services(settings: Settings) -> AbstractAsyncContextManager[Services]:
-    """The command's services (imported on use: ``--help`` stays fast)."""
-    from worker.services import open_command_services
-
-    return open_command_services(settings)
 
 
 def _with_job_id(handler: Handler) -> Handler:
@@ -72,11 +50,11 @@ def _with_job_id(handler: Handler) -> Handler:
 async def _jobs_list(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import LIST_COLUMNS, list_jobs
 
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         jobs = await list_jobs(services.pool, args.tenant, args.status, args.limit)
     if args.json:
         listed = [job.as_record() for job in jobs]
-        print(_json([{name: entry[name] for name in LIST_COLUMNS} for entry in listed]))
+        print(json_text([{name: entry[name] for name in LIST_COLUMNS} for entry in listed]))
         return ExitCode.OK
     if not jobs:
         print("no jobs")
@@ -94,10 +72,10 @@ async def _jobs_stats(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import job_stats
 
     since = datetime.fromisoformat(args.since) if args.since else None
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         stats = await job_stats(services.pool, args.tenant, since)
     if args.json:
-        print(_json(stats))
+        print(json_text(stats))
         return ExitCode.OK
     rate = stats["success_rate"]
     print(
@@ -111,14 +89,14 @@ async def _jobs_stats(settings: Settings, args: argparse.Namespace) -> int:
 
 @_with_job_id
 async def _jobs_show(settings: Settings, args: argparse.Namespace) -> int:
-    from worker.jobs import job_report, render, to_json
+    from worker.jobs import job_report, render
 
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         report = await job_report(services.pool, args.job_id, issue_limit=args.issues)
     if report is None:
         raise ActionRefused(f"no job {args.job_id}")
     if args.json:
-        print(to_json(report))
+        print(json_text(report.as_dict()))
     else:
         render(report, sys.stdout)
     return ExitCode.OK
@@ -128,10 +106,10 @@ async def _jobs_show(settings: Settings, args: argparse.Namespace) -> int:
 async def _jobs_retry(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import retry_job
 
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         await retry_job(services.pool, services.queue, args.job_id, args.tenant, args.actor)
     if args.json:
-        print(_json({"job_id": args.job_id, "queued": "retry"}))
+        print(json_text({"job_id": args.job_id, "queued": "retry"}))
     else:
         print(f"job {args.job_id} queued for a retry (it resumes from its staged rows)")
     return ExitCode.OK
@@ -141,12 +119,12 @@ async def _jobs_retry(settings: Settings, args: argparse.Namespace) -> int:
 async def _jobs_requeue(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import requeue_job
 
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         action = await requeue_job(
             services.pool, services.queue, args.job_id, args.tenant, args.actor
         )
     if args.json:
-        print(_json({"job_id": args.job_id, "sent": action}))
+        print(json_text({"job_id": args.job_id, "sent": action}))
     else:
         print(f"job {args.job_id}: sent its {action!r} message again")
     return ExitCode.OK
@@ -156,10 +134,10 @@ async def _jobs_requeue(settings: Settings, args: argparse.Namespace) -> int:
 async def _jobs_cancel(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import cancel_job
 
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         await cancel_job(services.pool, args.job_id, args.tenant, args.actor)
     if args.json:
-        print(_json({"job_id": args.job_id, "status": "CANCELLED"}))
+        print(json_text({"job_id": args.job_id, "status": "CANCELLED"}))
     else:
         print(f"job {args.job_id} cancelled")
     return ExitCode.OK
@@ -169,7 +147,7 @@ async def _jobs_cancel(settings: Settings, args: argparse.Namespace) -> int:
 async def _jobs_exports(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import export_links
 
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         answer = await export_links(
             services.pool,
             services.s3,
@@ -182,7 +160,7 @@ async def _jobs_exports(settings: Settings, args: argparse.Namespace) -> int:
             rewrite=args.rewrite,
         )
     if args.json:
-        print(_json(answer))
+        print(json_text(answer))
         return ExitCode.OK
     if answer["state"] == "written":
         expiry = answer["expires_in_s"]
@@ -218,12 +196,12 @@ def _review(services: Services, args: argparse.Namespace) -> Any:
 
 @_with_job_id
 async def _review_issues(settings: Settings, args: argparse.Namespace) -> int:
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         issues = await _review(services, args).issues(
             args.job_id, include_resolved=args.all, page=args.page, page_size=args.page_size
         )
     if args.json:
-        print(_json(issues))
+        print(json_text(issues))
         return ExitCode.OK
     if not issues:
         print("no issues on this page")
@@ -246,14 +224,14 @@ async def _review_issues(settings: Settings, args: argparse.Namespace) -> int:
 
 @_with_job_id
 async def _review_rows(settings: Settings, args: argparse.Namespace) -> int:
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         # One row more than the page tells whether there is a next page.
         rows = await _review(services, args).rows(
             args.job_id, status=args.status, after_row=args.after, limit=args.limit + 1
         )
     more, rows = len(rows) > args.limit, rows[: args.limit]
     if args.json:
-        print(_json(rows))
+        print(json_text(rows))
         return ExitCode.OK
     for row in rows:
         problems = "; ".join(f"#{i['id']} {i['type']}" for i in row["issues"])
@@ -271,10 +249,10 @@ async def _review_rows(settings: Settings, args: argparse.Namespace) -> int:
 
 @_with_job_id
 async def _review_history(settings: Settings, args: argparse.Namespace) -> int:
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         actions = await _review(services, args).history(args.job_id, args.row)
     if args.json:
-        print(_json(actions))
+        print(json_text(actions))
         return ExitCode.OK
     for action in actions:
         row = f" row {action['row_number']}" if action["row_number"] is not None else ""
@@ -298,7 +276,7 @@ def _parse_assignments(assignments: list[str]) -> dict[str, str | None]:
 @_with_job_id
 async def _review_edit(settings: Settings, args: argparse.Namespace) -> int:
     changes = _parse_assignments(args.set)
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         await _review(services, args).edit(args.job_id, args.row, changes)
     print(f"row {args.row} edited; run `review reprocess` when the review is done")
     return ExitCode.OK
@@ -306,7 +284,7 @@ async def _review_edit(settings: Settings, args: argparse.Namespace) -> int:
 
 @_with_job_id
 async def _review_discard(settings: Settings, args: argparse.Namespace) -> int:
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         await _review(services, args).discard(args.job_id, args.row, args.note)
     print(f"row {args.row} discarded")
     return ExitCode.OK
@@ -314,7 +292,7 @@ async def _review_discard(settings: Settings, args: argparse.Namespace) -> int:
 
 @_with_job_id
 async def _review_accept(settings: Settings, args: argparse.Namespace) -> int:
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         record = await _review(services, args).accept(
             args.job_id, args.issue, args.how, keep_row=args.keep_row
         )
@@ -324,7 +302,7 @@ async def _review_accept(settings: Settings, args: argparse.Namespace) -> int:
 
 @_with_job_id
 async def _review_reprocess(settings: Settings, args: argparse.Namespace) -> int:
-    async with _services(settings) as services:
+    async with command_services(settings) as services:
         await _review(services, args).request_reprocess(args.job_id)
     print(f"job {args.job_id} queued for reprocessing")
     return ExitCode.OK
@@ -345,7 +323,7 @@ def _job_argument(parser: argparse.ArgumentParser, *, tenant_required: bool) -> 
 def _actor_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--actor",
-        default=_default_actor(),
+        default=default_actor(),
         help="who does this, as recorded (default: INGEST_ACTOR or the login name)",
     )
 

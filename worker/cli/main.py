@@ -1,8 +1,8 @@
 """The ``ingest-worker`` command.
 
 Commands: ``run [--once]``, ``demo``, ``inspect``, ``jobs list|show|stats|retry|cancel|exports``,
-``review issues|rows|history|edit|discard|accept|reprocess`` (in :mod:`worker.cli_jobs`),
-``submit``, ``presign-upload``, ``discover``, ``retention`` (in :mod:`worker.cli_producers`),
+``review issues|rows|history|edit|discard|accept|reprocess`` (in :mod:`worker.cli.jobs`),
+``submit``, ``presign-upload``, ``discover``, ``retention`` (in :mod:`worker.cli.producers`),
 ``migrate``, ``check``, ``dlq list``, ``dlq replay``.
 Logs go to stderr; what a command reports to a person (check lines, DLQ listings) goes to
 stdout. Exit codes are named in :class:`ExitCode`.
@@ -12,68 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import enum
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 from worker import __version__
-from worker.errors import ActionRefused, ConfigError, StartupCheckError
+from worker.cli.common import ExitCode, execute, fail
 from worker.logs import configure_logging, get_logger
-from worker.settings import Settings, describe_validation_error, load_settings
+from worker.settings import Settings
 
 log = get_logger("worker.cli")
-
-
-class ExitCode(enum.IntEnum):
-    """What the command's exit status means."""
-
-    OK = 0
-    FAILURE = 1  # the command ran and failed (a check did not pass, a job failed)
-    USAGE = 2  # the command line is wrong (argparse's own code)
-    CONFIG = 3  # a setting is missing or invalid
-    UNAVAILABLE = 4  # a service (database, bucket, queue) cannot be reached
-    INTERRUPTED = 130  # stopped at once by a second signal
-
-
-def fail(message: str) -> None:
-    """Say why a command failed, on one line of stderr."""
-    print(f"ingest-worker: error: {message}", file=sys.stderr)
-
-
-def _load(overrides: dict[str, Any] | None = None) -> Settings:
-    settings = load_settings(**(overrides or {}))
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
-def _execute(
-    command: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]],
-    args: argparse.Namespace,
-) -> int:
-    """Load settings, run ``command``, turn the known failures into one line and a code."""
-    try:
-        settings = _load(getattr(args, "settings_overrides", None))
-    except ValidationError as error:
-        for line in describe_validation_error(error):
-            fail(line)
-        return ExitCode.CONFIG
-    try:
-        return asyncio.run(command(settings, args))
-    except ActionRefused as error:
-        fail(error.message)
-        return ExitCode.FAILURE
-    except StartupCheckError as error:
-        fail(error.message)
-        return ExitCode.UNAVAILABLE
-    except ConfigError as error:
-        fail(error.message)
-        return ExitCode.CONFIG
-    except KeyboardInterrupt:
-        return ExitCode.INTERRUPTED
 
 
 # --- commands
@@ -222,7 +171,7 @@ def _inspect(args: argparse.Namespace) -> int:
     from worker.inspect import inspect_local
 
     if args.target.startswith("s3://"):
-        return _execute(_inspect_s3, args)
+        return execute(_inspect_s3, args)
     path = Path(args.target)
     if not path.is_file():
         fail(f"{path}: no such file")
@@ -317,8 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.set_defaults(direct=_inspect)
 
-    from worker.cli_jobs import add_jobs_commands, add_review_commands
-    from worker.cli_producers import add_producer_commands
+    from worker.cli.jobs import add_jobs_commands, add_review_commands
+    from worker.cli.producers import add_producer_commands
 
     add_jobs_commands(commands)
     add_review_commands(commands)
@@ -353,4 +302,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if hasattr(args, "direct"):
         return int(args.direct(args))
-    return int(_execute(args.handler, args))
+    return int(execute(args.handler, args))
