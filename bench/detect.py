@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.exports
 
 from worker.sources.dialect import detect_dialect
 from worker.sources.encoding import ENCODING_SAMPLE_BYTES, detect_encoding
-from worker.sources.rows import RowSource
 from worker.sources.s3 import LocalFileStream
+from worker.sources.source import open_source
 
 SAMPLE_BYTES = 64 * 1024
 KEYS = ("dialect", "delimiter", "quote", "header", "rows_exact")
@@ -124,7 +124,7 @@ def _duckdb(text: str) -> dict[str, Any]:
 
 
 async def _worker_rows(path: Path) -> int:
-    source = await RowSource.open(LocalFileStream(path), {})
+    source = await open_source(LocalFileStream(path), {})
     count = 0
     try:
         async for batch in source.batches():

@@ -90,7 +90,7 @@ async def discover(database_url: str, endpoint: str) -> None:
         s3, _ = await open_clients(settings, stack)
         started = time.perf_counter()
         found = await plan(
-            pool, s3, BUCKET, prefix="extracts/", pattern=PRESETS["indici"], user="bench"
+            pool, s3, BUCKET, prefix="extracts/", pattern=PRESETS["indici"], tenant="bench"
         )
         seconds = time.perf_counter() - started
     print(f"DISCOVER {seconds:.3f} {peak_rss_mb():.1f} {found.summary()}")

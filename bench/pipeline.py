@@ -141,7 +141,7 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
     async with open_services(settings) as services:
 
         async def run(name: str, tenant: str) -> Any:
-            job_id = await create_job(services.pool, user_id=tenant, bucket=BUCKET, key=FILES[name])
+            job_id = await create_job(services.pool, tenant=tenant, bucket=BUCKET, key=FILES[name])
             names[job_id] = name
             await services.queue.send(JobMessage(job_id=job_id).body())
             await drain()
@@ -217,15 +217,15 @@ async def worker_floor(path: Path) -> float:
     initial flow cannot be faster than this on one core; the median of three runs."""
     import uuid
 
-    from worker.sources.rows import RowSource
     from worker.sources.s3 import LocalFileStream
+    from worker.sources.source import open_source
     from worker.store.staging import copy_text
     from worker.validation import RowValidator
 
     runs = []
     for _ in range(3):
         started = time.perf_counter()
-        source = await RowSource.open(LocalFileStream(path), {}, batch_rows=2000)
+        source = await open_source(LocalFileStream(path), {}, batch_rows=2000)
         job = uuid.uuid4()
         validator = RowValidator(job, source.detection.mapping.columns, source.detection.headers)
         async for batch in source.batches():

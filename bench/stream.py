@@ -45,8 +45,8 @@ async def stream(endpoint: str) -> tuple[int, int, float]:
     from aiobotocore.config import AioConfig
     from aiobotocore.session import get_session
 
-    from worker.sources.rows import RowSource
     from worker.sources.s3 import ObjectStream, pin_object
+    from worker.sources.source import open_source
 
     session = get_session()
     async with session.create_client(
@@ -58,7 +58,7 @@ async def stream(endpoint: str) -> tuple[int, int, float]:
     ) as s3:
         started = time.perf_counter()
         version = await pin_object(s3, BUCKET, KEY)
-        source = await RowSource.open(ObjectStream(s3, version), batch_rows=5000)
+        source = await open_source(ObjectStream(s3, version), batch_rows=5000)
         rows = 0
         async for batch in source.batches():
             rows += len(batch)

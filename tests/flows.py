@@ -83,9 +83,7 @@ class RecordingFlows:
 
     async def _run(self, context: FlowContext) -> None:
         self.calls.append(
-            Call(
-                context.job_id, context.route.value, time.monotonic(), context.job.attempts
-            )
+            Call(context.job_id, context.route.value, time.monotonic(), context.job.attempts)
         )
         self.running += 1
         self.most_running = max(self.most_running, self.running)

@@ -66,9 +66,9 @@ async def test_review_from_the_command_line_to_completed(
 
 async def test_jobs_list_stats_cancel_and_retry(services: Services, aws: AwsResources) -> None:
     env = cli_env(services.settings)
-    pending = await create_job(services.pool, user_id="tenant-1", bucket=aws.bucket, key="a.csv")
-    failed = await create_job(services.pool, user_id="tenant-1", bucket=aws.bucket, key="b.csv")
-    other = await create_job(services.pool, user_id="tenant-2", bucket=aws.bucket, key="c.csv")
+    pending = await create_job(services.pool, tenant="tenant-1", bucket=aws.bucket, key="a.csv")
+    failed = await create_job(services.pool, tenant="tenant-1", bucket=aws.bucket, key="b.csv")
+    other = await create_job(services.pool, tenant="tenant-2", bucket=aws.bucket, key="c.csv")
     await services.pool.execute(
         "UPDATE jobs SET status = 'FAILED', error = 'S3 said no' WHERE id = $1", failed
     )
@@ -164,7 +164,7 @@ async def test_requeue_rewrite_show_and_once_finish_a_job_after_a_crash(
     status, body = await asyncio.to_thread(download)
     assert status == 200 and b"ana@x.pt" in body
 
-    cancelled = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="k")
+    cancelled = await create_job(services.pool, tenant="t", bucket=aws.bucket, key="k")
     await services.pool.execute("UPDATE jobs SET status = 'CANCELLED' WHERE id = $1", cancelled)
     refused = run_cli(["jobs", "requeue", str(cancelled)], env)
     assert refused.returncode == 1 and "CANCELLED: there is nothing to run" in refused.stderr

@@ -24,7 +24,7 @@ async def _job_with_message(settings: Settings, aws: AwsResources) -> uuid.UUID:
     connection = await asyncpg.connect(settings.database_url.get_secret_value())
     try:
         job_id = await create_job(
-            connection, user_id="tenant-1", bucket=aws.bucket, key="uploads/big.csv"
+            connection, tenant="tenant-1", bucket=aws.bucket, key="uploads/big.csv"
         )
     finally:
         await connection.close()

@@ -38,13 +38,11 @@ async def _context(services: Services, job_id: uuid.UUID, route: Route) -> FlowC
     )
 
 
-async def _ready_job(
-    services: Services, aws: AwsResources, user_id: str, *emails: str
-) -> uuid.UUID:
+async def _ready_job(services: Services, aws: AwsResources, tenant: str, *emails: str) -> uuid.UUID:
     """A job read and checked (CONSOLIDATING), not consolidated yet."""
     key = f"up/{uuid.uuid4().hex}.csv"
     aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=_rows(*emails))
-    job_id = await create_job(services.pool, user_id=user_id, bucket=aws.bucket, key=key)
+    job_id = await create_job(services.pool, tenant=tenant, bucket=aws.bucket, key=key)
     await run_initial(await _context(services, job_id, Route.INITIAL))
     job = await fetch_job(services.pool, job_id)
     assert job is not None and job.status == "CONSOLIDATING"

@@ -34,7 +34,7 @@ from worker.store.jobs import create_job, fetch_job
 
 
 async def _new_job(pool: asyncpg.Pool, aws: AwsResources, status: str = "PENDING") -> uuid.UUID:
-    job_id = await create_job(pool, user_id="tenant-1", bucket=aws.bucket, key="uploads/a.csv")
+    job_id = await create_job(pool, tenant="tenant-1", bucket=aws.bucket, key="uploads/a.csv")
     if status != "PENDING":
         await pool.execute("UPDATE jobs SET status = $2 WHERE id = $1", job_id, status)
     return job_id

@@ -90,7 +90,7 @@ def test_the_next_commands_reach_the_running_demo_through_its_env_file(tmp_path:
                 check=False,
             )
 
-        submitted = shell(f"ingest-worker submit {contacts} --user demo --json")
+        submitted = shell(f"ingest-worker submit {contacts} --tenant demo --json")
         assert submitted.returncode == 0, submitted.stderr
         job_id = json.loads(submitted.stdout)["job_id"]
         deadline = time.monotonic() + 60

@@ -74,7 +74,7 @@ async def test_supervisord_runs_two_workers_and_sigterm_releases_their_messages(
     connection = await asyncpg.connect(settings.database_url.get_secret_value())
     try:
         job_ids = [
-            await create_job(connection, user_id="t", bucket=aws.bucket, key=f"k{i}")
+            await create_job(connection, tenant="t", bucket=aws.bucket, key=f"k{i}")
             for i in range(2)
         ]
     finally:

@@ -132,7 +132,7 @@ async def test_a_job_held_in_a_slow_statement_shows_as_stalled(
         open_services(settings) as services,
         _serving(services, RecordingFlows(slow_statement)) as (_, port, _),
     ):
-        job_id = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="k")
+        job_id = await create_job(services.pool, tenant="t", bucket=aws.bucket, key="k")
         await services.queue.send(JobMessage(job_id=job_id).body())
 
         async def stalled_becomes(expected: float, what: str) -> None:
@@ -151,7 +151,7 @@ async def test_in_flight_and_free_slots_while_a_job_runs(
 ) -> None:
     flows = RecordingFlows(slow(3))
     async with _serving(services, flows) as (_, port, _):
-        job_id = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="k")
+        job_id = await create_job(services.pool, tenant="t", bucket=aws.bucket, key="k")
         await services.queue.send(JobMessage(job_id=job_id).body())
         for _ in range(100):
             if flows.running:

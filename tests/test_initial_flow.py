@@ -38,12 +38,12 @@ async def _submit(
     data: bytes,
     key: str = "up/c.csv",
     *,
-    user_id: str = TENANT,
+    tenant: str = TENANT,
     options: dict[str, Any] | None = None,
 ) -> uuid.UUID:
     aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=data)
     job_id = await create_job(
-        services.pool, user_id=user_id, bucket=aws.bucket, key=key, options=options
+        services.pool, tenant=tenant, bucket=aws.bucket, key=key, options=options
     )
     await services.queue.send(JobMessage(job_id=job_id).body())
     return job_id
@@ -105,10 +105,10 @@ MIXED = [
 ]
 
 
-async def _add_contact(pool: asyncpg.Pool, user_id: str, email: str) -> None:
+async def _add_contact(pool: asyncpg.Pool, tenant: str, email: str) -> None:
     await pool.execute(
         "INSERT INTO contacts (user_id, email, email_normalized) VALUES ($1, $2, lower($2))",
-        user_id,
+        tenant,
         email,
     )
 

@@ -65,7 +65,7 @@ async def consolidating_job(
     """A clean ``rows``-row job read and checked in-process: CONSOLIDATING, no message."""
     key = f"up/{uuid.uuid4().hex}.csv"
     aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=_clean_file(rows))
-    job_id = await create_job(services.pool, user_id=tenant, bucket=aws.bucket, key=key)
+    job_id = await create_job(services.pool, tenant=tenant, bucket=aws.bucket, key=key)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
     await run_initial(

@@ -109,7 +109,7 @@ async def test_sigkill_at_twenty_random_moments_changes_nothing(
             "INSERT INTO contacts (user_id, email, email_normalized)"
             " VALUES ('tenant-1', 'person5@example.com', 'person5@example.com')"
         )
-        job_id = await create_job(pool, user_id="tenant-1", bucket=aws.bucket, key="up/big.csv")
+        job_id = await create_job(pool, tenant="tenant-1", bucket=aws.bucket, key="up/big.csv")
         body = JobMessage(job_id=job_id).body()
 
         aws.sqs.send_message(QueueUrl=queues.queue_url, MessageBody=body)

@@ -35,7 +35,7 @@ async def test_enum_equals_check_constraint(db: asyncpg.Connection, constraint: 
 
 async def test_job_from_a_jobs_row(db: asyncpg.Connection) -> None:
     await db.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    job_id = await create_job(db, user_id="acme", bucket="in", key="a.csv", options={"x": 1})
+    job_id = await create_job(db, tenant="acme", bucket="in", key="a.csv", options={"x": 1})
     job = Job.from_record(await db.fetchrow("SELECT * FROM jobs WHERE id = $1", job_id))
     assert job.id == job_id
     assert job.tenant == "acme"

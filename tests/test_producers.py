@@ -68,21 +68,21 @@ async def test_submit_twice_with_one_idempotency_key_gives_one_job(
     path = tmp_path / "contacts.csv"
     path.write_bytes(CLEAN)
     producer = Producer(services.settings, services.pool, services.s3, services.queue)
-    first = await producer.submit_file(path, user_id="tenant-1", idempotency_key="import-1")
-    again = await producer.submit_file(path, user_id="tenant-1", idempotency_key="import-1")
+    first = await producer.submit_file(path, tenant="tenant-1", idempotency_key="import-1")
+    again = await producer.submit_file(path, tenant="tenant-1", idempotency_key="import-1")
     assert (first.created, again.created) == (True, False)
     assert again.job_id == first.job_id and again.key == first.key
     assert _keys(aws, "uploads/") == [first.key]  # the second submission uploaded nothing
     # Two at once with another key: one job, and the loser's upload is removed.
     racing = await asyncio.gather(
-        producer.submit_file(path, user_id="tenant-1", idempotency_key="import-2"),
-        producer.submit_file(path, user_id="tenant-1", idempotency_key="import-2"),
+        producer.submit_file(path, tenant="tenant-1", idempotency_key="import-2"),
+        producer.submit_file(path, tenant="tenant-1", idempotency_key="import-2"),
     )
     assert racing[0].job_id == racing[1].job_id
     assert sorted(s.created for s in racing) == [False, True]
     assert len(_keys(aws, "uploads/")) == 2
     # Another tenant's same key is its own job.
-    other = await producer.submit_file(path, user_id="tenant-2", idempotency_key="import-1")
+    other = await producer.submit_file(path, tenant="tenant-2", idempotency_key="import-1")
     assert other.created and other.job_id != first.job_id
     await _drain(services)
     statuses = await services.pool.fetch("SELECT status FROM jobs ORDER BY status")
@@ -101,7 +101,7 @@ async def test_a_large_file_is_uploaded_in_parts_with_progress(
     seen: list[tuple[int, int]] = []
     async with Producer.connect(settings) as producer:
         submitted = await producer.submit_file(
-            path, user_id="tenant-1", progress=lambda sent, total: seen.append((sent, total))
+            path, tenant="tenant-1", progress=lambda sent, total: seen.append((sent, total))
         )
         job = await producer.pool.fetchrow("SELECT * FROM jobs WHERE id = $1", submitted.job_id)
     size = path.stat().st_size
@@ -119,6 +119,7 @@ async def test_presign_upload_then_submit_the_key(
     services: Services, aws: AwsResources, tmp_path: Path
 ) -> None:
     env = cli_env(services.settings)
+    # --user is the older name of --tenant, still taken.
     presigned = run_cli(
         ["presign-upload", "--user", "tenant-1", "--filename", "a b.csv", "--json"], env
     )
@@ -134,13 +135,15 @@ async def test_presign_upload_then_submit_the_key(
             return int(response.status)
 
     assert await asyncio.to_thread(put) == 200
-    submitted = run_cli(["submit", "--s3-key", answer["key"], "--user", "tenant-1", "--json"], env)
+    submitted = run_cli(
+        ["submit", "--s3-key", answer["key"], "--tenant", "tenant-1", "--json"], env
+    )
     assert submitted.returncode == 0, submitted.stderr
     job_id = json.loads(submitted.stdout)["job_id"]
-    twice = run_cli(["submit", "--s3-key", answer["key"], "--user", "tenant-1", "--json"], env)
+    twice = run_cli(["submit", "--s3-key", answer["key"], "--tenant", "tenant-1", "--json"], env)
     assert json.loads(twice.stdout) == {"job_id": job_id, "key": answer["key"], "created": False}
     missing = run_cli(
-        ["submit", "--s3-key", "uploads/tenant-1/nope.csv", "--user", "tenant-1"], env
+        ["submit", "--s3-key", "uploads/tenant-1/nope.csv", "--tenant", "tenant-1"], env
     )
     assert missing.returncode == 1 and "cannot be read" in missing.stderr
     for options, said in [
@@ -148,7 +151,7 @@ async def test_presign_upload_then_submit_the_key(
         ('{"header_row": "abc"}', "option header_row='abc': must be a row number"),
     ]:
         refused = run_cli(
-            ["submit", "--s3-key", answer["key"], "--user", "tenant-2", "--options", options], env
+            ["submit", "--s3-key", answer["key"], "--tenant", "tenant-2", "--options", options], env
         )
         assert refused.returncode == 1 and said in refused.stderr, refused.stderr
         assert "Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
@@ -279,7 +282,7 @@ async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones
         aws.bucket,
         prefix="extracts/2025/08/03/",
         pattern=pattern,
-        user=user,
+        tenant=user,
     )
     assert len(earlier.new) == 150
     assert len(await enqueue(services.pool, services.queue, earlier.new, {})) == 150
@@ -288,7 +291,7 @@ async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones
     aws.sqs.purge_queue(QueueUrl=aws.queues.queue_url)  # (those messages were consumed)
     # ... and 17 long ago (their messages consumed too): their jobs are in the database.
     listing = await plan(
-        services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, user=user
+        services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, tenant=user
     )
     long_ago = [f for f in listing.new if f.batch not in ("202508050850", "202508120850")]
     await services.pool.execute(
@@ -301,7 +304,7 @@ async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones
     )
 
     found = await plan(
-        services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, user=user
+        services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, tenant=user
     )
     assert found.listed == 3_002
     states = [f.state for f in found.files]
@@ -323,7 +326,7 @@ async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones
     assert len(sent) == 10 and sent <= {str(job_id) for job_id in created}
 
     again = await plan(
-        services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, user=user
+        services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, tenant=user
     )
     assert again.new == []
     assert await enqueue(services.pool, services.queue, again.new, {}) == []
@@ -334,7 +337,7 @@ async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones
         aws.bucket,
         prefix="extracts/",
         pattern=pattern,
-        user=user,
+        tenant=user,
         latest=True,
     )
     assert {f.batch for f in latest.files} == {"202508200850"}
@@ -365,7 +368,7 @@ async def test_discover_dry_run_prints_the_plan_and_enqueues_nothing(
     assert planned["enqueued"] == 0 and {f["batch"] for f in planned["files"]} == {"202508010850"}
     assert await services.pool.fetchval("SELECT count(*) FROM jobs") == 0
     no_user = run_cli(["discover", "--prefix", "extracts/", "--pattern", "indici"], env)
-    assert no_user.returncode == 1 and "give --user" in no_user.stderr
+    assert no_user.returncode == 1 and "give --tenant" in no_user.stderr
 
 
 async def test_retention_removes_old_rows_and_exports_and_never_contacts(
@@ -379,7 +382,7 @@ async def test_retention_removes_old_rows_and_exports_and_never_contacts(
             rows = _csv([HEADER, [f"{name}@x.pt", "Ana", "Silva", "Acme"], ["bad", "B", "C", "D"]])
             jobs.append(
                 await producer.submit_key(
-                    await _put(aws, f"uploads/t/{name}.csv", rows), user_id="t"
+                    await _put(aws, f"uploads/t/{name}.csv", rows), tenant="t"
                 )
             )
         await _drain(services)

@@ -19,12 +19,13 @@ from tests.exports import ExportFile, corpus, with_comments, with_title
 from worker.cli.common import ExitCode
 from worker.sources.rows import RowSource
 from worker.sources.s3 import LocalFileStream
+from worker.sources.source import open_source
 
 CORPUS = corpus()
 
 
 async def _read(path: Path) -> tuple[RowSource, list[list[str]], dict[int, list[str]]]:
-    source = await RowSource.open(LocalFileStream(path), {})
+    source = await open_source(LocalFileStream(path), {})
     rows: list[list[str]] = []
     problems: dict[int, list[str]] = {}
     try:

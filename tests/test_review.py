@@ -32,11 +32,11 @@ LOOP_ROWS = [
 ]
 
 
-async def _seed_contact(services: Services, user_id: str, email: str, company: str) -> None:
+async def _seed_contact(services: Services, tenant: str, email: str, company: str) -> None:
     await services.pool.execute(
         "INSERT INTO contacts (user_id, email, email_normalized, first_name, company)"
         " VALUES ($1, $2, lower($2), 'Old', $3)",
-        user_id,
+        tenant,
         email,
         company,
     )

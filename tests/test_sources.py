@@ -30,6 +30,7 @@ from worker.retry import is_transient
 from worker.services import Services
 from worker.sources.rows import RowBatch, RowSource
 from worker.sources.s3 import ObjectStream, pin_object
+from worker.sources.source import open_source
 
 CONTACTS = [
     ["email", "first_name", "last_name", "company", "phone"],
@@ -60,7 +61,7 @@ async def _open(
 ) -> RowSource:
     await _upload(aws, key, data)
     version = await pin_object(services.s3, aws.bucket, key)
-    return await RowSource.open(ObjectStream(services.s3, version), options, **kwargs)
+    return await open_source(ObjectStream(services.s3, version), options, **kwargs)
 
 
 async def _all_rows(source: RowSource) -> tuple[list[int], list[list[str]], dict[int, Any]]:
@@ -322,7 +323,7 @@ async def test_a_versioned_object_is_read_at_its_pinned_version(
     version = await pin_object(services.s3, aws.bucket, "up/v.csv")
     assert version.version_id
     await _upload(aws, "up/v.csv", b"email\nsecond@x.io\n")
-    source = await RowSource.open(ObjectStream(services.s3, version))
+    source = await open_source(ObjectStream(services.s3, version))
     _, rows, _ = await _all_rows(source)
     assert rows == [["first@x.io"]]
 

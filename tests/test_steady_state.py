@@ -153,7 +153,7 @@ async def steady_state(db: asyncpg.Connection, services: Services, aws: AwsResou
     for table in ("staging", "issues", "issue_items", "contacts", "jobs"):
         await db.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = off)")
     data, _ = contact_file(ROWS, "a")
-    job_a = await _submit(services, aws, data, "up/a.csv", user_id="tenant-a")
+    job_a = await _submit(services, aws, data, "up/a.csv", tenant="tenant-a")
     await _drain(services)
     job = await fetch_job(services.pool, job_a)
     assert job is not None and job.status == "NEEDS_REVIEW"
@@ -186,7 +186,7 @@ async def test_a_second_job_keeps_linear_plans_through_its_whole_life(
     )
     data, with_issues = contact_file(ROWS, "b")
     started = time.monotonic()
-    job_b = await _submit(worker_services, aws, data, "up/b.csv", user_id="tenant-b")
+    job_b = await _submit(worker_services, aws, data, "up/b.csv", tenant="tenant-b")
     await _drain(worker_services)
     job = await fetch_job(worker_services.pool, job_b)
     assert job is not None

@@ -27,7 +27,7 @@ async def _stranded_job(
     key = f"uploads/t/{name}.csv"
     clean = f"email,first_name,last_name,company\r\n{name}@x.pt,Ana,Silva,Acme\r\n"
     aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=clean.encode())
-    job_id = await create_job(services.pool, user_id="t", bucket=aws.bucket, key=key)
+    job_id = await create_job(services.pool, tenant="t", bucket=aws.bucket, key=key)
     await services.pool.execute(
         "UPDATE jobs SET status = $2, updated_at = now() - make_interval(mins => $3) WHERE id = $1",
         job_id,
@@ -76,7 +76,7 @@ async def test_pending_jobs_are_left_alone_while_the_queue_has_a_backlog(
     # every sweep would multiply the queue.
     env = cli_env(services.settings)
     pending = await _stranded_job(services, aws)
-    other = await create_job(services.pool, user_id="t", bucket=aws.bucket, key="other.csv")
+    other = await create_job(services.pool, tenant="t", bucket=aws.bucket, key="other.csv")
     await services.queue.send(JobMessage(job_id=other).body())
     assert "would send 0 stranded" in run_cli(["sweep", "--dry-run"], env).stdout
     aws.sqs.purge_queue(QueueUrl=aws.queues.queue_url)

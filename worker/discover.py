@@ -15,7 +15,7 @@ Patterns are regular expressions searched in the whole key, or a preset name:
   (``yyyyMMddHHmm`` twice, then ``yyMMddHHmm``) and DateExtracted not before DateTo;
   batches by DateExtracted.
 
-Groups a pattern may have: ``user`` (the tenant; else ``--user``), ``batch``,
+Groups a pattern may have: ``user`` (the tenant; else ``--tenant``), ``batch``,
 ``date_extracted`` (``yyMMddHHmm`` or ``yyyyMMddHHmm``), ``delimiter``, ``encoding``.
 """
 
@@ -132,7 +132,7 @@ class Candidate:
 
     obj: S3Object
     last_modified: datetime
-    user: str | None = None
+    tenant: str | None = None
     batch: str = ""
     batch_time: datetime | None = None
     groups: dict[str, str] = field(default_factory=dict)
@@ -147,7 +147,7 @@ class Candidate:
             "version_id": self.obj.version_id,
             "etag": self.obj.etag,
             "size_bytes": self.obj.size_bytes,
-            "user": self.user,
+            "tenant": self.tenant,
             "state": self.state,
             "reason": self.reason,
         }
@@ -225,15 +225,15 @@ async def plan(
     *,
     prefix: str,
     pattern: FilePattern,
-    user: str | None = None,
+    tenant: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     batch: str | None = None,
     latest: bool = False,
 ) -> Plan:
     """The discovery plan (see the module's docstring); reads, changes nothing."""
-    if user is None and "user" not in pattern.regex.groupindex:
-        raise ActionRefused("give --user, or a pattern with a (?P<user>...) group")
+    if tenant is None and "user" not in pattern.regex.groupindex:
+        raise ActionRefused("give --tenant, or a pattern with a (?P<user>...) group")
     found = Plan()
     async for obj, modified in list_objects(s3, bucket, prefix):
         found.listed += 1
@@ -241,7 +241,7 @@ async def plan(
         if match is None:
             continue
         groups = {name: value for name, value in match.groupdict().items() if value is not None}
-        candidate = Candidate(obj, _as_utc(modified), groups.get("user", user), groups=groups)
+        candidate = Candidate(obj, _as_utc(modified), groups.get("user", tenant), groups=groups)
         candidate.reason = pattern.validate(groups)
         if candidate.reason is not None:
             candidate.state = "invalid"
@@ -304,7 +304,7 @@ async def enqueue(
         async with pool.acquire() as connection, connection.transaction():
             new_jobs = await insert_jobs(
                 connection,
-                [candidate.user for candidate in chunk],
+                [candidate.tenant for candidate in chunk],
                 bucket,
                 [candidate.obj.key for candidate in chunk],
                 [candidate.obj.version_id for candidate in chunk],

@@ -14,6 +14,7 @@ from worker.errors import JobInvalid
 from worker.model import REQUIRED_DEFAULT
 from worker.sources.rows import RowSource
 from worker.sources.s3 import ByteStream, LocalFileStream
+from worker.sources.source import open_source
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -31,7 +32,7 @@ async def inspect_stream(
     """Detection and the first ``rows`` rows, with their problems; with ``read_all``, the
     whole file is read as the worker reads it, and the data rows and the reading problems
     (by type, with the first rows that have each) are counted."""
-    source = await RowSource.open(stream, options, batch_rows=5000 if read_all else max(1, rows))
+    source = await open_source(stream, options, batch_rows=5000 if read_all else max(1, rows))
     report = source.detection.summary()
     first: list[dict[str, Any]] = []
     data_rows = 0

@@ -34,7 +34,7 @@ async def job_for_s3_object(
     pool: asyncpg.Pool,
     queue: JobQueue,
     obj: S3Object,
-    user_id: str,
+    tenant: str,
     options: dict[str, Any],
 ) -> Submitted:
     """Create (once per object version) and enqueue the job of an object S3 announced or
@@ -42,7 +42,7 @@ async def job_for_s3_object(
     decides what a message does."""
     job_id, created = await create_or_get_job(
         pool,
-        user_id=user_id,
+        tenant=tenant,
         bucket=obj.bucket,
         key=obj.key,
         version_id=obj.version_id,

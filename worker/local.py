@@ -182,7 +182,7 @@ def run_demo(args: argparse.Namespace) -> int:
             f"ingest-worker demo: the other commands reach this stack with its settings, in "
             f"another terminal:\n"
             f"  . {env_file}\n"
-            f"  ingest-worker submit YOUR_FILE.csv --user demo\n"
+            f"  ingest-worker submit YOUR_FILE.csv --tenant demo\n"
             f"  ingest-worker jobs show JOB\n"
             f"  ingest-worker review issues JOB --tenant demo",
             flush=True,
@@ -296,7 +296,7 @@ async def _submit_sample(services: Services) -> UUID:
     )
     job_id = await create_job(
         services.pool,
-        user_id="demo",
+        tenant="demo",
         bucket=services.settings.s3_bucket,
         key=key,
         original_filename=SAMPLE_FILE.name,

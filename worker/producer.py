@@ -5,7 +5,7 @@
     from worker.producer import Producer
 
     async with Producer.connect(settings) as producer:
-        job = await producer.submit_file(Path("contacts.csv"), user_id="tenant-1",
+        job = await producer.submit_file(Path("contacts.csv"), tenant="tenant-1",
                                          idempotency_key="import-2026-11-22")
 
 :meth:`Producer.submit_file` uploads the file under a unique key
@@ -60,12 +60,12 @@ def safe_name(filename: str) -> str:
     return cleaned
 
 
-def upload_key(prefix: str, user_id: str, filename: str, now: datetime | None = None) -> str:
+def upload_key(prefix: str, tenant: str, filename: str, now: datetime | None = None) -> str:
     """A key no other upload can take: ``<prefix>/<user>/<timestamp>_<uuid>_<safe name>``."""
-    if not user_id or "/" in user_id:
-        raise ActionRefused(f"user id {user_id!r} cannot be part of an object key")
+    if not tenant or "/" in tenant:
+        raise ActionRefused(f"tenant {tenant!r} cannot be part of an object key")
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{prefix.rstrip('/')}/{user_id}/{stamp}_{uuid.uuid4().hex}_{safe_name(filename)}"
+    return f"{prefix.rstrip('/')}/{tenant}/{stamp}_{uuid.uuid4().hex}_{safe_name(filename)}"
 
 
 def check_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +98,7 @@ class Producer:
         self,
         path: Path,
         *,
-        user_id: str,
+        tenant: str,
         options: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         progress: Progress | None = None,
@@ -106,15 +106,15 @@ class Producer:
         """Upload ``path`` and create and enqueue its job (see the module's docstring)."""
         options = check_options(dict(options or {}))
         if idempotency_key is not None:
-            existing = await self._existing(user_id, idempotency_key)
+            existing = await self._existing(tenant, idempotency_key)
             if existing is not None:
                 return existing
-        key = upload_key(self.settings.upload_prefix, user_id, path.name)
+        key = upload_key(self.settings.upload_prefix, tenant, path.name)
         version_id, etag = await self._upload(path, key, progress)
         obj = S3Object(bucket=self.settings.s3_bucket, key=key, etag=etag, version_id=version_id)
         submitted = await self._create(
             obj,
-            user_id=user_id,
+            tenant=tenant,
             options=options,
             idempotency_key=idempotency_key,
             filename=path.name,
@@ -128,7 +128,7 @@ class Producer:
         self,
         key: str,
         *,
-        user_id: str,
+        tenant: str,
         options: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> Submitted:
@@ -149,14 +149,14 @@ class Producer:
         )
         return await self._create(
             obj,
-            user_id=user_id,
+            tenant=tenant,
             options=options,
             idempotency_key=idempotency_key or object_idempotency_key(obj),
         )
 
-    async def presign_upload(self, *, user_id: str, filename: str) -> dict[str, Any]:
+    async def presign_upload(self, *, tenant: str, filename: str) -> dict[str, Any]:
         """A pre-signed PUT URL and the key it uploads to."""
-        key = upload_key(self.settings.upload_prefix, user_id, filename)
+        key = upload_key(self.settings.upload_prefix, tenant, filename)
         url = await self.s3.generate_presigned_url(
             "put_object",
             Params={"Bucket": self.settings.s3_bucket, "Key": key},
@@ -170,8 +170,8 @@ class Producer:
             "expires_in_s": self.settings.upload_url_expiry_s,
         }
 
-    async def _existing(self, user_id: str, idempotency_key: str) -> Submitted | None:
-        existing = await job_by_idempotency_key(self.pool, user_id, idempotency_key)
+    async def _existing(self, tenant: str, idempotency_key: str) -> Submitted | None:
+        existing = await job_by_idempotency_key(self.pool, tenant, idempotency_key)
         if existing is None:
             return None
         job_id, key = existing
@@ -183,14 +183,14 @@ class Producer:
         self,
         obj: S3Object,
         *,
-        user_id: str,
+        tenant: str,
         options: dict[str, Any],
         idempotency_key: str | None,
         filename: str | None = None,
     ) -> Submitted:
         job_id, created = await create_or_get_job(
             self.pool,
-            user_id=user_id,
+            tenant=tenant,
             bucket=obj.bucket,
             key=obj.key,
             version_id=obj.version_id,

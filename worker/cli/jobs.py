@@ -316,7 +316,7 @@ def _job_argument(parser: argparse.ArgumentParser, *, tenant_required: bool) -> 
     parser.add_argument(
         "--tenant",
         required=tenant_required,
-        help="the tenant (user id) the job belongs to" + ("" if tenant_required else "; optional"),
+        help="the tenant the job belongs to" + ("" if tenant_required else "; optional"),
     )
 
 

@@ -79,9 +79,9 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _check(settings: Settings, args: argparse.Namespace) -> int:
-    from worker.checks import run_checks
+    from worker.probes import run_probes
 
-    results = await run_checks(settings)
+    results = await run_probes(settings)
     for result in results:
         print(result.line())
     return ExitCode.OK if all(result.ok for result in results) else ExitCode.FAILURE

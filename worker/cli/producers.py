@@ -62,7 +62,7 @@ async def _submit(settings: Settings, args: argparse.Namespace) -> int:
         if args.s3_key:
             submitted = await producer.submit_key(
                 args.s3_key,
-                user_id=args.user,
+                tenant=args.tenant,
                 options=options,
                 idempotency_key=args.idempotency_key,
             )
@@ -72,7 +72,7 @@ async def _submit(settings: Settings, args: argparse.Namespace) -> int:
                 raise ActionRefused(f"{args.file or 'FILE'}: no such file (or give --s3-key)")
             submitted = await producer.submit_file(
                 path,
-                user_id=args.user,
+                tenant=args.tenant,
                 options=options,
                 idempotency_key=args.idempotency_key,
                 progress=None if args.quiet else _ProgressBar(),
@@ -99,12 +99,12 @@ async def _presign_upload(settings: Settings, args: argparse.Namespace) -> int:
     if args.expires:
         settings = settings.model_copy(update={"upload_url_expiry_s": args.expires})
     async with Producer.connect(settings) as producer:
-        answer = await producer.presign_upload(user_id=args.user, filename=args.filename)
+        answer = await producer.presign_upload(tenant=args.tenant, filename=args.filename)
     if args.json:
         print(json.dumps(answer))
     else:
         print(f"PUT the file to this URL within {answer['expires_in_s']} s:\n{answer['url']}")
-        print(f"then: ingest-worker submit --s3-key {answer['key']} --user {args.user}")
+        print(f"then: ingest-worker submit --s3-key {answer['key']} --tenant {args.tenant}")
     return ExitCode.OK
 
 
@@ -132,7 +132,7 @@ async def _discover(settings: Settings, args: argparse.Namespace) -> int:
             settings.s3_bucket,
             prefix=args.prefix,
             pattern=pattern,
-            user=args.user,
+            tenant=args.tenant,
             since=_when(args.since),
             until=_when(args.until),
             batch=args.batch,
@@ -210,7 +210,9 @@ def add_producer_commands(commands: Any) -> None:
     """``submit``, ``presign-upload``, ``discover``, ``retention``, ``sweep``."""
     submit = commands.add_parser("submit", help="upload a file and create and enqueue its job")
     submit.add_argument("file", nargs="?", help="the CSV or Excel file to upload")
-    submit.add_argument("--user", required=True, help="the tenant (user id) the job is for")
+    submit.add_argument(
+        "--tenant", "--user", required=True, help="the tenant the job is for (--user: the same)"
+    )
     submit.add_argument("--s3-key", help="create the job of an object already in the bucket")
     submit.add_argument("--idempotency-key", help="the same key twice gives the same job")
     submit.add_argument("--delimiter", help="read with this delimiter (\\t for tab)")
@@ -224,7 +226,7 @@ def add_producer_commands(commands: Any) -> None:
     presign = commands.add_parser(
         "presign-upload", help="a pre-signed PUT URL and key for a browser upload"
     )
-    presign.add_argument("--user", required=True, help="the tenant (user id)")
+    presign.add_argument("--tenant", "--user", required=True, help="the tenant (--user: the same)")
     presign.add_argument("--filename", required=True, help="the file's name (kept in the key)")
     presign.add_argument("--expires", type=int, help="seconds the URL is valid")
     presign.add_argument("--json", action="store_true", help="print JSON")
@@ -239,7 +241,9 @@ def add_producer_commands(commands: Any) -> None:
         help="a regex with named groups, or a preset (indici); "
         "default: INGEST_S3_EVENT_KEY_PATTERN",
     )
-    discover.add_argument("--user", help="the tenant, unless the pattern has a user group")
+    discover.add_argument(
+        "--tenant", "--user", help="the tenant, unless the pattern has a user group"
+    )
     discover.add_argument("--since", help="only batches (or objects) from this date or time")
     discover.add_argument("--until", help="only batches (or objects) up to this date or time")
     discover.add_argument("--batch", help="only this batch")

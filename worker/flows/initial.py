@@ -19,8 +19,9 @@ from worker.logs import get_logger
 from worker.model import Job, RowIssue
 from worker.options import check_job_options
 from worker.router import Route
-from worker.sources.rows import Detection, RowSource
+from worker.sources.rows import Detection
 from worker.sources.s3 import ObjectStream, pin_object
+from worker.sources.source import open_source
 from worker.store.staging import BatchWriter, finish_checks, record_detection
 from worker.validation import RowValidator
 
@@ -45,7 +46,7 @@ async def run_initial(context: FlowContext) -> Job:
     )
     stream = ObjectStream(context.s3, version)
     batch_rows = min(settings.batch_size_rows, settings.progress_interval_rows)
-    source = await RowSource.open(
+    source = await open_source(
         stream, options, batch_rows=batch_rows, max_row_chars=settings.max_row_chars
     )
     detection = source.detection

@@ -1,55 +1,36 @@
-"""The row source: any supported file in S3 -> detection -> batches of clean rows.
+"""Rows of an uploaded file: what every row source hands the flow, and the shaping they
+share.
 
-:meth:`RowSource.open` reads the object's first chunk, decides the format (magic bytes),
-the encoding and dialect (CSV) or the sheet (Excel), the header and the column mapping.
-:meth:`RowSource.batches` then streams the rows: each batch holds the rows' numbers (the
-row a spreadsheet would show, header included), their cells at the header's width, and
-the problems found while reading them (ENCODING, RAGGED_ROW, FIELD_TOO_LARGE,
-UNCLOSED_QUOTE), which are
-data for the flow to file as issues, never exceptions.
+A source (:class:`~worker.sources.csv_source.CsvSource`,
+:class:`~worker.sources.workbook_source.WorkbookSource`; opened by
+:func:`worker.sources.source.open_source`) knows its :class:`Detection` once opened, and
+:meth:`RowSource.batches` streams the rows: each batch holds the rows' numbers (the row a
+spreadsheet would show, header included), their cells at the header's width, and the
+problems found while reading them (ENCODING, RAGGED_ROW, FIELD_TOO_LARGE, UNCLOSED_QUOTE),
+which are data for the flow to file as issues, never exceptions.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import compress
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from worker.errors import UnreadableFile
 from worker.model import IssueType
-from worker.options import check_job_options
-from worker.sources.csv_rows import CsvRecordReader, RecordBatch
-from worker.sources.dialect import (
-    DialectGuess,
-    detect_dialect,
-    detect_header,
-    parse_sample,
-    sample_lines,
-)
+from worker.sources.csv_rows import RecordBatch
+from worker.sources.dialect import DialectGuess
 from worker.sources.encoding import (
-    ENCODING_SAMPLE_BYTES,
     EncodingGuess,
     IncrementalTextDecoder,
-    detect_encoding,
     has_undecodable,
     repair,
 )
-from worker.sources.formats import sniff_format
 from worker.sources.mapping import ColumnMapping, map_columns
 from worker.sources.s3 import ByteStream
 
-if TYPE_CHECKING:
-    from worker.sources.excel import WorkbookRows
-
 # Rows of the sample that the mapping and ``inspect`` look at.
 SAMPLE_ROWS = 200
-# Bytes decoded and parsed at a time (the S3 stream hands out larger chunks).
-FEED_BYTES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -131,7 +112,7 @@ def clean_headers(cells: list[str]) -> list[str]:
     return result
 
 
-class _Shaper:
+class Shaper:
     """Brings raw records to the header's width and notes what is wrong with them."""
 
     def __init__(
@@ -246,7 +227,8 @@ def decoder_name(decoder: IncrementalTextDecoder | None) -> str:
 
 
 class RowSource:
-    """Rows of one uploaded file; open with :meth:`open`, then iterate :meth:`batches`."""
+    """Rows of one uploaded file, as detected; iterate :meth:`batches` once, then
+    :meth:`close` (a source also closes itself when its batches end)."""
 
     def __init__(
         self, stream: ByteStream, detection: Detection, batch_rows: int, max_row_chars: int
@@ -255,199 +237,16 @@ class RowSource:
         self.detection = detection
         self.batch_rows = batch_rows
         self.max_row_chars = max_row_chars
-        self._head: list[bytes] = []
-        self._chunks: AsyncIterator[bytes] | None = None
-        self._head_complete = False
-        self._workbook: WorkbookRows | None = None
-        self._temp_dir: tempfile.TemporaryDirectory[str] | None = None
-        self._decoder: IncrementalTextDecoder | None = None
-        self._rows_iter: Iterator[list[str]] = iter(())
 
-    @classmethod
-    async def open(
-        cls,
-        stream: ByteStream,
-        options: dict[str, Any] | None = None,
-        *,
-        batch_rows: int = 5000,
-        max_row_chars: int = 1 << 20,
-    ) -> RowSource:
-        """Read the head of the object and detect everything; errors are permanent ones
-        with the reason (empty, binary, unsupported, unreadable)."""
-        options = check_job_options(options)
-        chunks = stream.chunks()
-        head: list[bytes] = []
-        size = 0
-        complete = False
-        while size < ENCODING_SAMPLE_BYTES:
-            try:
-                chunk = await anext(chunks)
-            except StopAsyncIteration:
-                complete = True
-                break
-            head.append(chunk)
-            size += len(chunk)
-        head_bytes = b"".join(head)
-        if not head_bytes:
-            raise UnreadableFile("the file is empty (0 bytes)")
-        file_format = sniff_format(head_bytes)
-        if file_format == "xlsx":
-            source = cls(stream, _placeholder(), batch_rows, max_row_chars)
-            try:
-                await source._open_workbook(head_bytes, chunks, options)
-            except BaseException:
-                source.close()  # the temporary file goes at once, not at finalisation
-                raise
-            return source
-        encoding = detect_encoding(head_bytes, complete, _str(options.get("encoding")))
-        decoder = IncrementalTextDecoder(encoding)
-        text = decoder.decode(head_bytes, final=complete)
-        if not complete and "\n" not in text and "\r" not in text:
-            raise UnreadableFile(
-                f"no line break in the first {len(head_bytes) >> 10} KiB: this is not a CSV "
-                "file, or its rows are far too long"
-            )
-        dialect = detect_dialect(
-            text,
-            complete,
-            {
-                key: options[key]
-                for key in ("delimiter", "quotechar", "escapechar", "has_header", "skip_rows")
-                if key in options
-            },
-        )
-        if "header_row" in options:
-            forced = replace(dialect.dialect, skip_rows=max(0, int(options["header_row"]) - 1))
-            dialect = replace(dialect, dialect=forced)
-        skip = dialect.dialect.skip_rows
-        rows = [
-            [repair(cell) for cell in row]
-            for row in parse_sample(sample_lines(text, complete), dialect.dialect)
-        ]
-        detection = _detect_layout("csv", rows, skip, dialect.dialect.has_header, options)
-        detection.encoding, detection.dialect = encoding, dialect
-        source = cls(stream, detection, batch_rows, max_row_chars)
-        source._head, source._chunks, source._head_complete = head, chunks, complete
-        source._decoder = decoder
-        return source
-
-    async def _open_workbook(
-        self, head: bytes, chunks: AsyncIterator[bytes], options: dict[str, Any]
-    ) -> None:
-        self._temp_dir = tempfile.TemporaryDirectory(prefix="ingest-")
-        path = Path(self._temp_dir.name) / "upload.xlsx"
-        with path.open("wb") as out:
-            out.write(head)
-            async for chunk in chunks:
-                out.write(chunk)
-        # Imported here: openpyxl is 5 MB of a worker's memory that CSV files never need.
-        from worker.sources.excel import WorkbookRows  # noqa: PLC0415
-
-        workbook = await asyncio.to_thread(WorkbookRows, path, _str(options.get("sheet")))
-        self._workbook = workbook
-        rows_iter = workbook.rows()
-        sample = await asyncio.to_thread(
-            lambda: list(itertools.islice(rows_iter, SAMPLE_ROWS + 10))
-        )
-        self._rows_iter = itertools.chain(sample, rows_iter)
-        nonblank = [row for row in sample if row]
-        has_header = options.get("has_header")
-        if has_header is None:
-            has_header = detect_header(nonblank[:SAMPLE_ROWS])
-        skip = max(0, int(options.get("header_row", 1)) - 1) if has_header else 0
-        detection = _detect_layout("xlsx", nonblank, skip, bool(has_header), options)
-        detection.sheet = workbook.sheet_name
-        detection.sheets = workbook.sheet_names
-        self.detection = detection
-
-    async def batches(self) -> AsyncIterator[RowBatch]:
+    def batches(self) -> AsyncIterator[RowBatch]:
         """The data rows, ``batch_rows`` at a time (fewer in the last batch)."""
-        dialect = self.detection.dialect
-        shaper = _Shaper(
-            self.detection.headers,
-            self.detection.leading_records,
-            dialect.dialect.comment if dialect is not None else None,
-            pad_short_rows=self._workbook is not None,
-        )
-        if self._workbook is not None:
-            async for batch in self._workbook_batches(shaper):
-                yield batch
-            return
-        async for batch in self._csv_batches(shaper):
-            yield batch
-
-    async def _csv_batches(self, shaper: _Shaper) -> AsyncIterator[RowBatch]:
-        if self.detection.dialect is None or self._decoder is None:
-            raise RuntimeError("a CSV source without a dialect")  # open() sets both
-        reader = CsvRecordReader(
-            self.detection.dialect.dialect, self.max_row_chars, len(self.detection.headers)
-        )
-        decoder = self._decoder
-        pending = _Pending(self.batch_rows)
-        bad_seen = 0
-        # A fresh decoder: the one used for detection has already consumed the head.
-        decoder = IncrementalTextDecoder(decoder.guess)
-
-        def take(records: RecordBatch) -> Iterator[RowBatch]:
-            nonlocal bad_seen
-            batch, still_bad = shaper.shape(records, decoder, decoder.bad_bytes - bad_seen)
-            bad_seen = decoder.bad_bytes - still_bad
-            yield from pending.add(batch)
-
-        def fed(data: bytes, final: bool) -> Iterator[RowBatch]:
-            # A slice at a time: the text and records of a whole S3 chunk (1 MiB of bytes,
-            # up to 4 MiB of text, ~15,000 records) are never alive at once.
-            for start in range(0, len(data), FEED_BYTES):
-                last = final and start + FEED_BYTES >= len(data)
-                yield from take(reader.feed(decoder.decode(data[start : start + FEED_BYTES], last)))
-
-        head, self._head = self._head, []
-        while head:
-            chunk = head.pop(0)
-            for batch in fed(chunk, final=self._head_complete and not head):
-                yield batch
-        if not self._head_complete and self._chunks is not None:
-            async for chunk in self._chunks:
-                for batch in fed(chunk, final=False):
-                    yield batch
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                for batch in take(reader.feed(tail)):
-                    yield batch
-        for batch in take(reader.finish()):
-            yield batch
-        for batch in pending.flush():
-            yield batch
-
-    async def _workbook_batches(self, shaper: _Shaper) -> AsyncIterator[RowBatch]:
-        if self._workbook is None:
-            raise RuntimeError("a workbook source without a workbook")  # open() sets it
-        numbered = enumerate(self._rows_iter, 1)
-        try:
-            while True:
-                chunk = await asyncio.to_thread(
-                    lambda: list(itertools.islice(numbered, self.batch_rows))
-                )
-                if not chunk:
-                    break
-                records = RecordBatch(chunk[0][0], [cells for _, cells in chunk], set())
-                batch, _ = shaper.shape(records, None, 0)
-                if batch.rows:
-                    yield batch
-        finally:
-            self.close()
+        raise NotImplementedError
 
     def close(self) -> None:
-        """Release the workbook and its temporary file."""
-        if self._workbook is not None:
-            self._workbook.close()
-            self._workbook = None
-        if self._temp_dir is not None:
-            self._temp_dir.cleanup()
-            self._temp_dir = None
+        """Release what the source holds (a temporary file); nothing by default."""
 
 
-class _Pending:
+class Pending:
     """Re-cuts shaped rows into batches of exactly ``size`` rows."""
 
     def __init__(self, size: int) -> None:
@@ -476,7 +275,7 @@ class _Pending:
         return RowBatch(numbers, rows, problems)
 
 
-def _detect_layout(
+def detect_layout(
     file_format: str, rows: list[list[str]], skip: int, has_header: bool, options: dict[str, Any]
 ) -> Detection:
     """Header, width and mapping from the sample's non-blank rows."""
@@ -509,9 +308,5 @@ def _detect_layout(
     )
 
 
-def _placeholder() -> Detection:
-    return Detection("xlsx", [], None, map_columns([], []), [])
-
-
-def _str(value: object) -> str | None:
+def str_option(value: object) -> str | None:
     return None if value is None else str(value)

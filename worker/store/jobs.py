@@ -78,7 +78,7 @@ async def create_job(connection: Executor, **job: Any) -> UUID:
 async def create_or_get_job(
     connection: Executor,
     *,
-    user_id: str,
+    tenant: str,
     bucket: str,
     key: str,
     version_id: str | None = None,
@@ -91,7 +91,7 @@ async def create_or_get_job(
     ``idempotency_key`` already named one (then nothing is inserted)."""
     row = await connection.fetchrow(
         sql("insert_job"),
-        user_id,
+        tenant,
         bucket,
         key,
         version_id,
@@ -103,7 +103,7 @@ async def create_or_get_job(
     )
     if row is None:
         # A concurrent insert with the same key committed after this statement's snapshot.
-        existing = await job_by_idempotency_key(connection, user_id, idempotency_key)
+        existing = await job_by_idempotency_key(connection, tenant, idempotency_key)
         if existing is None:
             raise LookupError(f"job with idempotency key {idempotency_key!r} vanished")
         return existing[0], False

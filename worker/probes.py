@@ -1,4 +1,5 @@
-"""``ingest-worker check``: is every service reachable with the configured credentials?"""
+"""``ingest-worker check``: the start-up probes (is every service reachable with the configured
+credentials?). Not to be confused with the cross-row checks of a job (``db/queries/checks.sql``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from worker.store.pool import create_pool
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class ProbeResult:
     """One check's outcome."""
 
     name: str
@@ -27,10 +28,10 @@ class CheckResult:
         return f"{'ok  ' if self.ok else 'FAIL'} {self.name:<9} {self.detail}"
 
 
-async def run_checks(settings: Settings) -> list[CheckResult]:
+async def run_probes(settings: Settings) -> list[ProbeResult]:
     """Check the database (and its schema), the bucket and the queues; never raises for a
     failed check, so that every line is printed."""
-    results: list[CheckResult] = []
+    results: list[ProbeResult] = []
     url = redact_url(settings.database_url.get_secret_value())
     async with AsyncExitStack() as stack:
         try:
@@ -41,36 +42,36 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
             server = await server_version(pool)
             version = await check_schema(pool, settings)
             results.append(
-                CheckResult(
+                ProbeResult(
                     "database", True, f"{url}: PostgreSQL {server}, schema version {version}"
                 )
             )
         except StartupCheckError as error:
-            results.append(CheckResult("database", False, error.message))
+            results.append(ProbeResult("database", False, error.message))
 
         s3, sqs = await open_clients(settings, stack)
         try:
             await check_bucket(s3, settings)
-            results.append(CheckResult("bucket", True, f"s3://{settings.s3_bucket} is readable"))
+            results.append(ProbeResult("bucket", True, f"s3://{settings.s3_bucket} is readable"))
         except StartupCheckError as error:
-            results.append(CheckResult("bucket", False, error.message))
+            results.append(ProbeResult("bucket", False, error.message))
 
         try:
             queue = await JobQueue.open(
                 sqs, settings.sqs_queue_url, settings.sqs_dlq_url, settings.max_receive_count
             )
             results.append(
-                CheckResult(
+                ProbeResult(
                     "queue",
                     True,
                     f"{queue.queue_url} (gives up after {queue.max_receive_count} receives)",
                 )
             )
             if queue.dlq_url:
-                results.append(CheckResult("dlq", True, queue.dlq_url))
+                results.append(ProbeResult("dlq", True, queue.dlq_url))
             else:
                 results.append(
-                    CheckResult(
+                    ProbeResult(
                         "dlq",
                         False,
                         "INGEST_SQS_DLQ_URL: no dead-letter queue (set one, or give the queue a "
@@ -78,5 +79,5 @@ async def run_checks(settings: Settings) -> list[CheckResult]:
                     )
                 )
         except StartupCheckError as error:
-            results.append(CheckResult("queue", False, error.message))
+            results.append(ProbeResult("queue", False, error.message))
     return results

@@ -1,0 +1,142 @@
+"""The CSV row source: text decoded as detected (:mod:`.encoding`), records parsed by the
+detected dialect (:mod:`.dialect`, :mod:`.csv_rows`), fed a slice at a time so that memory
+stays flat whatever the file's size."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from typing import Any
+
+from worker.errors import UnreadableFile
+from worker.sources.csv_rows import CsvRecordReader, RecordBatch
+from worker.sources.dialect import detect_dialect, parse_sample, sample_lines
+from worker.sources.encoding import (
+    EncodingGuess,
+    IncrementalTextDecoder,
+    detect_encoding,
+    repair,
+)
+from worker.sources.rows import (
+    Detection,
+    Pending,
+    RowBatch,
+    RowSource,
+    Shaper,
+    detect_layout,
+    str_option,
+)
+from worker.sources.s3 import ByteStream
+
+# Bytes decoded and parsed at a time (the S3 stream hands out larger chunks).
+FEED_BYTES = 1 << 16
+
+
+class CsvSource(RowSource):
+    """Rows of a CSV (or other delimited text) file; open with :meth:`open`."""
+
+    def __init__(  # noqa: PLR0917 - the detection and the stream's state
+        self,
+        stream: ByteStream,
+        detection: Detection,
+        batch_rows: int,
+        max_row_chars: int,
+        head: list[bytes],
+        chunks: AsyncIterator[bytes],
+        head_complete: bool,
+        encoding: EncodingGuess,
+    ) -> None:
+        super().__init__(stream, detection, batch_rows, max_row_chars)
+        self._head = head
+        self._chunks = chunks
+        self._head_complete = head_complete
+        self._encoding = encoding
+
+    @classmethod
+    async def open(
+        cls,
+        stream: ByteStream,
+        head: list[bytes],
+        chunks: AsyncIterator[bytes],
+        complete: bool,
+        options: dict[str, Any],
+        *,
+        batch_rows: int,
+        max_row_chars: int,
+    ) -> CsvSource:
+        """Detect the encoding, dialect, header and mapping from the head of the file
+        (``complete`` when the head is the whole file)."""
+        head_bytes = b"".join(head)
+        encoding = detect_encoding(head_bytes, complete, str_option(options.get("encoding")))
+        decoder = IncrementalTextDecoder(encoding)
+        text = decoder.decode(head_bytes, final=complete)
+        if not complete and "\n" not in text and "\r" not in text:
+            raise UnreadableFile(
+                f"no line break in the first {len(head_bytes) >> 10} KiB: this is not a CSV "
+                "file, or its rows are far too long"
+            )
+        dialect = detect_dialect(
+            text,
+            complete,
+            {
+                key: options[key]
+                for key in ("delimiter", "quotechar", "escapechar", "has_header", "skip_rows")
+                if key in options
+            },
+        )
+        if "header_row" in options:
+            forced = replace(dialect.dialect, skip_rows=max(0, int(options["header_row"]) - 1))
+            dialect = replace(dialect, dialect=forced)
+        skip = dialect.dialect.skip_rows
+        rows = [
+            [repair(cell) for cell in row]
+            for row in parse_sample(sample_lines(text, complete), dialect.dialect)
+        ]
+        detection = detect_layout("csv", rows, skip, dialect.dialect.has_header, options)
+        detection.encoding, detection.dialect = encoding, dialect
+        return cls(stream, detection, batch_rows, max_row_chars, head, chunks, complete, encoding)
+
+    async def batches(self) -> AsyncIterator[RowBatch]:
+        """The data rows, ``batch_rows`` at a time (fewer in the last batch)."""
+        dialect = self.detection.dialect
+        if dialect is None:
+            raise RuntimeError("a CSV source without a dialect")  # open() sets it
+        shaper = Shaper(
+            self.detection.headers, self.detection.leading_records, dialect.dialect.comment
+        )
+        reader = CsvRecordReader(dialect.dialect, self.max_row_chars, len(self.detection.headers))
+        pending = Pending(self.batch_rows)
+        bad_seen = 0
+        # A fresh decoder: the one used for detection has already consumed the head.
+        decoder = IncrementalTextDecoder(self._encoding)
+
+        def take(records: RecordBatch) -> Iterator[RowBatch]:
+            nonlocal bad_seen
+            batch, still_bad = shaper.shape(records, decoder, decoder.bad_bytes - bad_seen)
+            bad_seen = decoder.bad_bytes - still_bad
+            yield from pending.add(batch)
+
+        def fed(data: bytes, final: bool) -> Iterator[RowBatch]:
+            # A slice at a time: the text and records of a whole S3 chunk (1 MiB of bytes,
+            # up to 4 MiB of text, ~15,000 records) are never alive at once.
+            for start in range(0, len(data), FEED_BYTES):
+                last = final and start + FEED_BYTES >= len(data)
+                yield from take(reader.feed(decoder.decode(data[start : start + FEED_BYTES], last)))
+
+        head, self._head = self._head, []
+        while head:
+            chunk = head.pop(0)
+            for batch in fed(chunk, final=self._head_complete and not head):
+                yield batch
+        if not self._head_complete and self._chunks is not None:
+            async for chunk in self._chunks:
+                for batch in fed(chunk, final=False):
+                    yield batch
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                for batch in take(reader.feed(tail)):
+                    yield batch
+        for batch in take(reader.finish()):
+            yield batch
+        for batch in pending.flush():
+            yield batch

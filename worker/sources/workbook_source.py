@@ -1,0 +1,120 @@
+"""The Excel row source: the workbook is spooled to a temporary file (openpyxl reads a zip
+by seeking), the sheet that holds the contacts is chosen, and its rows are read in a
+thread, a batch at a time. A sheet's row ends at its last filled cell, so shorter rows are
+padded, never ragged."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from worker.sources.csv_rows import RecordBatch
+from worker.sources.dialect import detect_header
+from worker.sources.mapping import map_columns
+from worker.sources.rows import (
+    SAMPLE_ROWS,
+    Detection,
+    RowBatch,
+    RowSource,
+    Shaper,
+    detect_layout,
+    str_option,
+)
+from worker.sources.s3 import ByteStream
+
+if TYPE_CHECKING:
+    from worker.sources.excel import WorkbookRows
+
+
+class WorkbookSource(RowSource):
+    """Rows of one sheet of an Excel workbook; open with :meth:`open`."""
+
+    def __init__(self, stream: ByteStream, batch_rows: int, max_row_chars: int) -> None:
+        super().__init__(
+            stream, Detection("xlsx", [], None, map_columns([], []), []), batch_rows, max_row_chars
+        )
+        self._workbook: WorkbookRows | None = None
+        self._temp_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._rows_iter: Iterator[list[str]] = iter(())
+
+    @classmethod
+    async def open(
+        cls,
+        stream: ByteStream,
+        head: bytes,
+        chunks: AsyncIterator[bytes],
+        options: dict[str, Any],
+        *,
+        batch_rows: int,
+        max_row_chars: int,
+    ) -> WorkbookSource:
+        """Spool the workbook, choose the sheet, detect the header and mapping."""
+        source = cls(stream, batch_rows, max_row_chars)
+        try:
+            await source._open(head, chunks, options)
+        except BaseException:
+            source.close()  # the temporary file goes at once, not at finalisation
+            raise
+        return source
+
+    async def _open(
+        self, head: bytes, chunks: AsyncIterator[bytes], options: dict[str, Any]
+    ) -> None:
+        self._temp_dir = tempfile.TemporaryDirectory(prefix="ingest-")
+        path = Path(self._temp_dir.name) / "upload.xlsx"
+        with path.open("wb") as out:
+            out.write(head)
+            async for chunk in chunks:
+                out.write(chunk)
+        # Imported here: openpyxl is 5 MB of a worker's memory that CSV files never need.
+        from worker.sources.excel import WorkbookRows  # noqa: PLC0415
+
+        workbook = await asyncio.to_thread(WorkbookRows, path, str_option(options.get("sheet")))
+        self._workbook = workbook
+        rows_iter = workbook.rows()
+        sample = await asyncio.to_thread(
+            lambda: list(itertools.islice(rows_iter, SAMPLE_ROWS + 10))
+        )
+        self._rows_iter = itertools.chain(sample, rows_iter)
+        nonblank = [row for row in sample if row]
+        has_header = options.get("has_header")
+        if has_header is None:
+            has_header = detect_header(nonblank[:SAMPLE_ROWS])
+        skip = max(0, int(options.get("header_row", 1)) - 1) if has_header else 0
+        detection = detect_layout("xlsx", nonblank, skip, bool(has_header), options)
+        detection.sheet = workbook.sheet_name
+        detection.sheets = workbook.sheet_names
+        self.detection = detection
+
+    async def batches(self) -> AsyncIterator[RowBatch]:
+        """The data rows, ``batch_rows`` at a time (fewer in the last batch)."""
+        if self._workbook is None:
+            raise RuntimeError("a workbook source without a workbook")  # open() sets it
+        shaper = Shaper(self.detection.headers, self.detection.leading_records, pad_short_rows=True)
+        numbered = enumerate(self._rows_iter, 1)
+        try:
+            while True:
+                chunk = await asyncio.to_thread(
+                    lambda: list(itertools.islice(numbered, self.batch_rows))
+                )
+                if not chunk:
+                    break
+                records = RecordBatch(chunk[0][0], [cells for _, cells in chunk], set())
+                batch, _ = shaper.shape(records, None, 0)
+                if batch.rows:
+                    yield batch
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release the workbook and its temporary file."""
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None
+        if self._temp_dir is not None:
+            self._temp_dir.cleanup()
+            self._temp_dir = None
