@@ -7,7 +7,7 @@ SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
 RUN_STAMP := $(VENV)/.installed-local-$(SUM)
 STAMP := $(VENV)/.installed-$(SUM)
 
-.PHONY: run test tools lint typecheck pytest install clean bench-detect
+.PHONY: run test test-fast tools lint typecheck pytest install clean bench-detect
 
 run: $(RUN_STAMP)  ## Start embedded PostgreSQL + the S3/SQS emulator and run the worker.
 	$(BIN)/ingest-worker demo
@@ -31,6 +31,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# The unit and integration layers (no command-line processes): the loop while coding.
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit tests/integration
 
 install: $(STAMP)
 

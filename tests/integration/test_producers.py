@@ -6,23 +6,23 @@ import asyncio
 import json
 import subprocess
 import sys
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, AwsResources, cli_env, make_settings, run_cli
-from tests.test_initial_flow import _csv, _drain
-from worker.discover import PRESETS, enqueue, file_pattern, plan
+from tests.conftest import ROOT, AwsResources, make_settings
+from tests.support import csv_bytes, drain
 from worker.errors import ActionRefused
 from worker.jobs import export_links
-from worker.producer import Producer, safe_name, upload_key
+from worker.producer import Producer
 from worker.retention import purge
 from worker.services import Services, open_services
 
 HEADER = ["email", "first_name", "last_name", "company"]
-CLEAN = _csv([HEADER, ["ana@x.pt", "Ana", "Silva", "Acme"], ["bo@x.pt", "Bo", "Costa", "Acme"]])
+CLEAN = csv_bytes(
+    [HEADER, ["ana@x.pt", "Ana", "Silva", "Acme"], ["bo@x.pt", "Bo", "Costa", "Acme"]]
+)
 
 
 def _keys(aws: AwsResources, prefix: str) -> list[str]:
@@ -47,21 +47,6 @@ def _s3_event(bucket: str, key: str, etag: str) -> str:
     )
 
 
-def test_upload_keys_are_unique_and_safe() -> None:
-    now = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
-    first = upload_key("uploads", "tenant-1", "../Contactos Março (1).csv", now)
-    second = upload_key("uploads", "tenant-1", "../Contactos Março (1).csv", now)
-    assert first != second
-    assert first.startswith("uploads/tenant-1/20261122T103000Z_")
-    assert first.endswith("_Contactos_Marco_1_.csv")
-    assert safe_name("...") == "upload"
-    assert len(safe_name("x" * 300 + ".csv")) == 100 and safe_name("x" * 300 + ".csv").endswith(
-        ".csv"
-    )
-    with pytest.raises(ActionRefused, match="cannot be part of an object key"):
-        upload_key("uploads", "a/b", "x.csv")
-
-
 async def test_submit_twice_with_one_idempotency_key_gives_one_job(
     services: Services, aws: AwsResources, tmp_path: Path
 ) -> None:
@@ -84,7 +69,7 @@ async def test_submit_twice_with_one_idempotency_key_gives_one_job(
     # Another tenant's same key is its own job.
     other = await producer.submit_file(path, tenant="tenant-2", idempotency_key="import-1")
     assert other.created and other.job_id != first.job_id
-    await _drain(services)
+    await drain(services)
     statuses = await services.pool.fetch("SELECT status FROM jobs ORDER BY status")
     # The second tenant-1 job's emails are already that tenant's contacts: for review.
     assert [s["status"] for s in statuses] == ["COMPLETED", "COMPLETED", "NEEDS_REVIEW"]
@@ -97,7 +82,7 @@ async def test_a_large_file_is_uploaded_in_parts_with_progress(
     settings = make_settings(database_url, aws, upload_part_size_bytes=5 * 1024 * 1024)
     rows = [HEADER] + [[f"p{n}@x.pt", "Ana", "Silva", "Acme " + "x" * 60] for n in range(130_000)]
     path = tmp_path / "big.csv"
-    path.write_bytes(_csv(rows))
+    path.write_bytes(csv_bytes(rows))
     seen: list[tuple[int, int]] = []
     async with Producer.connect(settings) as producer:
         submitted = await producer.submit_file(
@@ -115,50 +100,6 @@ async def test_a_large_file_is_uploaded_in_parts_with_progress(
     )
 
 
-async def test_presign_upload_then_submit_the_key(
-    services: Services, aws: AwsResources, tmp_path: Path
-) -> None:
-    env = cli_env(services.settings)
-    # --user is the older name of --tenant, still taken.
-    presigned = run_cli(
-        ["presign-upload", "--user", "tenant-1", "--filename", "a b.csv", "--json"], env
-    )
-    assert presigned.returncode == 0, presigned.stderr
-    answer = json.loads(presigned.stdout)
-    assert answer["key"].startswith("uploads/tenant-1/") and answer["key"].endswith("_a_b.csv")
-
-    def put() -> int:
-        request = urllib.request.Request(  # noqa: S310 - our URL
-            answer["url"], data=CLEAN, method="PUT", headers={"Content-Type": "text/csv"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return int(response.status)
-
-    assert await asyncio.to_thread(put) == 200
-    submitted = run_cli(
-        ["submit", "--s3-key", answer["key"], "--tenant", "tenant-1", "--json"], env
-    )
-    assert submitted.returncode == 0, submitted.stderr
-    job_id = json.loads(submitted.stdout)["job_id"]
-    twice = run_cli(["submit", "--s3-key", answer["key"], "--tenant", "tenant-1", "--json"], env)
-    assert json.loads(twice.stdout) == {"job_id": job_id, "key": answer["key"], "created": False}
-    missing = run_cli(
-        ["submit", "--s3-key", "uploads/tenant-1/nope.csv", "--tenant", "tenant-1"], env
-    )
-    assert missing.returncode == 1 and "cannot be read" in missing.stderr
-    for options, said in [
-        ('{"delimiter": ";;"}', "option delimiter=';;': must be one character"),
-        ('{"header_row": "abc"}', "option header_row='abc': must be a row number"),
-    ]:
-        refused = run_cli(
-            ["submit", "--s3-key", answer["key"], "--tenant", "tenant-2", "--options", options], env
-        )
-        assert refused.returncode == 1 and said in refused.stderr, refused.stderr
-        assert "Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
-    await _drain(services)
-    assert await services.pool.fetchval("SELECT status FROM jobs") == "COMPLETED"
-
-
 async def test_an_s3_event_creates_a_job_that_completes_once(
     services: Services, aws: AwsResources
 ) -> None:
@@ -167,7 +108,7 @@ async def test_an_s3_event_creates_a_job_that_completes_once(
     event = _s3_event(aws.bucket, key, etag)
     await services.queue.send(event)
     await services.queue.send(event)  # S3 may announce an object twice
-    await _drain(services)
+    await drain(services)
     jobs = await services.pool.fetch("SELECT user_id, status, source_key, source_etag FROM jobs")
     assert [tuple(job) for job in jobs] == [("tenant-9", "COMPLETED", key, etag)]
     assert (
@@ -186,38 +127,10 @@ async def test_test_events_and_keys_outside_the_pattern_make_no_job_and_no_loop(
     )
     await services.queue.send(_s3_event(aws.bucket, "exports/t/j/all.csv", "e"))
     await services.queue.send(_s3_event(aws.bucket, "uploads/no-tenant-folder.csv", "e"))
-    await _drain(services)
+    await drain(services)
     assert await services.pool.fetchval("SELECT count(*) FROM jobs") == 0
     assert aws.counts(aws.queues.queue_url) == (0, 0)
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
-
-
-@pytest.mark.parametrize(
-    ("name", "problem"),
-    [
-        ("685146545Appointments_202508180544_202508190544_2508190850", None),
-        ("x/y/685146545Patients_202508180544_202508190544_2508190850.csv", None),
-        ("685147545Appointments_202508180544_202508190544_2508190850", "PerOrgID 685147"),
-        ("685146546Appointments_202508180544_202508190544_2508190850", "PracticeID 546"),
-        ("685146545Unicorns_202508180544_202508190544_2508190850", "unknown extract type"),
-        ("685146545Patients_202513180544_202508190544_2508190850", "a date is not valid"),
-        ("685146545Patients_202508180544_202508190544_2508190500", "before DateTo"),
-        ("685146545Patients_202508200544_202508190544_2508190850", "DateTo is before DateFrom"),
-    ],
-)
-def test_the_indici_preset_validates_as_the_seed_says(name: str, problem: str | None) -> None:
-    preset = PRESETS["indici"]
-    match = preset.regex.search(name)
-    assert match is not None
-    found = preset.validate(match.groupdict())
-    assert found is None if problem is None else problem in (found or "")
-
-
-def test_a_pattern_is_a_preset_or_a_valid_regex() -> None:
-    assert file_pattern("indici") is PRESETS["indici"]
-    assert file_pattern(r"(?P<user>\w+)/").regex.pattern == r"(?P<user>\w+)/"
-    with pytest.raises(ActionRefused, match="not a valid regular expression"):
-        file_pattern("(unclosed")
 
 
 _PUT_MANY = """
@@ -263,114 +176,6 @@ def _indici_keys(count: int) -> list[str]:
     return keys
 
 
-async def test_discovery_over_thousands_of_objects_enqueues_exactly_the_new_ones(
-    services: Services, aws: AwsResources
-) -> None:
-    # 3,000 objects: three listing pages and more (bench/discover.py measures 10,000).
-    keys = _indici_keys(3_000)
-    extra = [
-        "extracts/2025/08/01/readme.txt",
-        "extracts/2025/08/02/685147545Patients_202508180544_202508190544_2508190850",
-    ]
-    _put_many(aws, keys + extra)
-    pattern = PRESETS["indici"]
-    user = "practice-545"
-    # Earlier runs ingested 18 of the 20 batches: one through discovery now...
-    earlier = await plan(
-        services.pool,
-        services.s3,
-        aws.bucket,
-        prefix="extracts/2025/08/03/",
-        pattern=pattern,
-        tenant=user,
-    )
-    assert len(earlier.new) == 150
-    assert len(await enqueue(services.pool, services.queue, earlier.new, {})) == 150
-    # Sent after their jobs committed, visible at once.
-    assert aws.counts(aws.queues.queue_url) == (150, 0)
-    aws.sqs.purge_queue(QueueUrl=aws.queues.queue_url)  # (those messages were consumed)
-    # ... and 17 long ago (their messages consumed too): their jobs are in the database.
-    listing = await plan(
-        services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, tenant=user
-    )
-    long_ago = [f for f in listing.new if f.batch not in ("202508050850", "202508120850")]
-    await services.pool.execute(
-        "INSERT INTO jobs (user_id, source_bucket, source_key, source_etag, status)"
-        " SELECT $1, $2, k, e, 'COMPLETED' FROM unnest($3::text[], $4::text[]) AS u(k, e)",
-        user,
-        aws.bucket,
-        [f.obj.key for f in long_ago],
-        [f.obj.etag for f in long_ago],
-    )
-
-    found = await plan(
-        services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, tenant=user
-    )
-    assert found.listed == 3_002
-    states = [f.state for f in found.files]
-    assert (states.count("invalid"), states.count("ingested"), states.count("new")) == (
-        1,
-        2_700,
-        300,
-    )
-    new = found.new
-    assert [f.batch for f in new] == ["202508050850"] * 150 + ["202508120850"] * 150
-    created = await enqueue(services.pool, services.queue, new, {})
-    # Created and sent in plan order: the n-th new file's job is the n-th created.
-    rows = await services.pool.fetch("SELECT id, source_key FROM jobs")
-    key_of = {row["id"]: row["source_key"] for row in rows}
-    assert [key_of[job_id] for job_id in created] == [f.obj.key for f in new]
-    assert aws.counts(aws.queues.queue_url) == (300, 0)
-    sample = aws.sqs.receive_message(QueueUrl=aws.queues.queue_url, MaxNumberOfMessages=10)
-    sent = {json.loads(m["Body"])["job_id"] for m in sample["Messages"]}
-    assert len(sent) == 10 and sent <= {str(job_id) for job_id in created}
-
-    again = await plan(
-        services.pool, services.s3, aws.bucket, prefix="extracts/", pattern=pattern, tenant=user
-    )
-    assert again.new == []
-    assert await enqueue(services.pool, services.queue, again.new, {}) == []
-    assert aws.counts(aws.queues.queue_url) == (290, 10)  # nothing more was sent
-    latest = await plan(
-        services.pool,
-        services.s3,
-        aws.bucket,
-        prefix="extracts/",
-        pattern=pattern,
-        tenant=user,
-        latest=True,
-    )
-    assert {f.batch for f in latest.files} == {"202508200850"}
-
-
-async def test_discover_dry_run_prints_the_plan_and_enqueues_nothing(
-    services: Services, aws: AwsResources
-) -> None:
-    for key in _indici_keys(40):
-        aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=b"e")
-    env = cli_env(services.settings)
-    dry_run = [
-        "discover",
-        "--prefix",
-        "extracts/",
-        "--pattern",
-        "indici",
-        "--user",
-        "p",
-        "--dry-run",
-    ]
-    shown = run_cli([*dry_run, "--since", "2025-08-19"], env)
-    assert shown.returncode == 0, shown.stderr
-    assert "40 objects listed, 4 match the pattern: 4 new in 2 batch(es)" in shown.stdout
-    assert "dry run: nothing enqueued" in shown.stdout
-    as_json = run_cli([*dry_run, "--batch", "202508010850", "--json"], env)
-    planned = json.loads(as_json.stdout)
-    assert planned["enqueued"] == 0 and {f["batch"] for f in planned["files"]} == {"202508010850"}
-    assert await services.pool.fetchval("SELECT count(*) FROM jobs") == 0
-    no_user = run_cli(["discover", "--prefix", "extracts/", "--pattern", "indici"], env)
-    assert no_user.returncode == 1 and "give --tenant" in no_user.stderr
-
-
 async def test_retention_removes_old_rows_and_exports_and_never_contacts(
     database_url: str, aws: AwsResources
 ) -> None:
@@ -379,13 +184,15 @@ async def test_retention_removes_old_rows_and_exports_and_never_contacts(
         producer = Producer(settings, services.pool, services.s3, services.queue)
         jobs = []
         for name in ("old", "recent", "failed"):
-            rows = _csv([HEADER, [f"{name}@x.pt", "Ana", "Silva", "Acme"], ["bad", "B", "C", "D"]])
+            rows = csv_bytes(
+                [HEADER, [f"{name}@x.pt", "Ana", "Silva", "Acme"], ["bad", "B", "C", "D"]]
+            )
             jobs.append(
                 await producer.submit_key(
                     await _put(aws, f"uploads/t/{name}.csv", rows), tenant="t"
                 )
             )
-        await _drain(services)
+        await drain(services)
         old, recent, failed = (job.job_id for job in jobs)
         # NEEDS_REVIEW jobs: make them finished at various ages (consolidating first).
         await services.pool.execute(

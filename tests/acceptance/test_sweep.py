@@ -3,48 +3,24 @@
 from __future__ import annotations
 
 import json
-import uuid
 
-import asyncpg
-
-from tests.conftest import AwsResources, cli_env, make_settings, run_cli
+from tests.conftest import AwsResources, cli_env, run_cli
 from tests.outage import FailingWrites
-from tests.test_daemon import _eventually, _running, _status
-from worker.daemon import Worker
-from worker.flows import default_flows
+from tests.support import job_status, stranded_job
 from worker.messages import JobMessage
-from worker.services import Services, open_services
+from worker.services import Services
 from worker.store.jobs import create_job, fetch_job
 from worker.store.queries import sql
-
-
-async def _stranded_job(
-    services: Services, aws: AwsResources, status: str = "PENDING", minutes: int = 20
-) -> uuid.UUID:
-    """A job whose message never came (a producer killed between its commit and its send),
-    untouched for ``minutes``."""
-    name = uuid.uuid4().hex
-    key = f"uploads/t/{name}.csv"
-    clean = f"email,first_name,last_name,company\r\n{name}@x.pt,Ana,Silva,Acme\r\n"
-    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=clean.encode())
-    job_id = await create_job(services.pool, tenant="t", bucket=aws.bucket, key=key)
-    await services.pool.execute(
-        "UPDATE jobs SET status = $2, updated_at = now() - make_interval(mins => $3) WHERE id = $1",
-        job_id,
-        status,
-        minutes,
-    )
-    return job_id
 
 
 async def test_the_sweep_command_sends_stranded_jobs_once_and_a_worker_finishes_them(
     services: Services, aws: AwsResources
 ) -> None:
     env = cli_env(services.settings)
-    pending = await _stranded_job(services, aws)
-    orphaned = await _stranded_job(services, aws, status="PROCESSING")
-    recent = await _stranded_job(services, aws, minutes=1)
-    held = await _stranded_job(services, aws, status="PROCESSING")
+    pending = await stranded_job(services, aws)
+    orphaned = await stranded_job(services, aws, status="PROCESSING")
+    recent = await stranded_job(services, aws, minutes=1)
+    held = await stranded_job(services, aws, status="PROCESSING")
 
     async with services.pool.acquire() as live_worker:
         # A live worker holds this one: never swept, however old.
@@ -64,9 +40,9 @@ async def test_the_sweep_command_sends_stranded_jobs_once_and_a_worker_finishes_
 
     finisher = run_cli(["run", "--once"], env)
     assert finisher.returncode == 0, finisher.stderr
-    assert await _status(services.pool, pending) == "COMPLETED"
-    assert await _status(services.pool, orphaned) == "COMPLETED"
-    assert await _status(services.pool, recent) == "PENDING"
+    assert await job_status(services.pool, pending) == "COMPLETED"
+    assert await job_status(services.pool, orphaned) == "COMPLETED"
+    assert await job_status(services.pool, recent) == "PENDING"
 
 
 async def test_pending_jobs_are_left_alone_while_the_queue_has_a_backlog(
@@ -75,7 +51,7 @@ async def test_pending_jobs_are_left_alone_while_the_queue_has_a_backlog(
     # A long backlog: this job's message may well be waiting in it; sending another copy
     # every sweep would multiply the queue.
     env = cli_env(services.settings)
-    pending = await _stranded_job(services, aws)
+    pending = await stranded_job(services, aws)
     other = await create_job(services.pool, tenant="t", bucket=aws.bucket, key="other.csv")
     await services.queue.send(JobMessage(job_id=other).body())
     assert "would send 0 stranded" in run_cli(["sweep", "--dry-run"], env).stdout
@@ -85,7 +61,7 @@ async def test_pending_jobs_are_left_alone_while_the_queue_has_a_backlog(
 
 
 async def test_abandoned_exports_are_asked_for_again(services: Services, aws: AwsResources) -> None:
-    job_id = await _stranded_job(services, aws)
+    job_id = await stranded_job(services, aws)
     assert run_cli(["sweep", "--after-s", "60"], cli_env(services.settings)).returncode == 0
     assert run_cli(["run", "--once"], cli_env(services.settings)).returncode == 0
     await services.pool.execute(
@@ -104,23 +80,6 @@ async def test_abandoned_exports_are_asked_for_again(services: Services, aws: Aw
     }
 
 
-async def test_a_worker_sweeps_by_itself(database_url: str, aws: AwsResources) -> None:
-    settings = make_settings(database_url, aws, sweep_interval_s=0.5, sweep_after_s=1)
-    async with open_services(settings) as services:
-        job_id = await _stranded_job(services, aws)
-        worker = Worker(
-            settings, services.pool, services.s3, services.queue, default_flows(settings)
-        )
-        async with _running(worker):
-            await _eventually(
-                lambda: _status_is(services.pool, job_id, "COMPLETED"), 30, "the swept job"
-            )
-
-
-async def _status_is(pool: asyncpg.Pool, job_id: uuid.UUID, status: str) -> bool:
-    return await _status(pool, job_id) == status
-
-
 async def test_failed_exports_are_written_again_by_themselves(
     services: Services, aws: AwsResources
 ) -> None:
@@ -129,7 +88,7 @@ async def test_failed_exports_are_written_again_by_themselves(
     broken = cli_env(
         services.settings, INGEST_S3_ENDPOINT_URL=cut.url, INGEST_EXPORT_RETRY_BASE_S="0"
     )
-    job_id = await _stranded_job(services, aws, minutes=0)
+    job_id = await stranded_job(services, aws, minutes=0)
     await services.queue.send(JobMessage(job_id=job_id).body())
     assert run_cli(["run", "--once"], broken).returncode == 0
     job = await fetch_job(services.pool, job_id)
@@ -172,7 +131,7 @@ async def test_failed_exports_stop_at_the_limit(services: Services, aws: AwsReso
         INGEST_EXPORT_RETRY_BASE_S="0",
         INGEST_EXPORT_MAX_ATTEMPTS="2",
     )
-    job_id = await _stranded_job(services, aws, minutes=0)
+    job_id = await stranded_job(services, aws, minutes=0)
     await services.queue.send(JobMessage(job_id=job_id).body())
     assert run_cli(["run", "--once"], broken).returncode == 0
     assert "sent 1 stranded" in run_cli(["sweep"], broken).stdout

@@ -7,7 +7,7 @@ import json
 import urllib.request
 
 from tests.conftest import AwsResources, cli_env, run_cli
-from tests.test_initial_flow import _csv, _drain, _submit
+from tests.support import csv_bytes, drain, submit
 from worker.services import Services
 from worker.store.jobs import create_job, fetch_job
 
@@ -18,8 +18,8 @@ async def test_review_from_the_command_line_to_completed(
     services: Services, aws: AwsResources
 ) -> None:
     rows = [["ana@x.pt", "Ana", "Silva", "Acme"], ["bo-x.pt", "Bo", "Costa", "Acme"]]
-    job_id = await _submit(services, aws, _csv([HEADER, *rows]))
-    await _drain(services)
+    job_id = await submit(services, aws, csv_bytes([HEADER, *rows]))
+    await drain(services)
     env = cli_env(services.settings, INGEST_ACTOR="joana")
     job = str(job_id)
 
@@ -51,7 +51,7 @@ async def test_review_from_the_command_line_to_completed(
     assert edited.returncode == 0, edited.stderr
     queued = run_cli(["review", "reprocess", job, "--tenant", "tenant-1"], env)
     assert queued.returncode == 0, queued.stderr
-    await _drain(services)
+    await drain(services)
 
     done = await fetch_job(services.pool, job_id)
     assert done is not None and done.status == "COMPLETED"
@@ -119,7 +119,7 @@ async def test_requeue_rewrite_show_and_once_finish_a_job_after_a_crash(
 ) -> None:
     env = cli_env(services.settings, INGEST_VISIBILITY_TIMEOUT_S="4")
     rows = [HEADER, ["ana@x.pt", "Ana", "Silva", "Acme"]]
-    job_id = await _submit(services, aws, _csv(rows), key="up/crash.csv")
+    job_id = await submit(services, aws, csv_bytes(rows), key="up/crash.csv")
     # A worker received the message and died: it is invisible for its timeout (4 s here).
     taken = aws.sqs.receive_message(QueueUrl=aws.queues.queue_url, VisibilityTimeout=4)
     assert len(taken["Messages"]) == 1

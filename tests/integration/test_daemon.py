@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -22,10 +20,10 @@ from tests.flows import (
     slow,
 )
 from tests.outage import OutageProxy, database_proxy
-from worker.daemon import Worker
+from tests.support import drain, eventually, job_status, job_status_is, new_worker, running
 from worker.dlq import list_dead_letters, replay_dead_letters
 from worker.errors import ServiceUnavailable
-from worker.flows import FlowContext, Flows
+from worker.flows import FlowContext
 from worker.messages import JobMessage
 from worker.services import Services, open_services
 from worker.settings import Settings
@@ -44,42 +42,6 @@ async def _send_job(services: Services, job_id: uuid.UUID, action: str = "proces
     await services.queue.send(JobMessage(job_id=job_id, action=action).body())  # type: ignore[arg-type]
 
 
-async def _eventually(predicate: Callable[[], Any], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
-@asynccontextmanager
-async def _running(worker: Worker) -> AsyncIterator[asyncio.Task[None]]:
-    """Run ``worker`` in the background; stop it (gracefully) on the way out."""
-    task = asyncio.create_task(worker.run())
-    try:
-        yield task
-    finally:
-        worker.request_stop()
-        await asyncio.wait_for(task, 60)
-
-
-async def _drain(
-    services: Services, settings: Settings, flows: Flows, timeout_s: float = 60
-) -> None:
-    """One worker runs until the queue is empty and nothing runs."""
-    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
-    await asyncio.wait_for(worker.run(once=True), timeout_s)
-
-
-async def _status(pool: asyncpg.Pool, job_id: uuid.UUID) -> str | None:
-    job = await fetch_job(pool, job_id)
-    return job.status if job else None
-
-
 async def test_run_once_processes_the_queue_and_exits(
     services: Services, settings: Settings, aws: AwsResources
 ) -> None:
@@ -87,11 +49,11 @@ async def test_run_once_processes_the_queue_and_exits(
     job_ids = [await _new_job(services.pool, aws) for _ in range(3)]
     for job_id in job_ids:
         await _send_job(services, job_id)
-    await _drain(services, settings, flows, 60)
+    await drain(services, settings, flows, 60)
     assert sorted(str(call.job_id) for call in flows.calls) == sorted(map(str, job_ids))
     assert {call.route for call in flows.calls} == {"initial"}
     for job_id in job_ids:
-        assert await _status(services.pool, job_id) == "COMPLETED"
+        assert await job_status(services.pool, job_id) == "COMPLETED"
     assert aws.counts(aws.queues.queue_url) == (0, 0)
 
 
@@ -104,15 +66,15 @@ async def test_a_job_three_times_longer_than_the_visibility_timeout_runs_once(
     async with open_services(settings) as services:
         job_id = await _new_job(services.pool, aws)
         await _send_job(services, job_id)
-        first = Worker(settings, services.pool, services.s3, services.queue, flows)
-        second = Worker(settings, services.pool, services.s3, services.queue, flows)
-        async with _running(first), _running(second):
-            await _eventually(lambda: _status(services.pool, job_id), 5, "the job to start")
-            await _eventually(
+        first = new_worker(services, flows, settings)
+        second = new_worker(services, flows, settings)
+        async with running(first), running(second):
+            await eventually(lambda: job_status(services.pool, job_id), 5, "the job to start")
+            await eventually(
                 lambda: aws.counts(aws.queues.queue_url) == (0, 0), 20, "the message to be deleted"
             )
         assert len(flows.calls) == 1
-        assert await _status(services.pool, job_id) == "COMPLETED"
+        assert await job_status(services.pool, job_id) == "COMPLETED"
 
 
 async def test_the_same_job_delivered_twice_at_once_runs_once(
@@ -124,26 +86,14 @@ async def test_the_same_job_delivered_twice_at_once_runs_once(
     await _send_job(services, job_id)
     # Two workers, one message each: the loser of the lock puts its copy back with a delay,
     # then receives it again and finds the job done.
-    first = Worker(
-        settings.model_copy(update={"concurrency": 1}),
-        services.pool,
-        services.s3,
-        services.queue,
-        flows,
-    )
-    second = Worker(
-        settings.model_copy(update={"concurrency": 1}),
-        services.pool,
-        services.s3,
-        services.queue,
-        flows,
-    )
-    async with _running(first), _running(second):
-        await _eventually(
+    first = new_worker(services, flows, settings, concurrency=1)
+    second = new_worker(services, flows, settings, concurrency=1)
+    async with running(first), running(second):
+        await eventually(
             lambda: aws.counts(aws.queues.queue_url) == (0, 0), 30, "both copies to be settled"
         )
     assert len(flows.calls) == 1
-    assert await _status(services.pool, job_id) == "COMPLETED"
+    assert await job_status(services.pool, job_id) == "COMPLETED"
 
 
 async def test_duplicates_of_a_long_job_wait_for_it_and_never_reach_the_dlq(
@@ -156,14 +106,14 @@ async def test_duplicates_of_a_long_job_wait_for_it_and_never_reach_the_dlq(
     for _ in range(3):
         await _send_job(services, job_id)
     single = settings.model_copy(update={"concurrency": 1})
-    first = Worker(single, services.pool, services.s3, services.queue, flows)
-    second = Worker(single, services.pool, services.s3, services.queue, flows)
-    async with _running(first), _running(second):
-        await _eventually(
+    first = new_worker(services, flows, single)
+    second = new_worker(services, flows, single)
+    async with running(first), running(second):
+        await eventually(
             lambda: aws.counts(aws.queues.queue_url) == (0, 0), 40, "every copy to be settled"
         )
     assert len(flows.calls) == 1
-    assert await _status(services.pool, job_id) == "COMPLETED"
+    assert await job_status(services.pool, job_id) == "COMPLETED"
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
 
 
@@ -179,21 +129,21 @@ async def test_a_queue_outage_during_a_job_is_ridden_out(
     async with open_services(settings) as services:
         job_id = await _new_job(services.pool, aws)
         await _send_job(services, job_id)
-        worker = Worker(settings, services.pool, services.s3, services.queue, flows)
-        async with _running(worker) as task:
-            await _eventually(lambda: flows.running, 10, "the job to start")
+        worker = new_worker(services, flows, settings)
+        async with running(worker) as task:
+            await eventually(lambda: flows.running, 10, "the job to start")
             await proxy.down()
             await asyncio.sleep(8)
             assert not task.done(), "the worker stopped during the queue's outage"
             assert worker.receive_failures > 0
             await proxy.up()
-            await _eventually(
+            await eventually(
                 lambda: aws.counts(aws.queues.queue_url) == (0, 0), 40, "the message's deletion"
             )
             assert not task.done()
             assert worker.receive_failures == 0
         assert len(flows.calls) == 1
-        assert await _status(services.pool, job_id) == "COMPLETED"
+        assert await job_status(services.pool, job_id) == "COMPLETED"
         assert aws.counts(aws.queues.dlq_url) == (0, 0)
     await proxy.down()
 
@@ -216,9 +166,9 @@ async def test_a_give_up_the_database_cannot_record_carries_its_reason_to_the_dl
     async with open_services(settings) as services:
         job_id = await _new_job(services.pool, aws)
         await _send_job(services, job_id)
-        worker = Worker(settings, services.pool, services.s3, services.queue, flows)
-        async with _running(worker):
-            await _eventually(lambda: aws.counts(aws.queues.dlq_url)[0] == 1, 60, "the dead letter")
+        worker = new_worker(services, flows, settings)
+        async with running(worker):
+            await eventually(lambda: aws.counts(aws.queues.dlq_url)[0] == 1, 60, "the dead letter")
         await proxy.up()
     received = aws.sqs.receive_message(
         QueueUrl=aws.queues.dlq_url, MessageAttributeNames=["All"], WaitTimeSeconds=1
@@ -249,13 +199,7 @@ async def test_never_receives_more_than_free_slots(
     for _ in range(7):
         await _send_job(services, await _new_job(services.pool, aws))
     asked = _record_receives(services)
-    worker = Worker(
-        settings.model_copy(update={"concurrency": 2}),
-        services.pool,
-        services.s3,
-        services.queue,
-        flows,
-    )
+    worker = new_worker(services, flows, settings, concurrency=2)
     await asyncio.wait_for(worker.run(once=True), 60)
     assert len(flows.calls) == 7
     assert flows.most_running <= 2
@@ -271,13 +215,7 @@ async def test_short_polling_does_not_spin_while_a_job_runs(
     flows = RecordingFlows(slow(2.0))
     await _send_job(services, await _new_job(services.pool, aws))
     asked = _record_receives(services)
-    worker = Worker(
-        settings.model_copy(update={"concurrency": 4, "wait_time_s": 0}),
-        services.pool,
-        services.s3,
-        services.queue,
-        flows,
-    )
+    worker = new_worker(services, flows, settings, concurrency=4, wait_time_s=0)
     await asyncio.wait_for(worker.run(once=True), 60)
     assert len(flows.calls) == 1
     # One poll every SHORT_POLL_PAUSE_S (0.25 s) over 2 s: about 9; without the pause,
@@ -291,15 +229,17 @@ async def test_transient_errors_back_off_then_the_job_completes(
     flows = RecordingFlows(fail_transiently(times=2))
     job_id = await _new_job(services.pool, aws)
     await _send_job(services, job_id)
-    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
-    async with _running(worker):
-        await _eventually(lambda: len(flows.calls) >= 1, 10, "the first attempt")
+    worker = new_worker(services, flows, settings)
+    async with running(worker):
+        await eventually(lambda: len(flows.calls) >= 1, 10, "the first attempt")
         # After the failure the message is invisible (backing off), not gone.
-        await _eventually(lambda: aws.counts(aws.queues.queue_url) == (0, 1), 5, "the backoff")
+        await eventually(lambda: aws.counts(aws.queues.queue_url) == (0, 1), 5, "the backoff")
         job = await fetch_job(services.pool, job_id)
         assert job is not None and "503 SlowDown" in (job.error or "")
-        await _eventually(lambda: _status(services.pool, job_id), 30, "completion")
-        await _eventually(lambda: _status_is(services.pool, job_id, "COMPLETED"), 30, "completion")
+        await eventually(lambda: job_status(services.pool, job_id), 30, "completion")
+        await eventually(
+            lambda: job_status_is(services.pool, job_id, "COMPLETED"), 30, "completion"
+        )
     assert [call.attempts for call in flows.calls] == [1, 2, 3]
     gaps = [
         later.started - earlier.started
@@ -311,20 +251,16 @@ async def test_transient_errors_back_off_then_the_job_completes(
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
 
 
-async def _status_is(pool: asyncpg.Pool, job_id: uuid.UUID, status: str) -> bool:
-    return await _status(pool, job_id) == status
-
-
 async def test_a_permanent_error_fails_the_job_with_its_reason_and_never_retries(
     services: Services, settings: Settings, aws: AwsResources
 ) -> None:
     flows = RecordingFlows(fail_permanently)
     job_id = await _new_job(services.pool, aws)
     await _send_job(services, job_id)
-    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
-    async with _running(worker):
-        await _eventually(lambda: _status_is(services.pool, job_id, "FAILED"), 10, "FAILED")
-        await _eventually(lambda: aws.counts(aws.queues.queue_url) == (0, 0), 5, "deletion")
+    worker = new_worker(services, flows, settings)
+    async with running(worker):
+        await eventually(lambda: job_status_is(services.pool, job_id, "FAILED"), 10, "FAILED")
+        await eventually(lambda: aws.counts(aws.queues.queue_url) == (0, 0), 5, "deletion")
         await asyncio.sleep(2)  # long enough for any retry to have shown up
     job = await fetch_job(services.pool, job_id)
     assert job is not None
@@ -340,11 +276,11 @@ async def test_a_job_that_always_fails_ends_in_the_dlq_and_replay_completes_it(
     flows = RecordingFlows(fail_transiently(times=1000))
     job_id = await _new_job(services.pool, aws)
     await _send_job(services, job_id)
-    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
-    async with _running(worker):
-        await _eventually(lambda: _status_is(services.pool, job_id, "FAILED"), 30, "FAILED")
+    worker = new_worker(services, flows, settings)
+    async with running(worker):
+        await eventually(lambda: job_status_is(services.pool, job_id, "FAILED"), 30, "FAILED")
         # SQS moves the message on the receive after the limit.
-        await _eventually(lambda: aws.counts(aws.queues.dlq_url)[0] == 1, 15, "the DLQ")
+        await eventually(lambda: aws.counts(aws.queues.dlq_url)[0] == 1, 15, "the DLQ")
     assert len(flows.calls) == TEST_MAX_RECEIVE_COUNT
     job = await fetch_job(services.pool, job_id)
     assert job is not None
@@ -356,16 +292,16 @@ async def test_a_job_that_always_fails_ends_in_the_dlq_and_replay_completes_it(
 
     dry = await replay_dead_letters(services.queue, services.pool, dry_run=True)
     assert [outcome.moved for outcome in dry] == [True]
-    assert await _status(services.pool, job_id) == "FAILED"
+    assert await job_status(services.pool, job_id) == "FAILED"
 
     # The fault is fixed; replay brings the message back and the job completes once.
     flows.behaviour = complete
     (outcome,) = await replay_dead_letters(services.queue, services.pool)
     assert outcome.moved and "FAILED -> PENDING" in outcome.note
-    assert await _status(services.pool, job_id) == "PENDING"
+    assert await job_status(services.pool, job_id) == "PENDING"
     calls_before = len(flows.calls)
-    await _drain(services, settings, flows, 60)
-    assert await _status(services.pool, job_id) == "COMPLETED"
+    await drain(services, settings, flows, 60)
+    assert await job_status(services.pool, job_id) == "COMPLETED"
     assert len(flows.calls) == calls_before + 1
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
 
@@ -383,7 +319,7 @@ async def test_poison_messages_go_to_the_dlq_on_their_first_receive(
 ) -> None:
     await services.queue.send(body)
     flows = RecordingFlows(complete)
-    await _drain(services, settings, flows, 30)
+    await drain(services, settings, flows, 30)
     assert flows.calls == []
     assert aws.counts(aws.queues.queue_url) == (0, 0)
     (dead,) = aws.queue_messages(aws.queues.dlq_url)
@@ -405,9 +341,9 @@ async def test_finished_jobs_are_acknowledged_without_work(
     flows = RecordingFlows(complete)
     job_id = await _new_job(services.pool, aws, status=status)
     await _send_job(services, job_id)
-    await _drain(services, settings, flows, 30)
+    await drain(services, settings, flows, 30)
     assert flows.calls == []
-    assert await _status(services.pool, job_id) == status
+    assert await job_status(services.pool, job_id) == status
     assert aws.counts(aws.queues.queue_url) == (0, 0)
 
 
@@ -417,9 +353,9 @@ async def test_a_retry_message_runs_a_failed_job_again(
     flows = RecordingFlows(complete)
     job_id = await _new_job(services.pool, aws, status="FAILED")
     await _send_job(services, job_id, action="retry")
-    await _drain(services, settings, flows, 30)
+    await drain(services, settings, flows, 30)
     assert [call.route for call in flows.calls] == ["initial"]
-    assert await _status(services.pool, job_id) == "COMPLETED"
+    assert await job_status(services.pool, job_id) == "COMPLETED"
 
 
 async def test_a_message_for_an_unknown_job_is_deleted(
@@ -427,7 +363,7 @@ async def test_a_message_for_an_unknown_job_is_deleted(
 ) -> None:
     flows = RecordingFlows(complete)
     await _send_job(services, uuid.uuid4())
-    await _drain(services, settings, flows, 30)
+    await drain(services, settings, flows, 30)
     assert flows.calls == []
     assert aws.counts(aws.queues.queue_url) == (0, 0)
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
@@ -450,7 +386,7 @@ async def test_the_route_follows_the_job_state(
     consolidating = await _new_job(services.pool, aws, status="CONSOLIDATING")
     await _send_job(services, review, action="reprocess")
     await _send_job(services, consolidating)
-    await _drain(services, settings, flows, 30)
+    await drain(services, settings, flows, 30)
     assert {(str(call.job_id), call.route) for call in flows.calls} == {
         (str(review), "reprocess"),
         (str(consolidating), "consolidate"),
@@ -463,16 +399,16 @@ async def test_shutdown_interrupts_at_a_checkpoint_and_releases_the_message(
     flows = RecordingFlows(slow(60))
     job_id = await _new_job(services.pool, aws)
     await _send_job(services, job_id)
-    worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+    worker = new_worker(services, flows, settings)
     task = asyncio.create_task(worker.run())
-    await _eventually(lambda: flows.running == 1, 10, "the flow to start")
+    await eventually(lambda: flows.running == 1, 10, "the flow to start")
     stopped_at = time.monotonic()
     worker.request_stop()
     await asyncio.wait_for(task, 10)
     assert time.monotonic() - stopped_at < 3
     # Visible again at once, the job untouched and not failed.
     assert aws.counts(aws.queues.queue_url) == (1, 0)
-    assert await _status(services.pool, job_id) == "PENDING"
+    assert await job_status(services.pool, job_id) == "PENDING"
 
 
 async def test_past_the_grace_period_a_stuck_flow_is_cancelled_and_released(
@@ -486,9 +422,9 @@ async def test_past_the_grace_period_a_stuck_flow_is_cancelled_and_released(
     flows = RecordingFlows(never_checkpoints)
     async with open_services(settings) as services:
         await _send_job(services, await _new_job(services.pool, aws))
-        worker = Worker(settings, services.pool, services.s3, services.queue, flows)
+        worker = new_worker(services, flows, settings)
         task = asyncio.create_task(worker.run())
-        await _eventually(lambda: flows.running == 1, 10, "the flow to start")
+        await eventually(lambda: flows.running == 1, 10, "the flow to start")
         stopped_at = time.monotonic()
         worker.request_stop()
         await asyncio.wait_for(task, 10)
@@ -504,12 +440,12 @@ async def test_a_lost_receipt_handle_stops_the_flow_at_its_next_checkpoint(
     async with open_services(settings) as services:
         job_id = await _new_job(services.pool, aws)
         await _send_job(services, job_id)
-        worker = Worker(settings, services.pool, services.s3, services.queue, flows)
-        async with _running(worker):
-            await _eventually(lambda: flows.running == 1, 10, "the flow to start")
+        worker = new_worker(services, flows, settings)
+        async with running(worker):
+            await eventually(lambda: flows.running == 1, 10, "the flow to start")
             # Someone else deletes the message (an operator purging, a second consumer after a
             # lapse): the next heartbeat finds its handle gone and the flow stops.
             handle = next(iter(worker._unsettled.values())).receipt_handle
             aws.sqs.delete_message(QueueUrl=aws.queues.queue_url, ReceiptHandle=handle)
-            await _eventually(lambda: flows.running == 0, 10, "the flow to stop")
-        assert await _status(services.pool, job_id) == "PENDING"
+            await eventually(lambda: flows.running == 0, 10, "the flow to stop")
+        assert await job_status(services.pool, job_id) == "PENDING"

@@ -1,62 +1,15 @@
-"""Reading the files real tools write, through the worker's own row source.
-
-The files come from ``tests/exports.py``: generators of Outlook, Google Contacts, HubSpot,
-Salesforce, Mailchimp and locale Excel exports, and of what people do to them (title lines,
-comments, late quotes, other delimiters). Each must be read exactly: encoding, delimiter,
-quote, header, and every data row as the tool wrote it.
-"""
+"""inspect on generated exports: title rows, comments, reading problems and whole-file
+outcomes, as a person sees them."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import run_cli
-from tests.exports import ExportFile, corpus, with_comments, with_title
+from tests.exports import with_comments, with_title
+from tests.unit.test_real_exports import CORPUS
 from worker.cli.common import ExitCode
-from worker.sources.rows import RowSource
-from worker.sources.s3 import LocalFileStream
-from worker.sources.source import open_source
-
-CORPUS = corpus()
-
-
-async def _read(path: Path) -> tuple[RowSource, list[list[str]], dict[int, list[str]]]:
-    source = await open_source(LocalFileStream(path), {})
-    rows: list[list[str]] = []
-    problems: dict[int, list[str]] = {}
-    try:
-        async for batch in source.batches():
-            rows.extend(batch.rows)
-            for number, found in batch.problems.items():
-                problems[number] = [problem.type for problem in found]
-    finally:
-        source.close()
-    return source, rows, problems
-
-
-@pytest.mark.parametrize("export", CORPUS, ids=[export.name for export in CORPUS])
-def test_every_generated_export_is_read_exactly(export: ExportFile, tmp_path: Path) -> None:
-    path = tmp_path / export.name
-    path.write_bytes(export.data)
-    source, rows, problems = asyncio.run(_read(path))
-    detection = source.detection
-    assert detection.encoding is not None and detection.dialect is not None
-    text = export.data[detection.encoding.bom_bytes :].decode(detection.encoding.python_codec)
-    assert text == export.data.decode(export.encoding).removeprefix("\ufeff")
-    dialect = detection.dialect.dialect
-    assert dialect.delimiter == export.delimiter
-    if export.quotechar is not None:
-        assert dialect.quotechar == export.quotechar
-    assert dialect.has_header == export.has_header
-    if export.has_header:
-        assert detection.headers == export.header
-        assert detection.header_number == export.header_row
-    assert problems == export.problems
-    assert rows == export.rows
 
 
 def test_a_title_above_the_header_is_skipped_and_shown(tmp_path: Path) -> None:

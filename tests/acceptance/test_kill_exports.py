@@ -18,8 +18,7 @@ import time
 import pytest
 
 from tests.conftest import AwsResources, cli_env, make_settings, run_cli
-from tests.test_kill_consolidation import consolidating_job
-from tests.test_kill_resume import _worker
+from tests.support import cli_worker, consolidating_job, eventually
 from worker.flows.export import write_exports
 from worker.messages import JobMessage
 from worker.services import open_services
@@ -51,13 +50,14 @@ async def test_sigkill_while_exports_are_written_then_the_next_worker_writes_the
         job_id = await consolidating_job(services, aws, TENANT, ROWS)
 
         await services.queue.send(JobMessage(job_id=job_id).body())
-        worker = _worker(settings, quiet=True)
+        worker = cli_worker(settings, quiet=True)
         try:
-            deadline = time.monotonic() + 120
-            while not _open_uploads(aws):
+
+            def uploading() -> bool:
                 assert worker.poll() is None, "the worker ended before its exports"
-                assert time.monotonic() < deadline, "no export upload was ever opened"
-                await asyncio.sleep(0.01)
+                return bool(_open_uploads(aws))
+
+            await eventually(uploading, 120, "an export upload to open", interval_s=0.01)
             worker.send_signal(signal.SIGKILL)
         finally:
             worker.wait(timeout=30)
@@ -75,7 +75,7 @@ async def test_sigkill_while_exports_are_written_then_the_next_worker_writes_the
         assert answer["state"] == "abandoned" and answer["requested"] is True
 
         # The killed delivery's message comes back; one worker run finishes everything.
-        finisher = _worker(settings, "--once", quiet=True)
+        finisher = cli_worker(settings, "--once", quiet=True)
         assert finisher.wait(timeout=180) == 0
         job = await fetch_job(services.pool, job_id)
         assert job is not None and job.exports["state"] == "written"
@@ -95,7 +95,7 @@ async def test_sigkill_while_exports_are_written_then_the_next_worker_writes_the
         while aws.counts(aws.queues.queue_url) != (0, 0):
             assert time.monotonic() < deadline, "a message never came back"
             if aws.counts(aws.queues.queue_url)[0]:
-                again = _worker(settings, "--once", quiet=True)
+                again = cli_worker(settings, "--once", quiet=True)
                 assert again.wait(timeout=120) == 0
             await asyncio.sleep(0.2)
         job = await fetch_job(services.pool, job_id)

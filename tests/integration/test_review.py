@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsResources
-from tests.test_initial_flow import _csv, _drain, _submit
+from tests.support import csv_bytes, drain, submit
 from worker.errors import ActionRefused
 from worker.jobs import job_report, render
 from worker.messages import JobMessage
@@ -65,8 +65,8 @@ async def _open_counts(services: Services, review: Review, job_id: uuid.UUID) ->
 async def _job_in_review(services: Services, aws: AwsResources) -> uuid.UUID:
     await _seed_contact(services, TENANT, "old@x.pt", "OldCo")
     await _seed_contact(services, "tenant-2", "other@x.pt", "TheirCo")
-    job_id = await _submit(services, aws, _csv([HEADER, *LOOP_ROWS]))
-    await _drain(services)
+    job_id = await submit(services, aws, csv_bytes([HEADER, *LOOP_ROWS]))
+    await drain(services)
     job = await fetch_job(services.pool, job_id)
     assert job is not None
     assert (job.status, job.unresolved_issues) == ("NEEDS_REVIEW", 4)
@@ -102,15 +102,15 @@ async def test_a_redelivered_message_changes_nothing_while_a_person_edits(
     # The initial flow's message comes back (its worker died before deleting it), and so
     # does a reprocess message of a request already served: neither judges the edit.
     await services.queue.send(JobMessage(job_id=job_id).body())
-    await _drain(services)
+    await drain(services)
     assert await state() == edited
     await services.queue.send(JobMessage(job_id=job_id, action="reprocess").body())
-    await _drain(services)
+    await drain(services)
     assert await state() == edited
     assert aws.counts(aws.queues.queue_url) == (0, 0)
     # Asked for, it is judged.
     await review.request_reprocess(job_id)
-    await _drain(services)
+    await drain(services)
     after = await state()
     assert after[1] > edited[1] and after[3] < edited[3]
 
@@ -141,7 +141,7 @@ async def test_the_full_loop_edit_discard_accept_reprocess_completes(
     await review.accept(job_id, dup["id"], "keep", keep_row=5)
     assert await _open_counts(services, review, job_id) == (2, 2, 2)
     await review.request_reprocess(job_id)
-    await _drain(services)
+    await drain(services)
     assert await _open_counts(services, review, job_id) == (0, 0, 0)
 
     job = await fetch_job(services.pool, job_id)
@@ -226,7 +226,7 @@ async def test_reprocessing_files_new_problems_and_keeps_open_what_is_not_fixed(
     await review.edit(job_id, 3, {"email": "bo @x.pt"})
     await review.edit(job_id, 2, {"first_name": "", "email": "OTHER@x.pt"})
     await review.request_reprocess(job_id)
-    await _drain(services)
+    await drain(services)
 
     job = await fetch_job(services.pool, job_id)
     assert job is not None and job.status == "NEEDS_REVIEW"
@@ -250,7 +250,7 @@ async def test_reprocessing_files_new_problems_and_keeps_open_what_is_not_fixed(
     # Undo the duplicate by editing row 2 back: that issue resolves, the rest stays.
     await review.edit(job_id, 2, {"first_name": "Ana", "email": "ana@x.pt"})
     await review.request_reprocess(job_id)
-    await _drain(services)
+    await drain(services)
     history = await review.issues(job_id, include_resolved=True)
     resolved = sorted(
         (i["type"], tuple(i["rows"]), i["resolution"]) for i in history if i["resolved"]

@@ -26,7 +26,8 @@ import asyncpg
 import pytest
 
 from tests.conftest import AwsResources
-from tests.test_initial_flow import _drain, _submit
+from tests.plans import nested_probes, plan_work
+from tests.support import drain, submit
 from worker.retention import purge
 from worker.review import Review
 from worker.services import Services, open_services
@@ -86,33 +87,6 @@ class PlanLog:
             return
 
 
-def plan_work(node: dict[str, Any]) -> int:
-    """The rows a plan node and its children produced or threw away, over all loops."""
-    loops = max(int(node.get("Actual Loops", 1)), 1)
-    rows = float(node.get("Actual Rows", 0))
-    removed = sum(float(node.get(key, 0)) for key in node if key.startswith("Rows Removed by"))
-    work = int((rows + removed) * loops) if loops > 1 else int(rows + removed)
-    return work + sum(plan_work(child) for child in node.get("Plans", []))
-
-
-def nested_probes(node: dict[str, Any]) -> list[str]:
-    """Nested loops whose inner side ran more than 1000 times and each time returned or
-    threw away more than one row on average (per-row probes over a per-row set)."""
-    found: list[str] = []
-    children = node.get("Plans", [])
-    if node.get("Node Type") == "Nested Loop" and len(children) == 2:
-        inner = children[1]
-        loops = int(inner.get("Actual Loops", 1))
-        touched = float(inner.get("Actual Rows", 0)) + sum(
-            float(inner.get(key, 0)) for key in inner if key.startswith("Rows Removed by")
-        )
-        if loops > 1000 and touched > 1.5:
-            found.append(f"{inner.get('Node Type')} x{loops} ({touched:.1f} rows a loop)")
-    for child in children:
-        found.extend(nested_probes(child))
-    return found
-
-
 @pytest.fixture
 async def explained(
     db: asyncpg.Connection, settings: Settings, monkeypatch: pytest.MonkeyPatch
@@ -153,8 +127,8 @@ async def steady_state(db: asyncpg.Connection, services: Services, aws: AwsResou
     for table in ("staging", "issues", "issue_items", "contacts", "jobs"):
         await db.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = off)")
     data, _ = contact_file(ROWS, "a")
-    job_a = await _submit(services, aws, data, "up/a.csv", tenant="tenant-a")
-    await _drain(services)
+    job_a = await submit(services, aws, data, "up/a.csv", tenant="tenant-a")
+    await drain(services)
     job = await fetch_job(services.pool, job_a)
     assert job is not None and job.status == "NEEDS_REVIEW"
     await db.execute(
@@ -186,8 +160,8 @@ async def test_a_second_job_keeps_linear_plans_through_its_whole_life(
     )
     data, with_issues = contact_file(ROWS, "b")
     started = time.monotonic()
-    job_b = await _submit(worker_services, aws, data, "up/b.csv", tenant="tenant-b")
-    await _drain(worker_services)
+    job_b = await submit(worker_services, aws, data, "up/b.csv", tenant="tenant-b")
+    await drain(worker_services)
     job = await fetch_job(worker_services.pool, job_b)
     assert job is not None
     assert (job.status, job.issue_rows) == ("NEEDS_REVIEW", with_issues)
@@ -212,7 +186,7 @@ async def test_a_second_job_keeps_linear_plans_through_its_whole_life(
         job_b,
     )
     await review.request_reprocess(job_b)
-    await _drain(worker_services)
+    await drain(worker_services)
     job = await fetch_job(worker_services.pool, job_b)
     assert job is not None
     assert job.status == "COMPLETED", (job.status, job.unresolved_issues)
@@ -261,33 +235,3 @@ async def test_a_second_job_keeps_linear_plans_through_its_whole_life(
     ):
         assert marker in texts, marker
     assert elapsed < 300
-
-
-def test_nested_probe_detection_reads_a_quadratic_plan() -> None:
-    """The plan check itself: a nested loop re-reading 5000 rows for each of 100k outer rows
-    is flagged; one unique index probe a row is not."""
-    quadratic = {
-        "Node Type": "Nested Loop",
-        "Actual Rows": 5000,
-        "Actual Loops": 1,
-        "Plans": [
-            {"Node Type": "Seq Scan", "Actual Rows": 100_000, "Actual Loops": 1},
-            {
-                "Node Type": "Materialize",
-                "Actual Rows": 0,
-                "Actual Loops": 100_000,
-                "Rows Removed by Filter": 5000,
-            },
-        ],
-    }
-    probe = {
-        "Node Type": "Nested Loop",
-        "Actual Rows": 100_000,
-        "Actual Loops": 1,
-        "Plans": [
-            {"Node Type": "Seq Scan", "Actual Rows": 100_000, "Actual Loops": 1},
-            {"Node Type": "Index Scan", "Actual Rows": 1, "Actual Loops": 100_000},
-        ],
-    }
-    assert nested_probes(quadratic) and plan_work(quadratic) > 100_000 * 5000
-    assert not nested_probes(probe) and plan_work(probe) == 300_000

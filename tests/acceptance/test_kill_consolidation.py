@@ -8,24 +8,17 @@ delivered once more changes nothing.
 
 from __future__ import annotations
 
-import asyncio
-import csv
-import io
 import signal
-import time
 import uuid
 
 import asyncpg
 import pytest
 
 from tests.conftest import AwsResources, make_settings
-from tests.test_kill_resume import _worker
-from worker.flows.base import FlowContext
-from worker.flows.initial import run_initial
+from tests.support import cli_worker, consolidating_job, eventually
 from worker.messages import JobMessage
-from worker.router import Route
-from worker.services import Services, open_services
-from worker.store.jobs import create_job, fetch_job
+from worker.services import open_services
+from worker.store.jobs import fetch_job
 
 pytestmark = pytest.mark.slow
 
@@ -33,21 +26,12 @@ ROWS = 100_000
 TENANT = "tenant-k"
 
 
-def _clean_file(rows: int) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["email", "first_name", "last_name", "company", "city"])
-    for index in range(rows):
-        writer.writerow([f"p{index}@example.com", "Ana", "Silva", "Acme", "Lisboa"])
-    return out.getvalue().encode("utf-8")
-
-
 async def _wait_for(pool: asyncpg.Pool, query: str, expected: bool, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while bool(await pool.fetchval(query)) is not expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {query!r} to be {expected}")
-        await asyncio.sleep(0.005)
+    async def holds() -> bool:
+        return bool(await pool.fetchval(query)) is expected
+
+    # Polled closely: the kill must land while the INSERT runs.
+    await eventually(holds, timeout_s, f"{query!r} to be {expected}", interval_s=0.005)
 
 
 _INSERTING = (
@@ -57,28 +41,6 @@ _INSERTING = (
 )
 # The killed worker's backend ends (and rolls back) once its statement is done.
 _LOCKS_HELD = "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory'"
-
-
-async def consolidating_job(
-    services: Services, aws: AwsResources, tenant: str, rows: int
-) -> uuid.UUID:
-    """A clean ``rows``-row job read and checked in-process: CONSOLIDATING, no message."""
-    key = f"up/{uuid.uuid4().hex}.csv"
-    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=_clean_file(rows))
-    job_id = await create_job(services.pool, tenant=tenant, bucket=aws.bucket, key=key)
-    job = await fetch_job(services.pool, job_id)
-    assert job is not None
-    await run_initial(
-        FlowContext(
-            job=job,
-            route=Route.INITIAL,
-            pool=services.pool,
-            s3=services.s3,
-            settings=services.settings,
-            stopping=asyncio.Event(),
-        )
-    )
-    return job_id
 
 
 async def _state(pool: asyncpg.Pool, job_id: uuid.UUID) -> tuple[str, int, int]:
@@ -102,7 +64,7 @@ async def test_sigkill_during_consolidation_leaves_nothing_then_everything(
         assert await _state(services.pool, job_id) == ("CONSOLIDATING", 0, 0)
 
         await services.queue.send(JobMessage(job_id=job_id).body())
-        worker = _worker(settings, quiet=True)
+        worker = cli_worker(settings, quiet=True)
         try:
             await _wait_for(services.pool, _INSERTING, True, timeout_s=60)
             worker.send_signal(signal.SIGKILL)
@@ -113,17 +75,16 @@ async def test_sigkill_during_consolidation_leaves_nothing_then_everything(
         assert await _state(services.pool, job_id) == ("CONSOLIDATING", 0, 0)
 
         # The message comes back after its visibility timeout; a new worker finishes it.
-        deadline = time.monotonic() + 30
-        while aws.counts(aws.queues.queue_url)[0] == 0:
-            assert time.monotonic() < deadline, "the message never came back"
-            await asyncio.sleep(0.2)
-        finisher = _worker(settings, "--once", quiet=True)
+        await eventually(
+            lambda: aws.counts(aws.queues.queue_url)[0] > 0, 30, "the message to come back", 0.2
+        )
+        finisher = cli_worker(settings, "--once", quiet=True)
         assert finisher.wait(timeout=120) == 0
         assert await _state(services.pool, job_id) == ("COMPLETED", ROWS, ROWS)
 
         # Delivered once more (at least once): nothing is written twice.
         await services.queue.send(JobMessage(job_id=job_id).body())
-        again = _worker(settings, "--once", quiet=True)
+        again = cli_worker(settings, "--once", quiet=True)
         assert again.wait(timeout=120) == 0
         assert await _state(services.pool, job_id) == ("COMPLETED", ROWS, ROWS)
         distinct = await services.pool.fetchval(

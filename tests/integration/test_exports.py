@@ -11,9 +11,10 @@ from typing import Any
 
 import asyncpg
 
-from tests.conftest import AwsResources, cli_env, make_settings, run_cli
+from tests.conftest import AwsResources, make_settings
 from tests.outage import FailingWrites
-from tests.test_initial_flow import _csv, _drain, _submit
+from tests.support import csv_bytes, drain, submit
+from tests.unit.test_neutralise import FORMULA_CASES
 from worker.flows.export import IMPORT_COLUMNS, MultipartWriter, neutralise, write_exports
 from worker.jobs import export_links
 from worker.model import decode_raw
@@ -52,27 +53,6 @@ async def _staging(services: Services, job_id: uuid.UUID) -> list[dict[str, Any]
 
 # (cell, as exported): what a spreadsheet could run gets an apostrophe (OWASP's CSV
 # injection list); numbers, phone numbers and dates stay as they are.
-FORMULA_CASES = [
-    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
-    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
-    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
-    ("=1+1", "'=1+1"),
-    ("\tx", "'\tx"),
-    ("\rx", "'\rx"),
-    ("\t123", "'\t123"),
-    ("+351 912 345 678", "+351 912 345 678"),
-    ("+1 (555) 123-4567", "+1 (555) 123-4567"),
-    ("-5", "-5"),
-    ("-12.50", "-12.50"),
-    ("2024-01-31", "2024-01-31"),
-    ("a=b", "a=b"),
-    ("", ""),
-]
-
-
-def test_neutralise_formula_cells() -> None:
-    assert [neutralise(cell) for cell, _ in FORMULA_CASES] == [out for _, out in FORMULA_CASES]
 
 
 async def test_the_server_neutralises_cells_as_python_does(db: asyncpg.Connection) -> None:
@@ -97,8 +77,8 @@ async def test_exports_match_staging_with_formulas_neutralised(
         ["cy@x.pt", "Cy", "Dias", "-Corp", "", 'quoted, "comma"\nand newline'],
         ["dy@x.pt", "Zoë", "Gonçalves", "Acme", "", ""],
     ]
-    job_id = await _submit(services, aws, _csv([HEADER, *rows]))
-    await _drain(services)
+    job_id = await submit(services, aws, csv_bytes([HEADER, *rows]))
+    await drain(services)
     job = await services.pool.fetchrow("SELECT status, exports FROM jobs WHERE id = $1", job_id)
     assert job["status"] == "NEEDS_REVIEW"
     exports = job["exports"]
@@ -140,45 +120,11 @@ async def test_exports_match_staging_with_formulas_neutralised(
     ]
 
 
-async def test_presigned_urls_download_the_exports_over_http(
-    services: Services, aws: AwsResources
-) -> None:
-    job_id = await _submit(
-        services, aws, _csv([HEADER, ["ana@x.pt", "Ana", "Silva", "Acme", "", ""]])
-    )
-    await _drain(services)  # clean file: consolidated, COMPLETED, exported
-    answer = await export_links(
-        services.pool,
-        services.s3,
-        services.queue,
-        services.settings,
-        job_id,
-        tenant="tenant-1",
-        actor="test",
-    )
-    assert (answer["status"], answer["state"]) == ("COMPLETED", "written")
-    by_kind = {entry["kind"]: entry for entry in answer["files"]}
-    lines = _parse(await asyncio.to_thread(_http_get, by_kind["all"]["url"]))
-    assert lines[1][:7] == ["ana@x.pt", "Ana", "Silva", "Acme", "", "", "2"]
-    assert lines[1][7] == "SUCCESS"
-    header_only = _parse(await asyncio.to_thread(_http_get, by_kind["issues"]["url"]))
-    assert len(header_only) == 1
-    # Another tenant's request is no job at all.
-    stranger = run_cli(
-        ["jobs", "exports", str(job_id), "--tenant", "tenant-2"], cli_env(services.settings)
-    )
-    assert stranger.returncode == 1
-    assert f"no job {job_id} for tenant tenant-2" in stranger.stderr
-    shown = run_cli(["jobs", "exports", str(job_id), "--json"], cli_env(services.settings))
-    assert shown.returncode == 0, shown.stderr
-    assert '"state": "written"' in shown.stdout and "Signature=" in shown.stdout
-
-
 async def test_a_second_request_while_one_is_written_writes_nothing(
     services: Services, aws: AwsResources
 ) -> None:
-    job_id = await _submit(services, aws, _csv([HEADER, ["bad", "A", "B", "C", "", ""]]))
-    await _drain(services)
+    job_id = await submit(services, aws, csv_bytes([HEADER, ["bad", "A", "B", "C", "", ""]]))
+    await drain(services)
     # A new decision (as a reprocess would make) asks for new exports; two writers race.
     await services.pool.execute("UPDATE jobs SET decided_at = now() WHERE id = $1", job_id)
     settings = services.settings
@@ -225,8 +171,8 @@ async def test_a_large_export_is_uploaded_in_parts_and_a_failed_one_is_recorded(
     # ~7 MB of rows: more than the 5 MiB minimum part.
     rows = [[f"p{n}@x.pt", "Ana", "Silva", "Acme", "", "x" * 80] for n in range(60_000)]
     async with open_services(settings) as services:
-        job_id = await _submit(services, aws, _csv([HEADER, *rows]))
-        await _drain(services)
+        job_id = await submit(services, aws, csv_bytes([HEADER, *rows]))
+        await drain(services)
         exports = await services.pool.fetchval("SELECT exports FROM jobs WHERE id = $1", job_id)
         key = exports["files"]["all"]["key"]
         head = aws.s3.head_object(Bucket=aws.bucket, Key=key)
@@ -301,8 +247,8 @@ async def test_a_clean_jobs_valid_export_is_its_all_export(
     """Every row valid: valid.csv is all.csv byte for byte (S3 copies it). A job with
     issue rows writes it on its own (test_exports_match_staging_with_formulas_neutralised)."""
     rows = [[f"c{n}@x.pt", "Ana", "Silva", "Acme", "", "=1+1"] for n in range(3)]
-    job_id = await _submit(services, aws, _csv([HEADER, *rows]))
-    await _drain(services)
+    job_id = await submit(services, aws, csv_bytes([HEADER, *rows]))
+    await drain(services)
     files = (await services.pool.fetchval("SELECT exports FROM jobs WHERE id = $1", job_id))[
         "files"
     ]
