@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from worker.errors import ActionRefused
 from worker.intake import object_idempotency_key
@@ -291,27 +292,27 @@ async def enqueue(
     files: list[Candidate],
     options: dict[str, Any],
     chunk_size: int = 500,
-) -> list[Any]:
+) -> list[UUID]:
     """Create and send the jobs of ``files`` in their order, ``chunk_size`` at a time: each
     chunk's jobs in one transaction, their messages after it commits (a message never
     arrives before its job). A crash between the two leaves PENDING jobs without a
     message, which the sweep sends (see :mod:`worker.sweep`). Returns the ids of the jobs
     created, in order."""
-    created: list[Any] = []
+    created: list[UUID] = []
     for start in range(0, len(files), chunk_size):
         chunk = files[start : start + chunk_size]
         bucket = chunk[0].obj.bucket
         async with pool.acquire() as connection, connection.transaction():
             new_jobs = await insert_jobs(
                 connection,
-                [candidate.tenant for candidate in chunk],
-                bucket,
-                [candidate.obj.key for candidate in chunk],
-                [candidate.obj.version_id for candidate in chunk],
-                [candidate.obj.etag for candidate in chunk],
-                [candidate.obj.key.rsplit("/", 1)[-1] for candidate in chunk],
-                [json.dumps(_file_options(candidate, options)) for candidate in chunk],
-                [object_idempotency_key(candidate.obj) for candidate in chunk],
+                tenants=[candidate.tenant for candidate in chunk],
+                bucket=bucket,
+                keys=[candidate.obj.key for candidate in chunk],
+                version_ids=[candidate.obj.version_id for candidate in chunk],
+                etags=[candidate.obj.etag for candidate in chunk],
+                filenames=[candidate.obj.key.rsplit("/", 1)[-1] for candidate in chunk],
+                options=[json.dumps(_file_options(candidate, options)) for candidate in chunk],
+                idempotency_keys=[object_idempotency_key(candidate.obj) for candidate in chunk],
             )
             # RETURNING gives no order: put the new jobs back in the files' order.
             position = {candidate.obj.key: index for index, candidate in enumerate(chunk)}

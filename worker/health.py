@@ -109,12 +109,7 @@ class HealthServer:
         except Exception as error:
             problems.append(f"database: {type(error).__name__}: {error}")
         try:
-            await asyncio.wait_for(
-                self.queue.client.get_queue_attributes(
-                    QueueUrl=self.queue.queue_url, AttributeNames=["QueueArn"]
-                ),
-                _READY_TIMEOUT_S,
-            )
+            await asyncio.wait_for(self.queue.ping(), _READY_TIMEOUT_S)
         except Exception as error:
             problems.append(f"queue: {type(error).__name__}: {error}")
         if problems:

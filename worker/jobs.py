@@ -188,10 +188,10 @@ LIST_COLUMNS = (
 
 
 async def list_jobs(
-    pool: asyncpg.Pool, tenant: str | None, status: str | None, limit: int
+    pool: asyncpg.Pool, tenant: str | None, status: JobStatus | None, limit: int
 ) -> list[Job]:
     """The newest jobs (of a tenant, in a status, when given)."""
-    return await JobStore(pool).list(tenant, JobStatus(status) if status else None, limit)
+    return await JobStore(pool).list(tenant, status, limit)
 
 
 async def job_stats(

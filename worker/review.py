@@ -86,7 +86,12 @@ class Review:
         )
 
     async def rows(
-        self, job_id: UUID, *, status: str | None = None, after_row: int = 0, limit: int = 50
+        self,
+        job_id: UUID,
+        *,
+        status: RowStatus | None = None,
+        after_row: int = 0,
+        limit: int = 50,
     ) -> list[dict[str, Any]]:
         """Up to ``limit`` of the job's rows after ``after_row`` (only ``status`` ones if
         given), with their cells as read, current fields and open issues."""

@@ -145,6 +145,10 @@ class JobQueue:
         attributes: dict[Any, str] = dict(response["Attributes"])
         return sum(int(attributes.get(name, "0")) for name in names)
 
+    async def ping(self) -> None:
+        """The cheapest request that proves the queue answers (the readiness probe)."""
+        await self.client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+
     async def backlog(self) -> int:
         """Messages waiting to be received: visible now, or sent with a delay."""
         return await self._count("Messages", "MessagesDelayed")

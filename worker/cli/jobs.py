@@ -22,7 +22,7 @@ from worker.cli.common import (
     json_text,
 )
 from worker.errors import ActionRefused
-from worker.model import CONTACT_FIELDS
+from worker.model import CONTACT_FIELDS, JobStatus, RowStatus
 
 if TYPE_CHECKING:
     from worker.services import Services
@@ -51,7 +51,8 @@ async def _jobs_list(settings: Settings, args: argparse.Namespace) -> int:
     from worker.jobs import LIST_COLUMNS, list_jobs
 
     async with command_services(settings) as services:
-        jobs = await list_jobs(services.pool, args.tenant, args.status, args.limit)
+        status = JobStatus(args.status) if args.status else None
+        jobs = await list_jobs(services.pool, args.tenant, status, args.limit)
     if args.json:
         listed = [job.as_record() for job in jobs]
         print(json_text([{name: entry[name] for name in LIST_COLUMNS} for entry in listed]))
@@ -137,7 +138,7 @@ async def _jobs_cancel(settings: Settings, args: argparse.Namespace) -> int:
     async with command_services(settings) as services:
         await cancel_job(services.pool, args.job_id, args.tenant, args.actor)
     if args.json:
-        print(json_text({"job_id": args.job_id, "status": "CANCELLED"}))
+        print(json_text({"job_id": args.job_id, "status": JobStatus.CANCELLED}))
     else:
         print(f"job {args.job_id} cancelled")
     return ExitCode.OK
@@ -227,7 +228,10 @@ async def _review_rows(settings: Settings, args: argparse.Namespace) -> int:
     async with command_services(settings) as services:
         # One row more than the page tells whether there is a next page.
         rows = await _review(services, args).rows(
-            args.job_id, status=args.status, after_row=args.after, limit=args.limit + 1
+            args.job_id,
+            status=RowStatus(args.status) if args.status else None,
+            after_row=args.after,
+            limit=args.limit + 1,
         )
     more, rows = len(rows) > args.limit, rows[: args.limit]
     if args.json:
@@ -335,7 +339,9 @@ def add_jobs_commands(commands: Any) -> None:
 
     listing = actions.add_parser("list", help="the newest jobs")
     listing.add_argument("--tenant", help="only this tenant's jobs")
-    listing.add_argument("--status", help="only jobs in this status (e.g. NEEDS_REVIEW)")
+    listing.add_argument(
+        "--status", choices=[status.value for status in JobStatus], help="only jobs in this status"
+    )
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=_jobs_list)
@@ -405,7 +411,7 @@ def add_review_commands(commands: Any) -> None:
 
     rows = actions.add_parser("rows", help="the job's rows with their fields and open issues")
     _job_argument(rows, tenant_required=True)
-    rows.add_argument("--status", choices=("READY", "ISSUE", "DISCARD", "SUCCESS"))
+    rows.add_argument("--status", choices=[status.value for status in RowStatus])
     rows.add_argument("--after", type=int, default=0, help="rows after this row number")
     rows.add_argument("--limit", type=int, default=50, help="rows a page (default 50)")
     rows.add_argument("--json", action="store_true", help="print JSON")

@@ -133,7 +133,7 @@ async def run_initial(context: FlowContext) -> Job:
     metrics.s3_read_bytes_total.inc(stream.bytes_read)
     mark = time.perf_counter()
     decided = await finish_checks(
-        context.pool, job_id, job.tenant, stream.sha256, stream.bytes_read
+        context.pool, job_id, job.tenant, sha256=stream.sha256, bytes_read=stream.bytes_read
     )
     phases["checks_s"] = time.perf_counter() - mark
     log.info(

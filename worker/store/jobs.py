@@ -118,8 +118,9 @@ async def job_by_idempotency_key(
     return (row["id"], row["source_key"]) if row is not None else None
 
 
-async def insert_jobs(  # noqa: PLR0917 - one array per column of the bulk insert
+async def insert_jobs(
     connection: Executor,
+    *,
     tenants: list[str | None],
     bucket: str,
     keys: list[str],

@@ -208,7 +208,7 @@ async def _chunks(data: bytes, sent: asyncio.Event) -> AsyncIterator[bytes]:
 
 
 async def finish_checks(
-    pool: asyncpg.Pool, job_id: UUID, tenant: str, sha256: str, bytes_read: int
+    pool: asyncpg.Pool, job_id: UUID, tenant: str, *, sha256: str, bytes_read: int
 ) -> Job:
     """After the last batch: the totals, the cross-row checks in SQL (duplicates in the
     file, emails the tenant already has), the rows' final status and the decision, in one
