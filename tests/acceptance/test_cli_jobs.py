@@ -26,9 +26,9 @@ async def test_review_from_the_command_line_to_completed(
     listed = run_cli(["review", "issues", job, "--tenant", "tenant-1", "--json"], env)
     assert listed.returncode == 0, listed.stderr
     (issue,) = json.loads(listed.stdout)
-    assert (issue["type"], issue["rows"]) == ("INVALID_EMAIL", [3])
+    assert (issue["type"], issue["rows"], issue["number"]) == ("INVALID_EMAIL", [3], 1)
     shown = run_cli(["review", "rows", job, "--tenant", "tenant-1", "--status", "ISSUE"], env)
-    assert "row 3" in shown.stdout and f"#{issue['id']} INVALID_EMAIL" in shown.stdout
+    assert "row 3" in shown.stdout and "#1 INVALID_EMAIL" in shown.stdout
     # One row with issues: no next page is offered that would print nothing.
     assert "next page" not in shown.stdout and "(last page)" in shown.stdout
     paged = run_cli(["review", "rows", job, "--tenant", "tenant-1", "--limit", "1"], env)
@@ -38,9 +38,7 @@ async def test_review_from_the_command_line_to_completed(
     )
     assert "row 3" in last.stdout and "(last page)" in last.stdout
 
-    refused = run_cli(
-        ["review", "accept", job, str(issue["id"]), "--tenant", "tenant-1", "--as", "skip"], env
-    )
+    refused = run_cli(["review", "accept", job, "1", "--tenant", "tenant-1", "--as", "skip"], env)
     assert refused.returncode == 1
     assert "INVALID_EMAIL issue is not accepted: edit the row" in refused.stderr
     bad = run_cli(["review", "edit", job, "3", "--tenant", "tenant-1", "--set", "email"], env)

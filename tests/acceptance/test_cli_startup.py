@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import AwsResources, cli_env, run_cli
+from tests.conftest import CLI, ROOT, AwsResources, cli_env, run_cli
 from worker.cli.common import ExitCode
 from worker.settings import Settings
 
@@ -141,3 +142,27 @@ def test_dlq_list_and_replay_through_the_cli(settings: Settings, aws: AwsResourc
     assert moved["Body"] == '{"job_id": "6b0c3f4e-8a59-4b7e-9d7e-0d1f2a3b4c5d"}'
     (kept,) = aws.queue_messages(aws.queues.dlq_url)
     assert kept["Body"] == "garbage"
+
+
+def test_output_piped_into_a_reader_that_stops_ends_quietly(tmp_path: Path) -> None:
+    # `ingest-worker inspect big.csv --rows 50000 | head -1`: the reader goes after one line.
+    big = tmp_path / "big.csv"
+    big.write_text(
+        "email,first_name\n" + "".join(f"p{n}@example.com,Ana\n" for n in range(50_000)),
+        encoding="utf-8",
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
+    process = subprocess.Popen(
+        [*CLI, "inspect", str(big), "--rows", "50000"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()
+    with process.stderr:
+        stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == ExitCode.PIPE_CLOSED, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

@@ -109,3 +109,70 @@ def test_the_next_commands_reach_the_running_demo_through_its_env_file(tmp_path:
         demo.communicate(timeout=30)
     assert demo.returncode == 0
     assert not (data_dir / "env").exists()  # gone with the stack it pointed at
+
+
+def _start_demo(data_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    """The demo (the README's run command) in its own process, once its worker polls."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
+    demo = subprocess.Popen(
+        [*CLI, "demo", "--dir", str(data_dir)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert demo.stdout is not None
+    printed: list[str] = []
+    deadline = time.monotonic() + 120
+    while not any("ingest-worker demo: polling" in line for line in printed):
+        assert demo.poll() is None and time.monotonic() < deadline, "".join(printed)
+        printed.append(demo.stdout.readline())
+    return demo, printed
+
+
+def _postmaster_pid(data_dir: Path) -> int:
+    return int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (an exited process waiting to be reaped does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_every_stop_signal_ends_the_demo_in_seconds_with_its_server(tmp_path: Path) -> None:
+    data_dir = tmp_path / "local"
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        demo, _ = _start_demo(data_dir)
+        postgres = _postmaster_pid(data_dir)
+        signalled = time.monotonic()
+        demo.send_signal(signum)
+        rest, _ = demo.communicate(timeout=30)
+        took = time.monotonic() - signalled
+        # It says what it does: the worker's stop, then the stack's.
+        assert '"event": "shutdown_requested"' in rest, rest
+        assert '"event": "demo_stopped"' in rest, rest
+        assert took < 3, f"{signum.name}: {took:.1f} s"
+        assert demo.returncode == 0, (signum.name, rest)
+        assert not _running(postgres), f"{signum.name} left PostgreSQL {postgres} running"
+
+
+def test_a_server_left_by_a_killed_demo_is_adopted_and_stopped_by_the_next(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "local"
+    killed, _ = _start_demo(data_dir)
+    killed.kill()  # no clean-up at all: its PostgreSQL stays up
+    killed.communicate(timeout=30)
+    stale = _postmaster_pid(data_dir)
+    assert _running(stale)
+    demo, printed = _start_demo(data_dir)
+    assert any("demo_adopts_stale_server" in line for line in printed), "".join(printed)
+    demo.send_signal(signal.SIGTERM)
+    rest, _ = demo.communicate(timeout=30)
+    assert demo.returncode == 0, rest
+    assert not _running(stale), "the stale server is still running"

@@ -14,6 +14,7 @@ from tests.support import csv_bytes, drain, submit
 from worker.errors import ActionRefused
 from worker.jobs import job_report, render
 from worker.messages import JobMessage
+from worker.model import RowStatus
 from worker.review import Review
 from worker.services import Services
 from worker.store.jobs import fetch_job
@@ -135,10 +136,12 @@ async def test_the_full_loop_edit_discard_accept_reprocess_completes(
     assert await _open_counts(services, review, job_id) == (4, 4, 2)
     pending = {i["type"] for i in await review.issues(job_id) if i["pending"]}
     assert pending == {"INVALID_EMAIL", "MISSING_FIELD"}
-    await review.accept(job_id, (await _issue(review, job_id, "EXISTING_CONTACT"))["id"], "update")
+    await review.accept(
+        job_id, (await _issue(review, job_id, "EXISTING_CONTACT"))["number"], "update"
+    )
     assert await _open_counts(services, review, job_id) == (3, 3, 2)
     dup = await _issue(review, job_id, "DUPLICATE_IN_FILE")
-    await review.accept(job_id, dup["id"], "keep", keep_row=5)
+    await review.accept(job_id, dup["number"], "keep", keep_row=5)
     assert await _open_counts(services, review, job_id) == (2, 2, 2)
     await review.request_reprocess(job_id)
     await drain(services)
@@ -268,7 +271,9 @@ async def test_accepting_an_existing_email_as_skip_keeps_the_contact(
 ) -> None:
     job_id = await _job_in_review(services, aws)
     review = Review(services.pool, TENANT, "maria", services.queue)
-    await review.accept(job_id, (await _issue(review, job_id, "EXISTING_CONTACT"))["id"], "skip")
+    await review.accept(
+        job_id, (await _issue(review, job_id, "EXISTING_CONTACT"))["number"], "skip"
+    )
     row = (await review.rows(job_id, after_row=6, limit=1))[0]
     assert (row["row_number"], row["status"]) == (7, "DISCARD")
     company = await services.pool.fetchval(
@@ -288,11 +293,11 @@ async def test_actions_are_refused_with_reasons_and_change_nothing(
     dup = await _issue(review, job_id, "DUPLICATE_IN_FILE")
     existing = await _issue(review, job_id, "EXISTING_CONTACT")
     with pytest.raises(ActionRefused, match="MISSING_FIELD issue is not accepted"):
-        await review.accept(job_id, missing["id"], "skip")
+        await review.accept(job_id, missing["number"], "skip")
     with pytest.raises(ActionRefused, match="row 3 is not one of this duplicate's rows"):
-        await review.accept(job_id, dup["id"], "keep", keep_row=3)
+        await review.accept(job_id, dup["number"], "keep", keep_row=3)
     with pytest.raises(ActionRefused, match="'skip'"):
-        await review.accept(job_id, existing["id"], "keep", keep_row=7)
+        await review.accept(job_id, existing["number"], "keep", keep_row=7)
     with pytest.raises(ActionRefused, match="cannot edit raw"):
         await review.edit(job_id, 2, {"raw": "x"})
     with pytest.raises(ActionRefused, match="has no row 99"):
@@ -325,7 +330,7 @@ async def test_another_tenant_can_neither_read_nor_change_the_job(
         stranger.history(job_id),
         stranger.edit(job_id, 1, {"email": "evil@x.pt"}),
         stranger.discard(job_id, 1),
-        stranger.accept(job_id, issue["id"], "skip"),
+        stranger.accept(job_id, issue["number"], "skip"),
         stranger.request_reprocess(job_id),
     ]
     for attempt in attempts:
@@ -334,3 +339,27 @@ async def test_another_tenant_can_neither_read_nor_change_the_job(
     assert await services.pool.fetch("SELECT * FROM staging WHERE job_id = $1", job_id) == snapshot
     assert await services.pool.fetchval("SELECT count(*) FROM review_actions") == 0
     assert aws.queue_messages(wait_s=0) == []
+
+
+async def test_issues_are_numbered_within_their_job(services: Services, aws: AwsResources) -> None:
+    first = await _job_in_review(services, aws)
+    second = await submit(
+        services, aws, csv_bytes([HEADER, *LOOP_ROWS]), "up/second.csv", tenant="tenant-2"
+    )
+    await drain(services)
+    owner = Review(services.pool, TENANT, "maria", services.queue)
+    other = Review(services.pool, "tenant-2", "ana", services.queue)
+    # Each job counts its own issues from 1: no other job's or tenant's shows through.
+    for review, job_id in ((owner, first), (other, second)):
+        listed = await review.issues(job_id, include_resolved=True)
+        assert sorted(issue["number"] for issue in listed) == list(range(1, len(listed) + 1))
+        numbers = {issue["number"] for issue in listed}
+        for row in await review.rows(job_id, status=RowStatus.ISSUE):
+            assert {issue["number"] for issue in row["issues"]} <= numbers
+    # Accepting by number acts on that job's issue, and the history names it by number.
+    dup = await _issue(other, second, "DUPLICATE_IN_FILE")
+    same_number = [i for i in await owner.issues(first) if i["number"] == dup["number"]]
+    await other.accept(second, dup["number"], "keep", keep_row=dup["rows"][0])
+    assert dup["type"] not in {i["type"] for i in await other.issues(second)}
+    assert [i for i in await owner.issues(first) if i["number"] == dup["number"]] == same_number
+    assert (await other.history(second))[-1]["issue_number"] == dup["number"]

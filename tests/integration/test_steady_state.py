@@ -176,7 +176,7 @@ async def test_a_second_job_keeps_linear_plans_through_its_whole_life(
     listed = await review.issues(job_b, page_size=10_000)
     for issue in listed:
         if issue["type"] == "DUPLICATE_IN_FILE" and issue["rows"][0] < 2000:
-            await review.accept(job_b, issue["id"], "keep", keep_row=issue["rows"][0])
+            await review.accept(job_b, issue["number"], "keep", keep_row=issue["rows"][0])
     assert await review.rows(job_b, status="ISSUE")
     # ... and the rest of the issue rows goes out in bulk (what a person would do through
     # many discards; the statements under test are the flows', not the review's).

@@ -36,6 +36,7 @@ class ExitCode(enum.IntEnum):
     CONFIG = 3  # a setting is missing or invalid
     UNAVAILABLE = 4  # a service (database, bucket, queue) cannot be reached
     INTERRUPTED = 130  # stopped at once by a second signal
+    PIPE_CLOSED = 141  # the reader of the output went away (piped into head, less...)
 
 
 def fail(message: str) -> None:

@@ -217,7 +217,7 @@ async def _review_issues(settings: Settings, args: argparse.Namespace) -> int:
             else "open"
         )
         print(
-            f"#{issue['id']:<8} {issue['type']:<18} rows {rows}{f' (+{more})' if more else ''}"
+            f"#{issue['number']:<5} {issue['type']:<18} rows {rows}{f' (+{more})' if more else ''}"
             f"  {issue['message']}  [{state}]"
         )
     return ExitCode.OK
@@ -238,7 +238,7 @@ async def _review_rows(settings: Settings, args: argparse.Namespace) -> int:
         print(json_text(rows))
         return ExitCode.OK
     for row in rows:
-        problems = "; ".join(f"#{i['id']} {i['type']}" for i in row["issues"])
+        problems = "; ".join(f"#{i['number']} {i['type']}" for i in row["issues"])
         fields = ", ".join(f"{name}={row[name]!r}" for name in CONTACT_FIELDS)
         print(
             f"row {row['row_number']:<7} {row['status']:<8} {fields}"
@@ -260,9 +260,10 @@ async def _review_history(settings: Settings, args: argparse.Namespace) -> int:
         return ExitCode.OK
     for action in actions:
         row = f" row {action['row_number']}" if action["row_number"] is not None else ""
+        issue = f" issue #{action['issue_number']}" if action["issue_number"] is not None else ""
         print(
             f"{action['created_at']:%Y-%m-%d %H:%M:%S}  {action['actor']:<12} "
-            f"{action['action']}{row}  {json.dumps(action['details'], ensure_ascii=False)}"
+            f"{action['action']}{row}{issue}  {json.dumps(action['details'], ensure_ascii=False)}"
         )
     return ExitCode.OK
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -189,7 +191,10 @@ def _inspect(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from worker.local import run_demo
 
-    return run_demo(args)
+    try:
+        return run_demo(args)
+    except KeyboardInterrupt:  # stopped while the stack was coming up: cleaned up already
+        return ExitCode.INTERRUPTED
 
 
 # --- parsing
@@ -297,9 +302,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ingest-worker`` and ``python -m worker``."""
-    # Piped into head or less: stop quietly when the reader goes away.
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
-    if hasattr(args, "direct"):
-        return int(args.direct(args))
-    return int(execute(args.handler, args))
+    try:
+        if hasattr(args, "direct"):
+            code = int(args.direct(args))
+        else:
+            code = int(execute(args.handler, args))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Piped into head or less and the reader went away: stop quietly. (SIGPIPE stays
+        # ignored, as Python sets it: its default action would kill a worker whose
+        # database or S3 connection is cut mid-write, instead of raising an error the
+        # retry policy handles.)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.PIPE_CLOSED
+    return code

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+
 from worker.model import CONTACT_FIELDS, IssueType, JobStatus, RowStatus
 from worker.store.pool import Connection, Executor
 from worker.store.queries import sql
+from worker.store.staging import plan_for_whole_job
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,10 @@ async def lock_row(connection: Connection, job_id: UUID, row_number: int) -> Loc
     )
 
 
-async def lock_issue(connection: Connection, job_id: UUID, issue_id: int) -> LockedIssue | None:
-    """One issue of a locked job with its rows; None when the job has no such issue."""
-    row = await connection.fetchrow(sql("review_lock_issue"), job_id, issue_id)
+async def lock_issue(connection: Connection, job_id: UUID, number: int) -> LockedIssue | None:
+    """Issue ``number`` (1, 2, ... within the job, in the order its issues were filed) of a
+    locked job, with its rows; None when the job has no such issue."""
+    row = await connection.fetchrow(sql("review_lock_issue"), job_id, number)
     if row is None:
         return None
     return LockedIssue(row["id"], IssueType(row["type"]), bool(row["resolved"]), list(row["rows"]))
@@ -117,7 +121,7 @@ async def list_issues(
 
 
 async def list_rows(
-    executor: Executor,
+    pool: asyncpg.Pool,
     job_id: UUID,
     tenant: str,
     *,
@@ -127,9 +131,13 @@ async def list_rows(
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` of the job's rows after ``after_row`` (only ``status`` ones if
     given), with their raw cells, current fields and open issues."""
-    records = await executor.fetch(
-        sql("review_list_rows"), job_id, tenant, status, after_row, limit
-    )
+    async with pool.acquire() as connection, connection.transaction(readonly=True):
+        # The page's rows meet their issue links and the job's numbered issues: joins of
+        # per-row sets, linear only without nested loops (see plan_for_whole_job).
+        await plan_for_whole_job(connection)
+        records = await connection.fetch(
+            sql("review_list_rows"), job_id, tenant, status, after_row, limit
+        )
     return [dict(record) for record in records]
 
 
