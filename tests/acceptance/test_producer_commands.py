@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
+import subprocess
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import AwsResources, cli_env, run_cli
+from tests.conftest import CLI, ROOT, AwsResources, cli_env, run_cli
 from tests.integration.test_producers import CLEAN, _indici_keys, _put_many
 from tests.support import drain
 from worker.discover import PRESETS, enqueue, plan
@@ -164,3 +167,46 @@ async def test_discover_dry_run_prints_the_plan_and_enqueues_nothing(
     assert await services.pool.fetchval("SELECT count(*) FROM jobs") == 0
     no_user = run_cli(["discover", "--prefix", "extracts/", "--pattern", "indici"], env)
     assert no_user.returncode == 1 and "give --tenant" in no_user.stderr
+
+
+def _run_on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run ``ingest-worker ARGS`` with its stdout and stderr on a pseudo-terminal, as a
+    person at a shell sees it; the exit code and what the terminal showed, in order."""
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [*CLI, *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=child,
+        stderr=child,
+    )
+    os.close(child)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    return process.wait(timeout=60), shown.decode().replace("\r\n", "\n")
+
+
+async def test_submit_on_a_terminal_draws_its_progress_before_the_result(
+    services: Services, aws: AwsResources, tmp_path: Path
+) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(CLEAN)
+    env = cli_env(services.settings, INGEST_LOG_LEVEL="WARNING")
+    code, shown = await asyncio.to_thread(
+        _run_on_a_terminal, ["submit", str(path), "--tenant", "tenant-1"], env
+    )
+    assert code == 0, shown
+    progress, result = shown.index("uploaded "), shown.index(" submitted as job ")
+    assert progress < result, shown
+    # The line is redrawn in place ("\r") and ends, complete, before the result's line.
+    drawn = shown[progress : shown.index("\n", progress)].split("\r")[-1]
+    assert drawn == f"uploaded {len(CLEAN)} B of {len(CLEAN)} B (100%)"

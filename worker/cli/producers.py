@@ -37,14 +37,24 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _size(size: int) -> str:
+    """``481 B``, ``12.3 KB``, ``80.0 MB``."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1e3:.1f} KB"
+    return f"{size / 1e6:.1f} MB"
+
+
 class _ProgressBar:
-    """``uploaded 12.0 of 80.0 MB (15%)`` on stderr, redrawn in place on a terminal."""
+    """``uploaded 12.0 MB of 80.0 MB (15%)`` on stderr, redrawn in place on a terminal."""
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
 
     def __call__(self, sent: int, total: int) -> None:
-        line = f"uploaded {sent / 1e6:.1f} of {total / 1e6:.1f} MB ({100 * sent // max(total, 1)}%)"
+        percent = 100 if sent >= total else 100 * sent // total
+        line = f"uploaded {_size(sent)} of {_size(total)} ({percent}%)"
         if self.tty:
             sys.stderr.write(f"\r{line}")
             if sent >= total:
