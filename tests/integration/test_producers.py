@@ -6,13 +6,15 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, AwsResources, make_settings
-from tests.support import csv_bytes, drain
+from tests.support import csv_bytes, drain, eventually, job_status_is, new_worker, running
+from worker.discover import enqueue, file_pattern, plan
 from worker.errors import ActionRefused
 from worker.jobs import export_links
 from worker.producer import Producer
@@ -260,3 +262,37 @@ async def test_retention_removes_old_rows_and_exports_and_never_contacts(
 async def _put(aws: AwsResources, key: str, body: bytes) -> str:
     aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=body)
     return key
+
+
+async def test_a_discovery_commit_held_open_past_any_delay_still_runs_its_job(
+    services: Services, aws: AwsResources
+) -> None:
+    # Discovery's messages go after its commit: a commit that takes longer than any send
+    # delay never lets a worker find no job and drop the message (it used to send inside
+    # its transaction, delayed 5 s, and a slower commit stranded the job PENDING).
+    aws.s3.put_object(Bucket=aws.bucket, Key="drop/t/contacts.csv", Body=CLEAN)
+    found = await plan(
+        services.pool,
+        services.s3,
+        aws.bucket,
+        prefix="drop/",
+        pattern=file_pattern(r"^drop/(?P<user>[^/]+)/[^/]+\.csv$"),
+    )
+    assert [candidate.obj.key for candidate in found.files] == ["drop/t/contacts.csv"]
+    # Every commit that inserted a job takes 6 s (a deferred trigger, run at commit).
+    await services.pool.execute(
+        """
+        CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN PERFORM pg_sleep(6); RETURN NULL; END $$;
+        CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON jobs
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit();
+        """
+    )
+    async with running(new_worker(services)):
+        started = time.monotonic()
+        (job_id,) = await enqueue(services.pool, services.queue, found.files, {})
+        assert time.monotonic() - started >= 6
+        await eventually(
+            lambda: job_status_is(services.pool, job_id, "COMPLETED"), 30, "the job to run"
+        )
+    assert aws.counts(aws.queues.dlq_url) == (0, 0)
