@@ -96,23 +96,25 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
     class TimedFlows(ProductFlows):
         """The product's flows, each phase timed under the job's name."""
 
-        def __init__(self, settings: Any, names: dict[Any, str]) -> None:
-            super().__init__(settings)
+        def __init__(self, names: dict[Any, str]) -> None:
+            super().__init__()
             self.names = names
 
-        async def _timed(self, context: FlowContext, phase: str, step: Any) -> None:
+        async def _timed(self, context: FlowContext, phase: str, step: Any) -> Any:
             started = time.perf_counter()
-            await step
+            result = await step
             key = f"{self.names[context.job_id]}.{phase}"
             phases[key] = phases.get(key, 0.0) + time.perf_counter() - started
+            return result
 
         async def initial(self, context: FlowContext) -> None:
-            await self._timed(context, "initial", run_initial(context))
-            await self._after_decision(context)
+            decided = await self._timed(context, "initial", run_initial(context))
+            await self._after_decision(context, decided)
 
         async def reprocess(self, context: FlowContext) -> None:
-            await self._timed(context, "reprocess", run_reprocessing(context))
-            await self._after_decision(context)
+            decided = await self._timed(context, "reprocess", run_reprocessing(context))
+            if decided is not None:
+                await self._after_decision(context, decided)
 
         async def consolidate(self, context: FlowContext) -> None:
             await self._timed(context, "consolidate", run_consolidation(context))
@@ -120,7 +122,7 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
 
         async def export(self, context: FlowContext) -> None:
             step = write_exports(
-                context.pool, context.s3, self.settings, context.job_id, context.checkpoint
+                context.pool, context.s3, context.settings, context.job_id, context.checkpoint
             )
             await self._timed(context, "export", step)
 
@@ -137,7 +139,7 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
     finally:
         await connection.close()
     names: dict[Any, str] = {}
-    flows = TimedFlows(settings, names)
+    flows = TimedFlows(names)
     async with open_services(settings) as services:
 
         async def run(name: str, tenant: str) -> Any:
@@ -332,7 +334,8 @@ def main() -> None:
     for summary in summaries:
         if summary.get("event") in {"initial_flow_finished", "reprocess_finished"}:
             shown = {k: v for k, v in summary.items() if k.endswith("_s") or k == "seconds"}
-            print(f"{summary['event']} ({summary.get('rows', '')} rows): {json.dumps(shown)}")
+            rows = summary.get("rows", summary.get("rows_revalidated", ""))
+            print(f"{summary['event']} ({rows} rows): {json.dumps(shown)}")
     phases = result["phases"]
     print("phases (s): " + json.dumps({key: round(value, 2) for key, value in phases.items()}))
     print(

@@ -100,8 +100,10 @@ async def drain(
     flows: Flows | None = None,
     timeout_s: float = 120,
 ) -> None:
-    """One worker runs until the queue is empty and nothing runs (``run --once``)."""
-    await asyncio.wait_for(new_worker(services, flows, settings).run(once=True), timeout_s)
+    """One worker runs until the queue is empty and nothing runs (``run --once``). It polls
+    without waiting (short polls): the empty receive that ends it costs no second."""
+    worker = new_worker(services, flows, settings, wait_time_s=0)
+    await asyncio.wait_for(worker.run(once=True), timeout_s)
 
 
 @asynccontextmanager
