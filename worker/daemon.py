@@ -28,7 +28,8 @@ from worker.intake import job_for_s3_object
 from worker.logs import bind_job, get_logger
 from worker.messages import JobMessage, S3ObjectCreated, S3TestEvent, parse_message
 from worker.model import Job, JobStatus
-from worker.retry import Action, Decision, RetryPolicy, decide, describe
+from worker.reasons import describe
+from worker.retry import Action, Decision, RetryPolicy, decide
 from worker.router import Route, route
 from worker.settings import SQS_MAX_RECEIVE_BATCH, Settings
 from worker.sqs import JobQueue, ReceivedMessage, is_receipt_handle_gone

@@ -42,6 +42,7 @@ from worker.errors import (
     PoisonMessage,
     TransientError,
 )
+from worker.reasons import describe
 
 # Errors that retrying can never fix.
 NEVER_RETRIED: tuple[type[BaseException], ...] = (PermanentError, PoisonMessage)
@@ -131,29 +132,6 @@ def is_transient(error: BaseException) -> bool:
         # switch to state 15": the server went away under a statement.
         return True
     return isinstance(error, ConnectionError | TimeoutError | asyncio.TimeoutError | BotoCoreError)
-
-
-def describe(error: BaseException) -> str:
-    """A one-line, human-readable reason for ``error``, as stored on a failed job: what
-    happened first (the database or S3/SQS went away), then the library's words."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    name = type(error).__name__
-    if isinstance(error, PermanentError | TransientError | Interrupted | PoisonMessage | JobGone):
-        return text or name
-    detail = f"{name}: {text}" if text else name
-    if isinstance(
-        error,
-        asyncpg.InterfaceError
-        | InternalClientError
-        | asyncpg.PostgresConnectionError
-        | asyncpg.exceptions.OperatorInterventionError,
-    ):
-        return f"the database connection was lost (a restart or a cut connection): {detail}"
-    if isinstance(error, EndpointConnectionError | ConnectionClosedError):
-        return f"S3/SQS could not be reached: {detail}"
-    if isinstance(error, ReadTimeoutError):
-        return f"S3/SQS did not answer in time: {detail}"
-    return detail
 
 
 def decide(

@@ -14,7 +14,8 @@ from worker.errors import (
     ServiceUnavailable,
     UnsupportedFile,
 )
-from worker.retry import NEVER_RETRIED, Action, RetryPolicy, decide, describe, is_transient
+from worker.reasons import describe
+from worker.retry import NEVER_RETRIED, Action, RetryPolicy, decide, is_transient
 
 POLICY = RetryPolicy(base_delay_s=5, max_delay_s=900)
 

@@ -18,7 +18,7 @@ from worker.flows.initial import run_initial
 from worker.flows.reprocess import run_reprocessing
 from worker.logs import get_logger
 from worker.model import Job, JobStatus
-from worker.retry import describe
+from worker.reasons import describe
 from worker.router import Route
 
 if TYPE_CHECKING:

@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING, Any
 from worker import metrics
 from worker.errors import Interrupted
 from worker.logs import get_logger
-from worker.retry import describe
+from worker.reasons import describe
 from worker.store.exports import (
     EXPORT_KINDS,
     Claim,
