@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from worker.sources.csv_rows import RecordBatch
 from worker.sources.dialect import detect_header
-from worker.sources.mapping import map_columns
 from worker.sources.rows import (
     SAMPLE_ROWS,
     Detection,
@@ -33,13 +32,21 @@ if TYPE_CHECKING:
 class WorkbookSource(RowSource):
     """Rows of one sheet of an Excel workbook; open with :meth:`open`."""
 
-    def __init__(self, stream: ByteStream, batch_rows: int, max_row_chars: int) -> None:
-        super().__init__(
-            stream, Detection("xlsx", [], None, map_columns([], []), []), batch_rows, max_row_chars
-        )
-        self._workbook: WorkbookRows | None = None
-        self._temp_dir: tempfile.TemporaryDirectory[str] | None = None
-        self._rows_iter: Iterator[list[str]] = iter(())
+    def __init__(
+        self,
+        stream: ByteStream,
+        detection: Detection,
+        batch_rows: int,
+        max_row_chars: int,
+        *,
+        workbook: WorkbookRows,
+        temp_dir: tempfile.TemporaryDirectory[str],
+        rows: Iterator[list[str]],
+    ) -> None:
+        super().__init__(stream, detection, batch_rows, max_row_chars)
+        self._workbook: WorkbookRows | None = workbook
+        self._temp_dir: tempfile.TemporaryDirectory[str] | None = temp_dir
+        self._rows_iter = rows
 
     @classmethod
     async def open(
@@ -53,42 +60,45 @@ class WorkbookSource(RowSource):
         max_row_chars: int,
     ) -> WorkbookSource:
         """Spool the workbook, choose the sheet, detect the header and mapping."""
-        source = cls(stream, batch_rows, max_row_chars)
+        temp_dir = tempfile.TemporaryDirectory(prefix="ingest-")
+        workbook: WorkbookRows | None = None
         try:
-            await source._open(head, chunks, options)
+            path = Path(temp_dir.name) / "upload.xlsx"
+            with path.open("wb") as out:
+                out.write(head)
+                async for chunk in chunks:
+                    out.write(chunk)
+            # Imported here: openpyxl is 5 MB of a worker's memory that CSV files never need.
+            from worker.sources.excel import WorkbookRows  # noqa: PLC0415
+
+            workbook = await asyncio.to_thread(WorkbookRows, path, str_option(options.get("sheet")))
+            rows_iter = workbook.rows()
+            sample = await asyncio.to_thread(
+                lambda: list(itertools.islice(rows_iter, SAMPLE_ROWS + 10))
+            )
+            nonblank = [row for row in sample if row]
+            has_header = options.get("has_header")
+            if has_header is None:
+                has_header = detect_header(nonblank[:SAMPLE_ROWS])
+            skip = max(0, int(options.get("header_row", 1)) - 1) if has_header else 0
+            detection = detect_layout("xlsx", nonblank, skip, bool(has_header), options)
+            detection.sheet = workbook.sheet_name
+            detection.sheets = workbook.sheet_names
         except BaseException:
-            source.close()  # the temporary file goes at once, not at finalisation
+            # The workbook and its temporary file go at once, not at finalisation.
+            if workbook is not None:
+                workbook.close()
+            temp_dir.cleanup()
             raise
-        return source
-
-    async def _open(
-        self, head: bytes, chunks: AsyncIterator[bytes], options: dict[str, Any]
-    ) -> None:
-        self._temp_dir = tempfile.TemporaryDirectory(prefix="ingest-")
-        path = Path(self._temp_dir.name) / "upload.xlsx"
-        with path.open("wb") as out:
-            out.write(head)
-            async for chunk in chunks:
-                out.write(chunk)
-        # Imported here: openpyxl is 5 MB of a worker's memory that CSV files never need.
-        from worker.sources.excel import WorkbookRows  # noqa: PLC0415
-
-        workbook = await asyncio.to_thread(WorkbookRows, path, str_option(options.get("sheet")))
-        self._workbook = workbook
-        rows_iter = workbook.rows()
-        sample = await asyncio.to_thread(
-            lambda: list(itertools.islice(rows_iter, SAMPLE_ROWS + 10))
+        return cls(
+            stream,
+            detection,
+            batch_rows,
+            max_row_chars,
+            workbook=workbook,
+            temp_dir=temp_dir,
+            rows=itertools.chain(sample, rows_iter),
         )
-        self._rows_iter = itertools.chain(sample, rows_iter)
-        nonblank = [row for row in sample if row]
-        has_header = options.get("has_header")
-        if has_header is None:
-            has_header = detect_header(nonblank[:SAMPLE_ROWS])
-        skip = max(0, int(options.get("header_row", 1)) - 1) if has_header else 0
-        detection = detect_layout("xlsx", nonblank, skip, bool(has_header), options)
-        detection.sheet = workbook.sheet_name
-        detection.sheets = workbook.sheet_names
-        self.detection = detection
 
     async def batches(self) -> AsyncIterator[RowBatch]:
         """The data rows, ``batch_rows`` at a time (fewer in the last batch)."""
