@@ -17,6 +17,7 @@ Every fixture stops or drops what it started.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -25,10 +26,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
@@ -45,6 +46,9 @@ from worker.local import (
 from worker.services import Services, open_services
 from worker.settings import Settings
 from worker.store.migrate import migrate
+
+if TYPE_CHECKING:
+    from worker.daemon import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 # The test queues' redrive limit: small, so that giving up is quick to reach.
@@ -269,6 +273,18 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
     """Open pool and clients on this test's services."""
     async with open_services(settings) as opened:
         yield opened
+
+
+# Builds a worker on the test's services: make_worker(flows=None, settings=None, **updates).
+WorkerFactory = Callable[..., "Worker"]
+
+
+@pytest.fixture
+def make_worker(services: Services) -> WorkerFactory:
+    """Workers on this test's pool and clients (see ``tests.support.new_worker``)."""
+    from tests.support import new_worker  # noqa: PLC0415 - support imports this module
+
+    return functools.partial(new_worker, services)
 
 
 def cli_env(settings: Settings, **extra: str) -> dict[str, str]:

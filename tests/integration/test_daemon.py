@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import TEST_MAX_RECEIVE_COUNT, AwsResources, make_settings
+from tests.conftest import TEST_MAX_RECEIVE_COUNT, AwsResources, WorkerFactory, make_settings
 from tests.flows import (
     RecordingFlows,
     complete,
@@ -78,7 +78,7 @@ async def test_a_job_three_times_longer_than_the_visibility_timeout_runs_once(
 
 
 async def test_the_same_job_delivered_twice_at_once_runs_once(
-    services: Services, settings: Settings, aws: AwsResources
+    services: Services, settings: Settings, aws: AwsResources, make_worker: WorkerFactory
 ) -> None:
     flows = RecordingFlows(slow(2.0))
     job_id = await _new_job(services.pool, aws)
@@ -86,8 +86,8 @@ async def test_the_same_job_delivered_twice_at_once_runs_once(
     await _send_job(services, job_id)
     # Two workers, one message each: the loser of the lock puts its copy back with a delay,
     # then receives it again and finds the job done.
-    first = new_worker(services, flows, settings, concurrency=1)
-    second = new_worker(services, flows, settings, concurrency=1)
+    first = make_worker(flows, settings, concurrency=1)
+    second = make_worker(flows, settings, concurrency=1)
     async with running(first), running(second):
         await eventually(
             lambda: aws.counts(aws.queues.queue_url) == (0, 0), 30, "both copies to be settled"
@@ -97,7 +97,7 @@ async def test_the_same_job_delivered_twice_at_once_runs_once(
 
 
 async def test_duplicates_of_a_long_job_wait_for_it_and_never_reach_the_dlq(
-    services: Services, settings: Settings, aws: AwsResources
+    services: Services, settings: Settings, aws: AwsResources, make_worker: WorkerFactory
 ) -> None:
     # The job runs 6 s; a turned-away copy comes back every 1 s (lock_retry_delay_s) and
     # the queue dead-letters a message on its 4th receive: 3 x 1 s < 6 s.
@@ -106,8 +106,8 @@ async def test_duplicates_of_a_long_job_wait_for_it_and_never_reach_the_dlq(
     for _ in range(3):
         await _send_job(services, job_id)
     single = settings.model_copy(update={"concurrency": 1})
-    first = new_worker(services, flows, single)
-    second = new_worker(services, flows, single)
+    first = make_worker(flows, single)
+    second = make_worker(flows, single)
     async with running(first), running(second):
         await eventually(
             lambda: aws.counts(aws.queues.queue_url) == (0, 0), 40, "every copy to be settled"
@@ -193,13 +193,13 @@ def _record_receives(services: Services) -> list[int]:
 
 
 async def test_never_receives_more_than_free_slots(
-    services: Services, settings: Settings, aws: AwsResources
+    services: Services, settings: Settings, aws: AwsResources, make_worker: WorkerFactory
 ) -> None:
     flows = RecordingFlows(slow(0.5))
     for _ in range(7):
         await _send_job(services, await _new_job(services.pool, aws))
     asked = _record_receives(services)
-    worker = new_worker(services, flows, settings, concurrency=2)
+    worker = make_worker(flows, settings, concurrency=2)
     await asyncio.wait_for(worker.run(once=True), 60)
     assert len(flows.calls) == 7
     assert flows.most_running <= 2
@@ -207,7 +207,7 @@ async def test_never_receives_more_than_free_slots(
 
 
 async def test_short_polling_does_not_spin_while_a_job_runs(
-    services: Services, settings: Settings, aws: AwsResources
+    services: Services, settings: Settings, aws: AwsResources, make_worker: WorkerFactory
 ) -> None:
     """With INGEST_WAIT_TIME_S=0 an empty receive returns at once; while a 2-second job
     runs in one of four slots, the loop must pause between polls, not ask SQS (and burn
@@ -215,7 +215,7 @@ async def test_short_polling_does_not_spin_while_a_job_runs(
     flows = RecordingFlows(slow(2.0))
     await _send_job(services, await _new_job(services.pool, aws))
     asked = _record_receives(services)
-    worker = new_worker(services, flows, settings, concurrency=4, wait_time_s=0)
+    worker = make_worker(flows, settings, concurrency=4, wait_time_s=0)
     await asyncio.wait_for(worker.run(once=True), 60)
     assert len(flows.calls) == 1
     # One poll every SHORT_POLL_PAUSE_S (0.25 s) over 2 s: about 9; without the pause,
@@ -224,12 +224,12 @@ async def test_short_polling_does_not_spin_while_a_job_runs(
 
 
 async def test_transient_errors_back_off_then_the_job_completes(
-    services: Services, settings: Settings, aws: AwsResources
+    services: Services, settings: Settings, aws: AwsResources, make_worker: WorkerFactory
 ) -> None:
     flows = RecordingFlows(fail_transiently(times=2))
     job_id = await _new_job(services.pool, aws)
     await _send_job(services, job_id)
-    worker = new_worker(services, flows, settings)
+    worker = make_worker(flows, settings)
     async with running(worker):
         await eventually(lambda: len(flows.calls) >= 1, 10, "the first attempt")
         # After the failure the message is invisible (backing off), not gone.
@@ -252,12 +252,12 @@ async def test_transient_errors_back_off_then_the_job_completes(
 
 
 async def test_a_permanent_error_fails_the_job_with_its_reason_and_never_retries(
-    services: Services, settings: Settings, aws: AwsResources
+    services: Services, settings: Settings, aws: AwsResources, make_worker: WorkerFactory
 ) -> None:
     flows = RecordingFlows(fail_permanently)
     job_id = await _new_job(services.pool, aws)
     await _send_job(services, job_id)
-    worker = new_worker(services, flows, settings)
+    worker = make_worker(flows, settings)
     async with running(worker):
         await eventually(lambda: job_status_is(services.pool, job_id, "FAILED"), 10, "FAILED")
         await eventually(lambda: aws.counts(aws.queues.queue_url) == (0, 0), 5, "deletion")
@@ -271,12 +271,12 @@ async def test_a_permanent_error_fails_the_job_with_its_reason_and_never_retries
 
 
 async def test_a_job_that_always_fails_ends_in_the_dlq_and_replay_completes_it(
-    services: Services, settings: Settings, aws: AwsResources
+    services: Services, settings: Settings, aws: AwsResources, make_worker: WorkerFactory
 ) -> None:
     flows = RecordingFlows(fail_transiently(times=1000))
     job_id = await _new_job(services.pool, aws)
     await _send_job(services, job_id)
-    worker = new_worker(services, flows, settings)
+    worker = make_worker(flows, settings)
     async with running(worker):
         await eventually(lambda: job_status_is(services.pool, job_id, "FAILED"), 30, "FAILED")
         # SQS moves the message on the receive after the limit.
@@ -394,12 +394,12 @@ async def test_the_route_follows_the_job_state(
 
 
 async def test_shutdown_interrupts_at_a_checkpoint_and_releases_the_message(
-    services: Services, settings: Settings, aws: AwsResources
+    services: Services, settings: Settings, aws: AwsResources, make_worker: WorkerFactory
 ) -> None:
     flows = RecordingFlows(slow(60))
     job_id = await _new_job(services.pool, aws)
     await _send_job(services, job_id)
-    worker = new_worker(services, flows, settings)
+    worker = make_worker(flows, settings)
     task = asyncio.create_task(worker.run())
     await eventually(lambda: flows.running == 1, 10, "the flow to start")
     stopped_at = time.monotonic()
