@@ -57,21 +57,9 @@ def test_the_next_commands_reach_the_running_demo_through_its_env_file(tmp_path:
     # commands the demo prints, exactly as printed.
     env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
     data_dir = tmp_path / "local"
-    demo = subprocess.Popen(
-        [*CLI, "demo", "--dir", str(data_dir)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    # Its logs are not read while the commands run (they would fill the pipe).
+    demo, printed = _start_demo(data_dir, until="review issues JOB", logs=False)
     try:
-        assert demo.stdout is not None
-        printed = []
-        deadline = time.monotonic() + 120
-        while not any("review issues JOB" in line for line in printed):
-            assert demo.poll() is None and time.monotonic() < deadline, printed
-            printed.append(demo.stdout.readline())
         source = next(line.strip() for line in printed if line.strip().startswith(". "))
         contacts = tmp_path / "mine.csv"
         contacts.write_text(
@@ -111,21 +99,24 @@ def test_the_next_commands_reach_the_running_demo_through_its_env_file(tmp_path:
     assert not (data_dir / "env").exists()  # gone with the stack it pointed at
 
 
-def _start_demo(data_dir: Path) -> tuple[subprocess.Popen[str], list[str]]:
-    """The demo (the README's run command) in its own process, once its worker polls."""
+def _start_demo(
+    data_dir: Path, until: str = "ingest-worker demo: polling", logs: bool = True
+) -> tuple[subprocess.Popen[str], list[str]]:
+    """The demo (the README's run command) in its own process, once it printed ``until``
+    (by default: once its worker polls); its logs on stdout too when ``logs``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
     demo = subprocess.Popen(
         [*CLI, "demo", "--dir", str(data_dir)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.STDOUT if logs else subprocess.DEVNULL,
         text=True,
     )
     assert demo.stdout is not None
     printed: list[str] = []
     deadline = time.monotonic() + 120
-    while not any("ingest-worker demo: polling" in line for line in printed):
+    while not any(until in line for line in printed):
         assert demo.poll() is None and time.monotonic() < deadline, "".join(printed)
         printed.append(demo.stdout.readline())
     return demo, printed
