@@ -9,7 +9,7 @@
                                          idempotency_key="import-2026-11-22")
 
 :meth:`Producer.submit_file` uploads the file under a unique key
-(``uploads/<user>/<UTC timestamp>_<uuid>_<safe original name>``, in parts when large),
+(``uploads/<tenant>/<UTC timestamp>_<uuid>_<safe original name>``, in parts when large),
 creates the job and sends its message. With an idempotency key, submitting the same thing
 again gives the same job and uploads nothing. :meth:`Producer.presign_upload` hands a
 browser a pre-signed PUT URL and the key to upload to; the job is then created by the
@@ -61,7 +61,7 @@ def safe_name(filename: str) -> str:
 
 
 def upload_key(prefix: str, tenant: str, filename: str, now: datetime | None = None) -> str:
-    """A key no other upload can take: ``<prefix>/<user>/<timestamp>_<uuid>_<safe name>``."""
+    """A key no other upload can take: ``<prefix>/<tenant>/<timestamp>_<uuid>_<safe name>``."""
     if not tenant or "/" in tenant:
         raise ActionRefused(f"tenant {tenant!r} cannot be part of an object key")
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
