@@ -243,7 +243,7 @@ async def retry_job(
     job = await _tenant_job(store, job_id, tenant)
     if job.status is not JobStatus.FAILED:
         raise ActionRefused(f"job {job_id} is {job.status}: only a FAILED job is retried")
-    await store.record_action(job, actor, ReviewAction.RETRY, {"error": job.error})
+    await store.record_action(job, actor, ReviewAction.RETRY, details={"error": job.error})
     await queue.send(JobMessage(job_id=job_id, action="retry").body())
 
 
@@ -263,7 +263,7 @@ async def requeue_job(
         "reprocess" if job.status is JobStatus.NEEDS_REVIEW and job.reprocess_pending else "process"
     )
     await store.record_action(
-        job, actor, ReviewAction.REQUEUE, {"status": job.status, "action": action}
+        job, actor, ReviewAction.REQUEUE, details={"status": job.status, "action": action}
     )
     await queue.send(JobMessage(job_id=job_id, action=action).body())
     return action
@@ -334,7 +334,7 @@ async def export_links(
         answer["error"] = exports.get("error")
     if request and state != "writing":
         await JobStore(pool).record_action(
-            job, actor, ReviewAction.REQUEST_EXPORT, {"state": state}
+            job, actor, ReviewAction.REQUEST_EXPORT, details={"state": state}
         )
         await queue.send(JobMessage(job_id=job_id, action="export").body())
         answer["requested"] = True

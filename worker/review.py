@@ -294,9 +294,9 @@ class Review:
         record_id = await record_action(
             connection,
             job_id,
-            self.tenant,
-            self.actor,
-            action,
+            tenant=self.tenant,
+            actor=self.actor,
+            action=action,
             row_number=row_number,
             issue_id=issue_id,
             details=details,

@@ -170,10 +170,10 @@ async def open_issues(connection: Executor, job_id: UUID, limit: int = 100) -> l
 async def record_action(
     connection: Executor,
     job_id: UUID,
+    *,
     tenant: str,
     actor: str,
     action: ReviewAction,
-    *,
     row_number: int | None = None,
     issue_id: int | None = None,
     details: dict[str, Any] | None = None,
@@ -295,15 +295,21 @@ class JobStore:
             cancelled = await connection.fetchrow(sql("cancel_job"), job_id, tenant)
             if cancelled is not None:
                 await record_action(
-                    connection, job_id, cancelled["user_id"], actor, ReviewAction.CANCEL
+                    connection,
+                    job_id,
+                    tenant=cancelled["user_id"],
+                    actor=actor,
+                    action=ReviewAction.CANCEL,
                 )
             return cancelled is not None, await fetch_job(connection, job_id, tenant)
 
     async def record_action(
-        self, job: Job, actor: str, action: ReviewAction, details: dict[str, Any]
+        self, job: Job, actor: str, action: ReviewAction, *, details: dict[str, Any]
     ) -> None:
         """Record an operator's action on the job."""
-        await record_action(self.pool, job.id, job.tenant, actor, action, details=details)
+        await record_action(
+            self.pool, job.id, tenant=job.tenant, actor=actor, action=action, details=details
+        )
 
 
 @dataclass(frozen=True)
