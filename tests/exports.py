@@ -351,6 +351,15 @@ def with_comments(export: ExportFile) -> ExportFile:
     return replace(export, name=f"comments-{export.name}", data=_encoded(export, text))
 
 
+def with_commented_header(export: ExportFile) -> ExportFile:
+    """The header written as a comment (``#email,first_name,...``), as data tools write it;
+    the names are read without the marker."""
+    nl = export.newline
+    header, _, body = export.render(export.rows).partition(nl)
+    text = f"#{header}{nl}{body}"
+    return replace(export, name=f"hash-header-{export.name}", data=_encoded(export, text))
+
+
 def with_late_quote(rng: random.Random, count: int) -> ExportFile:
     """The first field that needs quotes comes after the 800th row."""
     header = ["email", "first_name", "last_name", "company", "phone"]
@@ -417,6 +426,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     files = [make() for make in makers]
     variants = [with_title(f) for f in files[:9]]
     variants += [with_comments(f) for f in files[:9]]
+    variants += [with_commented_header(f) for f in files[1:5]]
     variants += [without_header(f) for f in files[5:8]]
     variants.append(with_late_quote(rng, 900))
     variants += [with_stray_quote(rng, 600, at) for at in (5, 400, 597)]

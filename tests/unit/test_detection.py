@@ -231,3 +231,18 @@ def test_a_nul_delimited_text_file_is_text_and_nul_its_delimiter() -> None:
 def test_binary_data_is_still_refused() -> None:
     with pytest.raises(UnsupportedFile, match="binary data"):
         detect_encoding(bytes(range(256)) * 16, complete=True)
+
+
+def test_a_header_behind_a_comment_marker_is_the_header_not_a_comment() -> None:
+    rows = "".join(f"{n},Person {n},p{n}@x.pt\n" for n in range(1, 30))
+    commented_header = detect_dialect("#id,name,email\n" + rows, complete=True).dialect
+    assert (commented_header.comment, commented_header.has_header) == (None, True)
+    # A comment is a comment: "# " with a space, or a second comment line, or rows that
+    # have a header of their own.
+    for text in (
+        "# exported, by tool\n" + rows,
+        "#id,name,email\n# 29 rows\n" + rows,
+        "#generated,by,tool\nid,name,email\n" + rows,
+    ):
+        dialect = detect_dialect(text, complete=True).dialect
+        assert dialect.comment == "#", text[:40]

@@ -266,6 +266,23 @@ def comment_char(lines: list[str]) -> str | None:
     return None
 
 
+def _commented_header(commented: list[str], rows: list[list[str]], dialect: Dialect) -> bool:
+    """Whether the sample's only comment line is the header behind a comment marker
+    (``#id,name``: the marker against the first name, where a comment has a space): it has
+    the rows' usual width, reads as a header over them, and they have none of their own."""
+    if len(commented) != 1 or len(rows) < 2:
+        return False
+    text = commented[0].lstrip("\ufeff")[1:]
+    if not text[:1] or text[:1].isspace():
+        return False
+    parsed = parse_sample([text], dialect)
+    if not parsed:
+        return False
+    header = parsed[0]
+    usual = Counter(len(row) for row in rows).most_common(1)[0][0]
+    return len(header) == usual >= 2 and not detect_header(rows) and detect_header([header, *rows])
+
+
 def preamble_rows(rows: list[list[str]]) -> int:
     """How many non-blank records before the header are a title or preamble: the leading
     records much narrower than the file's usual width."""
@@ -295,6 +312,8 @@ def detect_dialect(
         lines = lines[1:]
         overrides = {"delimiter": declared.group(1), **overrides}
     comment = comment_char(lines)
+    commented = [line for line in lines if line.lstrip("\ufeff").startswith(comment or "\0")]
+    all_lines = lines
     if comment is not None:
         lines = [line for line in lines if not line.lstrip("\ufeff").startswith(comment)]
     forced_delimiter = overrides.get("delimiter")
@@ -336,6 +355,12 @@ def detect_dialect(
             dialect = Dialect(dialect.delimiter, '"', dialect.escapechar)
     dialect = Dialect(dialect.delimiter, dialect.quotechar, dialect.escapechar, comment=comment)
     rows = parse_sample(lines, dialect)
+    if comment is not None and _commented_header(commented, rows, dialect):
+        # "#id,name,email" over rows with no header: the header, written after a comment
+        # marker; the file has no comments to skip.
+        comment = None
+        dialect = Dialect(dialect.delimiter, dialect.quotechar, dialect.escapechar)
+        rows = parse_sample(all_lines, dialect)
     skip = overrides.get("skip_rows")
     skip_rows = int(str(skip)) if skip is not None else preamble_rows(rows)
     header = overrides.get("has_header")
