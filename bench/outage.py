@@ -1,17 +1,19 @@
-"""PostgreSQL taken away for a whole minute in the middle of a job, with the product's own
-retry schedule: the job completes by itself, nothing reaches the dead-letter queue.
+"""A service taken away in the middle of a job, with the product's own settings: the job
+completes by itself, the worker stays up, nothing reaches the dead-letter queue.
 
-    python bench/outage.py [--rows 200000] [--outage-s 60]
+    python bench/outage.py [--service postgres|sqs] [--rows 200000] [--outage-s 60]
 
 A worker runs as ``ingest-worker run`` (a process of its own, default settings: retries
 back off 5, 10-20, 40-80, 160-320 s; the queue's redrive after 5 receives) and reaches
-PostgreSQL through a TCP proxy. Once the job has committed batches, the proxy refuses new
-connections and cuts the open ones for ``--outage-s`` seconds, then lets them through
-again. The run waits until the job (a clean file) is COMPLETED (at most ten minutes) and
-compares its staging rows with the file. Too long for the test suite (a minute of outage, and the
-backoff after it); its tests scale the outage down with shorter retry delays. Ends with:
+PostgreSQL (``--service postgres``) or the queue (``--service sqs``) through a TCP proxy.
+Once the job has committed batches, the proxy refuses new connections and cuts the open
+ones for ``--outage-s`` seconds, then lets them through again. The run waits until the
+job (a clean file) is COMPLETED (at most ten minutes) and compares its staging rows with
+the file. Too long for the test suite (a minute of outage, and the backoff after it); its
+tests scale the outage down with shorter retry delays. Ends with:
 
-RESULT outage_s=N completed=0|1 status=S staged=N rows=N dlq=N attempts=N seconds=F
+RESULT service=S outage_s=N completed=0|1 status=S staged=N rows=N dlq=N attempts=N
+worker_up=0|1 seconds=F (on one line)
 """
 
 from __future__ import annotations
@@ -39,13 +41,15 @@ from common import (  # the bench folder is put on the path just above
     write_contacts,
 )
 
-from tests.outage import database_proxy
+from tests.outage import OutageProxy, database_proxy
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "bench-outage"
 
 
-async def run(database_url: str, endpoint: str, work: Path, rows: int, outage_s: float) -> str:
+async def run(
+    database_url: str, endpoint: str, work: Path, *, rows: int, outage_s: float, service: str
+) -> str:
     """The job, the outage and the outcome; the RESULT line."""
     import asyncpg
     import boto3
@@ -72,9 +76,16 @@ async def run(database_url: str, endpoint: str, work: Path, rows: int, outage_s:
     )
     sqs.send_message(QueueUrl=queue_url, MessageBody=JobMessage(job_id=job_id).body())
 
-    proxy, proxied_url = database_proxy(database_url)
-    await proxy.up()
-    settings = worker_settings(proxied_url(), endpoint, BUCKET)
+    if service == "postgres":
+        proxy, proxied_url = database_proxy(database_url)
+        await proxy.up()
+        settings = worker_settings(proxied_url(), endpoint, BUCKET)
+    else:
+        proxy = OutageProxy(endpoint)
+        await proxy.up()
+        settings = worker_settings(database_url, endpoint, BUCKET).model_copy(
+            update={"sqs_endpoint_url": proxy.url}
+        )
     env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
     for field, value in settings.model_dump().items():
         if value is not None:
@@ -101,10 +112,10 @@ async def run(database_url: str, endpoint: str, work: Path, rows: int, outage_s:
                 raise SystemExit("the job never got going")
             await asyncio.sleep(0.05)
         await proxy.down()
-        print(f"PostgreSQL away for {outage_s:.0f} s, mid-job", flush=True)
+        print(f"{service} away for {outage_s:.0f} s, mid-job", flush=True)
         await asyncio.sleep(outage_s)
         await proxy.up()
-        print("PostgreSQL back", flush=True)
+        print(f"{service} back", flush=True)
         # Until the job is decided and, for a clean file, consolidated.
         while (status := await watch.fetchval("SELECT status FROM jobs WHERE id = $1", job_id)) in (  # noqa: ASYNC110 - polls the database
             "PENDING",
@@ -115,6 +126,7 @@ async def run(database_url: str, endpoint: str, work: Path, rows: int, outage_s:
         seconds = time.monotonic() - started
         job = await watch.fetchrow("SELECT status, attempts FROM jobs WHERE id = $1", job_id)
         staged = await watch.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id)
+        worker_up = worker.returncode is None
     finally:
         await watch.close()
         worker.terminate()
@@ -127,9 +139,9 @@ async def run(database_url: str, endpoint: str, work: Path, rows: int, outage_s:
     )
     completed = status == "COMPLETED" and staged == rows
     return (
-        f"RESULT outage_s={outage_s:.0f} completed={int(completed)} status={job['status']}"
-        f" staged={staged} rows={rows} dlq={dead} attempts={job['attempts']}"
-        f" seconds={seconds:.1f}"
+        f"RESULT service={service} outage_s={outage_s:.0f} completed={int(completed)}"
+        f" status={job['status']} staged={staged} rows={rows} dlq={dead}"
+        f" attempts={job['attempts']} worker_up={int(worker_up)} seconds={seconds:.1f}"
     )
 
 
@@ -137,6 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--outage-s", type=float, default=60)
+    parser.add_argument("--service", choices=("postgres", "sqs"), default="postgres")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ingest-outage-") as folder, moto_server() as endpoint:
         work = Path(folder)
@@ -151,7 +164,18 @@ def main() -> None:
         boto3_client.create_bucket(Bucket=BUCKET)
         server, database_url, admin_url = bench_database(work)
         try:
-            print(asyncio.run(run(database_url, endpoint, work, args.rows, args.outage_s)))
+            print(
+                asyncio.run(
+                    run(
+                        database_url,
+                        endpoint,
+                        work,
+                        rows=args.rows,
+                        outage_s=args.outage_s,
+                        service=args.service,
+                    )
+                )
+            )
         finally:
             release_database(server, database_url, admin_url)
 
