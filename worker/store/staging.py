@@ -4,6 +4,7 @@ checks and the decision in one more."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -81,8 +82,12 @@ class BatchWriter:
                         # The block ended before wait() could raise it: a failed batch is
                         # then a consequence of that error, not a second one to report.
                         pending.exception()
-                if not connection.is_closed():
-                    await connection.execute(sql("reset_batch_session"))
+                # A connection lost mid-batch may already be detached from its proxy
+                # (asyncpg then refuses every call): the error that ended the block is the
+                # one to report, not this clean-up's.
+                with contextlib.suppress(asyncpg.InterfaceError, OSError):
+                    if not connection.is_closed():
+                        await connection.execute(sql("reset_batch_session"))
 
     async def write(
         self,
