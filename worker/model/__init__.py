@@ -10,7 +10,6 @@ from worker.model.jobs import (
     JobStatus,
     ReviewAction,
     RowStatus,
-    reprocess_pending,
 )
 from worker.model.rows import (
     CONTACT_FIELDS,
@@ -44,5 +43,4 @@ __all__ = [
     "decode_raw",
     "encode_raw",
     "encode_raws",
-    "reprocess_pending",
 ]

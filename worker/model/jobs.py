@@ -141,12 +141,8 @@ class Job:
     @property
     def reprocess_pending(self) -> bool:
         """Whether a person asked for reprocessing after the job's last decision."""
-        return reprocess_pending(self.reprocess_requested_at, self.decided_at)
+        requested, decided = self.reprocess_requested_at, self.decided_at
+        return requested is not None and (decided is None or requested > decided)
 
 
 _COLUMNS = frozenset(f.name for f in fields(Job)) - {"tenant"}
-
-
-def reprocess_pending(requested_at: datetime | None, decided_at: datetime | None) -> bool:
-    """Whether a person asked for reprocessing after the job's last decision."""
-    return requested_at is not None and (decided_at is None or requested_at > decided_at)

@@ -10,7 +10,7 @@ from typing import Any
 
 from worker.errors import UnreadableFile
 from worker.sources.csv_rows import CsvRecordReader, RecordBatch
-from worker.sources.dialect import detect_dialect, parse_sample, sample_lines
+from worker.sources.dialect import detect_dialect, parse_sample, sample_lines, unmarked_header
 from worker.sources.encoding import (
     EncodingGuess,
     IncrementalTextDecoder,
@@ -88,10 +88,13 @@ class CsvSource(RowSource):
             forced = replace(dialect.dialect, skip_rows=max(0, int(options["header_row"]) - 1))
             dialect = replace(dialect, dialect=forced)
         skip = dialect.dialect.skip_rows
-        rows = [
-            [repair(cell) for cell in row]
-            for row in parse_sample(sample_lines(text, complete), dialect.dialect)
-        ]
+        rows = unmarked_header(
+            [
+                [repair(cell) for cell in row]
+                for row in parse_sample(sample_lines(text, complete), dialect.dialect)
+            ],
+            dialect.dialect,
+        )
         detection = detect_layout("csv", rows, skip, dialect.dialect.has_header, options)
         detection.encoding, detection.dialect = encoding, dialect
         return cls(stream, detection, batch_rows, max_row_chars, head, chunks, complete, encoding)

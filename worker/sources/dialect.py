@@ -102,6 +102,8 @@ class Dialect:
     has_header: bool = True
     skip_rows: int = 0  # non-blank records before the header (or the data): a title, a date
     comment: str | None = None  # records whose first cell starts with it are not data
+    # The header's first name starts with this comment marker (``#id,name``): not a name.
+    header_marker: str | None = None
 
     def reader_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``csv.reader``."""
@@ -358,9 +360,11 @@ def detect_dialect(
     if comment is not None and _commented_header(commented, rows, dialect):
         # "#id,name,email" over rows with no header: the header, written after a comment
         # marker; the file has no comments to skip.
-        comment = None
+        header_marker, comment = comment, None
         dialect = Dialect(dialect.delimiter, dialect.quotechar, dialect.escapechar)
         rows = parse_sample(all_lines, dialect)
+    else:
+        header_marker = None
     skip = overrides.get("skip_rows")
     skip_rows = int(str(skip)) if skip is not None else preamble_rows(rows)
     header = overrides.get("has_header")
@@ -375,10 +379,23 @@ def detect_dialect(
             has_header,
             skip_rows,
             comment,
+            header_marker,
         ),
         confidence,
         method,
     )
+
+
+def unmarked_header(rows: list[list[str]], dialect: Dialect) -> list[list[str]]:
+    """The sample's rows with the header's first name freed of the comment marker it was
+    written behind (and of the quotes a quoting tool put after the marker: ``#"Id"``)."""
+    marker, index = dialect.header_marker, dialect.skip_rows
+    if marker is None or not dialect.has_header or index >= len(rows) or not rows[index]:
+        return rows
+    name = rows[index][0].removeprefix(marker)
+    if len(name) > 1 and name[0] == name[-1] and name[0] in "\"'":
+        name = name[1:-1]
+    return [*rows[:index], [name, *rows[index][1:]], *rows[index + 1 :]]
 
 
 def _escaped_if_equal(scored: list[tuple[float, int, Dialect]], lines: list[str]) -> Dialect:

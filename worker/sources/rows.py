@@ -98,14 +98,8 @@ class Detection:
 
 
 def clean_headers(cells: list[str]) -> list[str]:
-    """Header names: trimmed, trailing empties dropped, blanks named, duplicates numbered;
-    a first name behind a comment marker (``#id``, a header written as a comment) loses it."""
+    """Header names: trimmed, trailing empties dropped, blanks named, duplicates numbered."""
     names = [cell.strip() for cell in cells]
-    if names and len(names[0]) > 1 and names[0][0] == "#" and not names[0][1].isspace():
-        name = names[0][1:]
-        if len(name) > 1 and name[0] == name[-1] and name[0] in "\"'":
-            name = name[1:-1]  # '#"Id"': the quotes a quoting tool put after the marker
-        names[0] = name
     while names and not names[-1]:
         names.pop()
     seen: dict[str, int] = {}
