@@ -124,28 +124,35 @@ async def test_a_queue_outage_during_a_job_is_ridden_out(
     # stays up, says so, and the job completes once, its message deleted afterwards.
     proxy = OutageProxy(aws.emulator.endpoint_url)
     await proxy.up()
-    settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
-    flows = RecordingFlows(slow(12.0))
-    async with open_services(settings) as services:
-        job_id = await _new_job(services.pool, aws)
-        await _send_job(services, job_id)
-        worker = new_worker(services, flows, settings)
-        async with running(worker) as task:
-            await eventually(lambda: flows.running, 10, "the job to start")
-            await proxy.down()
-            await asyncio.sleep(8)
-            assert not task.done(), "the worker stopped during the queue's outage"
-            assert worker.receive_failures > 0
-            await proxy.up()
-            await eventually(
-                lambda: aws.counts(aws.queues.queue_url) == (0, 0), 40, "the message's deletion"
-            )
-            assert not task.done()
-            assert worker.receive_failures == 0
-        assert len(flows.calls) == 1
-        assert await job_status(services.pool, job_id) == "COMPLETED"
-        assert aws.counts(aws.queues.dlq_url) == (0, 0)
-    await proxy.down()
+    try:
+        settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
+        flows = RecordingFlows(slow(12.0))
+        async with open_services(settings) as services:
+            job_id = await _new_job(services.pool, aws)
+            await _send_job(services, job_id)
+            worker = new_worker(services, flows, settings)
+            async with running(worker) as task:
+                await eventually(lambda: flows.running, 10, "the job to start")
+                await proxy.down()
+                await asyncio.sleep(8)
+                assert not task.done(), "the worker stopped during the queue's outage"
+                assert worker.receive_failures > 0
+                await proxy.up()
+                await eventually(
+                    lambda: aws.counts(aws.queues.queue_url) == (0, 0),
+                    40,
+                    "the message's deletion",
+                )
+                # The poll that was waiting out its back-off answers on its own time.
+                await eventually(
+                    lambda: worker.receive_failures == 0, 30, "polling to succeed again"
+                )
+                assert not task.done()
+            assert len(flows.calls) == 1
+            assert await job_status(services.pool, job_id) == "COMPLETED"
+            assert aws.counts(aws.queues.dlq_url) == (0, 0)
+    finally:
+        await proxy.down()
 
 
 async def test_a_give_up_the_database_cannot_record_carries_its_reason_to_the_dlq(
@@ -155,28 +162,32 @@ async def test_a_give_up_the_database_cannot_record_carries_its_reason_to_the_dl
     # FAILED, so the dead-lettered message must say why itself.
     proxy, proxied_url = database_proxy(database_url)
     await proxy.up()
-    settings = make_settings(proxied_url(), aws)
+    try:
+        settings = make_settings(proxied_url(), aws)
 
-    async def last_attempt_loses_the_database(context: FlowContext) -> None:
-        if int(context.job.attempts) >= TEST_MAX_RECEIVE_COUNT:
-            await proxy.down()
-        raise ServiceUnavailable("S3 answered 503 SlowDown")
+        async def last_attempt_loses_the_database(context: FlowContext) -> None:
+            if int(context.job.attempts) >= TEST_MAX_RECEIVE_COUNT:
+                await proxy.down()
+            raise ServiceUnavailable("S3 answered 503 SlowDown")
 
-    flows = RecordingFlows(last_attempt_loses_the_database)
-    async with open_services(settings) as services:
-        job_id = await _new_job(services.pool, aws)
-        await _send_job(services, job_id)
-        worker = new_worker(services, flows, settings)
-        async with running(worker):
-            await eventually(lambda: aws.counts(aws.queues.dlq_url)[0] == 1, 60, "the dead letter")
-        await proxy.up()
+        flows = RecordingFlows(last_attempt_loses_the_database)
+        async with open_services(settings) as services:
+            job_id = await _new_job(services.pool, aws)
+            await _send_job(services, job_id)
+            worker = new_worker(services, flows, settings)
+            async with running(worker):
+                await eventually(
+                    lambda: aws.counts(aws.queues.dlq_url)[0] == 1, 60, "the dead letter"
+                )
+            await proxy.up()
+    finally:
+        await proxy.down()
     received = aws.sqs.receive_message(
         QueueUrl=aws.queues.dlq_url, MessageAttributeNames=["All"], WaitTimeSeconds=1
     )["Messages"]
     reason = received[0]["MessageAttributes"][DEAD_LETTER_REASON_ATTRIBUTE]["StringValue"]
     assert "S3 answered 503 SlowDown (gave up after 3 attempts)" in reason
     assert "the job could not be marked FAILED" in reason
-    await proxy.down()
 
 
 def _record_receives(services: Services) -> list[int]:
