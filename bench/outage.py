@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.outage
@@ -48,23 +49,19 @@ BUCKET = "bench-outage"
 
 
 async def run(
-    database_url: str, endpoint: str, work: Path, *, rows: int, outage_s: float, service: str
+    database_url: str, endpoint: str, work: Path, *, rows: int, outage_s: float, services: list[str]
 ) -> str:
-    """The job, the outage and the outcome; the RESULT line."""
+    """The jobs (one a service, in order, through one worker process), each with its
+    outage, followed to its exports; then the worker's stop. The RESULT line."""
     import asyncpg
     import boto3
 
-    from worker.messages import JobMessage
-    from worker.store.jobs import create_job
     from worker.store.migrate import migrate
 
     queue_url, dlq_url = create_queues(endpoint)
     connection = await asyncpg.connect(database_url)
     try:
         await migrate(connection)
-        key = f"uploads/outage/{uuid.uuid4().hex}.csv"
-        upload(endpoint, work / "contacts.csv", BUCKET, key)
-        job_id = await create_job(connection, tenant="outage", bucket=BUCKET, key=key)
     finally:
         await connection.close()
     sqs = boto3.client(
@@ -74,18 +71,14 @@ async def run(
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy key
     )
-    sqs.send_message(QueueUrl=queue_url, MessageBody=JobMessage(job_id=job_id).body())
-
-    if service == "postgres":
-        proxy, proxied_url = database_proxy(database_url)
-        await proxy.up()
-        settings = worker_settings(proxied_url(), endpoint, BUCKET)
-    else:
-        proxy = OutageProxy(endpoint)
-        await proxy.up()
-        settings = worker_settings(database_url, endpoint, BUCKET).model_copy(
-            update={"sqs_endpoint_url": proxy.url}
-        )
+    database, proxied_url = database_proxy(database_url)
+    await database.up()
+    queue = OutageProxy(endpoint)
+    await queue.up()
+    proxies = {"postgres": database, "sqs": queue}
+    settings = worker_settings(proxied_url(), endpoint, BUCKET).model_copy(
+        update={"sqs_endpoint_url": queue.url}
+    )
     env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
     for field, value in settings.model_dump().items():
         if value is not None:
@@ -102,55 +95,124 @@ async def run(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    watch = await asyncpg.connect(database_url)  # not through the proxy
-    started = time.monotonic()
+    watch = await asyncpg.connect(database_url)  # not through the proxies
+    outcomes: list[dict[str, Any]] = []
+    stop_s = float("nan")
     try:
-        while (await watch.fetchval("SELECT checkpoint_row FROM jobs WHERE id = $1", job_id)) < (
-            rows // 10
-        ):
-            if time.monotonic() - started > 300:
-                raise SystemExit("the job never got going")
-            await asyncio.sleep(0.05)
-        await proxy.down()
-        print(f"{service} away for {outage_s:.0f} s, mid-job", flush=True)
-        await asyncio.sleep(outage_s)
-        await proxy.up()
-        print(f"{service} back", flush=True)
-        # Until the job is decided and, for a clean file, consolidated.
-        while (status := await watch.fetchval("SELECT status FROM jobs WHERE id = $1", job_id)) in (  # noqa: ASYNC110 - polls the database
-            "PENDING",
-            "PROCESSING",
-            "CONSOLIDATING",
-        ) and time.monotonic() - started < 600:
-            await asyncio.sleep(0.5)
-        seconds = time.monotonic() - started
-        job = await watch.fetchrow("SELECT status, attempts FROM jobs WHERE id = $1", job_id)
-        staged = await watch.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id)
+        for service in services:
+            outcomes.append(
+                await _one_job(
+                    watch, sqs, queue_url, proxies[service], work, service, rows, outage_s
+                )
+            )
+            if worker.returncode is not None:
+                break
         worker_up = worker.returncode is None
     finally:
         await watch.close()
+        stopping = time.monotonic()
         worker.terminate()
-        await asyncio.wait_for(worker.wait(), 60)
-        await proxy.down()
+        try:
+            await asyncio.wait_for(worker.wait(), 60)
+            stop_s = time.monotonic() - stopping
+        except TimeoutError:
+            print("the worker did not stop within 60 s of SIGTERM; killed", flush=True)
+            worker.kill()
+            await worker.wait()
+        await database.down()
+        await queue.down()
     dead = int(
         sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])[
             "Attributes"
         ]["ApproximateNumberOfMessages"]
     )
-    completed = status == "COMPLETED" and staged == rows
+    completed = sum(o["status"] == "COMPLETED" and o["staged"] == rows for o in outcomes)
+    exported = sum(o["exports"] == "written" for o in outcomes)
     return (
-        f"RESULT service={service} outage_s={outage_s:.0f} completed={int(completed)}"
-        f" status={job['status']} staged={staged} rows={rows} dlq={dead}"
-        f" attempts={job['attempts']} worker_up={int(worker_up)} seconds={seconds:.1f}"
+        f"RESULT service={','.join(services)} outage_s={outage_s:.0f} jobs={len(services)}"
+        f" completed={completed} exported={exported}"
+        f" status={','.join(o['status'] for o in outcomes)}"
+        f" staged={','.join(str(o['staged']) for o in outcomes)} rows={rows} dlq={dead}"
+        f" attempts={','.join(str(o['attempts']) for o in outcomes)}"
+        f" worker_up={int(worker_up)} stop_s={stop_s:.1f}"
+        f" seconds={','.join(format(o['seconds'], '.1f') for o in outcomes)}"
     )
+
+
+async def _one_job(  # noqa: PLR0917 - a bench's helper, called once
+    watch: Any,
+    sqs: Any,
+    queue_url: str,
+    proxy: OutageProxy,
+    work: Path,
+    service: str,
+    rows: int,
+    outage_s: float,
+) -> dict[str, Any]:
+    """One job: submitted, its service away once a tenth of it is staged, then followed
+    until COMPLETED and its exports written (ten minutes at most)."""
+    from worker.messages import JobMessage
+    from worker.store.jobs import create_job
+
+    key = f"uploads/outage/{uuid.uuid4().hex}.csv"
+    upload(watch_endpoint(sqs), work / "contacts.csv", BUCKET, key)
+    job_id = await create_job(watch, tenant=f"outage-{service}", bucket=BUCKET, key=key)
+    sqs.send_message(QueueUrl=queue_url, MessageBody=JobMessage(job_id=job_id).body())
+    started = time.monotonic()
+    while (await watch.fetchval("SELECT checkpoint_row FROM jobs WHERE id = $1", job_id)) < (
+        rows // 10
+    ):
+        if time.monotonic() - started > 300:
+            raise SystemExit("the job never got going")
+        await asyncio.sleep(0.05)
+    await proxy.down()
+    print(f"{service} away for {outage_s:.0f} s, mid-job", flush=True)
+    await asyncio.sleep(outage_s)
+    await proxy.up()
+    print(f"{service} back", flush=True)
+    # Until the job is COMPLETED and its exports written (or it settles elsewhere).
+    while time.monotonic() - started < 600:
+        job = await watch.fetchrow(
+            "SELECT status, exports ->> 'state' AS exports FROM jobs WHERE id = $1", job_id
+        )
+        if job["status"] not in ("PENDING", "PROCESSING", "CONSOLIDATING", "COMPLETED"):
+            break
+        if job["status"] == "COMPLETED" and job["exports"] in ("written", "failed"):
+            break
+        await asyncio.sleep(0.5)
+    job = await watch.fetchrow(
+        "SELECT status, attempts, exports ->> 'state' AS exports FROM jobs WHERE id = $1", job_id
+    )
+    staged = await watch.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id)
+    outcome = {
+        "status": job["status"],
+        "attempts": job["attempts"],
+        "exports": job["exports"] or "none",
+        "staged": staged,
+        "seconds": time.monotonic() - started,
+    }
+    print(f"job {job_id} ({service} outage): {outcome}", flush=True)
+    return outcome
+
+
+def watch_endpoint(sqs: Any) -> str:
+    """The S3/SQS server's endpoint (the SQS client's, which is the server's own)."""
+    return str(sqs.meta.endpoint_url)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--outage-s", type=float, default=60)
-    parser.add_argument("--service", choices=("postgres", "sqs"), default="postgres")
+    parser.add_argument(
+        "--service",
+        default="postgres",
+        help="postgres, sqs, or a comma-separated sequence (one job each, one worker)",
+    )
     args = parser.parse_args()
+    services = args.service.split(",")
+    if any(service not in ("postgres", "sqs") for service in services):
+        parser.error("--service takes postgres, sqs, or a comma-separated sequence of them")
     with tempfile.TemporaryDirectory(prefix="ingest-outage-") as folder, moto_server() as endpoint:
         work = Path(folder)
         write_contacts(work / "contacts.csv", rows=args.rows, clean=True)
@@ -172,7 +234,7 @@ def main() -> None:
                         work,
                         rows=args.rows,
                         outage_s=args.outage_s,
-                        service=args.service,
+                        services=services,
                     )
                 )
             )
