@@ -49,7 +49,14 @@ BUCKET = "bench-outage"
 
 
 async def run(
-    database_url: str, endpoint: str, work: Path, *, rows: int, outage_s: float, services: list[str]
+    database_url: str,
+    endpoint: str,
+    work: Path,
+    *,
+    rows: int,
+    outage_s: list[float],
+    services: list[str],
+    worker_log: Path | None = None,
 ) -> str:
     """The jobs (one a service, in order, through one worker process), each with its
     outage, followed to its exports; then the worker's stop. The RESULT line."""
@@ -92,17 +99,17 @@ async def run(
         "run",
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=worker_log.open("ab") if worker_log else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     watch = await asyncpg.connect(database_url)  # not through the proxies
     outcomes: list[dict[str, Any]] = []
     stop_s = float("nan")
     try:
-        for service in services:
+        for service, seconds in zip(services, outage_s, strict=True):
             outcomes.append(
                 await _one_job(
-                    watch, sqs, queue_url, proxies[service], work, service, rows, outage_s
+                    watch, sqs, queue_url, proxies[service], work, service, rows, seconds
                 )
             )
             if worker.returncode is not None:
@@ -129,7 +136,8 @@ async def run(
     completed = sum(o["status"] == "COMPLETED" and o["staged"] == rows for o in outcomes)
     exported = sum(o["exports"] == "written" for o in outcomes)
     return (
-        f"RESULT service={','.join(services)} outage_s={outage_s:.0f} jobs={len(services)}"
+        f"RESULT service={','.join(services)}"
+        f" outage_s={','.join(format(seconds, '.0f') for seconds in outage_s)} jobs={len(services)}"
         f" completed={completed} exported={exported}"
         f" status={','.join(o['status'] for o in outcomes)}"
         f" staged={','.join(str(o['staged']) for o in outcomes)} rows={rows} dlq={dead}"
@@ -203,14 +211,22 @@ def watch_endpoint(sqs: Any) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--outage-s", type=float, default=60)
+    parser.add_argument(
+        "--outage-s", default="60", help="seconds (one value, or one per --service entry)"
+    )
     parser.add_argument(
         "--service",
         default="postgres",
         help="postgres, sqs, or a comma-separated sequence (one job each, one worker)",
     )
+    parser.add_argument("--worker-log", type=Path, help="append the worker's log to this file")
     args = parser.parse_args()
     services = args.service.split(",")
+    outages = [float(value) for value in args.outage_s.split(",")]
+    if len(outages) == 1:
+        outages *= len(services)
+    if len(outages) != len(services):
+        parser.error("--outage-s takes one value, or one per --service entry")
     if any(service not in ("postgres", "sqs") for service in services):
         parser.error("--service takes postgres, sqs, or a comma-separated sequence of them")
     with tempfile.TemporaryDirectory(prefix="ingest-outage-") as folder, moto_server() as endpoint:
@@ -233,8 +249,9 @@ def main() -> None:
                         endpoint,
                         work,
                         rows=args.rows,
-                        outage_s=args.outage_s,
+                        outage_s=outages,
                         services=services,
+                        worker_log=args.worker_log,
                     )
                 )
             )

@@ -516,8 +516,19 @@ class Worker:
             seconds = time.monotonic() - started
             metrics.job_duration_seconds.labels(flow).observe(seconds)
             metrics.jobs_total.labels(flow, "ok").inc()
-            await self._settle(message, Settle.DELETE)
             log.info("job_finished", outcome="ok", seconds=round(seconds, 3))
+            try:
+                await self._settle(message, Settle.DELETE)
+            except Exception as error:
+                # The job's work is done and recorded; only its message is left. It comes
+                # back after its visibility timeout and finds the job done (nothing to
+                # run again), so this is no failure of the job to retry or record.
+                log.warning(
+                    "message_settle_failed",
+                    decision=Settle.DELETE.value,
+                    error=describe(error),
+                    then="the message comes back and is acknowledged",
+                )
 
     async def _apply(
         self,

@@ -40,8 +40,10 @@ WHERE id = $1 AND status NOT IN ('COMPLETED', 'CANCELLED')
 RETURNING id;
 
 -- name: record_job_error
--- Keep the last transient error on a job that will be retried.
-UPDATE jobs SET error = $2, updated_at = now() WHERE id = $1;
+-- Keep the last transient error on a job that will be retried; a job that finished keeps
+-- none (what failed after its end, a message's settlement, is not the job's error).
+UPDATE jobs SET error = $2, updated_at = now()
+WHERE id = $1 AND status NOT IN ('COMPLETED', 'CANCELLED');
 
 -- name: reset_failed_job
 -- Make a FAILED job runnable again (retry, DLQ replay); staging rows are kept to resume from.

@@ -155,6 +155,44 @@ async def test_a_queue_outage_during_a_job_is_ridden_out(
         await proxy.down()
 
 
+async def test_a_finished_job_whose_message_cannot_be_deleted_is_not_retried(
+    database_url: str, aws: AwsResources
+) -> None:
+    # The queue goes away as the job completes: the delete fails. The job is done, so it is
+    # not a job failure: no retry error recorded on the COMPLETED job, no second run; the
+    # message comes back once the queue does and is acknowledged.
+    proxy = OutageProxy(aws.emulator.endpoint_url)
+    await proxy.up()
+    try:
+        settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
+        settings = settings.model_copy(update={"visibility_timeout_s": 3})
+
+        async def complete_as_the_queue_goes(context: FlowContext) -> None:
+            await complete(context)
+            await proxy.down()
+
+        flows = RecordingFlows(complete_as_the_queue_goes)
+        async with open_services(settings) as services:
+            job_id = await _new_job(services.pool, aws)
+            await _send_job(services, job_id)
+            worker = new_worker(services, flows, settings)
+            async with running(worker):
+                await eventually(lambda: flows.calls, 10, "the job to run")
+                await asyncio.sleep(10)  # the delete, retries included, meets the outage
+                await proxy.up()
+                await eventually(
+                    lambda: aws.counts(aws.queues.queue_url) == (0, 0), 30, "the acknowledgement"
+                )
+            job = await fetch_job(services.pool, job_id)
+            assert job is not None
+            assert job.status == "COMPLETED"
+            assert job.error is None, job.error
+            assert len(flows.calls) == 1
+            assert aws.counts(aws.queues.dlq_url) == (0, 0)
+    finally:
+        await proxy.down()
+
+
 async def test_a_give_up_the_database_cannot_record_carries_its_reason_to_the_dlq(
     database_url: str, aws: AwsResources
 ) -> None:
