@@ -27,6 +27,25 @@ _QUIET_LOGGERS = (
     "s3transfer",
 )
 
+# Libraries whose warnings about a connection they retry come with a whole traceback (asyncpg
+# restoring its pool's floor, once a second while the database is away): one line each,
+# the exception as ``error``.
+_ONE_LINE_ERROR_LOGGERS = frozenset({"asyncpg.pool"})
+
+
+def _one_line_library_errors(
+    logger: Any, method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    record = event_dict.get("_record")
+    exc_info = event_dict.get("exc_info")
+    if record is None or record.name not in _ONE_LINE_ERROR_LOGGERS or not exc_info:
+        return event_dict
+    del event_dict["exc_info"]
+    error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
+    if isinstance(error, BaseException):
+        event_dict["error"] = f"{type(error).__name__}: {error}"
+    return event_dict
+
 
 def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
     """Route structlog and stdlib logging to ``stream`` (stderr) as JSON or console lines."""
@@ -40,6 +59,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
+        _one_line_library_errors,
     ]
     renderer: structlog.types.Processor
     if fmt == "json":

@@ -55,3 +55,22 @@ def test_exceptions_are_rendered_into_the_line(stream: io.StringIO) -> None:
         get_logger().exception("failed")
     (line,) = _lines(stream)
     assert "ValueError: boom" in str(line["exception"])
+
+
+def test_a_pool_reconnect_failure_is_one_line_without_a_traceback(stream: io.StringIO) -> None:
+    # asyncpg logs every failed reconnect of its pool's floor with the whole traceback:
+    # once a second or so while the database is away. One line each, with the reason.
+    try:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+    except ConnectionRefusedError:
+        logging.getLogger("asyncpg.pool").warning(
+            "Failed to restore the pool connection floor; retrying", exc_info=True
+        )
+    (line,) = _lines(stream)
+    assert "exception" not in line
+    assert "Traceback" not in stream.getvalue()
+    assert line["level"] == "warning"
+    assert (
+        line["error"]
+        == "ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 5432)"
+    )
