@@ -45,6 +45,13 @@ from common import (  # the bench folder is put on the path just above
 from tests.outage import OutageProxy, database_proxy
 
 ROOT = Path(__file__).resolve().parent.parent
+# When the outage begins: a tenth of the file staged, consolidation under way, or the
+# exports being written ($1 the job, $2 a tenth of its rows).
+PHASES = {
+    "reading": "SELECT checkpoint_row >= $2 FROM jobs WHERE id = $1",
+    "consolidating": "SELECT status = 'CONSOLIDATING' AND $2 >= 0 FROM jobs WHERE id = $1",
+    "exporting": "SELECT exports ->> 'state' = 'writing' AND $2 >= 0 FROM jobs WHERE id = $1",
+}
 BUCKET = "bench-outage"
 
 
@@ -56,6 +63,7 @@ async def run(
     rows: int,
     outage_s: list[float],
     services: list[str],
+    at: str = "reading",
     worker_log: Path | None = None,
 ) -> str:
     """The jobs (one a service, in order, through one worker process), each with its
@@ -109,7 +117,7 @@ async def run(
         for service, seconds in zip(services, outage_s, strict=True):
             outcomes.append(
                 await _one_job(
-                    watch, sqs, queue_url, proxies[service], work, service, rows, seconds
+                    watch, sqs, queue_url, proxies[service], work, service, rows, seconds, at
                 )
             )
             if worker.returncode is not None:
@@ -136,7 +144,7 @@ async def run(
     completed = sum(o["status"] == "COMPLETED" and o["staged"] == rows for o in outcomes)
     exported = sum(o["exports"] == "written" for o in outcomes)
     return (
-        f"RESULT service={','.join(services)}"
+        f"RESULT service={','.join(services)} at={at}"
         f" outage_s={','.join(format(seconds, '.0f') for seconds in outage_s)} jobs={len(services)}"
         f" completed={completed} exported={exported}"
         f" status={','.join(o['status'] for o in outcomes)}"
@@ -156,6 +164,7 @@ async def _one_job(  # noqa: PLR0917 - a bench's helper, called once
     service: str,
     rows: int,
     outage_s: float,
+    at: str,
 ) -> dict[str, Any]:
     """One job: submitted, its service away once a tenth of it is staged, then followed
     until COMPLETED and its exports written (ten minutes at most)."""
@@ -167,14 +176,12 @@ async def _one_job(  # noqa: PLR0917 - a bench's helper, called once
     job_id = await create_job(watch, tenant=f"outage-{service}", bucket=BUCKET, key=key)
     sqs.send_message(QueueUrl=queue_url, MessageBody=JobMessage(job_id=job_id).body())
     started = time.monotonic()
-    while (await watch.fetchval("SELECT checkpoint_row FROM jobs WHERE id = $1", job_id)) < (
-        rows // 10
-    ):
+    while not await watch.fetchval(PHASES[at], job_id, rows // 10):
         if time.monotonic() - started > 300:
-            raise SystemExit("the job never got going")
-        await asyncio.sleep(0.05)
+            raise SystemExit(f"the job never reached {at}")
+        await asyncio.sleep(0.02)
     await proxy.down()
-    print(f"{service} away for {outage_s:.0f} s, mid-job", flush=True)
+    print(f"{service} away for {outage_s:.0f} s, {at}", flush=True)
     await asyncio.sleep(outage_s)
     await proxy.up()
     print(f"{service} back", flush=True)
@@ -219,6 +226,7 @@ def main() -> None:
         default="postgres",
         help="postgres, sqs, or a comma-separated sequence (one job each, one worker)",
     )
+    parser.add_argument("--at", choices=sorted(PHASES), default="reading")
     parser.add_argument("--worker-log", type=Path, help="append the worker's log to this file")
     args = parser.parse_args()
     services = args.service.split(",")
@@ -251,6 +259,7 @@ def main() -> None:
                         rows=args.rows,
                         outage_s=outages,
                         services=services,
+                        at=args.at,
                         worker_log=args.worker_log,
                     )
                 )

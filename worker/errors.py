@@ -93,6 +93,11 @@ class UnreadableFile(PermanentError):
     """The file is damaged or protected and cannot be read."""
 
 
+class ExportFailed(IngestError):
+    """The exports could not be written; the failure is recorded on the job (the sweep and
+    ``jobs exports`` ask for them again)."""
+
+
 class TransientError(IngestError):
     """A temporary failure; the job will be retried."""
 

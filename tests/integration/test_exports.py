@@ -12,9 +12,10 @@ from typing import Any
 import asyncpg
 
 from tests.conftest import AwsResources, make_settings
-from tests.outage import FailingWrites
-from tests.support import csv_bytes, drain, submit
+from tests.outage import FailingWrites, database_proxy
+from tests.support import clean_file, csv_bytes, drain, eventually, new_worker, running, submit
 from tests.unit.test_neutralise import FORMULA_CASES
+from worker.flows import FlowContext, ProductFlows
 from worker.flows.export import IMPORT_COLUMNS, MultipartWriter, neutralise, write_exports
 from worker.jobs import export_links
 from worker.model import decode_raw
@@ -260,3 +261,49 @@ async def test_a_clean_jobs_valid_export_is_its_all_export(
     body = _download(aws, files["all"]["key"])
     assert _download(aws, files["valid"]["key"]) == body
     assert [line[5] for line in _parse(body)[1:]] == ["'=1+1"] * 3
+
+
+async def test_exports_the_database_loses_are_written_once_it_is_back(
+    database_url: str, aws: AwsResources
+) -> None:
+    """The database goes away between the job's completion and its exports: the failure
+    cannot be recorded, so the message is not settled as done; it comes back (the retry
+    policy's outage backoff) and the exports are written."""
+    proxy, proxied_url = database_proxy(database_url)
+    await proxy.up()
+    outages = 0
+
+    class DatabaseGoesAtTheExport(ProductFlows):
+        async def export(self, context: FlowContext) -> None:
+            nonlocal outages
+            if outages == 0:
+                outages += 1
+                await proxy.down()
+                asyncio.get_running_loop().call_later(
+                    2.0, lambda: asyncio.ensure_future(proxy.up())
+                )
+            await super().export(context)
+
+    try:
+        settings = make_settings(proxied_url(), aws)
+        async with open_services(settings) as services:
+            job_id = await submit(services, aws, clean_file(50))
+            worker = new_worker(services, DatabaseGoesAtTheExport(), settings)
+            watch = await asyncpg.connect(database_url)  # not through the proxy
+            try:
+                async with running(worker):
+                    await eventually(
+                        lambda: watch.fetchval(
+                            "SELECT status = 'COMPLETED' AND exports ->> 'state' = 'written'"
+                            " FROM jobs WHERE id = $1",
+                            job_id,
+                        ),
+                        40,
+                        "the exports to be written",
+                    )
+            finally:
+                await watch.close()
+        assert outages == 1
+        assert aws.counts(aws.queues.dlq_url) == (0, 0)
+    finally:
+        await proxy.down()

@@ -10,7 +10,7 @@ import importlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from worker.errors import ConfigError, Interrupted
+from worker.errors import ConfigError, ExportFailed
 from worker.flows.base import FlowContext, FlowNotAvailable, Flows, Lease, run_flow
 from worker.flows.consolidate import run_consolidation
 from worker.flows.export import write_exports
@@ -18,7 +18,6 @@ from worker.flows.initial import run_initial
 from worker.flows.reprocess import run_reprocessing
 from worker.logs import get_logger
 from worker.model import Job, JobStatus
-from worker.reasons import describe
 from worker.router import Route
 
 if TYPE_CHECKING:
@@ -61,15 +60,16 @@ class ProductFlows:
     async def export(self, context: FlowContext) -> None:
         """Write the exports of the job's last decision unless they are written (see
         :mod:`worker.flows.export`). An export that fails is recorded on the job and
-        never changes the job's status: ``jobs exports`` asks for it again."""
+        never changes the job's status: the sweep and ``jobs exports`` ask for it again.
+        Any other failure (the database away before the claim, or when the failure was
+        to be recorded) goes to the retry policy: the message must not be settled as
+        done while its exports are neither written nor recorded as failed."""
         try:
             await write_exports(
                 context.pool, context.s3, context.settings, context.job_id, context.checkpoint
             )
-        except Interrupted:
-            raise
-        except Exception as error:
-            log.error("export_not_written", job_id=str(context.job_id), reason=describe(error))
+        except ExportFailed as error:
+            log.error("export_not_written", job_id=str(context.job_id), reason=error.message)
 
     async def _after_decision(self, context: FlowContext, decided: Job) -> None:
         """Consolidate at once when nothing needs review, then export. A worker that dies

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from worker import metrics
-from worker.errors import Interrupted
+from worker.errors import ExportFailed, Interrupted
 from worker.logs import get_logger
 from worker.reasons import describe
 from worker.store.exports import (
@@ -277,10 +277,15 @@ async def _claim_and_write(
         reason = describe(error)
         try:
             await record_export_failure(pool, job_id, claim.id, reason)
+            recorded = True
         except Exception as record_error:
+            recorded = False
             log.error("export_failure_not_recorded", error=describe(record_error))
         metrics.exports_total.labels("failed").inc()
         log.error("export_failed", reason=reason)
+        if recorded and isinstance(error, Exception) and not isinstance(error, Interrupted):
+            raise ExportFailed(reason) from error
+        # Not recorded (the database away): the job's message must come back for them.
         raise
     metrics.exports_total.labels("written").inc()
     metrics.export_bytes_total.inc(sum(entry["size_bytes"] for entry in files.values()))
