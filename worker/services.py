@@ -20,7 +20,7 @@ from worker.errors import StartupCheckError
 from worker.settings import Settings, redact_url
 from worker.sqs import JobQueue
 from worker.store.migrate import load_migrations, schema_version
-from worker.store.pool import create_pool
+from worker.store.pool import close_pool, create_pool
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -75,7 +75,7 @@ async def open_services(settings: Settings, *, check: bool = True) -> AsyncItera
     """Open and check everything; close it all on the way out."""
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings)
-        stack.push_async_callback(pool.close)
+        stack.push_async_callback(close_pool, pool)
         if check:
             await check_schema(pool, settings)
         s3, sqs = await open_clients(settings, stack)

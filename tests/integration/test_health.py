@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import AwsResources, make_settings
 from tests.flows import RecordingFlows, complete, slow
+from tests.outage import OutageProxy, database_proxy
 from tests.support import MIXED, csv_bytes, eventually, new_worker, submit
 from worker.daemon import Worker
 from worker.flows import FlowContext, Flows, default_flows
@@ -22,7 +23,9 @@ from worker.health import HealthServer
 from worker.local import admin_execute, with_database
 from worker.messages import JobMessage
 from worker.services import Services, open_services
+from worker.settings import Settings
 from worker.store.jobs import create_job
+from worker.store.pool import POOL_CLOSE_TIMEOUT_S
 
 
 def _free_port() -> int:
@@ -287,3 +290,28 @@ async def test_healthz_fails_when_a_poll_hangs(database_url: str, aws: AwsResour
                 await health.stop()
     finally:
         await proxy.stop()
+
+
+async def test_a_stopping_worker_does_not_wait_forever_on_a_silent_database(
+    database_url: str, aws: AwsResources
+) -> None:
+    # The path to PostgreSQL goes silent (no reset, no answer): closing the services says
+    # goodbye to each connection and would wait for the server's answer forever.
+    proxy, proxied_url = database_proxy(database_url)
+    await proxy.up()
+    try:
+        settings = make_settings(proxied_url(), aws, db_pool_min_size=2)
+        closing = asyncio.ensure_future(_open_then_stall(settings, proxy))
+        started = time.monotonic()
+        done, _ = await asyncio.wait({closing}, timeout=POOL_CLOSE_TIMEOUT_S + 10)
+        assert done, "closing the services hung on the silent connections"
+        closing.result()
+        assert time.monotonic() - started < POOL_CLOSE_TIMEOUT_S + 5
+    finally:
+        await proxy.down()
+
+
+async def _open_then_stall(settings: Settings, proxy: OutageProxy) -> None:
+    async with open_services(settings) as services:
+        assert await services.pool.fetchval("SELECT 1") == 1
+        proxy.stall()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -20,6 +21,9 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
             type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
         )
 
+
+# How long closing the pool may wait for the server's goodbye before cutting connections.
+POOL_CLOSE_TIMEOUT_S = 5.0
 
 APPLICATION_NAME = f"ingest-worker {socket.gethostname()[:40]}:{os.getpid()}"
 
@@ -46,6 +50,16 @@ async def create_pool(settings: Settings) -> asyncpg.Pool:
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         raise database_unreachable(settings, error) from error
     return pool
+
+
+async def close_pool(pool: asyncpg.Pool, timeout_s: float = POOL_CLOSE_TIMEOUT_S) -> None:
+    """Close the pool, its connections told goodbye; those that cannot be within
+    ``timeout_s`` (a server or network that stopped answering) are cut instead, so a
+    stopping worker never waits on them forever."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout_s)
+    except TimeoutError:
+        pool.terminate()
 
 
 async def connect(settings: Settings) -> asyncpg.Connection:
