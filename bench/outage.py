@@ -1,19 +1,24 @@
 """A service taken away in the middle of a job, with the product's own settings: the job
-completes by itself, the worker stays up, nothing reaches the dead-letter queue.
+completes by itself, its exports are written, the worker stays up and stops when asked,
+nothing reaches the dead-letter queue.
 
-    python bench/outage.py [--service postgres|sqs] [--rows 200000] [--outage-s 60]
+    python bench/outage.py [--service postgres|sqs|sqs,postgres] [--outage-s 60|30,60]
+                           [--at reading|consolidating|exporting] [--rows 200000]
 
 A worker runs as ``ingest-worker run`` (a process of its own, default settings: retries
 back off 5, 10-20, 40-80, 160-320 s; the queue's redrive after 5 receives) and reaches
-PostgreSQL (``--service postgres``) or the queue (``--service sqs``) through a TCP proxy.
-Once the job has committed batches, the proxy refuses new connections and cuts the open
-ones for ``--outage-s`` seconds, then lets them through again. The run waits until the
-job (a clean file) is COMPLETED (at most ten minutes) and compares its staging rows with
-the file. Too long for the test suite (a minute of outage, and the backoff after it); its
-tests scale the outage down with shorter retry delays. Ends with:
+PostgreSQL and the queue through TCP proxies. Each entry of ``--service`` is one job (a
+clean file), in order, through the same worker process: once the job reaches ``--at`` (a
+tenth of the file staged, consolidation under way, or the exports being written), that
+service's proxy refuses new connections and cuts the open ones for the entry's
+``--outage-s`` seconds, then lets them through again. Each job is followed until it is
+COMPLETED with its exports written (at most ten minutes); then the worker gets SIGTERM and
+its stop is timed. Too long for the test suite (a minute of outage, and the backoff after
+it); its tests scale the outage down with shorter retry delays. Ends with:
 
-RESULT service=S outage_s=N completed=0|1 status=S staged=N rows=N dlq=N attempts=N
-worker_up=0|1 seconds=F (on one line)
+RESULT service=S at=P outage_s=N jobs=N completed=N exported=N status=S staged=N rows=N
+dlq=N attempts=N worker_up=0|1 stop_s=F seconds=F (on one line; per-job values are
+comma-separated)
 """
 
 from __future__ import annotations
