@@ -185,6 +185,19 @@ async def test_trailing_delimiters_blank_lines_and_ragged_rows(
     assert 2 not in problems
 
 
+async def test_lines_of_white_space_are_blank_not_rows(
+    services: Services, aws: AwsResources
+) -> None:
+    # Editors and scripts leave lines of spaces or tabs, often at a file's end: blank
+    # lines, not rows with a missing email and a ragged-row issue each.
+    text = "email,first_name,last_name\na@x.io,Ana,Silva\n   \n\t\nb@x.io,Bo,Ng\n  \n"
+    source = await _open(services, aws, text.encode())
+    numbers, rows, problems = await _all_rows(source)
+    assert numbers == [2, 5]
+    assert rows == [["a@x.io", "Ana", "Silva"], ["b@x.io", "Bo", "Ng"]]
+    assert problems == {}
+
+
 async def test_a_one_row_file_without_header(services: Services, aws: AwsResources) -> None:
     source = await _open(services, aws, b"ana@example.com,Ana,Silva,Acme\n")
     assert source.detection.header_number is None

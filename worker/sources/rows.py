@@ -132,8 +132,11 @@ class Shaper:
         self.comment = comment
 
     def _is_data(self, cells: list[str]) -> bool:
-        # Not blank (a blank line, or delimiters only), not a comment line.
-        return any(cells) and not (self.comment is not None and cells[0].startswith(self.comment))
+        # Not blank (a blank line, delimiters only, or white space only: a line of spaces
+        # at a file's end), not a comment line.
+        if not any(cells) or (len(cells) < self.width and not "".join(cells).strip()):
+            return False
+        return not (self.comment is not None and cells[0].startswith(self.comment))
 
     def shape(
         self, records: RecordBatch, decoder: IncrementalTextDecoder | None, pending_bad: int
