@@ -332,9 +332,13 @@ def main() -> None:
         f"{result['discarded']} issue rows discarded in one statement"
     )
     for summary in summaries:
-        if summary.get("event") in {"initial_flow_finished", "reprocess_finished"}:
+        if summary.get("event") in {
+            "initial_flow_finished",
+            "reprocess_finished",
+            "consolidation_finished",
+        }:
             shown = {k: v for k, v in summary.items() if k.endswith("_s") or k == "seconds"}
-            rows = summary.get("rows", summary.get("rows_revalidated", ""))
+            rows = summary.get("rows", summary.get("rows_revalidated", summary.get("contacts", "")))
             print(f"{summary['event']} ({rows} rows): {json.dumps(shown)}")
     phases = result["phases"]
     print("phases (s): " + json.dumps({key: round(value, 2) for key, value in phases.items()}))

@@ -25,12 +25,13 @@ async def run_consolidation(context: FlowContext) -> Job:
     outcome = await consolidate(context.pool, context.job)
     if outcome is None:
         raise JobGone(f"job {context.job_id} was no longer CONSOLIDATING; nothing was consolidated")
-    job, consolidated = outcome
+    job = outcome.job
     log.info(
         "consolidation_finished",
         status=job.status,
-        contacts=consolidated,
+        contacts=outcome.contacts,
         unresolved_issues=job.unresolved_issues,
         seconds=round(time.monotonic() - started, 3),
+        **{step: round(seconds, 3) for step, seconds in outcome.steps.items()},
     )
     return job

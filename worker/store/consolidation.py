@@ -4,6 +4,9 @@ gained since the checks becomes a CONTACT_CONFLICT issue instead."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import asyncpg
 
 from worker.model import Job
@@ -11,23 +14,43 @@ from worker.store.queries import sql
 from worker.store.staging import extra_fields_sql, plan_for_whole_job, raw_width
 
 
-async def consolidate(pool: asyncpg.Pool, job: Job) -> tuple[Job, int] | None:
-    """Consolidate the job: the job as it is left (COMPLETED, or NEEDS_REVIEW after
-    conflicts) and how many contacts it gave; None if it was no longer CONSOLIDATING."""
+@dataclass(frozen=True)
+class Consolidated:
+    """A consolidation's outcome: the job as it is left (COMPLETED, or NEEDS_REVIEW after
+    conflicts), how many contacts it gave, and the seconds of each statement."""
+
+    job: Job
+    contacts: int
+    steps: dict[str, float]
+
+
+async def consolidate(pool: asyncpg.Pool, job: Job) -> Consolidated | None:
+    """Consolidate the job; None if it was no longer CONSOLIDATING."""
     headers = [str(name) for name in job.header or []]
     mapping = (job.column_mapping or {}).get("fields", {})
     mapped = {int(field["column"]) for field in mapping.values()}
+    steps: dict[str, float] = {}
     async with pool.acquire() as connection, connection.transaction():
         await plan_for_whole_job(connection)
+        started = time.monotonic()
         await connection.execute(sql("lock_tenant_contacts"), job.tenant)
+        steps["lock_s"] = time.monotonic() - started
         extra = extra_fields_sql(await raw_width(connection, job.id, headers), mapped)
         # The header ($3) is an argument only when the expression names it.
         args = (job.id, job.tenant, headers) if "$3" in extra else (job.id, job.tenant)
-        await connection.execute(sql("update_accepted_contacts").replace("/*extra*/", extra), *args)
-        await connection.execute(sql("file_contact_conflicts"), job.id, job.tenant)
-        await connection.execute(sql("insert_ready_contacts").replace("/*extra*/", extra), *args)
-        await connection.execute(sql("mark_consolidated_rows"), job.id)
+        statements = (
+            ("update_s", sql("update_accepted_contacts").replace("/*extra*/", extra), args),
+            ("conflicts_s", sql("file_contact_conflicts"), (job.id, job.tenant)),
+            ("insert_s", sql("insert_ready_contacts").replace("/*extra*/", extra), args),
+            ("mark_s", sql("mark_consolidated_rows"), (job.id,)),
+        )
+        for step, query, values in statements:
+            started = time.monotonic()
+            await connection.execute(query, *values)
+            steps[step] = time.monotonic() - started
+        started = time.monotonic()
         row = await connection.fetchrow(sql("finish_consolidation"), job.id)
+        steps["finish_s"] = time.monotonic() - started
     if row is None:
         return None
-    return Job.from_record(row), int(row["consolidated"])
+    return Consolidated(Job.from_record(row), int(row["consolidated"]), steps)
