@@ -29,16 +29,22 @@ _QUIET_LOGGERS = (
 
 # Libraries whose warnings about a connection they retry come with a whole traceback (asyncpg
 # restoring its pool's floor, once a second while the database is away): one line each,
-# the exception as ``error``.
+# the exception as ``error``, and no job's context (the pool's background task inherits
+# that of whichever job first needed it; the line is about the pool).
 _ONE_LINE_ERROR_LOGGERS = frozenset({"asyncpg.pool"})
+_JOB_CONTEXT = ("job_id", "message_id", "receive_count", "action", "flow")
 
 
 def _one_line_library_errors(
     logger: Any, method: str, event_dict: structlog.types.EventDict
 ) -> structlog.types.EventDict:
     record = event_dict.get("_record")
+    if record is None or record.name not in _ONE_LINE_ERROR_LOGGERS:
+        return event_dict
+    for key in _JOB_CONTEXT:
+        event_dict.pop(key, None)
     exc_info = event_dict.get("exc_info")
-    if record is None or record.name not in _ONE_LINE_ERROR_LOGGERS or not exc_info:
+    if not exc_info:
         return event_dict
     del event_dict["exc_info"]
     error = exc_info[1] if isinstance(exc_info, tuple) else exc_info

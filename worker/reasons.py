@@ -29,6 +29,11 @@ def describe(error: BaseException) -> str:
         return f"the database connection was lost (a restart or a cut connection): {detail}"
     if isinstance(error, EndpointConnectionError | ConnectionClosedError):
         return f"S3/SQS could not be reached: {detail}"
+    if isinstance(error, ConnectionRefusedError):
+        # Raised as is by asyncpg's connect (the S3/SQS clients wrap theirs, above).
+        return (
+            f"a connection was refused (the server is down or not accepting connections): {detail}"
+        )
     if isinstance(error, ReadTimeoutError):
         return f"S3/SQS did not answer in time: {detail}"
     return detail

@@ -126,6 +126,13 @@ def test_reasons_say_what_happened_when_a_service_went_away() -> None:
     unreachable = EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
     assert describe(unreachable).startswith("S3/SQS could not be reached")
     assert decide(restart, 1, 5, POLICY).reason.startswith("the database connection was lost")
+    # A new connection refused (asyncpg raises the socket's own error): the server is down.
+    refused = ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+    assert is_transient(refused)
+    assert describe(refused) == (
+        "a connection was refused (the server is down or not accepting connections):"
+        " ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 5432)"
+    )
 
 
 def test_describe_is_one_readable_line() -> None:
