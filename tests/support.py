@@ -179,15 +179,22 @@ async def snapshot(pool: asyncpg.Pool, job_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def cli_worker(settings: Settings, *args: str, quiet: bool = False) -> subprocess.Popen[str]:
+def cli_worker(
+    settings: Settings,
+    *args: str,
+    quiet: bool = False,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
     """``ingest-worker run ARGS`` as a process of its own (to be killed), with a short
-    visibility timeout so that a killed worker's message comes back quickly."""
+    visibility timeout so that a killed worker's message comes back quickly;
+    ``extra_env`` adds to (or overrides) its environment."""
     env = cli_env(
         settings,
         INGEST_VISIBILITY_TIMEOUT_S="2",
         INGEST_WAIT_TIME_S="1",
         INGEST_BATCH_SIZE_ROWS="2000",
         INGEST_LOG_LEVEL="WARNING",
+        **(extra_env or {}),
     )
     return subprocess.Popen(
         [*CLI, "run", *args],

@@ -1,0 +1,111 @@
+"""The queue in the field, with workers run as ``ingest-worker run`` processes: its endpoint
+away in the middle of a job, and duplicate copies of a long job's message.
+
+The S3/SQS proxy lives in this test's event loop, so the test waits on the processes
+without blocking it (``eventually``), never with a blocking ``wait``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+
+import asyncpg
+import pytest
+
+from tests.conftest import AwsResources, make_settings
+from tests.outage import OutageProxy
+from tests.support import clean_file, cli_worker, eventually, submit
+from worker.messages import JobMessage
+from worker.services import open_services
+
+pytestmark = pytest.mark.slow
+
+ROWS = 60_000
+OUTAGE_S = 8.0
+
+
+async def _stops_cleanly(worker: subprocess.Popen[str]) -> None:
+    worker.send_signal(signal.SIGTERM)
+    await eventually(lambda: worker.poll() is not None, 15, "the worker to stop")
+    assert worker.returncode == 0
+
+
+async def test_the_queue_away_mid_job_is_ridden_out(database_url: str, aws: AwsResources) -> None:
+    proxy = OutageProxy(aws.emulator.endpoint_url)
+    await proxy.up()
+    watch = await asyncpg.connect(database_url)
+    worker = None
+    try:
+        async with open_services(make_settings(database_url, aws)) as services:
+            job_id = await submit(services, aws, clean_file(ROWS))
+        settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
+        worker = cli_worker(settings, quiet=True)
+        await eventually(
+            lambda: watch.fetchval(
+                f"SELECT checkpoint_row >= {ROWS // 10} FROM jobs WHERE id = $1", job_id
+            ),
+            60,
+            "the job to be reading",
+            interval_s=0.01,
+        )
+        await proxy.down()
+        await asyncio.sleep(OUTAGE_S)
+        assert worker.poll() is None, "the worker stopped during the queue's outage"
+        await proxy.up()
+        await eventually(
+            lambda: aws.counts(aws.queues.queue_url) == (0, 0), 60, "the message to be settled"
+        )
+        job = await watch.fetchrow(
+            "SELECT status, attempts, error, valid_rows, exports ->> 'state' AS exports"
+            " FROM jobs WHERE id = $1",
+            job_id,
+        )
+        # Once, completed, and no retry error left on it by the delete the outage failed.
+        assert tuple(job) == ("COMPLETED", 1, None, ROWS, "written")
+        assert (
+            await watch.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id) == ROWS
+        )
+        assert (
+            await watch.fetchval("SELECT count(*) FROM contacts WHERE job_id = $1", job_id) == ROWS
+        )
+        assert aws.counts(aws.queues.dlq_url) == (0, 0)
+        assert worker.poll() is None
+        await _stops_cleanly(worker)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=30)
+        await watch.close()
+        await proxy.down()
+
+
+async def test_duplicates_of_a_long_job_wait_for_it_in_two_worker_processes(
+    database_url: str, aws: AwsResources
+) -> None:
+    # The job runs 6 s; turned-away copies come back every 1 s; the queue dead-letters a
+    # message on its 4th receive (3 x 1 s < 6 s): copies must not spend receives waiting.
+    settings = make_settings(database_url, aws, lock_retry_delay_s=1)
+    async with open_services(settings) as services:
+        job_id = await submit(services, aws, clean_file(10))
+        for _ in range(2):
+            await services.queue.send(JobMessage(job_id=job_id).body())
+        slow = {"INGEST_FLOWS": "tests.flows:slow_flows", "TEST_FLOW_SECONDS": "6"}
+        workers = [cli_worker(settings, quiet=True, extra_env=slow) for _ in range(2)]
+        try:
+            await eventually(
+                lambda: aws.counts(aws.queues.queue_url) == (0, 0), 60, "every copy settled"
+            )
+            job = await services.pool.fetchrow(
+                "SELECT status, attempts FROM jobs WHERE id = $1", job_id
+            )
+            assert tuple(job) == ("COMPLETED", 1)  # one run: the copies never ran it again
+            assert aws.counts(aws.queues.dlq_url) == (0, 0)
+            for worker in workers:
+                await _stops_cleanly(worker)
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait(timeout=30)
