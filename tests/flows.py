@@ -112,3 +112,17 @@ class RecordingFlows:
 def slow_flows(settings: Settings) -> RecordingFlows:
     """For CLI subprocesses: each flow takes ``TEST_FLOW_SECONDS`` (default 30)."""
     return RecordingFlows(slow(float(os.environ.get("TEST_FLOW_SECONDS", "30"))))
+
+
+def stalling_flows(settings: Settings) -> RecordingFlows:
+    """For CLI subprocesses: each flow holds one statement ``TEST_STALL_SECONDS`` (default
+    4) with no progress meanwhile, then finishes."""
+    seconds = float(os.environ.get("TEST_STALL_SECONDS", "4"))
+
+    async def held_in_a_statement(context: FlowContext) -> None:
+        context.checkpoint()
+        await context.pool.execute("SELECT pg_sleep($1)", seconds)
+        context.checkpoint()
+        await complete(context)
+
+    return RecordingFlows(held_in_a_statement)
