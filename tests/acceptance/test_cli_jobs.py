@@ -7,7 +7,8 @@ import json
 import urllib.request
 
 from tests.conftest import AwsResources, cli_env, run_cli
-from tests.support import csv_bytes, drain, submit
+from tests.support import cli_worker, csv_bytes, drain, submit
+from worker.messages import JobMessage
 from worker.services import Services
 from worker.store.jobs import create_job, fetch_job
 
@@ -166,3 +167,38 @@ async def test_requeue_rewrite_show_and_once_finish_a_job_after_a_crash(
     await services.pool.execute("UPDATE jobs SET status = 'CANCELLED' WHERE id = $1", cancelled)
     refused = run_cli(["jobs", "requeue", str(cancelled)], env)
     assert refused.returncode == 1 and "CANCELLED: there is nothing to run" in refused.stderr
+
+
+async def test_a_redelivered_message_leaves_a_review_in_progress_alone(
+    services: Services, aws: AwsResources
+) -> None:
+    # Workers as `ingest-worker run --once` processes, a person through `review`: a copy of
+    # the job's message that comes back mid-review (its worker died before deleting it)
+    # must not judge the half-done edits; the person's request does.
+    rows = [["ana@x.pt", "Ana", "Silva", "Acme"], ["bo-x.pt", "Bo", "Costa", "Acme"]]
+    job_id = await submit(services, aws, csv_bytes([HEADER, *rows]))
+    assert cli_worker(services.settings, "--once", quiet=True).wait(timeout=120) == 0
+    env = cli_env(services.settings, INGEST_ACTOR="joana")
+    job = str(job_id)
+    before = await fetch_job(services.pool, job_id)
+    assert before is not None and before.status == "NEEDS_REVIEW"
+    edited = run_cli(
+        ["review", "edit", job, "3", "--tenant", "tenant-1", "--set", "email=bo@x.pt"], env
+    )
+    assert edited.returncode == 0, edited.stderr
+
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    assert cli_worker(services.settings, "--once", quiet=True).wait(timeout=120) == 0
+    after = await fetch_job(services.pool, job_id)
+    assert after is not None
+    assert (after.status, after.decided_at, after.unresolved_issues) == (
+        "NEEDS_REVIEW",
+        before.decided_at,
+        before.unresolved_issues,
+    )
+    assert aws.counts(aws.queues.queue_url) == (0, 0)
+
+    assert run_cli(["review", "reprocess", job, "--tenant", "tenant-1"], env).returncode == 0
+    assert cli_worker(services.settings, "--once", quiet=True).wait(timeout=120) == 0
+    done = await fetch_job(services.pool, job_id)
+    assert done is not None and done.status == "COMPLETED"
