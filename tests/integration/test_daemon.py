@@ -19,7 +19,7 @@ from tests.flows import (
     fail_transiently,
     slow,
 )
-from tests.outage import OutageProxy, database_proxy
+from tests.outage import database_proxy
 from tests.support import drain, eventually, job_status, job_status_is, new_worker, running
 from worker.dlq import list_dead_letters, replay_dead_letters
 from worker.errors import ServiceUnavailable
@@ -115,82 +115,6 @@ async def test_duplicates_of_a_long_job_wait_for_it_and_never_reach_the_dlq(
     assert len(flows.calls) == 1
     assert await job_status(services.pool, job_id) == "COMPLETED"
     assert aws.counts(aws.queues.dlq_url) == (0, 0)
-
-
-async def test_a_queue_outage_during_a_job_is_ridden_out(
-    database_url: str, aws: AwsResources
-) -> None:
-    # The queue's endpoint refuses connections for 8 s while a 12 s job runs: the worker
-    # stays up, says so, and the job completes once, its message deleted afterwards.
-    proxy = OutageProxy(aws.emulator.endpoint_url)
-    await proxy.up()
-    try:
-        settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
-        flows = RecordingFlows(slow(12.0))
-        async with open_services(settings) as services:
-            job_id = await _new_job(services.pool, aws)
-            await _send_job(services, job_id)
-            worker = new_worker(services, flows, settings)
-            async with running(worker) as task:
-                await eventually(lambda: flows.running, 10, "the job to start")
-                await proxy.down()
-                await asyncio.sleep(8)
-                assert not task.done(), "the worker stopped during the queue's outage"
-                assert worker.receive_failures > 0
-                await proxy.up()
-                await eventually(
-                    lambda: aws.counts(aws.queues.queue_url) == (0, 0),
-                    40,
-                    "the message's deletion",
-                )
-                # The poll that was waiting out its back-off answers on its own time.
-                await eventually(
-                    lambda: worker.receive_failures == 0, 30, "polling to succeed again"
-                )
-                assert not task.done()
-            assert len(flows.calls) == 1
-            assert await job_status(services.pool, job_id) == "COMPLETED"
-            assert aws.counts(aws.queues.dlq_url) == (0, 0)
-    finally:
-        await proxy.down()
-
-
-async def test_a_finished_job_whose_message_cannot_be_deleted_is_not_retried(
-    database_url: str, aws: AwsResources
-) -> None:
-    # The queue goes away as the job completes: the delete fails. The job is done, so it is
-    # not a job failure: no retry error recorded on the COMPLETED job, no second run; the
-    # message comes back once the queue does and is acknowledged.
-    proxy = OutageProxy(aws.emulator.endpoint_url)
-    await proxy.up()
-    try:
-        settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
-        settings = settings.model_copy(update={"visibility_timeout_s": 3})
-
-        async def complete_as_the_queue_goes(context: FlowContext) -> None:
-            await complete(context)
-            await proxy.down()
-
-        flows = RecordingFlows(complete_as_the_queue_goes)
-        async with open_services(settings) as services:
-            job_id = await _new_job(services.pool, aws)
-            await _send_job(services, job_id)
-            worker = new_worker(services, flows, settings)
-            async with running(worker):
-                await eventually(lambda: flows.calls, 10, "the job to run")
-                await asyncio.sleep(10)  # the delete, retries included, meets the outage
-                await proxy.up()
-                await eventually(
-                    lambda: aws.counts(aws.queues.queue_url) == (0, 0), 30, "the acknowledgement"
-                )
-            job = await fetch_job(services.pool, job_id)
-            assert job is not None
-            assert job.status == "COMPLETED"
-            assert job.error is None, job.error
-            assert len(flows.calls) == 1
-            assert aws.counts(aws.queues.dlq_url) == (0, 0)
-    finally:
-        await proxy.down()
 
 
 async def test_a_give_up_the_database_cannot_record_carries_its_reason_to_the_dlq(
