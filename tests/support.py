@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import signal
 import subprocess
 import time
 import uuid
@@ -245,3 +246,18 @@ async def stranded_job(
         minutes,
     )
     return job_id
+
+
+async def stops_cleanly(worker: subprocess.Popen[str], within_s: float = 15) -> None:
+    """SIGTERM ``worker`` and wait, without blocking the event loop (a proxy in this loop
+    may carry its goodbyes), until it exits with 0."""
+    worker.send_signal(signal.SIGTERM)
+    await eventually(lambda: worker.poll() is not None, within_s, "the worker to stop")
+    assert worker.returncode == 0, f"the worker exited with {worker.returncode}"
+
+
+def kill_if_running(worker: subprocess.Popen[str] | None) -> None:
+    """SIGKILL ``worker`` if it is still running (a test's clean-up), and reap it."""
+    if worker is not None and worker.poll() is None:
+        worker.kill()
+        worker.communicate(timeout=30)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import signal
 import uuid
 
 import asyncpg
@@ -21,7 +20,14 @@ import pytest
 
 from tests.conftest import AwsResources, make_settings
 from tests.outage import database_proxy
-from tests.support import clean_file, cli_worker, eventually, submit
+from tests.support import (
+    clean_file,
+    cli_worker,
+    eventually,
+    kill_if_running,
+    stops_cleanly,
+    submit,
+)
 from worker.local import create_queue_pair
 from worker.services import open_services
 
@@ -100,15 +106,11 @@ async def test_a_job_rides_out_the_database_going_away_twice(
         )
         assert resources.counts(queues.dlq_url) == (0, 0)
         assert worker.poll() is None, "the worker ended"
-        worker.send_signal(signal.SIGTERM)
         # Waited for without blocking this loop: the proxy in it carries the worker's
         # goodbye to PostgreSQL (a blocking wait here froze the proxy and so the close).
-        await eventually(lambda: worker.poll() is not None, 15, "the worker to stop")
-        assert worker.returncode == 0
+        await stops_cleanly(worker)
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.kill()
-            worker.wait(timeout=30)
+        kill_if_running(worker)
         await watch.close()
         await proxy.down()
         for url in (queues.queue_url, queues.dlq_url):

@@ -8,15 +8,20 @@ without blocking it (``eventually``), never with a blocking ``wait``.
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
 
 import asyncpg
 import pytest
 
 from tests.conftest import AwsResources, make_settings
 from tests.outage import OutageProxy
-from tests.support import clean_file, cli_worker, eventually, submit
+from tests.support import (
+    clean_file,
+    cli_worker,
+    eventually,
+    kill_if_running,
+    stops_cleanly,
+    submit,
+)
 from worker.messages import JobMessage
 from worker.services import open_services
 
@@ -24,12 +29,6 @@ pytestmark = pytest.mark.slow
 
 ROWS = 60_000
 OUTAGE_S = 8.0
-
-
-async def _stops_cleanly(worker: subprocess.Popen[str]) -> None:
-    worker.send_signal(signal.SIGTERM)
-    await eventually(lambda: worker.poll() is not None, 15, "the worker to stop")
-    assert worker.returncode == 0
 
 
 async def test_the_queue_away_mid_job_is_ridden_out(database_url: str, aws: AwsResources) -> None:
@@ -72,11 +71,9 @@ async def test_the_queue_away_mid_job_is_ridden_out(database_url: str, aws: AwsR
         )
         assert aws.counts(aws.queues.dlq_url) == (0, 0)
         assert worker.poll() is None
-        await _stops_cleanly(worker)
+        await stops_cleanly(worker)
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.kill()
-            worker.wait(timeout=30)
+        kill_if_running(worker)
         await watch.close()
         await proxy.down()
 
@@ -103,9 +100,7 @@ async def test_duplicates_of_a_long_job_wait_for_it_in_two_worker_processes(
             assert tuple(job) == ("COMPLETED", 1)  # one run: the copies never ran it again
             assert aws.counts(aws.queues.dlq_url) == (0, 0)
             for worker in workers:
-                await _stops_cleanly(worker)
+                await stops_cleanly(worker)
         finally:
             for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.wait(timeout=30)
+                kill_if_running(worker)
