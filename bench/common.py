@@ -4,6 +4,7 @@ files, and the peak RSS of the measuring process."""
 from __future__ import annotations
 
 import csv
+import os
 import random
 import resource
 import socket
@@ -176,7 +177,7 @@ def worker_settings(database_url: str, endpoint: str, bucket: str) -> Any:
         aws_region="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy key
-        log_level="WARNING",
+        log_level=os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING"),
         metrics_port=0,
     )
 

@@ -122,7 +122,16 @@ async def run(
         for service, seconds in zip(services, outage_s, strict=True):
             outcomes.append(
                 await _one_job(
-                    watch, sqs, queue_url, proxies[service], work, service, rows, seconds, at
+                    watch,
+                    sqs,
+                    queue_url,
+                    proxies[service],
+                    endpoint=endpoint,
+                    file=work / "contacts.csv",
+                    service=service,
+                    rows=rows,
+                    outage_s=seconds,
+                    at=at,
                 )
             )
             if worker.returncode is not None:
@@ -160,24 +169,26 @@ async def run(
     )
 
 
-async def _one_job(  # noqa: PLR0917 - a bench's helper, called once
+async def _one_job(
     watch: Any,
     sqs: Any,
     queue_url: str,
     proxy: OutageProxy,
-    work: Path,
+    *,
+    endpoint: str,
+    file: Path,
     service: str,
     rows: int,
     outage_s: float,
     at: str,
 ) -> dict[str, Any]:
-    """One job: submitted, its service away once a tenth of it is staged, then followed
+    """One job: submitted, its service away once it reaches ``at`` (see PHASES), then followed
     until COMPLETED and its exports written (ten minutes at most)."""
     from worker.messages import JobMessage
     from worker.store.jobs import create_job
 
     key = f"uploads/outage/{uuid.uuid4().hex}.csv"
-    upload(watch_endpoint(sqs), work / "contacts.csv", BUCKET, key)
+    upload(endpoint, file, BUCKET, key)
     job_id = await create_job(watch, tenant=f"outage-{service}", bucket=BUCKET, key=key)
     sqs.send_message(QueueUrl=queue_url, MessageBody=JobMessage(job_id=job_id).body())
     started = time.monotonic()
@@ -213,11 +224,6 @@ async def _one_job(  # noqa: PLR0917 - a bench's helper, called once
     }
     print(f"job {job_id} ({service} outage): {outcome}", flush=True)
     return outcome
-
-
-def watch_endpoint(sqs: Any) -> str:
-    """The S3/SQS server's endpoint (the SQS client's, which is the server's own)."""
-    return str(sqs.meta.endpoint_url)
 
 
 def main() -> None:

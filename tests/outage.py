@@ -43,6 +43,7 @@ class OutageProxy:
         for writer in list(self._writers):
             writer.transport.abort()
         self._writers.clear()
+        self._flowing.set()  # a stall ends with the connections it held
 
     def stall(self) -> None:
         """Keep every connection open but pass nothing more either way: a black hole, as

@@ -219,54 +219,10 @@ async def test_readyz_fails_when_the_database_goes_away(
         assert text.startswith("database:")
 
 
-class _StallingProxy:
-    """A TCP proxy to the S3/SQS server that, once stalled, stops passing answers back: a
-    network black hole, the usual way a long poll gets stuck."""
-
-    def __init__(self, upstream: str) -> None:
-        host, port = upstream.removeprefix("http://").split(":")
-        self.upstream = (host, int(port))
-        self.flowing = asyncio.Event()
-        self.flowing.set()
-        self.server: asyncio.base_events.Server | None = None
-
-    async def start(self) -> str:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-
-        async def pipe(
-            source: asyncio.StreamReader, target: asyncio.StreamWriter, answers: bool
-        ) -> None:
-            while data := await source.read(65536):
-                if answers:
-                    await self.flowing.wait()
-                target.write(data)
-                await target.drain()
-
-        tasks = [
-            asyncio.create_task(pipe(reader, up_writer, answers=False)),
-            asyncio.create_task(pipe(up_reader, writer, answers=True)),
-        ]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            up_writer.close()
-            writer.close()
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-
-
 async def test_healthz_fails_when_a_poll_hangs(database_url: str, aws: AwsResources) -> None:
-    proxy = _StallingProxy(aws.emulator.endpoint_url)
-    endpoint = await proxy.start()
-    settings = make_settings(database_url, aws, sqs_endpoint_url=endpoint)
+    proxy = OutageProxy(aws.emulator.endpoint_url)
+    await proxy.up()
+    settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
     try:
         async with open_services(settings) as services:
             worker = new_worker(services, RecordingFlows(), settings)
@@ -279,7 +235,7 @@ async def test_healthz_fails_when_a_poll_hangs(database_url: str, aws: AwsResour
             try:
                 await asyncio.sleep(1.5)
                 assert (await _get(port, "/healthz"))[0] == 200
-                proxy.flowing.clear()  # the next receive never comes back
+                proxy.stall()  # the next receive never comes back
                 await asyncio.sleep(4)
                 status, text = await _get(port, "/healthz")
                 assert status == 503 and "no poll for" in text
@@ -289,7 +245,7 @@ async def test_healthz_fails_when_a_poll_hangs(database_url: str, aws: AwsResour
                     await task
                 await health.stop()
     finally:
-        await proxy.stop()
+        await proxy.down()
 
 
 async def test_a_stopping_worker_does_not_wait_forever_on_a_silent_database(
