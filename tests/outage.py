@@ -24,6 +24,7 @@ class OutageProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._flowing = asyncio.Event()
         self._flowing.set()
+        self._requests: list[tuple[float, bytes]] = []  # (when, first bytes) client -> target
 
     @property
     def url(self) -> str:
@@ -45,6 +46,11 @@ class OutageProxy:
         self._writers.clear()
         self._flowing.set()  # a stall ends with the connections it held
 
+    def last_request(self, marker: bytes) -> float | None:
+        """When (event-loop time) data holding ``marker`` last went to the target, if ever
+        (``b"ReceiveMessage"``: a poll of the queue was sent)."""
+        return next((when for when, head in reversed(self._requests) if marker in head), None)
+
     def stall(self) -> None:
         """Keep every connection open but pass nothing more either way: a black hole, as
         when a network path dies without a reset."""
@@ -61,15 +67,22 @@ class OutageProxy:
             return
         self._writers.update((client_w, upstream_w))
 
-        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async def pipe(
+            reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, requests: bool = False
+        ) -> None:
             with contextlib.suppress(OSError, asyncio.IncompleteReadError):
                 while data := await reader.read(65536):
                     await self._flowing.wait()
+                    if requests:
+                        self._requests = self._requests[-99:]
+                        self._requests.append((asyncio.get_running_loop().time(), data[:1024]))
                     writer.write(data)
                     await writer.drain()
             writer.transport.abort()
 
-        await asyncio.gather(pipe(client_r, upstream_w), pipe(upstream_r, client_w))
+        await asyncio.gather(
+            pipe(client_r, upstream_w, requests=True), pipe(upstream_r, client_w)
+        )
         self._writers.difference_update((client_w, upstream_w))
 
 

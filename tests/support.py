@@ -191,11 +191,13 @@ def cli_worker(
     ``extra_env`` adds to (or overrides) its environment."""
     env = cli_env(
         settings,
-        INGEST_VISIBILITY_TIMEOUT_S="2",
-        INGEST_WAIT_TIME_S="1",
-        INGEST_BATCH_SIZE_ROWS="2000",
-        INGEST_LOG_LEVEL="WARNING",
-        **(extra_env or {}),
+        **{
+            "INGEST_VISIBILITY_TIMEOUT_S": "2",
+            "INGEST_WAIT_TIME_S": "1",
+            "INGEST_BATCH_SIZE_ROWS": "2000",
+            "INGEST_LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
+        },
     )
     return subprocess.Popen(
         [*CLI, "run", *args],

@@ -59,6 +59,9 @@ SHORT_POLL_PAUSE_S = 0.25
 # Backoff of the receive loop while the queue is unreachable: 1, 2, 4 ... 30 s.
 RECEIVE_BACKOFF_BASE_S = 1.0
 RECEIVE_BACKOFF_MAX_S = 30.0
+# A heartbeat that failed tries again this soon (sooner if the visibility runs out first).
+HEARTBEAT_RETRY_S = 5.0
+HEARTBEAT_MIN_WAIT_S = 0.2
 
 
 class Settle(enum.Enum):
@@ -100,6 +103,8 @@ class Worker:
         self.started_monotonic: float | None = None
         self._tasks: dict[asyncio.Task[None], ReceivedMessage] = {}
         self._unsettled: dict[str, ReceivedMessage] = {}
+        # When each message being handled becomes visible again unless extended (monotonic).
+        self._visible_until: dict[str, float] = {}
 
     # --- control
 
@@ -213,11 +218,14 @@ class Worker:
     async def _receive_unless_stopped(self) -> list[ReceivedMessage]:
         """One long poll, cancelled as soon as a stop is requested (a person pressing
         Ctrl-C waits a moment, not the rest of a 20 s poll); nothing is received then."""
+        # Received for a short while, then taken for the full timeout by the message's
+        # handler (_take): a poll cut on its way back goes on at the queue, and what it
+        # receives is lost to everyone until that visibility runs out.
         receive = asyncio.ensure_future(
             self.queue.receive(
                 min(SQS_MAX_RECEIVE_BATCH, self.free_slots),
                 self.settings.wait_time_s,
-                self.settings.visibility_timeout_s,
+                self._receive_visibility_s,
             )
         )
         stop_waiter = asyncio.ensure_future(self.stopping.wait())
@@ -296,8 +304,13 @@ class Worker:
                 return False
         return not self.stopping.is_set()
 
+    @property
+    def _receive_visibility_s(self) -> int:
+        return min(self.settings.receive_visibility_s, self.settings.visibility_timeout_s)
+
     def _start(self, message: ReceivedMessage) -> None:
         self._unsettled[message.message_id] = message
+        self._visible_until[message.message_id] = time.monotonic() + self._receive_visibility_s
         task = asyncio.create_task(self._handle(message), name=f"message-{message.message_id}")
         self._tasks[task] = message
         self._update_gauges()
@@ -377,7 +390,38 @@ class Worker:
             log.warning("message_handle_gone", action=how.value)
         self._unsettled.pop(message.message_id, None)
 
+    async def _take(self, message: ReceivedMessage) -> bool:
+        """Make a message just received invisible for the full visibility timeout (it was
+        received with a short one). False when that fails: the heartbeat tries again, and
+        until then the message may reappear, a copy the job lock turns away."""
+        try:
+            await self._extend(message)
+            metrics.heartbeat_extensions_total.inc()
+        except Exception as error:
+            metrics.heartbeat_failures_total.inc()
+            log.warning(
+                "message_take_failed",
+                error=describe(error),
+                visible_in_s=self._receive_visibility_s,
+            )
+            return False
+        return True
+
+    async def _extend(self, message: ReceivedMessage) -> None:
+        """Extend the message's visibility to the full timeout from now."""
+        asked = time.monotonic()
+        await self.queue.set_visibility(message, self.settings.visibility_timeout_s)
+        if message.message_id in self._visible_until:
+            self._visible_until[message.message_id] = asked + self.settings.visibility_timeout_s
+
     async def _handle(self, message: ReceivedMessage) -> None:
+        try:
+            await self._take(message)
+            await self._handle_taken(message)
+        finally:
+            self._visible_until.pop(message.message_id, None)
+
+    async def _handle_taken(self, message: ReceivedMessage) -> None:
         with bind_job(message_id=message.message_id, receive_count=message.receive_count):
             try:
                 parsed = parse_message(message.body)
@@ -626,16 +670,19 @@ class Worker:
                 metrics.jobs_stalled.dec()
 
     async def _heartbeat(self, message: ReceivedMessage, lease: Lease) -> None:
-        """Extend the message's visibility while its job runs; lose the lease when that fails
-        for long enough that another worker may have received the message."""
+        """Extend the message's visibility while its job runs: a third of the timeout after
+        each extension, every few seconds after a failed one, always before it runs out;
+        lose the lease when it ran out (another worker may have received the message)."""
         interval = self.settings.heartbeat_interval_s
-        last_extended = time.monotonic()
+        failing = False
         while True:
-            await asyncio.sleep(interval)
+            left = self._visible_until.get(message.message_id, 0.0) - time.monotonic()
+            wait = min(interval, HEARTBEAT_RETRY_S) if failing else interval
+            await asyncio.sleep(max(HEARTBEAT_MIN_WAIT_S, min(wait, left / 2)))
             try:
-                await self.queue.set_visibility(message, self.settings.visibility_timeout_s)
+                await self._extend(message)
                 metrics.heartbeat_extensions_total.inc()
-                last_extended = time.monotonic()
+                failing = False
                 log.debug("visibility_extended", seconds=self.settings.visibility_timeout_s)
             except Exception as error:
                 metrics.heartbeat_failures_total.inc()
@@ -643,7 +690,8 @@ class Worker:
                     lease.lose("the message's receipt handle is no longer valid")
                     log.warning("heartbeat_lost", reason=describe(error))
                     return
+                failing = True
                 log.warning("heartbeat_failed", error=describe(error))
-                if time.monotonic() - last_extended >= self.settings.visibility_timeout_s:
+                if time.monotonic() >= self._visible_until.get(message.message_id, 0.0):
                     lease.lose("visibility could not be extended before it expired")
                     return

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     visibility_timeout_s: int = Field(
         300, ge=2, description="Visibility a received message is given and extended by."
     )
+    receive_visibility_s: int = Field(
+        30,
+        ge=1,
+        description="Visibility a message is received with, until its worker takes it for "
+        "INGEST_VISIBILITY_TIMEOUT_S (at once): a receive whose answer is lost (a connection "
+        "cut during a long poll) hides its messages this long.",
+    )
     lock_retry_delay_s: int = Field(
         30,
         ge=0,

@@ -1,5 +1,5 @@
 """The queue in the field, with workers run as ``ingest-worker run`` processes: its endpoint
-away in the middle of a job, and duplicate copies of a long job's message.
+away in the middle of a job or of a long poll, and duplicate copies of a long job's message.
 
 The S3/SQS proxy lives in this test's event loop, so the test waits on the processes
 without blocking it (``eventually``), never with a blocking ``wait``.
@@ -76,6 +76,59 @@ async def test_the_queue_away_mid_job_is_ridden_out(database_url: str, aws: AwsR
         kill_if_running(worker)
         await watch.close()
         await proxy.down()
+
+
+async def test_a_message_taken_by_a_poll_whose_answer_was_lost_is_not_hidden_for_long(
+    database_url: str, aws: AwsResources
+) -> None:
+    # A long poll cut on its way back (the client sees a dropped connection) goes on at the
+    # queue: a message sent meanwhile is received by that poll, and its answer is lost. The
+    # message is invisible for the visibility it was received with; before, that was the
+    # whole INGEST_VISIBILITY_TIMEOUT_S (300 s here: five minutes of a job not starting).
+    proxy = OutageProxy(aws.emulator.endpoint_url)
+    await proxy.up()
+    watch = await asyncpg.connect(database_url)
+    worker = None
+    try:
+        settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
+        worker = cli_worker(
+            settings,
+            quiet=True,
+            extra_env={
+                "INGEST_VISIBILITY_TIMEOUT_S": "300",
+                "INGEST_WAIT_TIME_S": "20",
+                "INGEST_RECEIVE_VISIBILITY_S": "3",
+            },
+        )
+        loop = asyncio.get_running_loop()
+        # A poll under way at the queue (sent a moment ago, waiting for messages).
+        await eventually(
+            lambda: _after(proxy.last_request(b"ReceiveMessage"), loop.time() - 0.5),
+            60,
+            "the worker to poll",
+        )
+        await proxy.down()
+        async with open_services(make_settings(database_url, aws)) as services:
+            job_id = await submit(services, aws, clean_file(10))  # taken by the cut poll
+        await asyncio.sleep(1)
+        await proxy.up()
+        await eventually(
+            lambda: watch.fetchval(
+                "SELECT status = 'COMPLETED' FROM jobs WHERE id = $1", job_id
+            ),
+            30,
+            "the job to run soon after the queue is back",
+        )
+        assert worker.poll() is None
+        await stops_cleanly(worker)
+    finally:
+        kill_if_running(worker)
+        await watch.close()
+        await proxy.down()
+
+
+def _after(when: float | None, moment: float) -> bool:
+    return when is not None and when <= moment
 
 
 async def test_duplicates_of_a_long_job_wait_for_it_in_two_worker_processes(
