@@ -189,7 +189,8 @@ async def _one_job(
 
     key = f"uploads/outage/{uuid.uuid4().hex}.csv"
     upload(endpoint, file, BUCKET, key)
-    job_id = await create_job(watch, tenant=f"outage-{service}", bucket=BUCKET, key=key)
+    tenant = f"outage-{uuid.uuid4().hex[:8]}-{service}"  # no contacts of an earlier job
+    job_id = await create_job(watch, tenant=tenant, bucket=BUCKET, key=key)
     sqs.send_message(QueueUrl=queue_url, MessageBody=JobMessage(job_id=job_id).body())
     started = time.monotonic()
     while not await watch.fetchval(PHASES[at], job_id, rows // 10):

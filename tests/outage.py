@@ -80,9 +80,7 @@ class OutageProxy:
                     await writer.drain()
             writer.transport.abort()
 
-        await asyncio.gather(
-            pipe(client_r, upstream_w, requests=True), pipe(upstream_r, client_w)
-        )
+        await asyncio.gather(pipe(client_r, upstream_w, requests=True), pipe(upstream_r, client_w))
         self._writers.difference_update((client_w, upstream_w))
 
 

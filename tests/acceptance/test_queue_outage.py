@@ -113,9 +113,7 @@ async def test_a_message_taken_by_a_poll_whose_answer_was_lost_is_not_hidden_for
         await asyncio.sleep(1)
         await proxy.up()
         await eventually(
-            lambda: watch.fetchval(
-                "SELECT status = 'COMPLETED' FROM jobs WHERE id = $1", job_id
-            ),
+            lambda: watch.fetchval("SELECT status = 'COMPLETED' FROM jobs WHERE id = $1", job_id),
             30,
             "the job to run soon after the queue is back",
         )
