@@ -2,12 +2,12 @@
 completes by itself, its exports are written, the worker stays up and stops when asked,
 nothing reaches the dead-letter queue.
 
-    python bench/outage.py [--service postgres|sqs|sqs,postgres] [--outage-s 60|30,60]
+    python bench/outage.py [--service postgres|sqs|s3|sqs,postgres,s3] [--outage-s 60|30,60]
                            [--at reading|consolidating|exporting] [--rows 200000]
 
 A worker runs as ``ingest-worker run`` (a process of its own, default settings: retries
 back off 5, 10-20, 40-80, 160-320 s; the queue's redrive after 5 receives) and reaches
-PostgreSQL and the queue through TCP proxies. Each entry of ``--service`` is one job (a
+PostgreSQL, the queue and S3 through TCP proxies. Each entry of ``--service`` is one job (a
 clean file), in order, through the same worker process: once the job reaches ``--at`` (a
 tenth of the file staged, consolidation under way, or the exports being written), that
 service's proxy refuses new connections and cuts the open ones for the entry's
@@ -95,8 +95,10 @@ async def run(
     await database.up()
     queue = OutageProxy(endpoint)
     await queue.up()
-    proxies = {"postgres": database, "sqs": queue}
-    settings = worker_settings(proxied_url(), endpoint, BUCKET).model_copy(
+    storage = OutageProxy(endpoint)
+    await storage.up()
+    proxies = {"postgres": database, "sqs": queue, "s3": storage}
+    settings = worker_settings(proxied_url(), storage.url, BUCKET).model_copy(
         update={"sqs_endpoint_url": queue.url}
     )
     env = {key: value for key, value in os.environ.items() if not key.startswith("INGEST_")}
@@ -148,8 +150,8 @@ async def run(
             print("the worker did not stop within 60 s of SIGTERM; killed", flush=True)
             worker.kill()
             await worker.wait()
-        await database.down()
-        await queue.down()
+        for proxy in proxies.values():
+            await proxy.down()
     dead = int(
         sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])[
             "Attributes"
@@ -209,7 +211,8 @@ async def _one_job(
         )
         if job["status"] not in ("PENDING", "PROCESSING", "CONSOLIDATING", "COMPLETED"):
             break
-        if job["status"] == "COMPLETED" and job["exports"] in ("written", "failed"):
+        # Failed exports are not an end: the sweep writes them again by itself.
+        if job["status"] == "COMPLETED" and job["exports"] == "written":
             break
         await asyncio.sleep(0.5)
     job = await watch.fetchrow(
@@ -236,7 +239,7 @@ def main() -> None:
     parser.add_argument(
         "--service",
         default="postgres",
-        help="postgres, sqs, or a comma-separated sequence (one job each, one worker)",
+        help="postgres, sqs, s3, or a comma-separated sequence (one job each, one worker)",
     )
     parser.add_argument("--at", choices=sorted(PHASES), default="reading")
     parser.add_argument("--worker-log", type=Path, help="append the worker's log to this file")
@@ -247,8 +250,8 @@ def main() -> None:
         outages *= len(services)
     if len(outages) != len(services):
         parser.error("--outage-s takes one value, or one per --service entry")
-    if any(service not in ("postgres", "sqs") for service in services):
-        parser.error("--service takes postgres, sqs, or a comma-separated sequence of them")
+    if any(service not in ("postgres", "sqs", "s3") for service in services):
+        parser.error("--service takes postgres, sqs, s3, or a comma-separated sequence of them")
     with tempfile.TemporaryDirectory(prefix="ingest-outage-") as folder, moto_server() as endpoint:
         work = Path(folder)
         write_contacts(work / "contacts.csv", rows=args.rows, clean=True)
