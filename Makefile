@@ -43,6 +43,7 @@ bench-detect: $(STAMP)  ## Detection accuracy on a corpus: make bench-detect COR
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/detect.py $(CORPUS)
 	$(BIN)/python bench/detect.py --generated
+	$(BIN)/python bench/detect.py --random 1000
 
 $(RUN_STAMP):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version.split()[0]'

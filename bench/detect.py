@@ -2,11 +2,13 @@
 
     python bench/detect.py CORPUS_DIR [--verbose]
     python bench/detect.py --generated [--verbose]
+    python bench/detect.py --random N [--seed S] [--verbose]
 
 CORPUS_DIR holds ``manifest.json`` (entries with ``file``, ``encoding``, ``delimiter``,
 ``quotechar``, ``has_header``, ``n_rows``, ``skip_rows``) and the files it names;
-``--generated`` scores the exports that ``tests/exports.py`` writes instead. A manifest
-value of null is not scored.
+``--generated`` scores the exports that ``tests/exports.py`` writes instead, ``--random``
+N random tables it writes (any typed columns, any delimiter, quote, quoting and line end).
+A manifest value of null is not scored.
 
 - **dialect**: every tool gets the same first 64 KiB of each file, decoded with the true
   encoding (ours decides the encoding itself on the first 1 MiB, as the worker does).
@@ -161,11 +163,11 @@ def _decoded(raw: bytes, encoding: str, bom_bytes: int | None = None) -> str:
     return text.removeprefix("\ufeff") if bom_bytes is None else text
 
 
-def _generated_corpus(directory: Path) -> Path:
-    from tests.exports import corpus
+def _generated_corpus(directory: Path, random_count: int = 0, seed: int = 1) -> Path:
+    from tests.exports import corpus, random_tables
 
     entries = []
-    for export in corpus():
+    for export in random_tables(random_count, seed) if random_count else corpus():
         (directory / export.name).write_bytes(export.data)
         entries.append(
             {
@@ -186,15 +188,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path, nargs="?")
     parser.add_argument("--generated", action="store_true", help="score tests/exports.py")
+    parser.add_argument("--random", type=int, default=0, help="score N random tables")
+    parser.add_argument("--seed", type=int, default=1, help="of the random tables")
     parser.add_argument("--verbose", action="store_true", help="print every miss of ours")
     args = parser.parse_args()
     temp = tempfile.TemporaryDirectory(prefix="detect-")
-    if args.generated:
-        corpus_dir = _generated_corpus(Path(temp.name))
+    if args.generated or args.random:
+        corpus_dir = _generated_corpus(Path(temp.name), args.random, args.seed)
     elif args.corpus is not None:
         corpus_dir = args.corpus
     else:
-        parser.error("give a corpus directory or --generated")
+        parser.error("give a corpus directory, --generated or --random N")
     entries = json.loads((corpus_dir / "manifest.json").read_text(encoding="utf-8"))["entries"]
 
     tools: dict[str, Callable[..., dict[str, Any]]] = {

@@ -431,3 +431,75 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants.append(with_late_quote(rng, 900))
     variants += [with_stray_quote(rng, 600, at) for at in (5, 400, 597)]
     return files + variants
+
+
+# --- Random tables: not any tool's export, but any table written with any dialect.
+
+_WORDS = ["alpha", "north", "Smith", "O'Brien", "Müller", "Zoë", "café", "Acme", "Ltd", "Inc"]
+_NAMES = ["id", "name", "email", "company", "city", "amount", "date", "notes", "phone", "when"]
+
+
+def _random_cell(kind: str, rng: random.Random) -> str:
+    if kind == "int":
+        return str(rng.randint(0, 99_999))
+    if kind == "decimal":
+        return f"{rng.uniform(-1000, 1000):.2f}"
+    if kind == "grouped":
+        return f"{rng.randint(1, 9)},{rng.randint(100, 999)}.{rng.randint(10, 99)}"
+    if kind == "date":
+        return f"20{rng.randint(10, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    if kind == "time":
+        return f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
+    if kind == "word":
+        return rng.choice(_WORDS)
+    if kind == "phrase":
+        return " ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 4)))
+    if kind == "email":
+        return f"{rng.choice(_WORDS).lower()}{rng.randint(1, 999)}@example.com"
+    return rng.choice(["", "", rng.choice(_WORDS)])  # mostly empty
+
+
+_KINDS = ["int", "decimal", "grouped", "date", "time", "word", "phrase", "email", "sparse"]
+
+
+def random_table(rng: random.Random, index: int) -> ExportFile:
+    """A table of 2-9 typed columns and 3-400 rows, with or without a header, written with
+    a random delimiter (the common ones more often), quote character, quoting and line end."""
+    columns = rng.randint(2, 9)
+    kinds = [rng.choice(_KINDS) for _ in range(columns)]
+    has_header = rng.random() < 0.75
+    delimiter = rng.choice([",", ",", ",", ";", ";", "\t", "\t", "|", ":", " ", "~", "^"])
+    quotechar = rng.choice(['"', '"', '"', "'"])
+    quoting = rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_MINIMAL, csv.QUOTE_ALL])
+    newline = rng.choice(["\n", "\r\n", "\r\n", "\r"])
+    header = rng.sample(_NAMES, columns) if has_header and columns <= len(_NAMES) else None
+    has_header = header is not None
+    rows = [
+        [_random_cell(kind, rng) for kind in kinds]
+        for _ in range(rng.choice([3, 5, 10, 30, 100, 400]))
+    ]
+    out = io.StringIO()
+    writer = csv.writer(
+        out, delimiter=delimiter, quotechar=quotechar, quoting=quoting, lineterminator=newline
+    )
+    writer.writerows([header, *rows] if header else rows)
+    text = out.getvalue()
+    return ExportFile(
+        name=f"random-{index:04d}.csv",
+        data=text.encode("utf-8"),
+        encoding="utf-8",
+        delimiter=delimiter,
+        quotechar=quotechar if quotechar in text else None,
+        has_header=has_header,
+        header_row=1,
+        rows=rows,
+        header=header,
+        newline=newline,
+        quoting=quoting,
+    )
+
+
+def random_tables(count: int, seed: int = 1) -> list[ExportFile]:
+    """``count`` random tables (see :func:`random_table`)."""
+    rng = random.Random(seed)
+    return [random_table(rng, index) for index in range(count)]

@@ -139,6 +139,34 @@ def test_rarer_delimiters_are_candidates(delimiter: str) -> None:
     assert detect_dialect(_text(rows, delimiter), complete=True).dialect.delimiter == delimiter
 
 
+_TIMES_AND_DATES = {
+    "dates": lambda i: f"20{10 + i % 15}-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+    "times": lambda i: f"{i % 24:02d}:{i * 7 % 60:02d}:{i * 13 % 60:02d}",
+    "short times": lambda i: f"{i % 24:02d}:{i * 7 % 60:02d}",
+    "day-first dates": lambda i: f"{i % 28 + 1:02d}-{i % 12 + 1:02d}-20{10 + i % 15}",
+}
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|", "~", "^", " "])
+@pytest.mark.parametrize("values", sorted(_TIMES_AND_DATES))
+@pytest.mark.parametrize("columns", [2, 3])
+def test_columns_of_only_dates_or_times_keep_their_delimiter(
+    delimiter: str, values: str, columns: int
+) -> None:
+    # Every cell a date or a time: their "-" or ":" split each line more regularly than
+    # the delimiter does, into numbers; they are parts of values, not delimiters.
+    value = _TIMES_AND_DATES[values]
+    rows = [[value(i * columns + c) for c in range(columns)] for i in range(30)]
+    assert detect_dialect(_text(rows, delimiter), complete=True).dialect.delimiter == delimiter
+
+
+def test_a_colon_delimited_file_with_quoted_times_is_read_with_the_colon() -> None:
+    # The times' ":" are inside quotes, where nothing delimits: the others are delimiters.
+    rows = [[f"2023-08-{i % 28 + 1:02d}", f"{i % 24:02d}:18:59", f"{i},713.82"] for i in range(30)]
+    text = _text(rows, ":", quoting=csv.QUOTE_NONNUMERIC)
+    assert detect_dialect(text, complete=True).dialect.delimiter == ":"
+
+
 def test_a_first_row_of_column_names_is_a_header_when_no_type_tells() -> None:
     # All text, no alias the mapping knows: the words themselves name columns.
     people = [["Ana", "met in May", "Porto"], ["Bruno", "VIP", "Lisboa"], ["Cy", "", "Nice"]]

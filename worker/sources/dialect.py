@@ -202,12 +202,39 @@ def _score(lines: list[str], dialect: Dialect) -> float:
     return score
 
 
-def _delimiter_prior(char: str) -> float:
+def _delimiter_prior(char: str, lines: list[str] | None = None) -> float:
     if char in PRIMARY_DELIMITERS:
         return 1.0
     if char == " ":
         return _SPACE_PRIOR
-    return _INNER_PRIOR if char in _INNER_CHARS else _OTHER_PRIOR
+    if char not in _INNER_CHARS:
+        return _OTHER_PRIOR
+    # ``:`` and ``-`` that sit inside times and dates are parts of values: a column of
+    # them would otherwise split as regularly as a delimiter does (more fields, each a
+    # number). Weighed down by the share of their occurrences that do.
+    return _INNER_PRIOR * (1.0 - _share_inside_values(lines or [], char))
+
+
+# Times and dates, whose ``:`` and ``-`` are no delimiters.
+_TIME_OR_DATE = re.compile(
+    r"(?<![\d:])\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?(?![\d:])"
+    r"|(?<![\d-])\d{4}-\d{1,2}-\d{1,2}(?![\d-])"
+    r"|(?<![\d-])\d{1,2}-\d{1,2}-\d{4}(?![\d-])"
+)
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def _share_inside_values(lines: list[str], char: str) -> float:
+    """Share of ``char``'s occurrences in ``lines``, outside double-quoted fields (where
+    nothing delimits), that are inside a time or a date."""
+    total = inside = 0
+    for quoted_line in lines:
+        line = _QUOTED.sub('""', quoted_line)
+        total += line.count(char)
+        inside += sum(match.group().count(char) for match in _TIME_OR_DATE.finditer(line))
+    return inside / total if total else 0.0
 
 
 def _regularity(lines: list[str], char: str) -> float:
@@ -234,14 +261,12 @@ def candidate_delimiters(lines: list[str], comment: str | None = None) -> list[t
     ]
     if not lines:
         return primary
+    priors = {char: _delimiter_prior(char, lines) for char in others}
     ranked = sorted(
-        ((_regularity(lines, char) * _delimiter_prior(char), char) for char in others),
-        reverse=True,
+        ((_regularity(lines, char) * priors[char], char) for char in others), reverse=True
     )
     return primary + [
-        (char, _delimiter_prior(char))
-        for score, char in ranked[:_MAX_OTHER_CANDIDATES]
-        if score > 0
+        (char, priors[char]) for score, char in ranked[:_MAX_OTHER_CANDIDATES] if score > 0
     ]
 
 
