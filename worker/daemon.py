@@ -390,10 +390,10 @@ class Worker:
             log.warning("message_handle_gone", action=how.value)
         self._unsettled.pop(message.message_id, None)
 
-    async def _take(self, message: ReceivedMessage) -> bool:
+    async def _take(self, message: ReceivedMessage) -> None:
         """Make a message just received invisible for the full visibility timeout (it was
-        received with a short one). False when that fails: the heartbeat tries again, and
-        until then the message may reappear, a copy the job lock turns away."""
+        received with a short one). If that fails, the heartbeat tries again, and until
+        then the message may reappear: a copy the job lock turns away."""
         try:
             await self._extend(message)
             metrics.heartbeat_extensions_total.inc()
@@ -404,8 +404,6 @@ class Worker:
                 error=describe(error),
                 visible_in_s=self._receive_visibility_s,
             )
-            return False
-        return True
 
     async def _extend(self, message: ReceivedMessage) -> None:
         """Extend the message's visibility to the full timeout from now."""
@@ -416,28 +414,28 @@ class Worker:
 
     async def _handle(self, message: ReceivedMessage) -> None:
         try:
-            await self._take(message)
-            await self._handle_taken(message)
+            with bind_job(message_id=message.message_id, receive_count=message.receive_count):
+                await self._take(message)
+                await self._handle_taken(message)
         finally:
             self._visible_until.pop(message.message_id, None)
 
     async def _handle_taken(self, message: ReceivedMessage) -> None:
-        with bind_job(message_id=message.message_id, receive_count=message.receive_count):
-            try:
-                parsed = parse_message(message.body)
-            except PoisonMessage as error:
-                moved = await self.queue.dead_letter(message, error.message)
-                self._unsettled.pop(message.message_id, None)
-                metrics.messages_dead_lettered_total.labels(metrics.DEAD_LETTER_POISON).inc()
-                log.error("message_dead_lettered", reason=error.message, to_dlq=moved)
-                return
-            if isinstance(parsed, S3TestEvent):
-                log.info("s3_test_event_acknowledged", bucket=parsed.bucket)
-                await self._settle(message, Settle.DELETE)
-            elif isinstance(parsed, S3ObjectCreated):
-                await self._intake(message, parsed)
-            else:
-                await self._handle_job(message, parsed)
+        try:
+            parsed = parse_message(message.body)
+        except PoisonMessage as error:
+            moved = await self.queue.dead_letter(message, error.message)
+            self._unsettled.pop(message.message_id, None)
+            metrics.messages_dead_lettered_total.labels(metrics.DEAD_LETTER_POISON).inc()
+            log.error("message_dead_lettered", reason=error.message, to_dlq=moved)
+            return
+        if isinstance(parsed, S3TestEvent):
+            log.info("s3_test_event_acknowledged", bucket=parsed.bucket)
+            await self._settle(message, Settle.DELETE)
+        elif isinstance(parsed, S3ObjectCreated):
+            await self._intake(message, parsed)
+        else:
+            await self._handle_job(message, parsed)
 
     async def _intake(self, message: ReceivedMessage, event: S3ObjectCreated) -> None:
         """Create (once per object version) and enqueue the job of each announced object
