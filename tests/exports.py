@@ -464,7 +464,8 @@ _KINDS = ["int", "decimal", "grouped", "date", "time", "word", "phrase", "email"
 
 def random_table(rng: random.Random, index: int) -> ExportFile:
     """A table of 2-9 typed columns and 3-400 rows, with or without a header, written with
-    a random delimiter (the common ones more often), quote character, quoting and line end."""
+    a random delimiter (the common ones more often), quote character, quoting, line end and
+    encoding (UTF-8, with a BOM at times, cp1252 or UTF-16)."""
     columns = rng.randint(2, 9)
     kinds = [rng.choice(_KINDS) for _ in range(columns)]
     has_header = rng.random() < 0.75
@@ -474,20 +475,24 @@ def random_table(rng: random.Random, index: int) -> ExportFile:
     newline = rng.choice(["\n", "\r\n", "\r\n", "\r"])
     header = rng.sample(_NAMES, columns) if has_header and columns <= len(_NAMES) else None
     has_header = header is not None
-    rows = [
-        [_random_cell(kind, rng) for kind in kinds]
-        for _ in range(rng.choice([3, 5, 10, 30, 100, 400]))
-    ]
+    rows: list[list[str]] = []
+    for _ in range(rng.choice([3, 5, 10, 30, 100, 400])):
+        row = [_random_cell(kind, rng) for kind in kinds]
+        # A row of only empty cells is no data row (it reads as blank); one cell is set.
+        rows.append(row if any(row) else [*row[:-1], rng.choice(_WORDS)])
     out = io.StringIO()
     writer = csv.writer(
         out, delimiter=delimiter, quotechar=quotechar, quoting=quoting, lineterminator=newline
     )
     writer.writerows([header, *rows] if header else rows)
     text = out.getvalue()
+    encoding = rng.choice(["utf-8", "utf-8", "utf-8", "utf-8", "cp1252", "utf-16"])
+    bom = encoding == "utf-8" and rng.random() < 0.25
     return ExportFile(
         name=f"random-{index:04d}.csv",
-        data=text.encode("utf-8"),
-        encoding="utf-8",
+        data=(b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding),
+        encoding=encoding,
+        bom=bom,
         delimiter=delimiter,
         quotechar=quotechar if quotechar in text else None,
         has_header=has_header,

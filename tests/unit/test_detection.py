@@ -160,6 +160,15 @@ def test_columns_of_only_dates_or_times_keep_their_delimiter(
     assert detect_dialect(_text(rows, delimiter), complete=True).dialect.delimiter == delimiter
 
 
+@pytest.mark.parametrize("delimiter", ["~", "^", ":", "|"])
+def test_grouped_numbers_beside_emails_keep_a_rarer_delimiter(delimiter: str) -> None:
+    # Split at the thousands' comma, "200.99~ana7@example.com" would read as an email.
+    rows = [
+        [f"{i % 9 + 1},{i * 37 % 1000:03d}.{i % 100:02d}", f"ana{i}@example.com"] for i in range(5)
+    ]
+    assert detect_dialect(_text(rows, delimiter), complete=True).dialect.delimiter == delimiter
+
+
 def test_a_colon_delimited_file_with_quoted_times_is_read_with_the_colon() -> None:
     # The times' ":" are inside quotes, where nothing delimits: the others are delimiters.
     rows = [[f"2023-08-{i % 28 + 1:02d}", f"{i % 24:02d}:18:59", f"{i},713.82"] for i in range(30)]

@@ -58,7 +58,9 @@ _TYPE_PATTERNS = [
         r"(?i)((mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s)?(\d{1,2}\s)?"
         r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s(\d{1,2},?\s)?\d{2,4}"
         r"(\s\d{1,2}:\d{2}(:\d{2})?(\s?([+-]\d{4}|gmt|utc|[ap]m))?)?",
-        r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}",  # email
+        # email; never with a character that delimits files in it (legal in a local part,
+        # but then "7,200.99~ana@x.io" would read as one typed cell split at the comma)
+        r"[^@\s,;|:~^\"]+@[^@\s,;|:~^\"]+\.[A-Za-z]{2,}",
         r"(https?|ftp)://\S+|www\.\S+",  # URL
         r"\+?[\d ()./-]{7,20}",  # phone-ish
         r"(?i)true|false|yes|no|y|n|null|none|nan|n/a|na|-",  # booleans, nulls
