@@ -8,6 +8,11 @@ without blocking it (``eventually``), never with a blocking ``wait``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import pytest
@@ -31,16 +36,43 @@ ROWS = 60_000
 OUTAGE_S = 8.0
 
 
-async def test_the_queue_away_mid_job_is_ridden_out(database_url: str, aws: AwsResources) -> None:
+@dataclass
+class _Rig:
+    """The queue's endpoint behind a proxy, a connection to watch jobs through, and the
+    worker processes started (killed at the end if a test left them running)."""
+
+    proxy: OutageProxy
+    watch: Any
+    workers: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def worker(self, settings: Any, **kwargs: Any) -> subprocess.Popen[str]:
+        """``ingest-worker run`` reaching the queue through the proxy."""
+        proxied = settings.model_copy(update={"sqs_endpoint_url": self.proxy.url})
+        self.workers.append(cli_worker(proxied, quiet=True, **kwargs))
+        return self.workers[-1]
+
+
+@contextlib.asynccontextmanager
+async def _queue_behind_proxy(database_url: str, aws: AwsResources) -> AsyncIterator[_Rig]:
     proxy = OutageProxy(aws.emulator.endpoint_url)
     await proxy.up()
     watch = await asyncpg.connect(database_url)
-    worker = None
+    rig = _Rig(proxy, watch)
     try:
+        yield rig
+    finally:
+        for worker in rig.workers:
+            kill_if_running(worker)
+        await watch.close()
+        await proxy.down()
+
+
+async def test_the_queue_away_mid_job_is_ridden_out(database_url: str, aws: AwsResources) -> None:
+    async with _queue_behind_proxy(database_url, aws) as rig:
+        proxy, watch = rig.proxy, rig.watch
         async with open_services(make_settings(database_url, aws)) as services:
             job_id = await submit(services, aws, clean_file(ROWS))
-        settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
-        worker = cli_worker(settings, quiet=True)
+        worker = rig.worker(make_settings(database_url, aws))
         await eventually(
             lambda: watch.fetchval(
                 f"SELECT checkpoint_row >= {ROWS // 10} FROM jobs WHERE id = $1", job_id
@@ -72,10 +104,6 @@ async def test_the_queue_away_mid_job_is_ridden_out(database_url: str, aws: AwsR
         assert aws.counts(aws.queues.dlq_url) == (0, 0)
         assert worker.poll() is None
         await stops_cleanly(worker)
-    finally:
-        kill_if_running(worker)
-        await watch.close()
-        await proxy.down()
 
 
 async def test_a_message_taken_by_a_poll_whose_answer_was_lost_is_not_hidden_for_long(
@@ -85,15 +113,10 @@ async def test_a_message_taken_by_a_poll_whose_answer_was_lost_is_not_hidden_for
     # queue: a message sent meanwhile is received by that poll, and its answer is lost. The
     # message is invisible for the visibility it was received with; before, that was the
     # whole INGEST_VISIBILITY_TIMEOUT_S (300 s here: five minutes of a job not starting).
-    proxy = OutageProxy(aws.emulator.endpoint_url)
-    await proxy.up()
-    watch = await asyncpg.connect(database_url)
-    worker = None
-    try:
-        settings = make_settings(database_url, aws, sqs_endpoint_url=proxy.url)
-        worker = cli_worker(
-            settings,
-            quiet=True,
+    async with _queue_behind_proxy(database_url, aws) as rig:
+        proxy, watch = rig.proxy, rig.watch
+        worker = rig.worker(
+            make_settings(database_url, aws),
             extra_env={
                 "INGEST_VISIBILITY_TIMEOUT_S": "300",
                 "INGEST_WAIT_TIME_S": "20",
@@ -101,12 +124,13 @@ async def test_a_message_taken_by_a_poll_whose_answer_was_lost_is_not_hidden_for
             },
         )
         loop = asyncio.get_running_loop()
-        # A poll under way at the queue (sent a moment ago, waiting for messages).
-        await eventually(
-            lambda: _after(proxy.last_request(b"ReceiveMessage"), loop.time() - 0.5),
-            60,
-            "the worker to poll",
-        )
+
+        # A poll under way at the queue (sent at least half a second ago, still waiting).
+        def polling() -> bool:
+            sent = proxy.last_request(b"ReceiveMessage")
+            return sent is not None and sent <= loop.time() - 0.5
+
+        await eventually(polling, 60, "the worker to poll")
         await proxy.down()
         async with open_services(make_settings(database_url, aws)) as services:
             job_id = await submit(services, aws, clean_file(10))  # taken by the cut poll
@@ -119,14 +143,6 @@ async def test_a_message_taken_by_a_poll_whose_answer_was_lost_is_not_hidden_for
         )
         assert worker.poll() is None
         await stops_cleanly(worker)
-    finally:
-        kill_if_running(worker)
-        await watch.close()
-        await proxy.down()
-
-
-def _after(when: float | None, moment: float) -> bool:
-    return when is not None and when <= moment
 
 
 async def test_duplicates_of_a_long_job_wait_for_it_in_two_worker_processes(
