@@ -29,12 +29,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Test processes (pytest-xdist): each has its own PostgreSQL server and S3/SQS emulator;
+# a free one takes the next test (worksteal), so the long kill tests do not hold the rest.
+TEST_PROCESSES ?= 2
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal
 
 # The unit and integration layers (no command-line processes): the loop while coding.
 test-fast: $(STAMP)
-	$(BIN)/pytest tests/unit tests/integration
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal tests/unit tests/integration
 
 install: $(STAMP)
 

@@ -7,6 +7,9 @@
   over HTTP; every test that asks for ``aws`` gets its own bucket, queue and dead-letter
   queue.
 
+Under pytest-xdist (``make pytest`` runs two test processes) each process is a session of
+its own: its own PostgreSQL server, template and emulator; nothing is shared between them.
+
 Layers: ``tests/unit`` (no services), ``tests/integration`` (PostgreSQL and the S3/SQS
 server, in this process), ``tests/acceptance`` (the command line as processes: SIGKILL,
 signals, the demo, deployment files, discovery at thousands of objects). Helpers every
