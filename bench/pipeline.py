@@ -318,7 +318,7 @@ def main() -> None:
             summaries = [
                 json.loads(line)
                 for line in worker.stderr.splitlines()
-                if line.startswith("{") and '_finished"' in line
+                if line.startswith("{") and ('_finished"' in line or '"export_written"' in line)
             ]
         copy_s = asyncio.run(copy_floor(database_url, clean_path))
     finally:
@@ -336,6 +336,7 @@ def main() -> None:
             "initial_flow_finished",
             "reprocess_finished",
             "consolidation_finished",
+            "export_written",
         }:
             shown = {k: v for k, v in summary.items() if k.endswith("_s") or k == "seconds"}
             rows = summary.get("rows", summary.get("rows_revalidated", summary.get("contacts", "")))

@@ -94,14 +94,15 @@ WHERE i.job_id = $1 AND i.type = 'RAGGED_ROW';
 
 -- name: export_csv
 -- One export file's rows in file order, for COPY ... TO STDOUT (FORMAT csv): the cells as
--- read, then the row number, status (as of the job's status $2), open issues' types and messages and current fields,
--- each through ingest_export_cell. worker.flows.export fills in "cells" (a cell
--- expression and a comma per column), "raw cells" (", ingest_raw_cell(s.raw, n) AS cn"
--- per column) and "filter" (the
--- file's statuses) from integers and fixed text only. After plan_in_file_order and
+-- read, then the row number, status (as of the job's status $2), open issues' types and
+-- messages and current fields, each through ingest_export_cell. worker.store.exports
+-- fills in "cells" (a cell expression and a comma per column), "raw cells"
+-- (", ingest_raw_cell(s.raw, n) AS cn" per column), "filter" (the file's statuses) and
+-- "tag" (nothing, or a leading column naming each row's file when one scan feeds the
+-- three files) from integers and fixed text only. After plan_in_file_order and
 -- collect_export_issues: the job's rows in key order meet their open issues in a merge
 -- join of two primary keys, with no sort and no index left for the planner to pick wrong.
-SELECT /*cells*/e.row_number, ingest_row_status(e.status, $2),
+SELECT /*tag*//*cells*/e.row_number, ingest_row_status(e.status, $2),
        ingest_export_cell(e.types), ingest_export_cell(e.messages), ingest_export_cell(e.note),
        ingest_export_cell(e.email), ingest_export_cell(e.first_name),
        ingest_export_cell(e.last_name), ingest_export_cell(e.company),

@@ -2,7 +2,9 @@
 
 Three files per decision of a job (NEEDS_REVIEW or COMPLETED), each the server's own CSV
 of the job's staging rows in file order (``COPY (SELECT ...) TO STDOUT``, the three from
-one snapshot), streamed to S3 as a multipart upload:
+one snapshot), streamed to S3 as a multipart upload. A job whose rows are all valid gets
+all.csv from one scan and valid.csv as its copy; any other job gets the three from one
+scan whose rows are led by a tag naming their file, split here (:class:`TaggedRecords`):
 
 - ``all.csv``: every row, every original column, then the import columns;
 - ``valid.csv``: the rows that are (or will be) contacts, READY or SUCCESS;
@@ -265,8 +267,9 @@ async def _claim_and_write(
         )
         for kind in EXPORT_KINDS
     }
+    timings: dict[str, float] = {}
     try:
-        files = await _write(connection, pool, claim, writers, checkpoint=checkpoint)
+        files = await _write(connection, pool, claim, writers, timings, checkpoint=checkpoint)
         exports = await record_exports(connection, job_id, claim.id, files)
     except BaseException as error:
         for writer in writers.values():
@@ -293,6 +296,7 @@ async def _claim_and_write(
         "export_written",
         rows=files["all"]["rows"],
         size_bytes=sum(entry["size_bytes"] for entry in files.values()),
+        **{f"{step}_s": round(seconds, 3) for step, seconds in timings.items()},
         seconds=round(time.monotonic() - started, 3),
     )
     return exports
@@ -328,42 +332,142 @@ def header_line(names: Sequence[str]) -> bytes:
     return text.getvalue().encode("utf-8")
 
 
+class TaggedRecords:
+    """The server's CSV of a job's rows, each record led by a one-letter tag column (see
+    :meth:`~worker.store.exports.ExportSnapshot.copy_tagged`), cut into whole records as
+    its chunks arrive. A record ends at a line end outside quotes: where the count of
+    ``"`` in the record so far is even (CSV doubles a quote inside a quoted field), so a
+    line with an odd count opens a quoted field that the next odd line closes."""
+
+    def __init__(self) -> None:
+        self._carry = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """The records that ``chunk`` completes, tag included, line ends left out."""
+        lines = (self._carry + chunk).split(b"\n")
+        tail = lines.pop()  # after the last line end: the start of the next record
+        if b'"' not in chunk and b'"' not in self._carry:
+            self._carry = tail
+            return lines
+        odd = [index for index, line in enumerate(lines) if line.count(b'"') & 1]
+        if len(odd) % 2:  # a quoted field still open: its record ends in a later chunk
+            start = odd.pop()
+            self._carry = b"\n".join([*lines[start:], tail])
+            del lines[start:]
+        else:
+            self._carry = tail
+        # From the end, so that the indices before each merge stay where they were.
+        for first, last in reversed(list(zip(odd[::2], odd[1::2], strict=True))):
+            lines[first : last + 1] = [b"\n".join(lines[first : last + 1])]
+        return lines
+
+    def close(self) -> None:
+        """Check that the stream ended with a whole record (the server ends each one)."""
+        if self._carry:
+            raise ValueError("the server's CSV ended inside a record")
+
+
+# Tag -> the file a record goes to besides all.csv (ord: records are bytes).
+_TAG_FILES: dict[int, ExportKind] = {ord("v"): "valid", ord("i"): "issues"}
+
+
+def split_records(records: list[bytes]) -> dict[ExportKind, list[bytes]]:
+    """Tagged records (``v,...``) -> each file's records, the tag column taken off."""
+    files: dict[ExportKind, list[bytes]] = {"all": [record[2:] for record in records]}
+    for tag, kind in _TAG_FILES.items():
+        files[kind] = [record[2:] for record in records if record[0] == tag]
+    return files
+
+
 async def _write(
     connection: Connection,
     pool: asyncpg.Pool,
     claim: Claim,
     writers: dict[ExportKind, MultipartWriter],
+    timings: dict[str, float],
     *,
     checkpoint: Callable[[], None],
 ) -> dict[str, dict[str, Any]]:
     """Each file is the server's own CSV streamed into its multipart writer; the three
-    read one snapshot of the job's rows."""
+    read one snapshot of the job's rows. ``timings`` gets each step's seconds (the
+    snapshot's preparation, then each file), for the summary line."""
     job = claim.job
     headers = [str(name) for name in (job.header or [])]
     files: dict[str, dict[str, Any]] = {}
+    mark = time.perf_counter()
     async with ExportSnapshot.open(connection, job, headers) as snapshot:
+        timings["prepare"] = time.perf_counter() - mark
         width = snapshot.width
         names = [*headers, *(f"column_{n}" for n in range(len(headers) + 1, width + 1))]
         line = _BOM + header_line([*names, *IMPORT_COLUMNS])
+        if not snapshot.all_valid:
+            # Rows of every kind: the three files from one scan, split here.
+            mark = time.perf_counter()
+            counts = await _write_tagged(
+                snapshot, writers, line, claim=claim, pool=pool, checkpoint=checkpoint
+            )
+            for kind, writer in writers.items():
+                files[kind] = {"key": writer.key, "size_bytes": writer.size_bytes}
+                files[kind]["rows"] = counts[kind]
+            timings["one_scan"] = time.perf_counter() - mark
+            return files
         for kind, writer in writers.items():
+            mark = time.perf_counter()
             # Every row valid (a clean file): valid.csv is all.csv byte for byte, copied.
-            if (
-                kind == "valid"
-                and snapshot.all_valid
-                and files["all"]["size_bytes"] <= S3_MAX_COPY_BYTES
-            ):
+            if kind == "valid" and files["all"]["size_bytes"] <= S3_MAX_COPY_BYTES:
                 await writer.copy_of(files["all"]["key"])
                 files[kind] = {**files["all"], "key": writer.key}
+                timings[kind] = time.perf_counter() - mark
                 continue
             await writer.write(line)
 
             async def output(chunk: bytes, writer: MultipartWriter = writer) -> None:
                 if await writer.write(chunk):
-                    checkpoint()
-                    if not await refresh_claim(pool, job.id, claim.id):
-                        raise Interrupted("another writer took over these exports")
+                    await _part_written(pool, claim, checkpoint)
 
             rows = await snapshot.copy(kind, output)
             await writer.close()
             files[kind] = {"key": writer.key, "size_bytes": writer.size_bytes, "rows": rows}
+            timings[kind] = time.perf_counter() - mark
     return files
+
+
+async def _write_tagged(
+    snapshot: ExportSnapshot,
+    writers: dict[ExportKind, MultipartWriter],
+    header: bytes,
+    *,
+    claim: Claim,
+    pool: asyncpg.Pool,
+    checkpoint: Callable[[], None],
+) -> dict[ExportKind, int]:
+    """The three files from one tagged stream of the job's rows; each file's row count."""
+    for writer in writers.values():
+        await writer.write(header)
+    records = TaggedRecords()
+    counts = dict.fromkeys(writers, 0)
+
+    async def output(chunk: bytes) -> None:
+        flushed = False
+        for kind, lines in split_records(records.feed(chunk)).items():
+            if lines:
+                counts[kind] += len(lines)
+                lines.append(b"")  # every record ends with a line end
+                flushed |= await writers[kind].write(b"\n".join(lines))
+        if flushed:
+            await _part_written(pool, claim, checkpoint)
+
+    total = await snapshot.copy_tagged(output)
+    records.close()
+    if total != counts["all"]:
+        raise ValueError(f"the server sent {total} rows, {counts['all']} were written")
+    for writer in writers.values():
+        await writer.close()
+    return counts
+
+
+async def _part_written(pool: asyncpg.Pool, claim: Claim, checkpoint: Callable[[], None]) -> None:
+    """After a part went to S3: the job's liveness, and the claim kept fresh (or lost)."""
+    checkpoint()
+    if not await refresh_claim(pool, claim.job.id, claim.id):
+        raise Interrupted("another writer took over these exports")

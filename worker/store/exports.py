@@ -24,11 +24,12 @@ from worker.store.staging import plan_for_whole_job, raw_width
 ExportKind = Literal["all", "valid", "issues"]
 EXPORT_KINDS: tuple[ExportKind, ...] = ("all", "valid", "issues")
 # The rows of each file, as SQL over staging's status (fixed text only).
-_FILTERS: dict[ExportKind, str] = {
-    "all": "true",
-    "valid": "s.status IN ('READY', 'SUCCESS')",
-    "issues": "s.status = 'ISSUE'",
-}
+_VALID = "status IN ('READY', 'SUCCESS')"
+_ISSUE = "status = 'ISSUE'"
+_FILTERS: dict[ExportKind, str] = {"all": "true", "valid": f"s.{_VALID}", "issues": f"s.{_ISSUE}"}
+# The tag that leads each row of :meth:`ExportSnapshot.copy_tagged`: the file it goes to
+# besides all.csv (``v`` valid, ``i`` issues, ``o`` neither).
+_TAG = f"CASE WHEN e.{_VALID} THEN 'v' WHEN e.{_ISSUE} THEN 'i' ELSE 'o' END, "
 
 
 @dataclass(frozen=True)
@@ -115,13 +116,15 @@ async def reset_exports(executor: Executor, job_id: UUID) -> None:
     await executor.execute(sql("reset_exports"), job_id)
 
 
-def export_query(kind: ExportKind, width: int) -> str:
-    """The SQL of one export file over rows of ``width`` cells (see ``export_csv``)."""
+def export_query(kind: ExportKind, width: int, *, tagged: bool = False) -> str:
+    """The SQL of one export file over rows of ``width`` cells (see ``export_csv``);
+    ``tagged``: each row led by its tag (``_TAG``)."""
     numbers = range(1, width + 1)
     cells = "".join(f"ingest_export_cell(e.c{n}), " for n in numbers)
     raw_cells = "".join(f", ingest_raw_cell(s.raw, {n}) AS c{n}" for n in numbers)
     return (
         sql("export_csv")
+        .replace("/*tag*/", _TAG if tagged else "")
         .replace("/*cells*/", cells)
         .replace("/*raw cells*/", raw_cells)
         .replace("/*filter*/", _FILTERS[kind])
@@ -165,6 +168,19 @@ class ExportSnapshot:
         """Stream the file's CSV rows (no header) to ``output``; how many rows there were."""
         status = await self.connection.copy_from_query(
             export_query(kind, self.width),
+            self.job.id,
+            self.job.status,
+            output=output,
+            format="csv",
+        )
+        return int(status.split()[-1])
+
+    async def copy_tagged(self, output: Callable[[bytes], Coroutine[Any, Any, None]]) -> int:
+        """Stream every row, each led by a tag column naming the file it also goes to
+        (``v`` valid.csv, ``i`` issues.csv, ``o`` neither): the three files from one scan
+        of the job's rows; how many rows there were."""
+        status = await self.connection.copy_from_query(
+            export_query("all", self.width, tagged=True),
             self.job.id,
             self.job.status,
             output=output,
