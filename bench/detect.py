@@ -3,11 +3,15 @@
     python bench/detect.py CORPUS_DIR [--verbose]
     python bench/detect.py --generated [--verbose]
     python bench/detect.py --random N [--seed S] [--verbose]
+    python bench/detect.py --languages N [--seed S] [--verbose]
 
 CORPUS_DIR holds ``manifest.json`` (entries with ``file``, ``encoding``, ``delimiter``,
 ``quotechar``, ``has_header``, ``n_rows``, ``skip_rows``) and the files it names;
 ``--generated`` scores the exports that ``tests/exports.py`` writes instead, ``--random``
-N random tables it writes (any typed columns, any delimiter, quote, quoting and line end).
+N random tables it writes (any typed columns, any delimiter, quote, quoting and line end),
+``--languages`` N contact lists for each language and legacy encoding it knows (Czech in
+cp1250, Turkish in cp1254, German in mac_roman or cp850, Russian in koi8_r, Japanese in
+Shift JIS...: names in the language, in some rows or all).
 A manifest value of null is not scored.
 
 - **dialect**: every tool gets the same first 64 KiB of each file, decoded with the true
@@ -163,11 +167,17 @@ def _decoded(raw: bytes, encoding: str, bom_bytes: int | None = None) -> str:
     return text.removeprefix("\ufeff") if bom_bytes is None else text
 
 
-def _generated_corpus(directory: Path, random_count: int = 0, seed: int = 1) -> Path:
-    from tests.exports import corpus, random_tables
+def _generated_corpus(
+    directory: Path, random_count: int = 0, seed: int = 1, languages: int = 0
+) -> Path:
+    from tests.exports import corpus, legacy_contact_lists, random_tables
 
+    if languages:
+        exports = legacy_contact_lists(languages, seed)
+    else:
+        exports = random_tables(random_count, seed) if random_count else corpus()
     entries = []
-    for export in random_tables(random_count, seed) if random_count else corpus():
+    for export in exports:
         (directory / export.name).write_bytes(export.data)
         entries.append(
             {
@@ -189,16 +199,19 @@ def main() -> None:
     parser.add_argument("corpus", type=Path, nargs="?")
     parser.add_argument("--generated", action="store_true", help="score tests/exports.py")
     parser.add_argument("--random", type=int, default=0, help="score N random tables")
+    parser.add_argument(
+        "--languages", type=int, default=0, help="score N lists per language and encoding"
+    )
     parser.add_argument("--seed", type=int, default=1, help="of the random tables")
     parser.add_argument("--verbose", action="store_true", help="print every miss of ours")
     args = parser.parse_args()
     temp = tempfile.TemporaryDirectory(prefix="detect-")
-    if args.generated or args.random:
-        corpus_dir = _generated_corpus(Path(temp.name), args.random, args.seed)
+    if args.generated or args.random or args.languages:
+        corpus_dir = _generated_corpus(Path(temp.name), args.random, args.seed, args.languages)
     elif args.corpus is not None:
         corpus_dir = args.corpus
     else:
-        parser.error("give a corpus directory, --generated or --random N")
+        parser.error("give a corpus directory, --generated, --random N or --languages N")
     entries = json.loads((corpus_dir / "manifest.json").read_text(encoding="utf-8"))["entries"]
 
     tools: dict[str, Callable[..., dict[str, Any]]] = {

@@ -508,3 +508,105 @@ def random_tables(count: int, seed: int = 1) -> list[ExportFile]:
     """``count`` random tables (see :func:`random_table`)."""
     rng = random.Random(seed)
     return [random_table(rng, index) for index in range(count)]
+
+
+# Names, places and company words as contact lists in each language hold them, and the
+# legacy encodings such lists are exported in (a spreadsheet or CRM on a localised system).
+_NATIVE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ru": (
+        "Иван Пётр Алексей Наталья Ольга Сергей Мария Дмитрий Смирнов Иванов Кузнецов "
+        "Попова Соколова Москва Санкт-Петербург Новосибирск улица компания отдел продаж",
+        ("cp1251", "koi8_r"),
+    ),
+    "uk": (
+        "Олександр Тарас Оксана Юлія Шевченко Коваленко Київ Львів Харків вулиця",  # noqa: RUF001
+        ("cp1251",),
+    ),
+    "el": (
+        "Γιώργος Μαρία Νίκος Ελένη Παπαδόπουλος Αθήνα Θεσσαλονίκη οδός εταιρεία",
+        ("cp1253", "iso8859_7"),
+    ),
+    "tr": (
+        "Ahmet Mehmet Ayşe Fatma Yılmaz Kaya Demir Şahin Çelik İstanbul Ankara İzmir Güneş "  # noqa: RUF001
+        "Öztürk",
+        ("cp1254", "iso8859_9"),
+    ),
+    "pl": (
+        "Łukasz Paweł Małgorzata Zofia Wójcik Kowalczyk Wrocław Łódź Kraków Gdańsk Świętokrzyska",
+        ("cp1250", "iso8859_2"),
+    ),
+    "cs": (
+        "Jiří Petr Kateřina Tereza Novák Dvořák Černý Brno Plzeň Ústí Ostrava Žižkov",
+        ("cp1250", "iso8859_2"),
+    ),
+    "de": (
+        "Jürgen Günther Jörg Müller Schröder Weiß Straße München Köln Düsseldorf Bäckerei",
+        ("cp1252", "mac_roman", "cp850"),
+    ),
+    "fr": (
+        "François Hélène Chloé Léa Gérard Lefèvre Benoît Besançon Orléans Rhône Château Noël",
+        ("cp1252", "mac_roman", "cp850"),
+    ),
+    "es": ("José María Peña Muñoz Álvarez Gómez Córdoba Málaga Cádiz León Núñez", ("cp1252",)),
+    "pt": (
+        "João Conceição Gonçalves Simões Lourenço Brandão Évora Póvoa Açores Guimarães",
+        ("cp1252", "mac_roman"),
+    ),
+    "lt": ("Jonas Žemaitis Šiauliai Kaunas Vilnius Ąžuolas Įmonė Ūkis", ("cp1257",)),
+    "ar": ("محمد أحمد فاطمة علي القاهرة الرياض دبي شركة المبيعات", ("cp1256",)),
+    "ja": (
+        "田中 佐藤 鈴木 高橋 渡辺 東京 大阪 株式会社 営業部 さくら ひろし 山本 京都",
+        ("shift_jis", "euc_jp"),
+    ),
+    "zh": ("王伟 李娜 张敏 刘洋 陈静 北京 上海 广州 有限公司 销售部 深圳 杭州", ("gb18030",)),
+    "tw": ("陳志明 林美玲 黃俊傑 台北 高雄 台中 股份有限公司 業務部 新竹", ("big5",)),
+    "ko": ("김민준 이서연 박지훈 최수빈 서울 부산 인천 주식회사 영업부 대구", ("euc_kr",)),
+}
+LEGACY_HEADER = ["Email", "First name", "Last name", "City", "Company"]
+_ASCII_WORDS = ["Smith", "Anna", "Lee", "Acme", "Paris", "Ltd", "O'Brien"]
+
+
+def legacy_contact_list(rng: random.Random, index: int, language: str, encoding: str) -> ExportFile:
+    """A contact list of 2-200 rows whose names are in ``language`` (some rows, or all),
+    written in ``encoding``, with a comma, semicolon or tab."""
+    words = _NATIVE[language][0].split()
+    share = rng.choice([0.1, 0.5, 1.0])  # of the cells in the language; the rest ASCII
+    delimiter = rng.choice([",", ";", "\t"])
+    rows = []
+    for number in range(rng.choice([2, 3, 5, 10, 40, 200])):
+        cells = [
+            rng.choice(words) if rng.random() < share else rng.choice(_ASCII_WORDS) for _ in "abcd"
+        ]
+        rows.append([f"contact{number}@example.com", *cells])
+    if not any(not cell.isascii() for row in rows for cell in row):
+        rows[0][1] = words[0]  # a list in a legacy encoding holds at least one such name
+    text = _write(
+        LEGACY_HEADER,
+        rows,
+        delimiter=delimiter,
+        quoting=csv.QUOTE_MINIMAL,
+        quotechar='"',
+        newline="\r\n",
+    )
+    return ExportFile(
+        name=f"{language}-{encoding}-{index:04d}.csv",
+        data=text.encode(encoding),
+        encoding=encoding,
+        delimiter=delimiter,
+        quotechar='"' if '"' in text else None,
+        has_header=True,
+        header_row=1,
+        rows=rows,
+        header=LEGACY_HEADER,
+    )
+
+
+def legacy_contact_lists(per_encoding: int, seed: int = 1) -> list[ExportFile]:
+    """``per_encoding`` contact lists for each language and legacy encoding in ``_NATIVE``."""
+    rng = random.Random(seed)
+    return [
+        legacy_contact_list(rng, index, language, encoding)
+        for language, (_words, encodings) in _NATIVE.items()
+        for encoding in encodings
+        for index in range(per_encoding)
+    ]

@@ -49,6 +49,33 @@ def test_central_european_text_is_read_as_cp1250() -> None:
     assert detect_encoding(data, complete=True).python_codec == "cp1250"
 
 
+# Contact lists in a legacy code page that a cp1252 reading turns into other letters
+# (Jiří -> Jiøí, Şahin -> Þahin, Müller in mac_roman -> MŸller): (names, encoding).
+LEGACY_LISTS = [
+    ("Jiří Dvořák;Kateřina Černá;Plzeň;Žižkov", "cp1250"),
+    ("Ayşe Yılmaz;Mehmet Şahin;İstanbul;Güneş", "cp1254"),  # noqa: RUF001
+    ("Jonas Žemaitis;Ąžuolas Įmonė;Šiauliai;Ūkis", "cp1257"),
+    ("Jürgen Müller;Günther Schröder;München;Straße", "mac_roman"),
+    ("François Lefèvre;Hélène Noël;Besançon;Orléans", "mac_roman"),
+    ("Jürgen Müller;Günther Schröder;München;Straße", "cp850"),
+    ("Łukasz Wójcik;Paweł Kowalczyk;Wrocław;Świętokrzyska", "iso8859_2"),
+    ("محمد أحمد;فاطمة علي;القاهرة;شركة", "cp1256"),
+]
+
+
+@pytest.mark.parametrize(("names", "codec"), LEGACY_LISTS)
+@pytest.mark.parametrize("rows", [2, 30])
+def test_legacy_code_pages_are_read_in_their_own_letters(names: str, codec: str, rows: int) -> None:
+    first, second, city, company = names.split(";")
+    table = [["email", "name", "other", "city", "company"]] + [
+        [f"p{i}@example.com", first, second if i % 2 else "Smith", city, company]
+        for i in range(rows)
+    ]
+    data = _text(table).encode(codec)
+    guess = detect_encoding(data, complete=True)
+    assert data.decode(guess.python_codec) == data.decode(codec), guess
+
+
 def test_a_utf8_character_cut_at_the_sample_end_is_still_utf8() -> None:
     data = ("email,name\n" + "a@x.io,Zoë\n" * 100).encode()
     cut = data[: data.index("ë".encode()) + 1]  # half of ë

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from worker.errors import UnreadableFile, UnsupportedFile
@@ -49,6 +50,9 @@ CANDIDATES = (
     "iso8859_7",
     "iso8859_9",
     "mac_roman",
+    "cp1255",
+    "cp1256",
+    "cp850",
 )
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -211,27 +215,111 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
         return EncodingGuess("cp1252", 0, "fallback", 0.2)
     encoding = codecs.lookup(best.encoding).name
     confidence = max(0.0, min(1.0, 1.0 - float(best.chaos)))
+    if encoding in _SINGLE_BYTE_LATIN:
+        return EncodingGuess(_best_latin_reading(sample), 0, "detector", confidence)
     if not _decodes(sample, "cp1252"):
         return EncodingGuess(encoding, 0, "detector", confidence)
     if encoding.replace("-", "_") in _MULTIBYTE_CJK and _isolated_high_bytes(sample) > 0.5:
         # CJK text is runs of high bytes; lone ones between ASCII letters are accented
         # Latin letters that a double-byte reading swallows together with their neighbour.
-        return EncodingGuess("cp1252", 0, "detector", confidence)
-    if encoding in _SINGLE_BYTE_LATIN:
-        # Detectors confuse these; the reading that glues symbols to letters loses, and
-        # cp1252 (the most common) wins a tie.
-        readings = dict.fromkeys(["cp1252", "cp1250", encoding])
-        scored = [
-            (_glued_symbols(sample.decode(name, errors="replace")), index, name)
-            for index, name in enumerate(readings)
-        ]
-        return EncodingGuess(min(scored)[2], 0, "detector", confidence)
+        return EncodingGuess(_best_latin_reading(sample), 0, "detector", confidence)
     return EncodingGuess(encoding, 0, "detector", confidence)
+
+
+# The single-byte Latin encodings a file may be in, in the order a tie is broken (cp1252,
+# Windows' Western code page, is the most common by far).
+_LATIN_READINGS = (
+    "cp1252",
+    "cp1250",
+    "iso8859_2",
+    "cp1254",
+    "cp1257",
+    "mac_roman",
+    "iso8859_15",
+    "latin_1",
+    "cp850",
+)
+# The letters beyond ASCII that each Latin-script language writes (lower case).
+_ALPHABETS = tuple(
+    frozenset(letters)
+    for letters in (
+        "àâæçéèêëîïôœùûüÿ",  # French
+        "äöüß",  # German
+        "áéíñóúü",  # Spanish
+        "áâãàçéêíóôõú",  # Portuguese
+        "àèéìíîòóùú",  # Italian
+        "àçèéíïòóúü",  # Catalan
+        "áéíóúëïöüèà",  # Dutch
+        "æøåéó",  # Danish, Norwegian
+        "åäöé",  # Swedish, Finnish
+        "áðéíóúýþæö",  # Icelandic
+        "ąćęłńóśźż",  # Polish
+        "áčďéěíňóřšťúůýž",  # Czech
+        "áäčďéíĺľňóôŕšťúýž",  # Slovak
+        "áéíóöőúüű",  # Hungarian
+        "ăâîșțşţ",  # Romanian
+        "čćđšž",  # Croatian, Slovene, Bosnian
+        "çğıöşüâî",  # Turkish
+        "ąčęėįšųūž",  # Lithuanian
+        "āčēģīķļņšūž",  # Latvian
+        "äöõüšž",  # Estonian
+        "çë",  # Albanian
+        "ċġħżàèìòù",  # Maltese
+    )
+)
+
+
+def _best_latin_reading(sample: bytes) -> str:
+    """Which single-byte Latin encoding reads the sample as real text. Detectors confuse
+    these (the bytes decode in all of them); the readings are weighed by the symbols they
+    glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins), then
+    by how much of their accented letters one language
+    writes (``Jiří Dvořák`` read as cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's
+    neighbours), then by how common the encoding is."""
+    scored = []
+    for index, name in enumerate(_LATIN_READINGS):
+        try:
+            text = sample.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if _C1_CONTROLS.search(text):  # ISO 8859 readings of Windows' 0x80-0x9F
+            continue
+        odd = _glued_symbols(text) + _capitals_inside_words(text)
+        scored.append((odd, -_one_language_share(text), index, name))
+    return min(scored)[3] if scored else "cp1252"
+
+
+_C1_CONTROLS = re.compile("[\x80-\x9f]")
+_NOT_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _capitals_inside_words(text: str) -> int:
+    """Accented capitals right after a small letter: ``CafÈ``, ``ZoÎ`` (mac_roman read
+    as a Windows code page, or the reverse). Real names put capitals there only in ASCII
+    (``McDonald``, ``DeLuca``)."""
+    count = 0
+    for match in _NOT_ASCII.finditer(text):
+        start = match.start()
+        if match.group().isupper() and start and text[start - 1].islower():
+            count += 1
+    return count
+
+
+def _one_language_share(text: str) -> float:
+    """The largest share of the text's accented letters (by count) that one Latin-script
+    language writes; 1.0 when there are none. Rounded, so that near ties go to the more
+    common encoding."""
+    letters = Counter(char for char in text.lower() if char > "\x7f" and char.isalpha())
+    total = sum(letters.values())
+    if not total:
+        return 1.0
+    best = max(sum(n for char, n in letters.items() if char in alphabet) for alphabet in _ALPHABETS)
+    return round(best / total, 3)
 
 
 _NEVER_GLUED = frozenset("£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•")  # noqa: RUF001 - these very symbols
 _SINGLE_BYTE_LATIN = frozenset(
-    {"cp1250", "iso8859-2", "iso8859-15", "latin-1", "cp1254", "cp1257", "mac-roman", "cp1252"}
+    codecs.lookup(name).name for name in (*_LATIN_READINGS, "iso8859_9", "iso8859_13")
 )
 
 
