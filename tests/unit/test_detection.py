@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from tests.exports import legacy_contact_lists
 from worker.errors import UnsupportedFile
 from worker.sources.csv_rows import read_all
 from worker.sources.dialect import Dialect, detect_dialect, detect_header
@@ -74,6 +75,56 @@ def test_legacy_code_pages_are_read_in_their_own_letters(names: str, codec: str,
     data = _text(table).encode(codec)
     guess = detect_encoding(data, complete=True)
     assert data.decode(guess.python_codec) == data.decode(codec), guess
+
+
+@pytest.mark.parametrize(
+    ("names", "codec"),
+    [
+        ("Γιώργος Παπαδόπουλος;Ελένη Νίκου;Αθήνα;Θεσσαλονίκη", "cp1253"),
+        ("محمد أحمد;فاطمة علي;القاهرة;شركة", "cp1256"),
+        ("Иван Смирнов;Ольга Попова;Москва;Новосибирск", "cp1251"),
+    ],
+)
+def test_other_scripts_are_not_read_as_accented_latin(names: str, codec: str) -> None:
+    first, second, city, company = names.split(";")
+    table = [["email", "name", "other", "city", "company"]] + [
+        [f"p{i}@example.com", first, second, city, company] for i in range(40)
+    ]
+    data = _text(table).encode(codec)
+    guess = detect_encoding(data, complete=True)
+    assert data.decode(guess.python_codec) == data.decode(codec), guess
+
+
+LEGACY_EXPORTS = {export.name: export for export in legacy_contact_lists(20, seed=1)}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "el-cp1253-0016.csv",
+        "el-iso8859_7-0018.csv",
+        "ja-shift_jis-0005.csv",
+        "ja-shift_jis-0006.csv",
+        "tw-big5-0010.csv",
+        "tw-big5-0011.csv",
+        "zh-gb18030-0006.csv",
+    ],
+)
+def test_short_lists_in_other_scripts_are_not_read_as_accented_latin(name: str) -> None:
+    # Lists the detector's first answer reads as Latin letter soup (a few rows, some
+    # names in the language): tests/exports.py's legacy_contact_lists, seed 1.
+    export = LEGACY_EXPORTS[name]
+    guess = detect_encoding(export.data, complete=True)
+    assert export.data.decode(guess.python_codec) == export.data.decode(export.encoding), guess
+
+
+def test_mojibake_in_a_western_file_does_not_make_it_another_script() -> None:
+    # A cell that an earlier tool double-encoded (Zoë -> ZoÃ«) reads oddly in every
+    # encoding; the file is still cp1252, not Cyrillic or Greek.
+    rows = [*WESTERN, ["p99@example.com", "ZoÃ«", "JosÃ©", "Acme", "Paris"]]
+    data = _text(rows, ";").encode("cp1252")
+    guess = detect_encoding(data, complete=True)
+    assert data.decode(guess.python_codec) == data.decode("cp1252"), guess
 
 
 def test_a_utf8_character_cut_at_the_sample_end_is_still_utf8() -> None:

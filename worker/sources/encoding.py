@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -55,6 +56,7 @@ CANDIDATES = (
     "cp850",
 )
 
+_CANDIDATE_NAMES = frozenset(codecs.lookup(name).name for name in CANDIDATES)
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _MULTIBYTE_CJK = frozenset({"shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr"})
 # The bytes encoding detection looks at: the first chunk, so that a file whose first
@@ -216,7 +218,20 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
     encoding = codecs.lookup(best.encoding).name
     confidence = max(0.0, min(1.0, 1.0 - float(best.chaos)))
     if encoding in _SINGLE_BYTE_LATIN:
-        return EncodingGuess(_best_latin_reading(sample), 0, "detector", confidence)
+        latin = _best_latin_reading(sample)
+        text = sample.decode(latin)
+        if _letter_soup(text) or _odd_marks(text):
+            # Not how Latin-script text reads: the detector's best reading in another
+            # script (Greek, Arabic, Chinese... read as accented letters) if it reads as
+            # real text of its own script.
+            for match in results:
+                other = codecs.lookup(match.encoding).name
+                if other in _SINGLE_BYTE_LATIN or other not in _CANDIDATE_NAMES:
+                    continue
+                reading = sample.decode(other, errors="replace")
+                if not _odd_marks(reading) and not _mixed_script_words(reading):
+                    return EncodingGuess(other, 0, "detector", confidence)
+        return EncodingGuess(latin, 0, "detector", confidence)
     if not _decodes(sample, "cp1252"):
         return EncodingGuess(encoding, 0, "detector", confidence)
     if encoding.replace("-", "_") in _MULTIBYTE_CJK and _isolated_high_bytes(sample) > 0.5:
@@ -284,12 +299,52 @@ def _best_latin_reading(sample: bytes) -> str:
             continue
         if _C1_CONTROLS.search(text):  # ISO 8859 readings of Windows' 0x80-0x9F
             continue
-        odd = _glued_symbols(text) + _capitals_inside_words(text)
-        scored.append((odd, -_one_language_share(text), index, name))
+        scored.append((_odd_marks(text), -_one_language_share(text), index, name))
     return min(scored)[3] if scored else "cp1252"
 
 
+def _odd_marks(text: str) -> int:
+    """Symbols glued to letters and accented capitals inside words: marks of a wrong
+    reading."""
+    return _glued_symbols(text) + _capitals_inside_words(text)
+
+
+def _mixed_script_words(text: str) -> int:
+    """Words whose letters come from two scripts (``Zoл``: Latin and Cyrillic), which
+    real text never writes; Chinese characters, kana and hangul count as one script."""
+    count = 0
+    for word in _WORD.findall(text):
+        if word.isascii():
+            continue
+        scripts = {_script(char) for char in word}
+        count += len(scripts) > 1
+    return count
+
+
+def _script(char: str) -> str:
+    if char.isascii():
+        return "LATIN"
+    name = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+    return "CJK" if name in {"CJK", "HIRAGANA", "KATAKANA", "HANGUL"} else name
+
+
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _letter_soup(text: str) -> bool:
+    """Whether most accented letters sit in words of three or more made of nothing else
+    (``Ãéþñãïò``): how another script reads as Latin. Latin-script words hold ASCII
+    letters too (``Łódź``, ``Ålesund``, ``Öztürk``)."""
+    in_soup = total = 0
+    for word in _WORD.findall(text):
+        accented = sum(1 for char in word if char > "\x7f")
+        total += accented
+        if accented == len(word) >= 3:
+            in_soup += accented
+    return total > 0 and in_soup * 2 > total
+
+
 _NOT_ASCII = re.compile("[^\x00-\x7f]")
 
 
