@@ -218,8 +218,9 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
     encoding = codecs.lookup(best.encoding).name
     confidence = max(0.0, min(1.0, 1.0 - float(best.chaos)))
     if encoding in _SINGLE_BYTE_LATIN:
-        latin = _best_latin_reading(sample)
-        text = sample.decode(latin)
+        evidence = _high_byte_lines(sample)
+        latin = _best_latin_reading(evidence)
+        text = evidence.decode(latin)
         if _letter_soup(text) or _odd_marks(text):
             # Not how Latin-script text reads: the detector's best reading in another
             # script (Greek, Arabic, Chinese... read as accented letters) if it reads as
@@ -228,7 +229,7 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
                 other = codecs.lookup(match.encoding).name
                 if other in _SINGLE_BYTE_LATIN or other not in _CANDIDATE_NAMES:
                     continue
-                reading = sample.decode(other, errors="replace")
+                reading = evidence.decode(other, errors="replace")
                 if not _odd_marks(reading) and not _mixed_script_words(reading):
                     return EncodingGuess(other, 0, "detector", confidence)
         return EncodingGuess(latin, 0, "detector", confidence)
@@ -237,7 +238,9 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
     if encoding.replace("-", "_") in _MULTIBYTE_CJK and _isolated_high_bytes(sample) > 0.5:
         # CJK text is runs of high bytes; lone ones between ASCII letters are accented
         # Latin letters that a double-byte reading swallows together with their neighbour.
-        return EncodingGuess(_best_latin_reading(sample), 0, "detector", confidence)
+        return EncodingGuess(
+            _best_latin_reading(_high_byte_lines(sample)), 0, "detector", confidence
+        )
     return EncodingGuess(encoding, 0, "detector", confidence)
 
 
@@ -329,6 +332,15 @@ def _script(char: str) -> str:
 
 
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
+_HIGH_BYTE_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+
+
+def _high_byte_lines(sample: bytes) -> bytes:
+    """The lines that hold bytes beyond ASCII, up to 64 KiB of them: the evidence of
+    which reading is right (the rest reads the same in every one)."""
+    return b"\n".join(_HIGH_BYTE_LINE.findall(sample))[: 1 << 16] or sample
+
+
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -364,7 +376,9 @@ def _one_language_share(text: str) -> float:
     """The largest share of the text's accented letters (by count) that one Latin-script
     language writes; 1.0 when there are none. Rounded, so that near ties go to the more
     common encoding."""
-    letters = Counter(char for char in text.lower() if char > "\x7f" and char.isalpha())
+    letters = Counter(_NOT_ASCII.findall(text.lower()))
+    for char in [char for char in letters if not char.isalpha()]:
+        del letters[char]
     total = sum(letters.values())
     if not total:
         return 1.0
@@ -373,6 +387,7 @@ def _one_language_share(text: str) -> float:
 
 
 _NEVER_GLUED = frozenset("£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•")  # noqa: RUF001 - these very symbols
+_NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
     codecs.lookup(name).name for name in (*_LATIN_READINGS, "iso8859_9", "iso8859_13")
 )
@@ -395,10 +410,10 @@ def _glued_symbols(text: str) -> int:
     counted, and neither is U+FFFD."""
     count = 0
     last = len(text) - 1
-    for index, char in enumerate(text):
-        if char in _NEVER_GLUED and (
-            (index > 0 and text[index - 1].isalpha())
-            or (index < last and text[index + 1].isalpha())
+    for match in _NEVER_GLUED_CHAR.finditer(text):  # a C-level search: symbols are rare
+        index = match.start()
+        if (index > 0 and text[index - 1].isalpha()) or (
+            index < last and text[index + 1].isalpha()
         ):
             count += 1
     return count
