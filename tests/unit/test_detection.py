@@ -308,6 +308,132 @@ def test_content_decides_where_headers_say_nothing() -> None:
     assert set(mapping.extra) | set(mapping.columns.values()) == set(range(5))
 
 
+# Headers as contact tools write them (Google Contacts; Outlook in several languages), and
+# the field each contact field's column should come from: (headers, field -> header).
+TOOL_HEADERS = [
+    (
+        [
+            "Name",
+            "Given Name",
+            "Family Name",
+            "E-mail 1 - Type",
+            "E-mail 1 - Value",
+            "Phone 1 - Type",
+            "Phone 1 - Value",
+            "Organization 1 - Name",
+            "Organization 1 - Title",
+        ],
+        {
+            "first_name": "Given Name",
+            "last_name": "Family Name",
+            "email": "E-mail 1 - Value",
+            "phone": "Phone 1 - Value",
+            "company": "Organization 1 - Name",
+        },
+    ),
+    (
+        [
+            "First Name",
+            "Middle Name",
+            "Last Name",
+            "Company",
+            "Job Title",
+            "Business Phone",
+            "Home Phone",
+            "Mobile Phone",
+            "E-mail Address",
+            "E-mail Type",
+            "E-mail Display Name",
+        ],
+        {"email": "E-mail Address", "phone": "Business Phone", "company": "Company"},
+    ),
+    (
+        [
+            "Anrede",
+            "Vorname",
+            "Nachname",
+            "Firma",
+            "Telefon geschäftlich",
+            "Mobiltelefon",
+            "E-Mail-Adresse",
+            "E-Mail-Typ",
+            "E-Mail: Angezeigter Name",
+        ],
+        {"first_name": "Vorname", "phone": "Telefon geschäftlich", "email": "E-Mail-Adresse"},
+    ),
+    (
+        [
+            "Prénom",
+            "Nom",
+            "Société",
+            "Téléphone (bureau)",
+            "Tél. mobile",
+            "Adresse de messagerie",
+            "Type de messagerie",
+        ],
+        {"last_name": "Nom", "phone": "Téléphone (bureau)", "email": "Adresse de messagerie"},
+    ),
+    (
+        [
+            "Nombre",
+            "Apellidos",
+            "Organización",
+            "Teléfono del trabajo",
+            "Móvil",
+            "Dirección de correo electrónico",
+        ],
+        {
+            "company": "Organización",
+            "phone": "Teléfono del trabajo",
+            "email": "Dirección de correo electrónico",
+        },
+    ),
+    (
+        ["Nome", "Cognome", "Società", "Telefono ufficio", "Indirizzo posta elettronica"],
+        {"company": "Società", "phone": "Telefono ufficio", "email": "Indirizzo posta elettronica"},
+    ),
+    (
+        ["Voornaam", "Achternaam", "Bedrijf", "Telefoon op werk", "E-mailadres"],
+        {"phone": "Telefoon op werk", "email": "E-mailadres"},
+    ),
+    (
+        ["Förnamn", "Efternamn", "Företag", "Mobiltelefon", "E-postadress"],
+        {"first_name": "Förnamn", "last_name": "Efternamn", "company": "Företag"},
+    ),
+    (
+        ["Jméno", "Příjmení", "Společnost", "Telefon", "E-mailová adresa"],
+        {"first_name": "Jméno", "last_name": "Příjmení", "email": "E-mailová adresa"},
+    ),
+    (
+        ["Имя", "Фамилия", "Компания", "Телефон", "Электронная почта"],
+        {"first_name": "Имя", "last_name": "Фамилия", "email": "Электронная почта"},
+    ),
+    (
+        ["Ad", "Soyadı", "Şirket", "Telefon", "E-posta"],  # noqa: RUF001 - dotless i
+        {"last_name": "Soyadı", "company": "Şirket", "email": "E-posta"},  # noqa: RUF001
+    ),
+    (
+        ["이름", "성", "회사", "휴대폰", "이메일"],
+        {"first_name": "이름", "last_name": "성", "phone": "휴대폰", "email": "이메일"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("headers", "expected"), TOOL_HEADERS)
+def test_contact_tools_headers_map_to_their_fields(
+    headers: list[str], expected: dict[str, str]
+) -> None:
+    mapping = map_columns(headers, [])
+    assert {
+        name: headers[mapping.columns[name]] for name in expected if name in mapping.columns
+    } == expected
+
+
+def test_a_column_about_a_value_is_not_the_value() -> None:
+    for header in ["E-mail 1 - Type", "E-mail Display Name", "Phone 1 - Type", "Email Opt Out"]:
+        assert header_field(header) is None, header
+
+
 def test_unmapped_columns_are_kept_as_extras() -> None:
     mapping = map_columns(["Email", "Shoe size", "Nickname"], [["a@x.io", "42", "Al"]])
     assert mapping.columns == {"email": 0}

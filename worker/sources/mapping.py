@@ -46,6 +46,26 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "邮箱",
         "work email",
         "primary email",
+        "adresse de messagerie",
+        "direccion de correo electronico",
+        "indirizzo posta elettronica",
+        "indirizzo e-mail",
+        "e-mailadres",
+        "e-postadress",
+        "e-postadresse",
+        "sahkopostiosoite",
+        "adres e-mail",
+        "e-mailova adresa",
+        "e-posta",
+        "e-posta adresi",
+        "электронная почта",
+        "эл. почта",
+        "адрес электронной почты",
+        "ηλεκτρονικό ταχυδρομείο",
+        "電子メール",
+        "电子邮箱",
+        "이메일",
+        "이메일 주소",
     ),
     "first_name": (
         "first name",
@@ -65,6 +85,17 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "imię",
         "名",
         "fname",
+        "fornavn",
+        "förnamn",
+        "etunimi",
+        "jméno",
+        "křestní jméno",
+        "keresztnév",
+        "utónév",
+        "имя",
+        "όνομα",
+        "名字",
+        "이름",
     ),
     "last_name": (
         "last name",
@@ -86,6 +117,18 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "nazwisko",
         "姓",
         "lname",
+        "efternavn",
+        "etternavn",
+        "efternamn",
+        "sukunimi",
+        "příjmení",
+        "vezetéknév",
+        "soyad",
+        "soyadı",  # noqa: RUF001 - Turkish dotless i
+        "фамилия",
+        "επώνυμο",
+        "姓氏",
+        "성",
     ),
     "company": (
         "company",
@@ -110,6 +153,20 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "会社",
         "会社名",
         "公司",
+        "organization name",
+        "organisation name",
+        "organización",
+        "società",
+        "företag",
+        "yritys",
+        "společnost",
+        "cég",
+        "şirket",
+        "компания",
+        "организация",
+        "εταιρεία",
+        "公司名称",
+        "회사",
     ),
     "phone": (
         "phone",
@@ -138,6 +195,20 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "電話番号",
         "电话",
         "手机",
+        "mobiltelefon",
+        "tel mobile",
+        "telephone mobile",
+        "telefone celular",
+        "mobiele telefoon",
+        "telefoon",
+        "puhelin",
+        "телефон",
+        "мобильный телефон",
+        "τηλέφωνο",
+        "携帯電話",
+        "전화",
+        "전화번호",
+        "휴대폰",
     ),
 }
 
@@ -157,10 +228,39 @@ _PHONE = re.compile(r"\+?[\d][\d ()./-]{5,18}\d")
 _NAME = re.compile(r"[^\W\d_]+([ '\-.][^\W\d_]+){0,3}\.?")
 
 
+# Words that say which of several values a column holds, not what it is: ``E-mail 1 -
+# Value`` (Google Contacts), ``Business Phone`` (Outlook), ``Telefon geschäftlich``.
+_QUALIFIERS = frozenset(
+    fold(word)
+    for word in [
+        *("value", "primary", "main", "preferred", "default", "work", "business", "office"),
+        *("home", "personal", "private", "other", "number", "no", "nr", "mobile"),
+        *("geschäftlich", "privat", "bureau", "domicile", "trabajo", "casa", "particular"),
+        *("comercial", "residencial", "ufficio", "werk", "thuis", "arbete", "hem"),
+        *("de", "del", "du", "do", "da", "di", "op"),
+    ]
+)
+# Words that make a column about a value, not the value: ``E-mail 1 - Type``,
+# ``E-mail Display Name``, ``Phone Label``.
+_ABOUT_A_VALUE = frozenset(
+    ["type", "typ", "label", "kind", "display", "status", "verified", "consent", "opt"]
+)
+
+
 def header_field(header: str) -> str | None:
-    """The field a header names, if it is a known alias."""
+    """The field a header names, if it is a known alias, alone or with words that say
+    which value it is (``E-mail 1 - Value``, ``Business Phone``)."""
     folded = fold(header)
-    return _FOLDED.get(folded) or _FOLDED_COMPACT.get(folded.replace(" ", ""))
+    known = _FOLDED.get(folded) or _FOLDED_COMPACT.get(folded.replace(" ", ""))
+    if known or not folded:
+        return known
+    words = folded.split()
+    if any(word in _ABOUT_A_VALUE for word in words):
+        return None
+    rest = " ".join(word for word in words if word not in _QUALIFIERS and not word.isdigit())
+    if not rest or rest == folded:
+        return None
+    return _FOLDED.get(rest) or _FOLDED_COMPACT.get(rest.replace(" ", ""))
 
 
 def is_known_header(cell: str) -> bool:
