@@ -173,6 +173,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "phone number",
         "telephone",
         "telephone number",
+        "phone no",
+        "tel no",
+        "telephone no",
         "tel",
         "mobile",
         "mobile phone",
@@ -234,7 +237,7 @@ _QUALIFIERS = frozenset(
     fold(word)
     for word in [
         *("value", "primary", "main", "preferred", "default", "work", "business", "office"),
-        *("home", "personal", "private", "other", "number", "no", "nr", "mobile"),
+        *("home", "personal", "private", "other", "mobile"),
         *("geschäftlich", "privat", "bureau", "domicile", "trabajo", "casa", "particular"),
         *("comercial", "residencial", "ufficio", "werk", "thuis", "arbete", "hem"),
         *("de", "del", "du", "do", "da", "di", "op"),
