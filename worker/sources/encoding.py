@@ -54,6 +54,7 @@ CANDIDATES = (
     "cp1255",
     "cp1256",
     "cp850",
+    "cp866",
 )
 
 _CANDIDATE_NAMES = frozenset(codecs.lookup(name).name for name in CANDIDATES)
