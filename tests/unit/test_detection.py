@@ -395,6 +395,18 @@ TOOL_HEADERS = [
         {"company": "Società", "phone": "Telefono ufficio", "email": "Indirizzo posta elettronica"},
     ),
     (
+        ["Person - Name", "Person - Email - Work", "Person - Phone - Work", "Organization - Name"],
+        {
+            "email": "Person - Email - Work",
+            "phone": "Person - Phone - Work",
+            "company": "Organization - Name",
+        },
+    ),
+    (
+        ["Customer ID", "Customer Email", "Contact Phone", "Contact Owner", "Lead Status"],
+        {"email": "Customer Email", "phone": "Contact Phone"},
+    ),
+    (
         ["Voornaam", "Achternaam", "Bedrijf", "Telefoon op werk", "E-mailadres"],
         {"phone": "Telefoon op werk", "email": "E-mailadres"},
     ),

@@ -231,13 +231,15 @@ _PHONE = re.compile(r"\+?[\d][\d ()./-]{5,18}\d")
 _NAME = re.compile(r"[^\W\d_]+([ '\-.][^\W\d_]+){0,3}\.?")
 
 
-# Words that say which of several values a column holds, not what it is: ``E-mail 1 -
-# Value`` (Google Contacts), ``Business Phone`` (Outlook), ``Telefon geschäftlich``.
+# Words that say which of several values a column holds, or whose it is, not what it is:
+# ``E-mail 1 - Value`` (Google Contacts), ``Business Phone`` (Outlook), ``Person - Email -
+# Work`` (Pipedrive), ``Customer Email``, ``Telefon geschäftlich``.
 _QUALIFIERS = frozenset(
     fold(word)
     for word in [
         *("value", "primary", "main", "preferred", "default", "work", "business", "office"),
         *("home", "personal", "private", "other", "mobile"),
+        *("person", "contact", "customer", "client", "lead"),
         *("geschäftlich", "privat", "bureau", "domicile", "trabajo", "casa", "particular"),
         *("comercial", "residencial", "ufficio", "werk", "thuis", "arbete", "hem"),
         *("de", "del", "du", "do", "da", "di", "op"),
