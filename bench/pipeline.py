@@ -338,7 +338,9 @@ def main() -> None:
             "consolidation_finished",
             "export_written",
         }:
-            shown = {k: v for k, v in summary.items() if k.endswith("_s") or k == "seconds"}
+            shown = {
+                k: v for k, v in summary.items() if k.endswith("_s") or k in {"seconds", "checks"}
+            }
             rows = summary.get("rows", summary.get("rows_revalidated", summary.get("contacts", "")))
             print(f"{summary['event']} ({rows} rows): {json.dumps(shown)}")
     phases = result["phases"]

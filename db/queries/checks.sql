@@ -80,7 +80,9 @@ WHERE job_id = $1 AND type = 'DUPLICATE_IN_FILE' AND NOT resolved
 -- name: file_existing_contact_issues
 -- One EXISTING_CONTACT issue per live row whose email this tenant ($2) already has,
 -- unless a person accepted the row as an update of that contact (re-opened if resolved).
--- The contact is looked up by a scalar subquery: one probe of the unique key per row.
+-- The contact is looked up by a scalar subquery: one probe of the unique key per row; a
+-- tenant with no contacts at all (its first import) is seen once, and no row is probed
+-- (the uncorrelated EXISTS is a one-time filter).
 WITH hits AS (
     SELECT row_number, email_normalized
     FROM (
@@ -90,6 +92,7 @@ WITH hits AS (
         FROM staging s
         WHERE s.job_id = $1 AND s.status IN ('READY', 'ISSUE') AND NOT s.update_existing
           AND s.email_normalized IS NOT NULL
+          AND EXISTS (SELECT 1 FROM contacts WHERE user_id = $2)
     ) probed
     WHERE known
 ), filed AS (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import asyncpg
@@ -13,6 +14,7 @@ from tests.support import MIXED, TENANT, csv_bytes, drain, new_worker, snapshot,
 from worker.messages import JobMessage
 from worker.services import Services
 from worker.store.jobs import fetch_job
+from worker.store.queries import sql
 from worker.store.staging import finish_checks
 
 
@@ -151,6 +153,49 @@ async def test_a_clean_file_is_consolidated_in_the_same_delivery(
         await services.pool.fetchval("SELECT count(*) FROM contacts WHERE job_id = $1", job_id)
         == 2500
     )
+
+
+async def test_a_tenant_without_contacts_has_no_row_probed_for_them(
+    services: Services, aws: AwsResources
+) -> None:
+    # Another tenant's contacts make the index deep; this tenant has none (its first
+    # import): the existing-contact check sees that once and reads none of the job's rows.
+    await _add_contact(services.pool, "someone-else", "p1@example.com")
+    rows = [["email", "first_name", "last_name", "company"]] + [
+        [f"p{i}@example.com", "Ana", "Silva", "Acme"] for i in range(300)
+    ]
+    rows.append(["not-an-email", "Bo", "Costa", "Acme"])  # held for review: no contacts yet
+    job_id = await submit(services, aws, csv_bytes(rows), tenant="first-import")
+    await drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job.status == "NEEDS_REVIEW"
+    plan = await services.pool.fetchval(
+        "EXPLAIN (ANALYZE, FORMAT JSON) " + sql("file_existing_contact_issues"),
+        job_id,
+        "first-import",
+    )
+    text = json.dumps(plan)
+    assert '"One-Time Filter"' in text
+    scans = [
+        node
+        for node in _nodes(json.loads(text)[0]["Plan"])
+        if node.get("Relation Name") == "staging"
+    ]
+    assert scans and all(node["Actual Loops"] == 0 for node in scans), scans
+    # A tenant that has the email still gets its issue (the filter is only an early way out).
+    await _add_contact(services.pool, "first-import", "p5@example.com")
+    await services.pool.execute(sql("file_existing_contact_issues"), job_id, "first-import")
+    filed = await services.pool.fetchval(
+        "SELECT count(*) FROM issues WHERE job_id = $1 AND type = 'EXISTING_CONTACT'", job_id
+    )
+    assert filed == 1
+
+
+def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [node]
+    for child in node.get("Plans", []):
+        found += _nodes(child)
+    return found
 
 
 async def test_a_stray_quote_is_one_issue_and_every_row_is_staged(

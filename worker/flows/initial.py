@@ -132,13 +132,20 @@ async def run_initial(context: FlowContext) -> Job:
         raise JobInvalid(no_rows_reason(detection))
     metrics.s3_read_bytes_total.inc(stream.bytes_read)
     mark = time.perf_counter()
+    checks: dict[str, float] = {}
     decided = await finish_checks(
-        context.pool, job_id, job.tenant, sha256=stream.sha256, bytes_read=stream.bytes_read
+        context.pool,
+        job_id,
+        job.tenant,
+        sha256=stream.sha256,
+        bytes_read=stream.bytes_read,
+        steps=checks,
     )
     phases["checks_s"] = time.perf_counter() - mark
     log.info(
         "initial_flow_finished",
         **{key: round(value, 3) for key, value in phases.items()},
+        checks={key: round(value, 3) for key, value in checks.items()},
         status=decided.status,
         rows=decided.total_rows,
         unresolved_issues=decided.unresolved_issues,

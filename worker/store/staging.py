@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -213,20 +214,37 @@ async def _chunks(data: bytes, sent: asyncio.Event) -> AsyncIterator[bytes]:
 
 
 async def finish_checks(
-    pool: asyncpg.Pool, job_id: UUID, tenant: str, *, sha256: str, bytes_read: int
+    pool: asyncpg.Pool,
+    job_id: UUID,
+    tenant: str,
+    *,
+    sha256: str,
+    bytes_read: int,
+    steps: dict[str, float] | None = None,
 ) -> Job:
     """After the last batch: the totals, the cross-row checks in SQL (duplicates in the
     file, emails the tenant already has), the rows' final status and the decision, in one
-    durable transaction. Safe to run twice: every issue has a deterministic key."""
+    durable transaction. Safe to run twice: every issue has a deterministic key. ``steps``
+    gets each statement's seconds, for the flow's summary line."""
+    steps = {} if steps is None else steps
     async with pool.acquire() as connection, connection.transaction():
         await plan_for_whole_job(connection)
         await connection.execute(sql("record_initial_totals"), job_id, sha256, bytes_read)
+        mark = time.monotonic()
         await collect_duplicates(connection, job_id)
-        await connection.execute(sql("file_duplicate_issues"), job_id)
-        await connection.execute(sql("link_duplicate_issues"), job_id)
-        await connection.execute(sql("file_existing_contact_issues"), job_id, tenant)
-        await connection.execute(sql("mark_rows_with_open_issues"), job_id)
+        steps["collect_duplicates_s"] = time.monotonic() - mark
+        for name, args in (
+            ("file_duplicate_issues", (job_id,)),
+            ("link_duplicate_issues", (job_id,)),
+            ("file_existing_contact_issues", (job_id, tenant)),
+            ("mark_rows_with_open_issues", (job_id,)),
+        ):
+            mark = time.monotonic()
+            await connection.execute(sql(name), *args)
+            steps[f"{name}_s"] = time.monotonic() - mark
+        mark = time.monotonic()
         row = await connection.fetchrow(sql("decide_job"), job_id)
+        steps["decide_job_s"] = time.monotonic() - mark
         if row is None:
             raise JobGone(f"job {job_id} was cancelled or deleted during its initial flow")
         return Job.from_record(row)
