@@ -221,7 +221,7 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
     if encoding in _SINGLE_BYTE_LATIN:
         evidence = _high_byte_lines(sample)
         latin = _best_latin_reading(evidence)
-        text = evidence.decode(latin)
+        text = evidence.decode(latin, errors="replace")
         if _letter_soup(text) or _odd_marks(text):
             # Not how Latin-script text reads: the detector's best reading in another
             # script (Greek, Arabic, Chinese... read as accented letters) if it reads as
@@ -292,9 +292,9 @@ def _best_latin_reading(sample: bytes) -> str:
     """Which single-byte Latin encoding reads the sample as real text. Detectors confuse
     these (the bytes decode in all of them); the readings are weighed by the symbols they
     glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins), then
-    by how much of their accented letters one language
-    writes (``Jiří Dvořák`` read as cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's
-    neighbours), then by how common the encoding is."""
+    by how much of their accented letters one language writes (``Jiří Dvořák`` read as
+    cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's neighbours), then by how common
+    the encoding is. mac_roman and cp850 decode any bytes, so there is always an answer."""
     scored = []
     for index, name in enumerate(_LATIN_READINGS):
         try:
