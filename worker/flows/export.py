@@ -407,8 +407,11 @@ async def _write(
                 snapshot, writers, line, claim=claim, pool=pool, checkpoint=checkpoint
             )
             for kind, writer in writers.items():
-                files[kind] = {"key": writer.key, "size_bytes": writer.size_bytes}
-                files[kind]["rows"] = counts[kind]
+                files[kind] = {
+                    "key": writer.key,
+                    "size_bytes": writer.size_bytes,
+                    "rows": counts[kind],
+                }
             timings["one_scan"] = time.perf_counter() - mark
             return files
         for kind, writer in writers.items():

@@ -4,12 +4,12 @@ gained since the checks becomes a CONTACT_CONFLICT issue instead."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import asyncpg
 
 from worker.model import Job
+from worker.store.pool import timed
 from worker.store.queries import sql
 from worker.store.staging import extra_fields_sql, plan_for_whole_job, raw_width
 
@@ -32,9 +32,8 @@ async def consolidate(pool: asyncpg.Pool, job: Job) -> Consolidated | None:
     steps: dict[str, float] = {}
     async with pool.acquire() as connection, connection.transaction():
         await plan_for_whole_job(connection)
-        started = time.monotonic()
-        await connection.execute(sql("lock_tenant_contacts"), job.tenant)
-        steps["lock_s"] = time.monotonic() - started
+        with timed(steps, "lock_s"):
+            await connection.execute(sql("lock_tenant_contacts"), job.tenant)
         extra = extra_fields_sql(await raw_width(connection, job.id, headers), mapped)
         # The header ($3) is an argument only when the expression names it.
         args = (job.id, job.tenant, headers) if "$3" in extra else (job.id, job.tenant)
@@ -45,12 +44,10 @@ async def consolidate(pool: asyncpg.Pool, job: Job) -> Consolidated | None:
             ("mark_s", sql("mark_consolidated_rows"), (job.id,)),
         )
         for step, query, values in statements:
-            started = time.monotonic()
-            await connection.execute(query, *values)
-            steps[step] = time.monotonic() - started
-        started = time.monotonic()
-        row = await connection.fetchrow(sql("finish_consolidation"), job.id)
-        steps["finish_s"] = time.monotonic() - started
+            with timed(steps, step):
+                await connection.execute(query, *values)
+        with timed(steps, "finish_s"):
+            row = await connection.fetchrow(sql("finish_consolidation"), job.id)
     if row is None:
         return None
     return Consolidated(Job.from_record(row), int(row["consolidated"]), steps)

@@ -6,6 +6,9 @@ import asyncio
 import json
 import os
 import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import asyncpg
@@ -20,6 +23,17 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         await connection.set_type_codec(
             type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
         )
+
+
+@contextmanager
+def timed(steps: dict[str, float], step: str) -> Iterator[None]:
+    """Record the seconds the block takes as ``steps[step]`` (a flow's summary line says
+    where a transaction's time went, statement by statement)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        steps[step] = time.monotonic() - started
 
 
 # How long closing the pool may wait for the server's goodbye before cutting connections.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +14,7 @@ import asyncpg
 
 from worker.errors import JobGone
 from worker.model import STAGING_COLUMNS, Job, RowIssue, StagedRows
-from worker.store.pool import Connection
+from worker.store.pool import Connection, timed
 from worker.store.queries import sql
 
 
@@ -230,21 +229,18 @@ async def finish_checks(
     async with pool.acquire() as connection, connection.transaction():
         await plan_for_whole_job(connection)
         await connection.execute(sql("record_initial_totals"), job_id, sha256, bytes_read)
-        mark = time.monotonic()
-        await collect_duplicates(connection, job_id)
-        steps["collect_duplicates_s"] = time.monotonic() - mark
+        with timed(steps, "collect_duplicates_s"):
+            await collect_duplicates(connection, job_id)
         for name, args in (
             ("file_duplicate_issues", (job_id,)),
             ("link_duplicate_issues", (job_id,)),
             ("file_existing_contact_issues", (job_id, tenant)),
             ("mark_rows_with_open_issues", (job_id,)),
         ):
-            mark = time.monotonic()
-            await connection.execute(sql(name), *args)
-            steps[f"{name}_s"] = time.monotonic() - mark
-        mark = time.monotonic()
-        row = await connection.fetchrow(sql("decide_job"), job_id)
-        steps["decide_job_s"] = time.monotonic() - mark
+            with timed(steps, f"{name}_s"):
+                await connection.execute(sql(name), *args)
+        with timed(steps, "decide_job_s"):
+            row = await connection.fetchrow(sql("decide_job"), job_id)
         if row is None:
             raise JobGone(f"job {job_id} was cancelled or deleted during its initial flow")
         return Job.from_record(row)
