@@ -323,6 +323,61 @@ def single_quoted(rng: random.Random, count: int) -> ExportFile:
     return _file("single-quote.csv", header, rows, quotechar="'", newline="\n")
 
 
+def _spaced_text(
+    header: list[str] | None,
+    rows: list[list[str]],
+    *,
+    delimiter: str,
+    quotechar: str,
+    quoting: int,
+    newline: str,
+) -> str:
+    """Rows whose cells are written as ``csv`` writes them, joined by the delimiter and a
+    space (``a, b, "c, d"``)."""
+
+    def cell(value: str) -> str:
+        if not value and quoting != csv.QUOTE_ALL:
+            return ""
+        out = io.StringIO()
+        csv.writer(
+            out, delimiter=delimiter, quotechar=quotechar, quoting=quoting, lineterminator=""
+        ).writerow([value])
+        return out.getvalue()
+
+    lines = [[*header]] if header else []
+    return "".join(
+        f"{delimiter} ".join(cell(value) for value in row) + newline for row in lines + rows
+    )
+
+
+def spaced(rng: random.Random, count: int, delimiter: str, quoting: int) -> ExportFile:
+    """A list written by a script or by hand with a space after each delimiter, quoting
+    the values that hold one (or all of them): ``ana@x.pt, Ana, "Smith, Jones & Co"``."""
+    header = ["email", "first name", "last name", "company", "phone"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        company = rng.choice([p["company"], f"{p['last']}{delimiter} {p['company']}"])
+        rows.append([p["email"], p["first"], p["last"], company, p["phone"]])
+    text = _spaced_text(
+        header, rows, delimiter=delimiter, quotechar='"', quoting=quoting, newline="\n"
+    )
+    name = {",": "comma", ";": "semicolon", "|": "pipe"}[delimiter]
+    return ExportFile(
+        f"spaced-{name}.csv",
+        text.encode("utf-8"),
+        "utf-8",
+        delimiter,
+        '"',
+        True,
+        1,
+        rows,
+        header,
+        "\n",
+        quoting,
+    )
+
+
 # What people do to files after the tool wrote them.
 
 
@@ -422,6 +477,9 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         *(lambda locale=locale: excel(rng, rows, locale) for locale in _LOCALES),
         *(lambda d=d: unusual(rng, rows, d) for d in ("\t", "|", "^", "~", ":", " ", "+")),
         lambda: single_quoted(rng, rows),
+        lambda: spaced(rng, rows, ",", csv.QUOTE_MINIMAL),
+        lambda: spaced(rng, rows, ";", csv.QUOTE_ALL),
+        lambda: spaced(rng, rows, "|", csv.QUOTE_MINIMAL),
     ]
     files = [make() for make in makers]
     variants = [with_title(f) for f in files[:9]]
@@ -465,7 +523,8 @@ _KINDS = ["int", "decimal", "grouped", "date", "time", "word", "phrase", "email"
 def random_table(rng: random.Random, index: int) -> ExportFile:
     """A table of 2-9 typed columns and 3-400 rows, with or without a header, written with
     a random delimiter (the common ones more often), quote character, quoting, line end and
-    encoding (UTF-8, with a BOM at times, cp1252 or UTF-16)."""
+    encoding (UTF-8, with a BOM at times, cp1252 or UTF-16), and at times a space after
+    each delimiter."""
     columns = rng.randint(2, 9)
     kinds = [rng.choice(_KINDS) for _ in range(columns)]
     has_header = rng.random() < 0.75
@@ -480,12 +539,19 @@ def random_table(rng: random.Random, index: int) -> ExportFile:
         row = [_random_cell(kind, rng) for kind in kinds]
         # A row of only empty cells is no data row (it reads as blank); one cell is set.
         rows.append(row if any(row) else [*row[:-1], rng.choice(_WORDS)])
-    out = io.StringIO()
-    writer = csv.writer(
-        out, delimiter=delimiter, quotechar=quotechar, quoting=quoting, lineterminator=newline
-    )
-    writer.writerows([header, *rows] if header else rows)
-    text = out.getvalue()
+    # One table in five has a space after each delimiter (decided apart, so that the
+    # tables of a seed stay what they were before this variant).
+    if delimiter not in " \t" and random.Random(f"spaced-{index}").random() < 0.2:
+        text = _spaced_text(
+            header, rows, delimiter=delimiter, quotechar=quotechar, quoting=quoting, newline=newline
+        )
+    else:
+        out = io.StringIO()
+        writer = csv.writer(
+            out, delimiter=delimiter, quotechar=quotechar, quoting=quoting, lineterminator=newline
+        )
+        writer.writerows([header, *rows] if header else rows)
+        text = out.getvalue()
     encoding = rng.choice(["utf-8", "utf-8", "utf-8", "utf-8", "cp1252", "utf-16"])
     bom = encoding == "utf-8" and rng.random() < 0.25
     return ExportFile(

@@ -110,6 +110,8 @@ def render(report: dict[str, Any], out: TextIO) -> None:
             out.write(f"preamble    {dialect['skip_rows']} row(s) above the header skipped\n")
         if dialect["comment"]:
             out.write(f"comments    lines starting with {dialect['comment']!r} skipped\n")
+        if dialect.get("skipinitialspace"):
+            out.write("spacing     the space after each delimiter skipped\n")
     if report["sheet"]:
         others = [name for name in report["sheets"] if name != report["sheet"]]
         also = f" (also in the workbook: {', '.join(others)})" if others else ""

@@ -15,7 +15,7 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from worker.sources.mapping import is_known_header
@@ -106,6 +106,9 @@ class Dialect:
     comment: str | None = None  # records whose first cell starts with it are not data
     # The header's first name starts with this comment marker (``#id,name``): not a name.
     header_marker: str | None = None
+    # A space after every delimiter (``a, "b, c"``): skipped, so a quote after it opens
+    # a quoted field.
+    skipinitialspace: bool = False
 
     def reader_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``csv.reader``."""
@@ -113,6 +116,7 @@ class Dialect:
             "delimiter": self.delimiter,
             "strict": False,
             "escapechar": self.escapechar,
+            "skipinitialspace": self.skipinitialspace,
         }
         if self.quotechar is None:
             kwargs["quoting"] = csv.QUOTE_NONE
@@ -130,6 +134,7 @@ class Dialect:
             "has_header": self.has_header,
             "skip_rows": self.skip_rows,
             "comment": self.comment,
+            "skipinitialspace": self.skipinitialspace,
         }
 
     def is_comment(self, row: list[str]) -> bool:
@@ -239,6 +244,26 @@ def _share_inside_values(lines: list[str], char: str) -> float:
     return inside / total if total else 0.0
 
 
+def _spaced(lines: list[str], dialect: Dialect) -> bool:
+    """Whether a space follows (nearly) every delimiter that ends no line, outside the
+    fields ``dialect`` quotes: the file is written ``a, b, "c, d"``."""
+    delimiter, quote = dialect.delimiter, dialect.quotechar
+    if delimiter.isspace() or not any(delimiter + " " in line for line in lines):
+        return False
+    d = re.escape(delimiter)
+    quoted = None
+    if quote is not None:
+        q = re.escape(quote)
+        quoted = re.compile(rf"(^|{d})( *){q}(?:[^{q}]|{q}{q})*{q}")
+    total = spaced = 0
+    for raw_line in lines:
+        line = raw_line if quoted is None else quoted.sub(r"\1\2''", raw_line)
+        line = line.rstrip("\r\n")
+        total += line.count(delimiter) - line.endswith(delimiter)
+        spaced += line.count(delimiter + " ")
+    return total >= 2 and spaced >= 0.9 * total
+
+
 def _regularity(lines: list[str], char: str) -> float:
     """Share of lines where ``char`` occurs the modal number of times (at least once)."""
     counts = Counter(line.count(char) for line in lines)
@@ -272,14 +297,35 @@ def candidate_delimiters(lines: list[str], comment: str | None = None) -> list[t
     ]
 
 
+def _after_spaced(lines: list[str], spaced: set[str]) -> bool:
+    """Whether (nearly) every space inside the lines, outside double-quoted fields,
+    follows one of the ``spaced`` delimiters: the spaces belong to them (``a: b: c``)."""
+    total = following = 0
+    for quoted_line in lines:
+        line = _QUOTED.sub('""', quoted_line).strip()
+        total += line.count(" ")
+        following += sum(line.count(delimiter + " ") for delimiter in spaced)
+    return total > 0 and following >= 0.9 * total
+
+
 def _candidates(lines: list[str], comment: str | None) -> list[tuple[Dialect, float]]:
     present = set("".join(lines))
     # A quote character that is present and costs nothing wins a tie over no quoting.
     quotes: list[str | None] = [*(q for q in QUOTE_CHARS if q in present), None]
     escapes: list[str | None] = [None, "\\"] if "\\" in present else [None]
+    delimiters = candidate_delimiters(lines, comment)
+    spaced = {
+        (delimiter, quote)
+        for delimiter, _ in delimiters
+        for quote in quotes
+        if quote != delimiter and _spaced(lines, Dialect(delimiter, quote))
+    }
+    if spaced and _after_spaced(lines, {delimiter for delimiter, _ in spaced}):
+        # The space is part of another delimiter here, no delimiter of its own.
+        delimiters = [(delimiter, prior) for delimiter, prior in delimiters if delimiter != " "]
     return [
-        (Dialect(delimiter, quote, escape), prior)
-        for delimiter, prior in candidate_delimiters(lines, comment)
+        (Dialect(delimiter, quote, escape, skipinitialspace=(delimiter, quote) in spaced), prior)
+        for delimiter, prior in delimiters
         for quote in quotes
         if quote != delimiter
         for escape in escapes
@@ -353,6 +399,7 @@ def detect_dialect(
             None if quote is None else str(quote),
             _opt(overrides.get("escapechar")),
         )
+        dialect = replace(dialect, skipinitialspace=_spaced(lines, dialect))
         method, confidence = "declared" if by_file else "override", 1.0
     else:
         scored = [
@@ -375,20 +422,18 @@ def detect_dialect(
                 dialect, method = Dialect(dialect.delimiter, quote), "single-column"
         if "quotechar" in overrides:
             quote = overrides["quotechar"]
-            dialect = Dialect(
-                dialect.delimiter, None if quote is None else str(quote), dialect.escapechar
-            )
+            dialect = replace(dialect, quotechar=None if quote is None else str(quote))
         elif dialect.quotechar is None and not any('"' in line for line in lines):
             # No quote in the lines scored: RFC 4180 quoting costs nothing there and reads
             # a quoted field further down the file right.
-            dialect = Dialect(dialect.delimiter, '"', dialect.escapechar)
-    dialect = Dialect(dialect.delimiter, dialect.quotechar, dialect.escapechar, comment=comment)
+            dialect = replace(dialect, quotechar='"')
+    dialect = replace(dialect, comment=comment)
     rows = parse_sample(lines, dialect)
     if comment is not None and _commented_header(commented, rows, dialect):
         # "#id,name,email" over rows with no header: the header, written after a comment
         # marker; the file has no comments to skip.
         header_marker, comment = comment, None
-        dialect = Dialect(dialect.delimiter, dialect.quotechar, dialect.escapechar)
+        dialect = replace(dialect, comment=None)
         rows = parse_sample(all_lines, dialect)
     else:
         header_marker = None
@@ -399,14 +444,12 @@ def detect_dialect(
     if declared and skip is None:
         skip_rows += 1
     return DialectGuess(
-        Dialect(
-            dialect.delimiter,
-            dialect.quotechar,
-            dialect.escapechar,
-            has_header,
-            skip_rows,
-            comment,
-            header_marker,
+        replace(
+            dialect,
+            has_header=has_header,
+            skip_rows=skip_rows,
+            comment=comment,
+            header_marker=header_marker,
         ),
         confidence,
         method,
