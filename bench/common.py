@@ -212,6 +212,38 @@ async def timed_copy(database_url: str, table: str, setup: str, copy: str) -> fl
     return seconds
 
 
+def machine_cpu_s() -> float:
+    """CPU seconds every process on this machine has used since boot (``/proc/stat``:
+    user, nice, system, irq, softirq and steal; not idle or I/O wait). Its growth over a
+    phase is the work the phase cost the whole box: the worker, PostgreSQL, the S3 server."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = stat.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+async def contacts_floor(database_url: str, job_id: str, runs: int = 3) -> float:
+    """Seconds the server takes to insert a job's contacts again, by itself, into an empty
+    table made like ``contacts`` (the same identity, unique key and job index, logged):
+    the least any consolidation of those rows can take on this server. The median of
+    ``runs`` runs."""
+    import statistics
+
+    columns = "user_id, email, email_normalized, first_name, last_name, company, phone, extra"
+    return statistics.median(
+        [
+            await timed_copy(
+                database_url,
+                "contacts_floor",
+                "CREATE TABLE contacts_floor (LIKE contacts INCLUDING ALL)",
+                f"INSERT INTO contacts_floor ({columns}, job_id) SELECT {columns}, job_id"
+                f" FROM contacts WHERE job_id = '{job_id}' ORDER BY user_id, email_normalized",
+            )
+            for _ in range(runs)
+        ]
+    )
+
+
 async def copy_floor(database_url: str, path: Path, runs: int = 3) -> float:
     """Seconds for the server's own COPY of the file into an unlogged text table: the
     median of ``runs`` runs (one run varies by 3x on this kind of machine)."""

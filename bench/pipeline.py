@@ -24,9 +24,12 @@ RESULT rows=N copy_s=F initial_s=F consolidate_s=F export_s=F reprocess_s=F
 initial_ratio=F job_ratio=F peak_rss_mb=F
 
 (on one line), where ``job_ratio`` is the clean file's initial + consolidation + export
-over ``copy_s``. Before it, the worker's floor: the initial flow's own Python work on the
-clean file (read from disk, validate, encode as COPY data) with no database, against the
-same ``copy_s``.
+over ``copy_s``. Before it, the floors, against the same ``copy_s``: the worker's (the
+initial flow's own Python work on the clean file: read from disk, validate, encode as COPY
+data, with no database), the server's (the clean job's contacts inserted again by the
+server alone into an empty table made like ``contacts``), and the machine's CPU seconds
+over each phase (every process, and of it the worker's) with the least wall time that work
+could take on this machine's cores.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -46,8 +51,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # the bench folder is put on the path just above
     bench_database,
+    contacts_floor,
     copy_floor,
     create_queues,
+    machine_cpu_s,
     moto_server,
     peak_rss_mb,
     release_database,
@@ -92,6 +99,12 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
     from worker.store.migrate import migrate
 
     phases: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # the machine's CPU seconds over each phase
+    own: dict[str, float] = {}  # this (the worker's) process's CPU seconds over each phase
+
+    def own_cpu_s() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
 
     class TimedFlows(ProductFlows):
         """The product's flows, each phase timed under the job's name."""
@@ -101,10 +114,12 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
             self.names = names
 
         async def _timed(self, context: FlowContext, phase: str, step: Any) -> Any:
-            started = time.perf_counter()
+            started, used, mine = time.perf_counter(), machine_cpu_s(), own_cpu_s()
             result = await step
             key = f"{self.names[context.job_id]}.{phase}"
             phases[key] = phases.get(key, 0.0) + time.perf_counter() - started
+            cpu[key] = cpu.get(key, 0.0) + machine_cpu_s() - used
+            own[key] = own.get(key, 0.0) + own_cpu_s() - mine
             return result
 
         async def initial(self, context: FlowContext) -> None:
@@ -199,6 +214,9 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
         }
     return {
         "phases": phases,
+        "cpu": cpu,
+        "own_cpu": own,
+        "clean_job": str(clean),
         "edits": len(targets),
         "edit_s": edit_s,
         "discarded": discarded,
@@ -321,6 +339,7 @@ def main() -> None:
                 if line.startswith("{") and ('_finished"' in line or '"export_written"' in line)
             ]
         copy_s = asyncio.run(copy_floor(database_url, clean_path))
+        contacts_s = asyncio.run(contacts_floor(database_url, result["clean_job"]))
     finally:
         release_database(server, database_url, admin_url)
         for name in FILES:
@@ -348,6 +367,23 @@ def main() -> None:
     print(
         f"worker floor: the clean file read from disk, validated and encoded with no database"
         f" (median of three): {result['floor_s']:.2f} s = {result['floor_s'] / copy_s:.1f}x copy"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"machine CPU over each phase (every process; of it the worker's), and the least"
+        f" wall time that work could take on {cores} cores, as x copy: "
+        + json.dumps(
+            {
+                key: f"{used:.1f} cpu-s (worker {result['own_cpu'][key]:.1f}),"
+                f" {used / phases[key]:.2f} cores busy, >= {used / cores / copy_s:.1f}x"
+                for key, used in result["cpu"].items()
+            }
+        )
+    )
+    print(
+        f"server floor: the clean job's contacts inserted again by the server alone into an"
+        f" empty table made like contacts (median of three): {contacts_s:.2f} s ="
+        f" {contacts_s / copy_s:.1f}x copy"
     )
     initial_s = phases["clean.initial"]
     consolidate_s = phases["clean.consolidate"]

@@ -65,13 +65,16 @@ ON CONFLICT DO NOTHING;
 
 -- name: insert_ready_contacts
 -- Insert a job's other READY rows into its tenant's ($2) contacts, all of them (the
--- conflicts were filed first); /*extra*/ as in update_accepted_contacts, from $3.
+-- conflicts were filed first); /*extra*/ as in update_accepted_contacts, from $3. In the
+-- order of the unique (tenant, email) key, so that its index is filled page after page
+-- instead of at random (1M rows of random emails: 10.0 s -> 8.2 s, the medians of five).
 INSERT INTO contacts (user_id, email, email_normalized, first_name, last_name, company,
                       phone, extra, job_id)
 SELECT $2, s.email, s.email_normalized, s.first_name, s.last_name, s.company,
        coalesce(s.phone_e164, s.phone), /*extra*/, $1
 FROM staging s
-WHERE s.job_id = $1 AND s.status = 'READY' AND NOT s.update_existing;
+WHERE s.job_id = $1 AND s.status = 'READY' AND NOT s.update_existing
+ORDER BY s.email_normalized;
 
 -- name: mark_consolidated_rows
 -- The READY rows just inserted as contacts are SUCCESS, when the job goes back to review
