@@ -98,10 +98,13 @@ def moto_server() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # Its CPU time is read by the bench's worker process (a child: it inherits this).
+    os.environ["BENCH_S3_SERVER_PID"] = str(server.pid)
     try:
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
     finally:
+        os.environ.pop("BENCH_S3_SERVER_PID", None)
         server.terminate()
         server.wait(10)
 
@@ -220,6 +223,16 @@ def machine_cpu_s() -> float:
         fields = stat.readline().split()[1:]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) process ``pid`` has used; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def contacts_floor(database_url: str, job_id: str, runs: int = 3) -> float:

@@ -28,8 +28,9 @@ over ``copy_s``. Before it, the floors, against the same ``copy_s``: the worker'
 initial flow's own Python work on the clean file: read from disk, validate, encode as COPY
 data, with no database), the server's (the clean job's contacts inserted again by the
 server alone into an empty table made like ``contacts``), and the machine's CPU seconds
-over each phase (every process, and of it the worker's) with the least wall time that work
-could take on this machine's cores.
+over each phase (every process, and of it the worker's and the S3 server's) with the least
+wall time that work could take on this machine's cores, with and without the S3 server's
+share (production's S3 runs elsewhere).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from common import (  # the bench folder is put on the path just above
     machine_cpu_s,
     moto_server,
     peak_rss_mb,
+    process_cpu_s,
     release_database,
     upload,
     worker_settings,
@@ -101,6 +103,8 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
     phases: dict[str, float] = {}
     cpu: dict[str, float] = {}  # the machine's CPU seconds over each phase
     own: dict[str, float] = {}  # this (the worker's) process's CPU seconds over each phase
+    s3_server: dict[str, float] = {}  # the S3/SQS server's (absent in production)
+    s3_pid = int(os.environ.get("BENCH_S3_SERVER_PID", "0"))
 
     def own_cpu_s() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -115,11 +119,14 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
 
         async def _timed(self, context: FlowContext, phase: str, step: Any) -> Any:
             started, used, mine = time.perf_counter(), machine_cpu_s(), own_cpu_s()
+            served = process_cpu_s(s3_pid) if s3_pid else 0.0
             result = await step
             key = f"{self.names[context.job_id]}.{phase}"
             phases[key] = phases.get(key, 0.0) + time.perf_counter() - started
             cpu[key] = cpu.get(key, 0.0) + machine_cpu_s() - used
             own[key] = own.get(key, 0.0) + own_cpu_s() - mine
+            if s3_pid:
+                s3_server[key] = s3_server.get(key, 0.0) + process_cpu_s(s3_pid) - served
             return result
 
         async def initial(self, context: FlowContext) -> None:
@@ -216,6 +223,7 @@ async def run_jobs(database_url: str, endpoint: str, queues: tuple[str, str]) ->
         "phases": phases,
         "cpu": cpu,
         "own_cpu": own,
+        "s3_server_cpu": s3_server,
         "clean_job": str(clean),
         "edits": len(targets),
         "edit_s": edit_s,
@@ -370,13 +378,16 @@ def main() -> None:
     )
     cores = os.cpu_count() or 1
     print(
-        f"machine CPU over each phase (every process; of it the worker's), and the least"
-        f" wall time that work could take on {cores} cores, as x copy: "
+        f"machine CPU over each phase (every process; of it the worker's and the S3"
+        f" server's), and the least wall time that work could take on {cores} cores, as x"
+        f" copy (with the S3 server's share, and without it, as in production): "
         + json.dumps(
             {
-                key: f"{used:.1f} cpu-s (worker {result['own_cpu'][key]:.1f}),"
-                f" {used / phases[key]:.2f} cores busy, >= {used / cores / copy_s:.1f}x"
+                key: f"{used:.1f} cpu-s (worker {result['own_cpu'][key]:.1f},"
+                f" S3 server {served:.1f}), {used / phases[key]:.2f} cores busy,"
+                f" >= {used / cores / copy_s:.1f}x, >= {(used - served) / cores / copy_s:.1f}x"
                 for key, used in result["cpu"].items()
+                for served in [result["s3_server_cpu"].get(key, 0.0)]
             }
         )
     )
