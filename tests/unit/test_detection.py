@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 
 import pytest
 
@@ -116,6 +117,37 @@ def test_short_lists_in_other_scripts_are_not_read_as_accented_latin(name: str) 
     # Lists the detector's first answer reads as Latin letter soup (a few rows, some
     # names in the language): tests/exports.py's legacy_contact_lists, seed 1.
     export = LEGACY_EXPORTS[name]
+    guess = detect_encoding(export.data, complete=True)
+    assert export.data.decode(guess.python_codec) == export.data.decode(export.encoding), guess
+
+
+LEGACY_EXPORTS_2 = {export.name: export for export in legacy_contact_lists(20, seed=2)}
+
+
+@pytest.mark.parametrize(
+    ("seed", "name"),
+    [
+        # Arabic read as mac_roman: symbols where the names are (``«·—Ì«÷``).
+        (1, "ar-cp1256-0016.csv"),
+        (1, "ar-cp1256-0019.csv"),
+        (2, "ar-cp1256-0006.csv"),
+        # Chinese, Japanese and Cyrillic read in another double-byte code page: a reading
+        # made of rare characters where the right one has the common ones.
+        (1, "ru-koi8_r-0009.csv"),
+        (1, "zh-gb18030-0005.csv"),
+        (1, "tw-big5-0001.csv"),
+        (1, "ja-shift_jis-0015.csv"),
+        (2, "zh-gb18030-0013.csv"),
+        (2, "zh-gb18030-0014.csv"),
+        (2, "ja-euc_jp-0003.csv"),
+    ],
+)
+def test_the_reading_of_another_script_is_the_one_of_its_common_characters(
+    seed: int, name: str
+) -> None:
+    # tests/exports.py's legacy_contact_lists (2-200 rows, some or all names in the
+    # language); each was read in a wrong encoding before.
+    export = (LEGACY_EXPORTS if seed == 1 else LEGACY_EXPORTS_2)[name]
     guess = detect_encoding(export.data, complete=True)
     assert export.data.decode(guess.python_codec) == export.data.decode(export.encoding), guess
 
@@ -567,3 +599,45 @@ def test_the_space_after_a_spaced_delimiter_is_no_delimiter_of_its_own() -> None
     assert guess.dialect.skipinitialspace
     rows = [cells for _, cells, _ in read_all(text, guess.dialect)]
     assert rows[1] == ["ana@x.pt", "21:45:31", "Lisboa"]
+
+
+_SYMBOLS = "€£©®°±§¶µ²³¼½«»–—…•™‰¢¥×÷¿¡"  # noqa: RUF001 - these very symbols
+
+
+def _notes_with_symbols(seed: int) -> str:
+    """A Western list whose only characters beyond ASCII are symbols in its notes (prices,
+    units, quotes, dashes), and now and then a name with an accent."""
+    rng = random.Random(seed)
+    rows = ["email;name;note"]
+    for number in range(rng.choice([2, 5, 20, 100])):
+        words = ["Acme", "12", "x", rng.choice(_SYMBOLS), f"{rng.choice(_SYMBOLS)}{number}"]
+        note = " ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
+        name = rng.choice(["Anna", "Bob", "Zoë" if rng.random() < 0.1 else "Lee"])
+        rows.append(f"p{number}@x.de;{name};{note}")
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_symbols_in_a_western_file_keep_it_western(seed: int) -> None:
+    # A symbol that another code page has as a letter (¥ -> Ą, ¿ -> ż, ¼ -> Ľ in cp1250)
+    # made those readings look like Polish or Slovak; micro and ordinal signs counted as
+    # letters no language writes.
+    text = _notes_with_symbols(seed)
+    data = text.encode("cp1252")
+    guess = detect_encoding(data, complete=True)
+    assert data.decode(guess.python_codec) == text, guess
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "email;name;price\n" + "".join(f"p{n}@x.de;Anna;€ {n}.50\n" for n in range(20)),
+        "email,name,note\n" + "".join(f"p{n}@x.de,Anna,plain\n" for n in range(50)),
+    ],
+)
+def test_a_few_symbols_are_no_evidence_of_another_script(text: str) -> None:
+    # A symbol that another script's code page has as a letter (€ is a Cyrillic A in cp866)
+    # does not make the file that script: a lone letter is no word.
+    data = text.replace("plain\n", "„plain“\n", 2).encode("cp1252")
+    guess = detect_encoding(data, complete=True)
+    assert data.decode(guess.python_codec) == data.decode("cp1252"), guess

@@ -14,6 +14,7 @@ reported (an ENCODING issue), so the rest of the file goes on.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -218,31 +219,30 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
         return EncodingGuess("cp1252", 0, "fallback", 0.2)
     encoding = codecs.lookup(best.encoding).name
     confidence = max(0.0, min(1.0, 1.0 - float(best.chaos)))
+    evidence = _high_byte_lines(sample)
     if encoding in _SINGLE_BYTE_LATIN:
-        evidence = _high_byte_lines(sample)
         latin = _best_latin_reading(evidence)
         text = evidence.decode(latin, errors="replace")
-        if _letter_soup(text) or _odd_marks(text):
-            # Not how Latin-script text reads: the detector's best reading in another
-            # script (Greek, Arabic, Chinese... read as accented letters) if it reads as
-            # real text of its own script.
-            for match in results:
-                other = codecs.lookup(match.encoding).name
-                if other in _SINGLE_BYTE_LATIN or other not in _CANDIDATE_NAMES:
-                    continue
-                reading = evidence.decode(other, errors="replace")
-                if not _odd_marks(reading) and not _mixed_script_words(reading):
-                    return EncodingGuess(other, 0, "detector", confidence)
+        if _letter_soup(text) or _odd_marks(text) or _symbol_soup(text):
+            # Not how Latin-script text reads: the reading in another script (Greek,
+            # Arabic, Chinese... read as accented letters) that reads as real text of its
+            # own script, if one does.
+            ranked = [codecs.lookup(match.encoding).name for match in results]
+            other = _best_other_reading(sample, evidence, ranked, strict=True)
+            if other is not None:
+                return EncodingGuess(other, 0, "detector", confidence)
         return EncodingGuess(latin, 0, "detector", confidence)
-    if not _decodes(sample, "cp1252"):
-        return EncodingGuess(encoding, 0, "detector", confidence)
-    if encoding.replace("-", "_") in _MULTIBYTE_CJK and _isolated_high_bytes(sample) > 0.5:
+    if _decodes(sample, "cp1252") and (
+        encoding.replace("-", "_") in _MULTIBYTE_CJK and _isolated_high_bytes(sample) > 0.5
+    ):
         # CJK text is runs of high bytes; lone ones between ASCII letters are accented
         # Latin letters that a double-byte reading swallows together with their neighbour.
-        return EncodingGuess(
-            _best_latin_reading(_high_byte_lines(sample)), 0, "detector", confidence
-        )
-    return EncodingGuess(encoding, 0, "detector", confidence)
+        return EncodingGuess(_best_latin_reading(evidence), 0, "detector", confidence)
+    if encoding not in _OTHER_NAMES:
+        return EncodingGuess(encoding, 0, "detector", confidence)
+    ranked = [encoding, *(codecs.lookup(match.encoding).name for match in results)]
+    other = _best_other_reading(sample, evidence, ranked, strict=False)
+    return EncodingGuess(other or encoding, 0, "detector", confidence)
 
 
 # The single-byte Latin encodings a file may be in, in the order a tie is broken (cp1252,
@@ -305,6 +305,165 @@ def _best_latin_reading(sample: bytes) -> str:
             continue
         scored.append((_odd_marks(text), -_one_language_share(text), index, name))
     return min(scored)[3] if scored else "cp1252"
+
+
+# The encodings of other scripts: Cyrillic, Greek, Hebrew, Arabic, Japanese, Chinese,
+# Korean (in the order a tie is broken, after the detector's own order).
+_OTHER_READINGS = (
+    "cp1251",
+    "koi8_r",
+    "cp866",
+    "cp1253",
+    "iso8859_7",
+    "cp1255",
+    "cp1256",
+    "shift_jis",
+    "cp932",
+    "euc_jp",
+    "gb18030",
+    "big5",
+    "euc_kr",
+)
+_OTHER_NAMES = tuple(codecs.lookup(name).name for name in _OTHER_READINGS)
+# How much more of a reading's characters must be common ones for it to overrule the
+# detector's choice: near ties stay with the detector.
+_COMMON_MARGIN = 0.1
+
+
+def _best_other_reading(
+    sample: bytes, evidence: bytes, ranked: list[str], *, strict: bool
+) -> str | None:
+    """The reading of the sample in another script whose characters are most often the
+    common ones of their script (the Chinese characters of everyday text, the Korean
+    syllables of KS X 1001, the letters of the Cyrillic alphabets...): a wrong reading of
+    Chinese, Japanese, Korean or Cyrillic bytes as one another is mostly rare characters.
+    ``ranked`` is the detector's order; its first reading keeps the answer unless another
+    is clearly more common. ``strict``: only readings with no mark of a wrong reading
+    (symbols glued to letters, words mixing scripts), and None if there is none."""
+    text_of: dict[str, str] = {}
+    names = [*dict.fromkeys(n for n in ranked if n in _OTHER_NAMES), *_OTHER_NAMES]
+    for name in dict.fromkeys(names):
+        try:
+            text = _whole_lines(evidence).decode(name)
+        except UnicodeDecodeError:
+            continue
+        if strict and (
+            _odd_marks(text)
+            or _mixed_script_words(text)
+            or _letters_share(text) < 0.8
+            or _letters_per_word(text) < 2
+        ):
+            continue
+        text_of[name] = text
+    if not text_of:
+        return None
+    shares = {name: _common_share(text) for name, text in text_of.items()}
+    first = next(iter(shares))
+    best = max(shares, key=lambda name: shares[name])  # the first of equals
+    choice = best if shares[best] >= shares[first] + _COMMON_MARGIN else first
+    if choice != first and not _decodes(sample, choice):
+        choice = first
+    if strict and not _decodes(sample, choice):
+        return None
+    return choice
+
+
+def _symbol_soup(text: str) -> bool:
+    """Whether the text's characters beyond ASCII are mostly symbols, and enough of them
+    to tell (two German quotes „ are no evidence; six symbols where names are, are)."""
+    return len(_NOT_ASCII.findall(text)) >= _SOUP_AT_LEAST and _letters_share(text) < 0.5
+
+
+# Characters beyond ASCII a reading must have before its symbols count against it.
+_SOUP_AT_LEAST = 6
+
+
+def _letters_per_word(text: str) -> float:
+    """How many letters beyond ASCII the text's words that have any hold, on average:
+    names are written in words; lone letters are a symbol read as one (``€ 12`` read as
+    cp866 is a Cyrillic ``A 12``)."""
+    counts = [
+        sum(1 for char in word if char > "\x7f")
+        for word in _WORD.findall(text)
+        if not word.isascii()
+    ]
+    return sum(counts) / len(counts) if counts else 0.0
+
+
+def _letters_share(text: str) -> float:
+    """The share of the text's characters beyond ASCII that are letters (1.0 when there
+    are none): names and places are written in letters; a reading that makes them mostly
+    symbols (Arabic read as mac_roman: ``«·—Ì«÷``) is a wrong one."""
+    chars = Counter(_NOT_ASCII.findall(text))
+    del chars["\ufffd"]
+    total = sum(chars.values())
+    if not total:
+        return 1.0
+    return sum(count for char, count in chars.items() if char.isalpha()) / total
+
+
+def _whole_lines(evidence: bytes) -> bytes:
+    """The evidence without a last line cut at its size bound (a character cut in two
+    would fail every multi-byte reading)."""
+    if len(evidence) < 1 << 16:
+        return evidence
+    cut = evidence.rfind(b"\n")
+    return evidence[:cut] if cut > 0 else evidence
+
+
+def _common_share(text: str) -> float:
+    """The share of the text's characters beyond ASCII that are common ones of their
+    script (1.0 when there are none)."""
+    chars = Counter(_NOT_ASCII.findall(text))
+    total = sum(chars.values())
+    if not total:
+        return 1.0
+    return sum(count for char, count in chars.items() if _is_common(char)) / total
+
+
+_CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў")
+_GREEK = frozenset("αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ")
+_LATIN_LETTERS = frozenset().union(*_ALPHABETS)
+
+
+@functools.cache
+def _is_common(char: str) -> bool:
+    code = ord(char)
+    if 0x4E00 <= code <= 0x9FFF:  # Chinese characters (also Japanese kanji, Korean hanja)
+        return char in _common_han()
+    if 0x3000 <= code <= 0x30FF or 0xFF01 <= code <= 0xFF5E:
+        return True  # CJK punctuation, hiragana, katakana, full-width forms
+    if 0xAC00 <= code <= 0xD7A3:  # Korean syllables: the 2,350 of KS X 1001 are common
+        return _decodes_back(char, "euc_kr")
+    if 0x0590 <= code <= 0x06FF:
+        return unicodedata.category(char) == "Lo"  # Hebrew and Arabic letters
+    lower = char.lower()
+    return lower in _CYRILLIC or lower in _GREEK or lower in _LATIN_LETTERS
+
+
+def _decodes_back(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@functools.cache
+def _common_han() -> frozenset[str]:
+    """The Chinese characters of everyday text: level 1 of GB 2312 (3,755), of Big5
+    (5,401) and of JIS X 0208 (2,965, Japanese kanji)."""
+    pairs = [
+        ("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)),
+        ("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]),
+        ("euc_jp", range(0xB0, 0xD0), range(0xA1, 0xFF)),
+    ]
+    chars: set[str] = set()
+    for encoding, leads, trails in pairs:
+        for lead in leads:
+            for trail in trails:
+                chars.update(bytes((lead, trail)).decode(encoding, errors="ignore"))
+    return frozenset(chars)
 
 
 def _odd_marks(text: str) -> int:
@@ -378,13 +537,23 @@ def _one_language_share(text: str) -> float:
     language writes; 1.0 when there are none. Rounded, so that near ties go to the more
     common encoding."""
     letters = Counter(_NOT_ASCII.findall(text.lower()))
-    for char in [char for char in letters if not char.isalpha()]:
+    for char in [char for char in letters if not _is_letter(char)]:
         del letters[char]
     total = sum(letters.values())
     if not total:
         return 1.0
     best = max(sum(n for char, n in letters.items() if char in alphabet) for alphabet in _ALPHABETS)
     return round(best / total, 3)
+
+
+# Letters to Unicode that text uses as symbols: micro, the ordinal indicators.
+_SYMBOL_LETTERS = frozenset("µªº")
+
+
+def _is_letter(char: str) -> bool:
+    """A letter of some word: not a modifier letter (a caron ``ˇ`` alone) nor one of the
+    letters used as symbols (``µ``, ``º``)."""
+    return char.isalpha() and char not in _SYMBOL_LETTERS and unicodedata.category(char) != "Lm"
 
 
 _NEVER_GLUED = frozenset("£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•")  # noqa: RUF001 - these very symbols
