@@ -627,6 +627,16 @@ _NATIVE: dict[str, tuple[str, tuple[str, ...]]] = {
     "zh": ("王伟 李娜 张敏 刘洋 陈静 北京 上海 广州 有限公司 销售部 深圳 杭州", ("gb18030",)),
     "tw": ("陳志明 林美玲 黃俊傑 台北 高雄 台中 股份有限公司 業務部 新竹", ("big5",)),
     "ko": ("김민준 이서연 박지훈 최수빈 서울 부산 인천 주식회사 영업부 대구", ("euc_kr",)),
+    # Lists of a company with contacts across a region: names of several languages.
+    "west": (
+        "Zoë Müller Peña Gonçalves François Jürgen Björk Núñez Lefèvre Weiß Ñandú Ødegård "
+        "Sæther Ångström",
+        ("cp1252", "mac_roman", "cp850"),
+    ),
+    "central": (
+        "Łukasz Dvořák Szőke Wójcik Černý Kovács Ľubica Gábor Żaneta Ščerba Tűz Štefan",
+        ("cp1250", "iso8859_2"),
+    ),
 }
 LEGACY_HEADER = ["Email", "First name", "Last name", "City", "Company"]
 _ASCII_WORDS = ["Smith", "Anna", "Lee", "Acme", "Paris", "Ltd", "O'Brien"]

@@ -641,3 +641,25 @@ def test_a_few_symbols_are_no_evidence_of_another_script(text: str) -> None:
     data = text.replace("plain\n", "„plain“\n", 2).encode("cp1252")
     guess = detect_encoding(data, complete=True)
     assert data.decode(guess.python_codec) == data.decode("cp1252"), guess
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("region", ["west", "central"])
+def test_lists_mixing_the_languages_of_a_region_are_read_in_their_code_page(
+    seed: int, region: str
+) -> None:
+    # A company's contacts across a region: Polish, Czech, Slovak and Hungarian names in
+    # one cp1250 or iso8859-2 file (Štefan in iso8859-2 read as cp1250 is ©tefan), or
+    # German, French, Spanish and Nordic ones in cp1252, mac_roman or cp850 (cp850's
+    # Jürgen read as mac_roman is JÅrgen). Each of tests/exports.py's lists of 40 rows or
+    # more must be read right; a shorter one may hold only names that read as well in
+    # another code page (Sæther and Sľther, Ľubica and Ąubica).
+    exports = legacy_contact_lists(20, seed=seed)
+    wrong = []
+    for export in exports:
+        if not export.name.startswith(f"{region}-") or len(export.rows) < 40:
+            continue
+        guess = detect_encoding(export.data, complete=True)
+        if export.data.decode(guess.python_codec) != export.data.decode(export.encoding):
+            wrong.append((export.name, guess.python_codec))
+    assert wrong == []

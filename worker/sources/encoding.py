@@ -303,8 +303,10 @@ def _best_latin_reading(sample: bytes) -> str:
             continue
         if _C1_CONTROLS.search(text):  # ISO 8859 readings of Windows' 0x80-0x9F
             continue
-        scored.append((_odd_marks(text), -_one_language_share(text), index, name))
-    return min(scored)[3] if scored else "cp1252"
+        scored.append(
+            (_odd_marks(text), -_one_language_words(text), -_one_language_share(text), index, name)
+        )
+    return min(scored)[-1] if scored else "cp1252"
 
 
 # The encodings of other scripts: Cyrillic, Greek, Hebrew, Arabic, Japanese, Chinese,
@@ -467,9 +469,14 @@ def _common_han() -> frozenset[str]:
 
 
 def _odd_marks(text: str) -> int:
-    """Symbols glued to letters and accented capitals inside words: marks of a wrong
-    reading."""
-    return _glued_symbols(text) + _capitals_inside_words(text)
+    """Symbols glued to letters, accented capitals inside words and words that start with
+    a letter no word starts with (ß): marks of a wrong reading."""
+    return _glued_symbols(text) + _capitals_inside_words(text) + len(_NO_WORD_START.findall(text))
+
+
+# A letter no word starts with: ß (``ßk``: the end of Dvořák read as cp850). Polish ą and
+# ę never do either, but Lithuanian ones do (Ąžuolas).
+_NO_WORD_START = re.compile(r"(?<![^\W\d_])ß")
 
 
 def _mixed_script_words(text: str) -> int:
@@ -521,15 +528,36 @@ _NOT_ASCII = re.compile("[^\x00-\x7f]")
 
 
 def _capitals_inside_words(text: str) -> int:
-    """Accented capitals right after a small letter: ``CafÈ``, ``ZoÎ`` (mac_roman read
-    as a Windows code page, or the reverse). Real names put capitals there only in ASCII
-    (``McDonald``, ``DeLuca``)."""
+    """Accented capitals inside a word that is not written in capitals: right after a
+    small letter (``CafÈ``, ``ZoÎ``: mac_roman read as a Windows code page, or the
+    reverse), or between a letter and a small one (``JÅrgen``: cp850's ü read as
+    mac_roman). Real names put capitals there only in ASCII (``McDonald``, ``DeLuca``);
+    a word in capitals (``MÜLLER``) has them everywhere."""
     count = 0
+    last = len(text) - 1
     for match in _NOT_ASCII.finditer(text):
         start = match.start()
-        if match.group().isupper() and start and text[start - 1].islower():
+        if not match.group().isupper() or not start:
+            continue
+        before = text[start - 1]
+        if before.islower() or (before.isalpha() and start < last and text[start + 1].islower()):
             count += 1
     return count
+
+
+def _one_language_words(text: str) -> float:
+    """The share of the text's words with accented letters (each word counted once) whose
+    accented letters one Latin-script language writes together: a name is written in one
+    language, a list may mix many (``Jiří`` read as cp1252 is ``Jiøí``: no language has ø
+    and í). 1.0 when there are none; rounded, as the share below."""
+    words = {word for word in _WORD.findall(text.lower()) if not word.isascii()}
+    if not words:
+        return 1.0
+    fitting = 0
+    for word in words:
+        accented = {char for char in word if char > "\x7f" and _is_letter(char)}
+        fitting += any(accented <= alphabet for alphabet in _ALPHABETS)
+    return round(fitting / len(words), 3)
 
 
 def _one_language_share(text: str) -> float:
@@ -557,6 +585,12 @@ def _is_letter(char: str) -> bool:
 
 
 _NEVER_GLUED = frozenset("£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•")  # noqa: RUF001 - these very symbols
+# Marks that follow a name (``Acme®``, ``©2024``) but never come before a letter
+# (``©tefan``: iso8859-2's Š read as cp1250), and box-drawing characters touching one
+# (``╚ern``: cp1250's Č read as cp850).
+_MARK_BEFORE_LETTER = re.compile(
+    r"[©®](?=[^\W\d_])|[\u2500-\u259f](?=[^\W\d_])|(?<=[^\W\d_])[\u2500-\u259f]"
+)
 _NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
     codecs.lookup(name).name for name in (*_LATIN_READINGS, "iso8859_9", "iso8859_13")
@@ -576,9 +610,9 @@ def _isolated_high_bytes(sample: bytes) -> float:
 def _glued_symbols(text: str) -> int:
     """Symbols that real text never glues to a letter, touching one (``£ukasz``,
     ``Wro¹ski``, ``Bia³ystok``): where one reading has them, a reading with letters there is
-    the right one. Punctuation that does touch letters (``¿Qué``, ``Acme®``, ``m²``) is not
-    counted, and neither is U+FFFD."""
-    count = 0
+    the right one; so is ``©`` or ``®`` before a letter (``©tefan``). Punctuation that does
+    touch letters (``¿Qué``, ``Acme®``, ``m²``) is not counted, and neither is U+FFFD."""
+    count = len(_MARK_BEFORE_LETTER.findall(text))
     last = len(text) - 1
     for match in _NEVER_GLUED_CHAR.finditer(text):  # a C-level search: symbols are rare
         index = match.start()
