@@ -549,10 +549,12 @@ def detect_header(rows: list[list[str]]) -> bool:
         if header_kind == "empty":
             continue
         if dominant != "text":
-            votes += 1 if header_kind != dominant else -1
+            # An email address is never a column's name: that row is data.
+            same = -2 if dominant == "email" else -1
+            votes += 1 if header_kind != dominant else same
         elif header_kind == "text":
             lengths = {len(cell) for cell in below}
-            if len(lengths) == 1 and len(header_cell) not in lengths:
+            if len(lengths) == 1 and len(below) > 1 and len(header_cell) not in lengths:
                 votes += 1
             elif header_cell.strip() in {cell.strip() for cell in below}:
                 votes -= 1
