@@ -343,10 +343,11 @@ def _best_other_reading(
     is clearly more common. ``strict``: only readings with no mark of a wrong reading
     (symbols glued to letters, words mixing scripts), and None if there is none."""
     text_of: dict[str, str] = {}
-    names = [*dict.fromkeys(n for n in ranked if n in _OTHER_NAMES), *_OTHER_NAMES]
+    lines = _whole_lines(evidence)
+    names = [*(name for name in ranked if name in _OTHER_NAMES), *_OTHER_NAMES]
     for name in dict.fromkeys(names):
         try:
-            text = _whole_lines(evidence).decode(name)
+            text = lines.decode(name)
         except UnicodeDecodeError:
             continue
         if strict and (
