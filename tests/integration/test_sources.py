@@ -494,6 +494,42 @@ async def test_merged_cells_read_as_their_value(services: Services, aws: AwsReso
     ]
 
 
+@pytest.mark.parametrize("merged", [False, True])
+@pytest.mark.parametrize("column", ["A", "B"])
+async def test_title_rows_above_a_workbooks_header_are_skipped(
+    services: Services, aws: AwsResources, merged: bool, column: str
+) -> None:
+    # A report's title (merged across the table, or in one cell) and a date line above the
+    # header, the table starting in column A or B: the header is the header, and every
+    # contact is a data row.
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    pad = [None] if column == "B" else []
+    sheet.append([])
+    sheet.append([*pad, "Contacts export"])
+    sheet.append([*pad, "Generated on 2024-03-05 by the sales team"])
+    sheet.append([])
+    sheet.append([*pad, "E-mail", "First name", "Last name", "Company", "Phone"])
+    for index in range(5):
+        sheet.append([*pad, f"p{index}@x.pt", "Ana", "Silva", "Acme", 351910000000 + index])
+    if merged:
+        sheet.merge_cells(f"{column}2:{chr(ord(column) + 4)}2")
+    out = io.BytesIO()
+    workbook.save(out)
+    source = await _open(services, aws, out.getvalue(), key="up/titled.xlsx")
+    detection = source.detection
+    header = ["E-mail", "First name", "Last name", "Company", "Phone"]
+    assert detection.headers[len(pad) :] == header
+    assert detection.header_number == 3
+    assert detection.mapping.columns["email"] == len(pad)
+    _, rows, problems = await _all_rows(source)
+    assert problems == {}
+    assert [row[len(pad) :] for row in rows] == [
+        [f"p{index}@x.pt", "Ana", "Silva", "Acme", f"35191000000{index}"] for index in range(5)
+    ]
+
+
 async def test_old_xls_is_refused_with_what_to_do(services: Services, aws: AwsResources) -> None:
     ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "Workbook".encode("utf-16-le")
     with pytest.raises(UnsupportedFile, match=r"\.xls.*save it as \.xlsx or CSV"):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from worker.sources.csv_rows import RecordBatch
-from worker.sources.dialect import detect_header
+from worker.sources.dialect import detect_header, preamble_rows
 from worker.sources.rows import (
     SAMPLE_ROWS,
     Detection,
@@ -77,10 +77,14 @@ class WorkbookSource(RowSource):
                 lambda: list(itertools.islice(rows_iter, SAMPLE_ROWS + 10))
             )
             nonblank = [row for row in sample if row]
+            if "header_row" in options:
+                skip = max(0, int(options["header_row"]) - 1)
+            else:
+                # A title, a date or a note above the header (a merged title reads as one).
+                skip = preamble_rows([_as_seen(row) for row in nonblank[:SAMPLE_ROWS]])
             has_header = options.get("has_header")
             if has_header is None:
-                has_header = detect_header(nonblank[:SAMPLE_ROWS])
-            skip = max(0, int(options.get("header_row", 1)) - 1) if has_header else 0
+                has_header = detect_header(nonblank[skip:SAMPLE_ROWS])
             detection = detect_layout("xlsx", nonblank, skip, bool(has_header), options)
             detection.sheet = workbook.sheet_name
             detection.sheets = workbook.sheet_names
@@ -128,3 +132,10 @@ class WorkbookSource(RowSource):
         if self._temp_dir is not None:
             self._temp_dir.cleanup()
             self._temp_dir = None
+
+
+def _as_seen(row: list[str]) -> list[str]:
+    """A row as wide as a person sees it: a title merged across cells (each read as its
+    value) is one cell."""
+    filled = [cell for cell in row if cell]
+    return filled[:1] if len(filled) > 1 and len(set(filled)) == 1 else row
