@@ -309,24 +309,6 @@ def _best_latin_reading(sample: bytes) -> str:
     return min(scored)[-1] if scored else "cp1252"
 
 
-# The encodings of other scripts: Cyrillic, Greek, Hebrew, Arabic, Japanese, Chinese,
-# Korean (in the order a tie is broken, after the detector's own order).
-_OTHER_READINGS = (
-    "cp1251",
-    "koi8_r",
-    "cp866",
-    "cp1253",
-    "iso8859_7",
-    "cp1255",
-    "cp1256",
-    "shift_jis",
-    "cp932",
-    "euc_jp",
-    "gb18030",
-    "big5",
-    "euc_kr",
-)
-_OTHER_NAMES = tuple(codecs.lookup(name).name for name in _OTHER_READINGS)
 # How much more of a reading's characters must be common ones for it to overrule the
 # detector's choice: near ties stay with the detector.
 _COMMON_MARGIN = 0.1
@@ -595,6 +577,13 @@ _MARK_BEFORE_LETTER = re.compile(
 _NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
     codecs.lookup(name).name for name in (*_LATIN_READINGS, "iso8859_9", "iso8859_13")
+)
+# The candidates of other scripts: Cyrillic, Greek, Hebrew, Arabic, Japanese, Chinese,
+# Korean (a tie goes to the detector's order, then to this one).
+_OTHER_NAMES = tuple(
+    name
+    for name in dict.fromkeys(codecs.lookup(candidate).name for candidate in CANDIDATES)
+    if name not in _SINGLE_BYTE_LATIN
 )
 
 
