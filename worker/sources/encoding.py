@@ -419,14 +419,14 @@ def _is_common(char: str) -> bool:
     if 0x3000 <= code <= 0x30FF or 0xFF01 <= code <= 0xFF5E:
         return True  # CJK punctuation, hiragana, katakana, full-width forms
     if 0xAC00 <= code <= 0xD7A3:  # Korean syllables: the 2,350 of KS X 1001 are common
-        return _decodes_back(char, "euc_kr")
+        return _encodes(char, "euc_kr")
     if 0x0590 <= code <= 0x06FF:
         return unicodedata.category(char) == "Lo"  # Hebrew and Arabic letters
     lower = char.lower()
     return lower in _CYRILLIC or lower in _GREEK or lower in _LATIN_LETTERS
 
 
-def _decodes_back(char: str, encoding: str) -> bool:
+def _encodes(char: str, encoding: str) -> bool:
     try:
         char.encode(encoding)
     except UnicodeEncodeError:
