@@ -333,9 +333,9 @@ def header_line(names: Sequence[str]) -> bytes:
 
 
 class TaggedRecords:
-    """The server's CSV of a job's rows, each record led by a one-letter tag column (see
-    :meth:`~worker.store.exports.ExportSnapshot.copy_tagged`), cut into whole records as
-    its chunks arrive. A record ends at a line end outside quotes: where the count of
+    """The server's CSV of a job's rows, each record led by a one-letter tag column (a
+    ``tagged`` :meth:`~worker.store.exports.ExportSnapshot.copy`), cut into whole records
+    as its chunks arrive. A record ends at a line end outside quotes: where the count of
     ``"`` in the record so far is even (CSV doubles a quote inside a quoted field), so a
     line with an odd count opens a quoted field that the next odd line closes."""
 
@@ -460,7 +460,7 @@ async def _write_tagged(
         if flushed:
             await _part_written(pool, claim, checkpoint)
 
-    total = await snapshot.copy_tagged(output)
+    total = await snapshot.copy("all", output, tagged=True)
     records.close()
     if total != counts["all"]:
         raise ValueError(f"the server sent {total} rows, {counts['all']} were written")

@@ -18,6 +18,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from worker.errors import UnreadableFile, UnsupportedFile
@@ -379,12 +380,18 @@ def _letters_share(text: str) -> float:
     """The share of the text's characters beyond ASCII that are letters (1.0 when there
     are none): names and places are written in letters; a reading that makes them mostly
     symbols (Arabic read as mac_roman: ``«·—Ì«÷``) is a wrong one."""
+    return _share_beyond_ascii(text, str.isalpha)
+
+
+def _share_beyond_ascii(text: str, counts: Callable[[str], bool]) -> float:
+    """The share of the text's characters beyond ASCII (U+FFFD, an undecodable byte, left
+    out) for which ``counts`` holds; 1.0 when there are none."""
     chars = Counter(_NOT_ASCII.findall(text))
     del chars["\ufffd"]
     total = sum(chars.values())
     if not total:
         return 1.0
-    return sum(count for char, count in chars.items() if char.isalpha()) / total
+    return sum(count for char, count in chars.items() if counts(char)) / total
 
 
 def _whole_lines(evidence: bytes) -> bytes:
@@ -399,11 +406,7 @@ def _whole_lines(evidence: bytes) -> bytes:
 def _common_share(text: str) -> float:
     """The share of the text's characters beyond ASCII that are common ones of their
     script (1.0 when there are none)."""
-    chars = Counter(_NOT_ASCII.findall(text))
-    total = sum(chars.values())
-    if not total:
-        return 1.0
-    return sum(count for char, count in chars.items() if _is_common(char)) / total
+    return _share_beyond_ascii(text, _is_common)
 
 
 _CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў")

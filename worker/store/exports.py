@@ -27,7 +27,7 @@ EXPORT_KINDS: tuple[ExportKind, ...] = ("all", "valid", "issues")
 _VALID = "status IN ('READY', 'SUCCESS')"
 _ISSUE = "status = 'ISSUE'"
 _FILTERS: dict[ExportKind, str] = {"all": "true", "valid": f"s.{_VALID}", "issues": f"s.{_ISSUE}"}
-# The tag that leads each row of :meth:`ExportSnapshot.copy_tagged`: the file it goes to
+# The tag that leads each row of a tagged :meth:`ExportSnapshot.copy`: the file it goes to
 # besides all.csv (``v`` valid, ``i`` issues, ``o`` neither).
 _TAG = f"CASE WHEN e.{_VALID} THEN 'v' WHEN e.{_ISSUE} THEN 'i' ELSE 'o' END, "
 
@@ -163,24 +163,18 @@ class ExportSnapshot:
             yield cls(connection, job, width, all_valid)
 
     async def copy(
-        self, kind: ExportKind, output: Callable[[bytes], Coroutine[Any, Any, None]]
+        self,
+        kind: ExportKind,
+        output: Callable[[bytes], Coroutine[Any, Any, None]],
+        *,
+        tagged: bool = False,
     ) -> int:
-        """Stream the file's CSV rows (no header) to ``output``; how many rows there were."""
+        """Stream the file's CSV rows (no header) to ``output``; how many rows there were.
+        ``tagged`` (with ``all``): each row led by a tag column naming the file it also goes
+        to (``v`` valid.csv, ``i`` issues.csv, ``o`` neither), so that one scan of the
+        job's rows feeds the three files."""
         status = await self.connection.copy_from_query(
-            export_query(kind, self.width),
-            self.job.id,
-            self.job.status,
-            output=output,
-            format="csv",
-        )
-        return int(status.split()[-1])
-
-    async def copy_tagged(self, output: Callable[[bytes], Coroutine[Any, Any, None]]) -> int:
-        """Stream every row, each led by a tag column naming the file it also goes to
-        (``v`` valid.csv, ``i`` issues.csv, ``o`` neither): the three files from one scan
-        of the job's rows; how many rows there were."""
-        status = await self.connection.copy_from_query(
-            export_query("all", self.width, tagged=True),
+            export_query(kind, self.width, tagged=tagged),
             self.job.id,
             self.job.status,
             output=output,
