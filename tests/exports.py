@@ -453,6 +453,14 @@ def with_stray_quote(rng: random.Random, count: int, at: int) -> ExportFile:
     )
 
 
+def with_legacy_end(export: ExportFile, tail: bytes) -> ExportFile:
+    """Bytes after the last row that are no row: DOS's end-of-file mark (Ctrl-Z, written by
+    old DOS and mainframe tools) or NULs padding a file written into space allocated before
+    (a copy cut short, a fixed-size record file)."""
+    kind = "ctrl-z" if tail == b"\x1a" else f"nul-padded-{len(tail)}"
+    return replace(export, name=f"{kind}-{export.name}", data=export.data + tail)
+
+
 def without_header(export: ExportFile) -> ExportFile:
     """The same rows, no header line (a tool's "data only" export)."""
     text = export.render(export.rows, header=False)
@@ -488,6 +496,8 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [without_header(f) for f in files[5:8]]
     variants.append(with_late_quote(rng, 900))
     variants += [with_stray_quote(rng, 600, at) for at in (5, 400, 597)]
+    variants += [with_legacy_end(f, b"\x1a") for f in files[:2]]
+    variants += [with_legacy_end(f, b"\x00" * size) for f in files[2:4] for size in (64, 8192)]
     return files + variants
 
 

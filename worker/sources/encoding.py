@@ -105,7 +105,9 @@ def looks_binary(sample: bytes) -> bool:
     is text."""
     if not sample:
         return False
-    head = sample[:4096]
+    # NULs that only pad the text's end (a file written into space allocated before, a
+    # copy cut short) are no data: the row source reads them as a blank line.
+    head = sample[:4096].rstrip(b"\x00")
     # Stray NULs happen in real CSV exports (one per line, even); images, archives and
     # executables have far more, and known formats are caught by their magic bytes first.
     controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)

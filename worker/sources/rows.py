@@ -12,6 +12,7 @@ which are data for the flow to file as issues, never exceptions.
 
 from __future__ import annotations
 
+import string
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
@@ -31,6 +32,8 @@ from worker.sources.s3 import ByteStream
 
 # Rows of the sample that the mapping and ``inspect`` look at.
 SAMPLE_ROWS = 200
+# What a blank line may hold: white space, NULs padding the file, DOS's end-of-file mark.
+_BLANK = string.whitespace + "\x00\x1a"
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,8 @@ class Shaper:
 
     def _is_data(self, cells: list[str]) -> bool:
         # Not blank (a blank line, delimiters only, or white space only: a line of spaces
-        # at a file's end), not a comment line.
-        if not any(cells) or (len(cells) < self.width and not "".join(cells).strip()):
+        # at a file's end, NULs that pad it, DOS's end-of-file mark), not a comment line.
+        if not any(cells) or (len(cells) < self.width and not "".join(cells).strip(_BLANK)):
             return False
         return not (self.comment is not None and cells[0].startswith(self.comment))
 
