@@ -393,6 +393,30 @@ def with_title(export: ExportFile) -> ExportFile:
     return replace(export, name=f"title-{export.name}", data=data, header_row=3)
 
 
+def with_sheet_title(export: ExportFile) -> ExportFile:
+    """A sheet with a title in its first cell and an empty row under it, saved as CSV:
+    Excel writes every row of the used range at the table's width (``Title;;;;;`` and
+    ``;;;;;``)."""
+    nl, padding = export.newline, export.delimiter * (len(export.header or export.rows[0]) - 1)
+    text = f"Contacts export{padding}{nl}{padding}{nl}" + export.render(export.rows)
+    return replace(
+        export, name=f"sheet-title-{export.name}", data=_encoded(export, text), header_row=2
+    )
+
+
+def two_columns(rng: random.Random, count: int) -> ExportFile:
+    """The smallest contact list: a name and an address, under a title that has a comma
+    (a title as wide as the table), as a person types it."""
+    header = ["name", "email"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append([f"{p['first']} {p['last']}", p["email"]])
+    export = _file("two-columns.csv", header, rows, newline="\n")
+    text = "Newsletter list, May 2024\n" + export.render(rows)
+    return replace(export, data=text.encode(), header_row=2)
+
+
 def with_comments(export: ExportFile) -> ExportFile:
     """``#`` comment lines before the header and among the rows."""
     nl = export.newline
@@ -488,9 +512,11 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         lambda: spaced(rng, rows, ",", csv.QUOTE_MINIMAL),
         lambda: spaced(rng, rows, ";", csv.QUOTE_ALL),
         lambda: spaced(rng, rows, "|", csv.QUOTE_MINIMAL),
+        lambda: two_columns(rng, rows),
     ]
     files = [make() for make in makers]
     variants = [with_title(f) for f in files[:9]]
+    variants += [with_sheet_title(f) for f in files[5:9]]
     variants += [with_comments(f) for f in files[:9]]
     variants += [with_commented_header(f) for f in files[1:5]]
     variants += [without_header(f) for f in files[5:8]]

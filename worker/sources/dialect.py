@@ -160,12 +160,13 @@ def sample_lines(text: str, complete: bool) -> list[str]:
 
 
 def parse_sample(lines: list[str], dialect: Dialect) -> list[list[str]]:
-    """The sample's records under ``dialect``, blank ones left out."""
+    """The sample's records under ``dialect``, blank ones (empty, or delimiters only: a
+    spreadsheet's empty row) left out, as the row source leaves them out."""
     try:
         return [
             row
             for row in csv.reader(lines, **dialect.reader_kwargs())
-            if row and not dialect.is_comment(row)
+            if any(row) and not dialect.is_comment(row)
         ]
     except csv.Error:
         return []
@@ -360,17 +361,35 @@ def _commented_header(commented: list[str], rows: list[list[str]], dialect: Dial
 
 def preamble_rows(rows: list[list[str]]) -> int:
     """How many non-blank records before the header are a title or preamble: the leading
-    records much narrower than the file's usual width."""
+    records much narrower than the file's usual width, and then those above a row of
+    contact field names that hold no such name and no email address (a title with the
+    table's number of commas: ``Contacts, exported 2024-05-01`` over ``name,email``)."""
     if len(rows) < 3:
         return 0
     widths = Counter(len(row) for row in rows)
     usual, count = max(widths.items(), key=lambda item: (item[1], item[0]))
     if usual < 2 or count < len(rows) / 2:
         return 0  # no usual width to tell a title from (one column, or aligned text)
+    narrow = 0
     for index, row in enumerate(rows[: MAX_PREAMBLE_ROWS + 1]):
         if len(row) > usual // 2:
+            narrow = index
+            break
+    return _named_header_below(rows, narrow)
+
+
+def _named_header_below(rows: list[list[str]], start: int) -> int:
+    """The index of the first row from ``start`` that names contact fields (two, or one
+    among column names), when the rows above it (from ``start``) name none and hold no
+    email address; else ``start``."""
+    for index in range(start, min(len(rows) - 1, MAX_PREAMBLE_ROWS + 1)):
+        cells = [cell.strip() for cell in rows[index] if cell.strip()]
+        known = sum(map(is_known_header, cells))
+        if known >= 2 or (known and all(map(_is_label, cells))):
             return index
-    return 0
+        if any(is_known_header(cell) or _kind(cell) == "email" for cell in cells):
+            return start
+    return start
 
 
 def detect_dialect(
