@@ -10,6 +10,7 @@ with values normalised (``"\\t"`` for a tab, integers for row numbers).
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,12 +20,18 @@ from worker.model import CONTACT_FIELDS
 # What a producer may set; the rest come from detection and the job's defaults.
 
 
+# A character written as Python shows it (``\x1f``, ``\u00a6``): one character.
+_CHAR_ESCAPE = re.compile(r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}")
+
+
 def _char(name: str, value: object, *, allow_none: bool = False) -> str | None:
     if value is None and allow_none:
         return None
     text = str(value) if isinstance(value, str) else None
     if text in ("\\t", "tab"):
         text = "\t"
+    elif text is not None and _CHAR_ESCAPE.fullmatch(text):
+        text = chr(int(text[2:], 16))  # "\x1f" as inspect shows it: the unit separator
     if text is None or len(text) != 1:
         shown = repr(value)
         raise JobInvalid(

@@ -103,3 +103,12 @@ def test_a_unicode_encoding_the_byte_order_mark_contradicts_is_refused(files: li
 def test_printable_delimiters_are_accepted() -> None:
     for char in string.punctuation + " \t":
         assert check_job_options({"delimiter": char})["delimiter"] == char
+
+
+def test_a_character_written_as_inspect_shows_it_is_that_character() -> None:
+    # inspect shows a control delimiter as '\x1f'; typed back, it is the unit separator.
+    assert check_job_options({"delimiter": "\\x1f"})["delimiter"] == "\x1f"
+    assert check_job_options({"quotechar": "\\u00b4"})["quotechar"] == "\u00b4"
+    for text in ("\\x1", "\\x1g", "\\u12"):
+        with pytest.raises(JobInvalid, match="must be one character"):
+            check_job_options({"delimiter": text})

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
+from worker.sources.encoding import CONTROL_DELIMITERS
 from worker.sources.mapping import is_known_header
 
 # Delimiters of contact exports, in the order ties are broken. Any other printable
@@ -31,6 +32,8 @@ _INNER_PRIOR = 0.7
 _INNER_CHARS = frozenset(":-")
 # Space separates the words of names, companies and dates in nearly every file.
 _SPACE_PRIOR = 0.55
+# NUL and ASCII's separators: control characters that delimit fields in text.
+_CONTROL_DELIMITERS = frozenset(CONTROL_DELIMITERS.decode("ascii"))
 _NEVER_DELIMITERS = frozenset("\r\n\"'`\\./_@")
 # Candidates beyond the primary ones that are scored, the most regular first.
 _MAX_OTHER_CANDIDATES = 6
@@ -211,7 +214,7 @@ def _score(lines: list[str], dialect: Dialect) -> float:
 
 
 def _delimiter_prior(char: str, lines: list[str] | None = None) -> float:
-    if char in PRIMARY_DELIMITERS:
+    if char in PRIMARY_DELIMITERS or char in _CONTROL_DELIMITERS:
         return 1.0
     if char == " ":
         return _SPACE_PRIOR
@@ -284,8 +287,8 @@ def candidate_delimiters(lines: list[str], comment: str | None = None) -> list[t
         and char not in _NEVER_DELIMITERS
         and char != comment
         and not char.isalnum()
-        and (char.isprintable() or char == "\x00")
-        and (char == " " or not char.isspace())
+        and (char.isprintable() or char in _CONTROL_DELIMITERS)
+        and (char == " " or char in _CONTROL_DELIMITERS or not char.isspace())
     ]
     if not lines:
         return primary

@@ -101,8 +101,8 @@ def _mostly_utf8(sample: bytes) -> bool:
 
 def looks_binary(sample: bytes) -> bool:
     """NUL bytes (outside a UTF-16/32 text) or many control bytes: not a text file. Text
-    whose fields are separated by NUL (the same number on every line, nothing else odd)
-    is text."""
+    whose fields are separated by NUL or by one of ASCII's separators (the same number on
+    every line, nothing else odd) is text."""
     if not sample:
         return False
     # NULs that only pad the text's end (a file written into space allocated before, a
@@ -113,17 +113,25 @@ def looks_binary(sample: bytes) -> bool:
     controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
     if controls <= len(head) * 0.05:
         return False
-    return not _nul_delimited(head)
+    return not _control_delimited(head)
 
 
-def _nul_delimited(head: bytes) -> bool:
-    """Lines with the same number (>= 1) of NULs and no other control bytes."""
-    if any((byte < 9 and byte != 0) or 13 < byte < 32 for byte in head):
+# Control bytes that delimit fields in text: NUL, and ASCII's file, group, record and unit
+# separators (0x1C-0x1F, written by mainframe and database exports).
+CONTROL_DELIMITERS = b"\x00\x1c\x1d\x1e\x1f"
+
+
+def _control_delimited(head: bytes) -> bool:
+    """Lines with the same number (>= 1) of one of :data:`CONTROL_DELIMITERS` and no
+    other control bytes."""
+    controls = {byte for byte in head if byte < 9 or 13 < byte < 32}
+    if len(controls) != 1 or not controls <= set(CONTROL_DELIMITERS):
         return False
+    (delimiter,) = controls
     lines = [line for line in head.split(b"\n")[:-1] if line.strip(b"\r")]
     if len(lines) < 2:
         return False
-    counts = {line.count(0) for line in lines}
+    counts = {line.count(delimiter) for line in lines}
     return len(counts) == 1 and counts.pop() >= 1
 
 
