@@ -417,6 +417,12 @@ def two_columns(rng: random.Random, count: int) -> ExportFile:
     return replace(export, data=text.encode(), header_row=2)
 
 
+def one_column(rng: random.Random, count: int) -> ExportFile:
+    """One column of names written ``Last, First``: every value quoted for its comma."""
+    rows = [[f"{p['last']}, {p['first']}"] for p in (_person(rng, i) for i in range(count))]
+    return _file("one-column.csv", ["name"], rows, newline="\n")
+
+
 def with_comments(export: ExportFile) -> ExportFile:
     """``#`` comment lines before the header and among the rows."""
     nl = export.newline
@@ -513,6 +519,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         lambda: spaced(rng, rows, ";", csv.QUOTE_ALL),
         lambda: spaced(rng, rows, "|", csv.QUOTE_MINIMAL),
         lambda: two_columns(rng, rows),
+        lambda: one_column(rng, rows),
     ]
     files = [make() for make in makers]
     variants = [with_title(f) for f in files[:9]]

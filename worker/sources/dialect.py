@@ -432,6 +432,9 @@ def detect_dialect(
         scored.sort(key=lambda item: (-item[0], item[1]))
         if not scored or scored[0][0] <= 0:
             dialect, method, confidence = Dialect(",", '"'), "single-column", 0.0
+        elif _one_quoted_field_a_line(lines):
+            # "Smith, Ana" on every line: one column, whatever the quotes hold.
+            dialect, method, confidence = Dialect(",", '"'), "single-column", 1.0
         else:
             best, runner_up = scored[0][0], scored[1][0] if len(scored) > 1 else 0.0
             dialect = _escaped_if_equal(scored, lines)
@@ -510,6 +513,23 @@ def _escaped_if_equal(scored: list[tuple[float, int, Dialect]], lines: list[str]
 
 def _opt(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+_ONE_QUOTED_FIELD = re.compile(r'\ufeff?"(?:[^"]|"")*"\s*')
+
+
+def _one_quoted_field_a_line(lines: list[str]) -> bool:
+    """Every line one field: in double quotes (two lines or more, none spanning lines), or
+    bare with no quote and no usual delimiter (a header ``name`` over ``"Smith, Ana"``)."""
+    quoted = bare = 0
+    for line in lines:
+        if _ONE_QUOTED_FIELD.fullmatch(line):
+            quoted += 1
+        elif line.strip() and not any(char in line for char in (*PRIMARY_DELIMITERS, '"')):
+            bare += 1
+        elif line.strip():
+            return False
+    return quoted >= 2
 
 
 def _is_single_column(lines: list[str], dialect: Dialect) -> bool:
