@@ -51,7 +51,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.exports
 
 from worker.sources.dialect import detect_dialect
-from worker.sources.encoding import ENCODING_SAMPLE_BYTES, detect_encoding
+from worker.sources.encoding import (
+    ENCODING_SAMPLE_BYTES,
+    IncrementalTextDecoder,
+    detect_encoding,
+)
 from worker.sources.s3 import LocalFileStream
 from worker.sources.source import open_source
 
@@ -59,13 +63,19 @@ SAMPLE_BYTES = 64 * 1024
 KEYS = ("dialect", "delimiter", "quote", "header", "rows_exact")
 
 
-def _ours(raw: bytes, complete: bool, encoding_sample: bytes, _: Path) -> dict[str, Any]:
+def _ours(raw: bytes, complete: bool, encoding_sample: bytes, path: Path) -> dict[str, Any]:
     # The worker decides the encoding on its first chunk (1 MiB), the dialect on 64 KiB.
     guess = detect_encoding(encoding_sample, len(encoding_sample) < ENCODING_SAMPLE_BYTES)
     text = raw[guess.bom_bytes :].decode(guess.python_codec, errors="replace")
+    # The whole file through the worker's decoder: a file ASCII in its first MiB has its
+    # encoding decided where it stops being ASCII (the ASCII before reads the same).
+    decoder = IncrementalTextDecoder(guess)
+    whole = path.read_bytes()
+    for start in range(0, len(whole), 1 << 16):
+        decoder.decode(whole[start : start + (1 << 16)], start + (1 << 16) >= len(whole))
     dialect = detect_dialect(text, complete).dialect
     return {
-        "encoding": guess.python_codec,
+        "encoding": decoder.guess.python_codec,
         "bom_bytes": guess.bom_bytes,
         "delimiter": dialect.delimiter,
         "quotechar": dialect.quotechar,

@@ -513,7 +513,10 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         lambda: salesforce(rng, rows),
         lambda: mailchimp(rng, rows),
         *(lambda locale=locale: excel(rng, rows, locale) for locale in _LOCALES),
-        *(lambda d=d: unusual(rng, rows, d) for d in ("\t", "|", "^", "~", ":", " ", "+", "\x1f", "\x1e")),
+        *(
+            lambda d=d: unusual(rng, rows, d)
+            for d in ("\t", "|", "^", "~", ":", " ", "+", "\x1f", "\x1e")
+        ),
         lambda: single_quoted(rng, rows),
         lambda: spaced(rng, rows, ",", csv.QUOTE_MINIMAL),
         lambda: spaced(rng, rows, ";", csv.QUOTE_ALL),

@@ -44,11 +44,11 @@ MIXED = [
 ]
 
 
-def csv_bytes(rows: list[list[str]], delimiter: str = ",") -> bytes:
-    """The rows as a UTF-8 CSV file with CRLF line ends."""
+def csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    """The rows as a CSV file with CRLF line ends (UTF-8 unless said)."""
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
-    return out.getvalue().encode("utf-8")
+    return out.getvalue().encode(encoding)
 
 
 def clean_file(rows: int) -> bytes:

@@ -64,6 +64,8 @@ async def inspect_stream(
         source.close()
     report["rows"] = first
     if read_all:
+        # Decided where the file stops being ASCII, when its first chunk is.
+        report["encoding"] = source.detection.summary()["encoding"]
         report["data_rows"] = data_rows
         report["problems"] = problems
         report["file_problem"] = _file_problem(source, options, data_rows)

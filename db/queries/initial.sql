@@ -54,6 +54,15 @@ UPDATE jobs
 SET checkpoint_row = $7, processed_rows = $8, bytes_read = $9, updated_at = now()
 WHERE id = $1;
 
+-- name: record_late_encoding
+-- A file ASCII in its first chunk: the encoding decided where it stopped being ASCII
+-- (detected_dialect holds the detection, its encoding among it).
+UPDATE jobs
+SET detected_encoding = $2,
+    detected_dialect = jsonb_set(coalesce(detected_dialect, '{}'), '{encoding}', $3::jsonb),
+    updated_at = now()
+WHERE id = $1;
+
 -- name: record_initial_totals
 -- After the last batch: the job's row count, the file's SHA-256 and the bytes read.
 UPDATE jobs

@@ -295,6 +295,32 @@ async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
     assert await snapshot(services.pool, job_id) == uninterrupted
 
 
+async def test_a_file_ascii_in_its_first_mib_is_read_in_the_encoding_of_the_rest(
+    services: Services, aws: AwsResources
+) -> None:
+    # Sorted so that the accented names come after the first MiB, in cp1250: each was an
+    # ENCODING issue (read as ASCII) with a cp1252 guess at the name.
+    rows = [["email", "first_name", "last_name", "company"]] + [
+        [f"user{i}@example.com", "Ann", "Lee", "Acme"] for i in range(40_000)
+    ]
+    rows += [[f"late{i}@example.com", "Šárka", "Dvořák", "Škoda"] for i in range(30)]
+    data = csv_bytes(rows, encoding="cp1250")
+    assert data[: 1 << 20].isascii()
+    job_id = await submit(services, aws, data)
+    await drain(services)
+
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None and job.status == "COMPLETED", job
+    state = await snapshot(services.pool, job_id)
+    assert state["job"]["detected_encoding"] == "cp1250"
+    recorded = state["job"]["detected_dialect"]["encoding"]
+    assert (recorded["name"], recorded["method"]) == ("cp1250", "ascii, then detector")
+    late = [row for row in state["staging"] if row[3].startswith("late")]
+    assert len(late) == 30
+    assert {(row[5], row[6]) for row in late} == {("Šárka", "Dvořák")}
+    assert state["issues"] == []
+
+
 async def test_a_changed_object_fails_the_resumed_job_with_the_reason(
     services: Services, aws: AwsResources
 ) -> None:

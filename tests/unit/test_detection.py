@@ -177,7 +177,8 @@ def test_an_ascii_sample_of_an_unfinished_file_is_read_as_utf8() -> None:
 
 
 def test_the_decoder_counts_and_repair_shows_bad_bytes() -> None:
-    decoder = IncrementalTextDecoder(detect_encoding(b"a,b\n", complete=False))
+    # A UTF-8 file (so decided on its first chunk) with a cp1252 byte further down.
+    decoder = IncrementalTextDecoder(detect_encoding(b"a,Zo\xc3\xab\n", complete=False))
     text = decoder.decode(b"Ren\xe9,ok\n", final=True)
     assert decoder.bad_bytes == 1
     assert repair(text) == "René,ok\n"
@@ -695,3 +696,50 @@ def test_a_contact_list_without_a_header_has_its_first_contact_read_as_data(seed
     header, body = _short_contact_list(seed)
     assert not detect_dialect(body, complete=True).dialect.has_header
     assert detect_dialect(header + body, complete=True).dialect.has_header
+
+
+# A file whose first MiB is ASCII (a list sorted so that its accented names come late).
+_ASCII_HEAD = "email,first_name,last_name\n" + "".join(
+    f"user{i}@example.com,Ann,Lee\n" for i in range(45_000)
+)
+_LATE_NAMES = {
+    "utf-8": ["Zoë", "Šárka", "Ørjan"],
+    "cp1252": ["José", "Müller", "Françoise"],
+    "cp1250": ["Šárka", "Dvořák", "Łukasz"],
+}
+
+
+def _late_file(codec: str) -> tuple[bytes, str]:
+    names = _LATE_NAMES[codec]
+    late = "".join(f"late{i}@example.com,{names[i % 3]},{names[(i + 1) % 3]}\n" for i in range(40))
+    text = _ASCII_HEAD + late
+    return text.encode(codec), text
+
+
+@pytest.mark.parametrize("codec", sorted(_LATE_NAMES))
+def test_a_file_ascii_in_its_first_chunk_is_decided_where_it_stops_being_ascii(
+    codec: str,
+) -> None:
+    data, text = _late_file(codec)
+    assert data[: 1 << 20].isascii()
+    guess = detect_encoding(data[: 1 << 20], complete=False)
+    # However the bytes come in, the text and the decision are the same (a resumed read
+    # meets other chunk boundaries).
+    for sizes in ((1 << 20, 1 << 16), (1 << 20, 7919), (1 << 20, 1 << 18, 3)):
+        decoder = IncrementalTextDecoder(guess)
+        read, start, step = [], 0, 0
+        while start < len(data):
+            size = sizes[min(step, len(sizes) - 1)]
+            read.append(decoder.decode(data[start : start + size], start + size >= len(data)))
+            start, step = start + size, step + 1
+        assert "".join(read) == text, sizes
+        assert decoder.bad_bytes == 0
+        assert decoder.guess.python_codec == codec
+        assert decoder.guess.method.startswith("ascii, then")
+
+
+def test_a_file_that_stays_ascii_stays_ascii() -> None:
+    data = _ASCII_HEAD.encode()
+    decoder = IncrementalTextDecoder(detect_encoding(data[: 1 << 20], complete=False))
+    assert decoder.decode(data, final=True) == _ASCII_HEAD
+    assert decoder.guess.encoding == "ascii"

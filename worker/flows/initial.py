@@ -22,7 +22,12 @@ from worker.router import Route
 from worker.sources.rows import Detection
 from worker.sources.s3 import ObjectStream, pin_object
 from worker.sources.source import open_source
-from worker.store.staging import BatchWriter, finish_checks, record_detection
+from worker.store.staging import (
+    BatchWriter,
+    finish_checks,
+    record_detection,
+    record_late_encoding,
+)
 from worker.validation import RowValidator
 
 log = get_logger("worker.flows.initial")
@@ -130,6 +135,10 @@ async def run_initial(context: FlowContext) -> Job:
         source.close()
     if rows_seen == 0:
         raise JobInvalid(no_rows_reason(detection))
+    read_as = detection.summary()["encoding"]
+    if read_as is not None and read_as != summary["encoding"]:
+        # ASCII in its first chunk, the file was decided where it stopped being ASCII.
+        await record_late_encoding(context.pool, job_id, read_as)
     metrics.s3_read_bytes_total.inc(stream.bytes_read)
     mark = time.perf_counter()
     checks: dict[str, float] = {}

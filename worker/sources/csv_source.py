@@ -115,6 +115,8 @@ class CsvSource(RowSource):
 
         def take(records: RecordBatch) -> Iterator[RowBatch]:
             nonlocal bad_seen
+            # A file ASCII in its first chunk has its encoding decided where it stops being.
+            self.detection.encoding = decoder.guess
             batch, still_bad = shaper.shape(records, decoder, decoder.bad_bytes - bad_seen)
             bad_seen = decoder.bad_bytes - still_bad
             yield from pending.add(batch)

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from worker.errors import UnreadableFile, UnsupportedFile
 
@@ -634,18 +634,55 @@ def _decodes(sample: bytes, encoding: str) -> bool:
     return True
 
 
+# After a first chunk of ASCII only, the bytes from the first that is not ASCII that decide
+# what the rest is (or fewer, up to the file's end).
+LATE_SAMPLE_BYTES = 256 << 10
+_BEYOND_ASCII = re.compile(rb"[\x80-\xff]")
+
+
 class IncrementalTextDecoder:
     """Bytes in, text out, across chunk boundaries; undecodable bytes become surrogates and
-    are counted (``bad_bytes``), never raised."""
+    are counted (``bad_bytes``), never raised.
+
+    A file whose first chunk is ASCII only (``method`` "ascii") is not ASCII for that: its
+    first other byte, wherever it comes, starts a sample (:data:`LATE_SAMPLE_BYTES` from
+    there, held back until it is complete) that decides the encoding of the rest, as the
+    first chunk decides it for other files; ``guess`` then says so. ASCII reads the same
+    in every candidate, so the text before is what it was. The sample starts at a byte of
+    the file, not of a chunk: a resumed read decides the same."""
 
     def __init__(self, guess: EncodingGuess) -> None:
         self.guess = guess
         self._decoder = codecs.getincrementaldecoder(guess.python_codec)("surrogateescape")
         self._skip_bom = guess.bom_bytes
+        self._undecided = guess.method == "ascii"
+        self._held = bytearray()
         self.bad_bytes = 0
 
     def decode(self, data: bytes, final: bool = False) -> str:
         """Decode the next chunk (``final`` for the last one)."""
+        if self._undecided:
+            return self._decode_undecided(data, final)
+        return self._decode(data, final)
+
+    def _decode_undecided(self, data: bytes, final: bool) -> str:
+        text = ""
+        if not self._held:
+            first = _BEYOND_ASCII.search(data)
+            if first is None:
+                return data.decode("ascii")
+            text = data[: first.start()].decode("ascii")
+            data = data[first.start() :]
+        self._held += data
+        if len(self._held) < LATE_SAMPLE_BYTES and not final:
+            return text
+        held, self._held = bytes(self._held), bytearray()
+        self._undecided = False
+        self.guess = _late_guess(held[:LATE_SAMPLE_BYTES], final and len(held) < LATE_SAMPLE_BYTES)
+        self._decoder = codecs.getincrementaldecoder(self.guess.python_codec)("surrogateescape")
+        return text + self._decode(held, final)
+
+    def _decode(self, data: bytes, final: bool) -> str:
         if self._skip_bom:
             skipped = min(self._skip_bom, len(data))
             data = data[skipped:]
@@ -662,6 +699,19 @@ class IncrementalTextDecoder:
         if _SURROGATE.search(text):
             self.bad_bytes += len(_SURROGATE.findall(text))
         return text
+
+
+def _late_guess(sample: bytes, complete: bool) -> EncodingGuess:
+    """The encoding of what follows a first chunk of ASCII, from ``sample`` (which starts
+    at the first byte that is not ASCII): as for a file's first chunk, but only among the
+    encodings ASCII reads the same in (UTF-8 when nothing else reads it)."""
+    try:
+        guess = detect_encoding(sample, complete)
+    except (UnsupportedFile, UnreadableFile):
+        guess = EncodingGuess("utf-8", 0, "utf-8", 0.0)
+    if guess.bom_bytes or guess.python_codec.startswith(("utf-16", "utf-32")):
+        guess = EncodingGuess("utf-8", 0, "utf-8", 0.0)
+    return replace(guess, method=f"ascii, then {guess.method}")
 
 
 def has_undecodable(text: str) -> bool:

@@ -48,6 +48,12 @@ async def record_detection(
     return started is not None
 
 
+async def record_late_encoding(pool: asyncpg.Pool, job_id: UUID, encoding: dict[str, Any]) -> None:
+    """The encoding of a file that was ASCII in its first chunk, decided where it stopped
+    being ASCII (``encoding``: the detection summary's entry)."""
+    await pool.execute(sql("record_late_encoding"), job_id, encoding["name"], encoding)
+
+
 class BatchWriter:
     """Writes a job's batches on one connection: per batch one transaction that COPYs the
     rows, files their issues and advances the checkpoint, so a worker killed at any
