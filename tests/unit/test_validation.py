@@ -210,7 +210,10 @@ def test_raw_round_trips(cells: list[str]) -> None:
 # surrogates, runs of white space, ALL CAPS / lower names, long local parts, "(0)" and
 # non-ASCII digits in phones, control characters, empty required fields.
 _TRICKY = {
-    "email": ["a@x.io", " B@Y.ORG ", "", "no-at-sign", "x" * 65 + "@x.io", "d\x07@x.io", "ü@x.io"],
+    "email": [
+        *("a@x.io", " B@Y.ORG ", "", "no-at-sign", "x" * 65 + "@x.io", "d\x07@x.io", "ü@x.io"),
+        *("Ana <A@x.io>", "mailto:c@x.io", "Bo <bad@x>"),
+    ],
     "first_name": ["Ana", "ANA", "maría", "Jean  Luc", "An\ta", "", "A" * 101, "Zoë"],
     "last_name": ["Silva", "O'BRIEN", "van der Berg", "Gonçalves", "x\x1fy", "\ud800"],
     "company": ["Acme", "Acme  Lda", "Acme\nLda", "", "C" * 201, "\x1eC"],
@@ -242,3 +245,34 @@ def test_a_batch_gives_exactly_what_its_rows_give_one_by_one(options: dict[str, 
         assert decode_raw(record[2]) == [cell.replace("\x00", "\ufffd") for cell in row]
         phone = row[4].strip() if len(row) > 4 else ""
         assert record[9] == (phone_e164(phone, validator.region) if phone else None)
+
+
+@pytest.mark.parametrize(
+    ("cell", "email"),
+    [
+        ("Ana Silva <Ana@Example.PT>", "Ana@Example.PT"),
+        ('"Silva, Ana" <ana@example.pt>', "ana@example.pt"),
+        ("<ana@example.pt>", "ana@example.pt"),
+        ("mailto:ana@example.pt", "ana@example.pt"),
+        ("MAILTO:ana@example.pt?subject=Hello", "ana@example.pt"),
+    ],
+)
+def test_an_address_written_as_a_mailbox_or_a_link_is_the_address(cell: str, email: str) -> None:
+    record, issues = _validator().validate(2, [cell, "Ana", "Silva", "Acme", "", ""])
+    assert issues == []
+    assert (record[3], record[4]) == (email, email.lower())
+    assert decode_raw(record[2])[0] == cell  # the file's cell, as it was
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "Ana <ana@example>",
+        "Ana <a@x.pt> <b@x.pt>",
+        "mailto:",
+        "Ana <ana@example.pt",
+        "a@x.pt, b@x.pt",
+    ],
+)
+def test_a_mailbox_without_one_valid_address_is_still_an_invalid_email(cell: str) -> None:
+    assert ("INVALID_EMAIL", "email") in _issues([cell, "Ana", "Silva", "Acme", "", ""])

@@ -47,6 +47,23 @@ def _international_email_ok(email: str) -> bool:
     )
 
 
+# What mail programs and hyperlinks write around an address: a display name and angle
+# brackets (``"Silva, Ana" <ana@x.pt>``, copied from an address book or a To: line), and
+# a link's ``mailto:`` (a spreadsheet cell pasted from a web page).
+_MAILBOX = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"|[^<>"@]*)\s*<\s*([^<>\s]+)\s*>\s*')
+_MAILTO = re.compile(r"(?i)\s*mailto:([^?\s]+)(?:\?\S*)?\s*")
+
+
+def mailbox_address(value: str) -> str | None:
+    """The address a mailbox (``Ana Silva <ana@x.pt>``) or a ``mailto:`` link holds, when
+    it is one valid address; else None."""
+    match = _MAILBOX.fullmatch(value) or _MAILTO.fullmatch(value)
+    if match is None:
+        return None
+    address = match.group(1)
+    return address if email_problem(address) is None else None
+
+
 def email_problem(email: str) -> str | None:
     """Why ``email`` is not a valid address, or None."""
     if len(email) > EMAIL_MAX_CHARS:

@@ -43,6 +43,7 @@ from worker.validation.rules import (
     INVISIBLE_CHARS,
     SUSPECT_CHARS,
     email_problem,
+    mailbox_address,
 )
 
 _ROW_NUMBER = struct.Struct(">I")
@@ -139,6 +140,11 @@ class RowValidator:
             )
         for i in suspects:
             email = emails[i]
+            address = mailbox_address(email) if email else None
+            if address is not None:
+                # "Ana Silva <ana@x.pt>", "mailto:ana@x.pt": the address is the email (the
+                # raw cells keep what the file said).
+                emails[i] = email = address
             problem = email_problem(email) if email else None
             if problem:
                 issues.append(RowIssue(numbers[i], IssueType.INVALID_EMAIL, "email", problem))
