@@ -384,17 +384,26 @@ async def test_xlsx_values_read_as_a_person_sees_them(
 ) -> None:
     data = _xlsx(
         [
-            ["Email", "First name", "Surname", "Company", "Phone", "Joined", "Score"],
-            ["ana@example.pt", "Ana", "Silva", "Acme", 351912345678, dt.datetime(2024, 3, 5), 1.5],
-            ["bo@example.pt", "Bo", "Ng", "Acme", 912345679.0, dt.date(2023, 12, 31), 2],
-            [None, None, None, None, None, None, None],
-            ["cy@example.pt", "Cy", "Lo", None, None, dt.datetime(2024, 1, 2, 13, 30), 0],
-            [None] * 7,
-            [None] * 7,
+            ["Email", "First name", "Surname", "Company", "Phone", "Joined", "Score", "Balance"],
+            [
+                *("ana@example.pt", "Ana", "Silva", "Acme", 351912345678),
+                *(dt.datetime(2024, 3, 5), 1.5, 0.1 + 0.2),
+            ],
+            ["bo@example.pt", "Bo", "Ng", "Acme", 912345679.0, dt.date(2023, 12, 31), 2, 1e-05],
+            [None, None, None, None, None, None, None, None],
+            [
+                *("cy@example.pt", "Cy", "Lo", None, None),
+                *(dt.datetime(2024, 1, 2, 13, 30), 0, 1234567.1 - 0.01),
+            ],
+            [None] * 8,
+            [None] * 8,
         ]
     )
-    # Row 5's score is a formula whose cached value Excel saved as 15.
+    # Row 5's score is a formula whose cached value Excel saved as 15; the balances are
+    # formulas whose results Excel saved with the binary float's 17 digits.
     data = _with_cached_formula(data, "G5", "G2*10", "15")
+    data = _with_cached_formula(data, "H2", "0.1+0.2", "0.30000000000000004")
+    data = _with_cached_formula(data, "H5", "1234567.1-0.01", "1234567.0900000001")
     source = await _open(services, aws, data, key="up/book.xlsx")
     assert source.detection.format == "xlsx" and source.detection.sheet == "Contacts"
     assert source.detection.mapping.columns == {
@@ -405,10 +414,12 @@ async def test_xlsx_values_read_as_a_person_sees_them(
         "phone": 4,
     }
     numbers, rows, _ = await _all_rows(source)
+    # A number as Excel shows it (15 significant digits), not the binary float's noise:
+    # 0.1 + 0.2 is stored as 0.30000000000000004 and shown as 0.3.
     assert rows == [
-        ["ana@example.pt", "Ana", "Silva", "Acme", "351912345678", "2024-03-05", "1.5"],
-        ["bo@example.pt", "Bo", "Ng", "Acme", "912345679", "2023-12-31", "2"],
-        ["cy@example.pt", "Cy", "Lo", "", "", "2024-01-02T13:30:00", "15"],
+        ["ana@example.pt", "Ana", "Silva", "Acme", "351912345678", "2024-03-05", "1.5", "0.3"],
+        ["bo@example.pt", "Bo", "Ng", "Acme", "912345679", "2023-12-31", "2", "1e-05"],
+        ["cy@example.pt", "Cy", "Lo", "", "", "2024-01-02T13:30:00", "15", "1234567.09"],
     ]
     # The blank row 4 is skipped but still counted; trailing blank rows are not rows.
     assert numbers == [2, 3, 5]

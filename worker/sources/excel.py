@@ -71,7 +71,8 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e16:
             return str(int(value))
-        return repr(value)
+        # Excel shows 15 significant digits: 0.1 + 0.2, saved as 0.30000000000000004, is 0.3.
+        return format(value, ".15g")
     if isinstance(value, int | Decimal):
         return str(value)
     if isinstance(value, dt.datetime):
