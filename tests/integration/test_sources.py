@@ -659,3 +659,47 @@ async def test_a_connection_cut_mid_stream_is_transient(
             assert is_transient(caught.value)
     finally:
         await proxy.stop()
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (
+            b'<html xmlns:o="urn:schemas-microsoft-com:office:office"><body><table><tr>'
+            b"<td>email</td></tr><tr><td>a@x.io</td></tr></table></body></html>",
+            "HTML page",
+        ),
+        (b"\xef\xbb\xbf\r\n<!DOCTYPE html>\n<html><table></table></html>", "HTML page"),
+        (
+            b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>',
+            "Excel 2003 XML spreadsheet",
+        ),
+        (b'<?xml version="1.0"?>\n<contacts><c>a@x.io</c></contacts>', "XML document"),
+    ],
+)
+async def test_markup_named_like_a_spreadsheet_is_refused_with_what_to_do(
+    services: Services, aws: AwsResources, data: bytes, said: str
+) -> None:
+    # Web apps' "Export to Excel" often writes an HTML table named .xls: it was read as CSV
+    # delimited by '>', every tag a column.
+    with pytest.raises(UnsupportedFile, match=f"{said}.*save it as .xlsx or CSV"):
+        await _open(services, aws, data, key="up/export.xls")
+
+
+@pytest.mark.parametrize(
+    ("members", "said"),
+    [
+        ({"mimetype": "application/vnd.oasis.opendocument.spreadsheet"}, r"OpenDocument.*\.ods"),
+        ({"word/document.xml": "<w/>", "[Content_Types].xml": "<x/>"}, "Word document"),
+    ],
+)
+async def test_other_office_documents_are_named(
+    services: Services, aws: AwsResources, members: dict[str, str], said: str
+) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    with pytest.raises(UnsupportedFile, match=said):
+        await _open(services, aws, out.getvalue(), key="up/contacts.ods")

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
 from worker.errors import UnreadableFile, UnsupportedFile
+from worker.sources.formats import other_zip
 from worker.sources.mapping import is_known_header
 
 # Zip bomb guards: the workbook's total uncompressed size, and the worst compression ratio
@@ -38,7 +39,7 @@ def check_workbook(path: Path) -> None:
             members = archive.infolist()
             names = {member.filename for member in members}
             if "xl/workbook.xml" not in names:
-                raise UnsupportedFile("the file is a zip archive but not an Excel workbook (.xlsx)")
+                raise UnsupportedFile(other_zip(names))
             total = sum(member.file_size for member in members)
             if total > MAX_UNCOMPRESSED_BYTES:
                 raise UnreadableFile(

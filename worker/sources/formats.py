@@ -23,6 +23,24 @@ _NOT_TABULAR = (
 )
 
 
+# Markup saved under a spreadsheet's name: many web apps' "Export to Excel" writes an HTML
+# table named .xls, and Excel 2003 wrote XML spreadsheets. Matched on the first tag.
+_SAVE_AS = "open it in Excel (or LibreOffice) and save it as .xlsx or CSV, then upload that"
+
+
+def _markup(head: bytes) -> str | None:
+    """What markup the text starts with (an HTML page, an Excel 2003 XML spreadsheet, an
+    XML document), or None."""
+    start = head[:1024].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
+        return "an HTML page (what many web apps export as Excel)"
+    if start.startswith(b"<?xml"):
+        if b"excel.sheet" in head.lower() or b"office:spreadsheet" in head.lower():
+            return "an Excel 2003 XML spreadsheet"
+        return "an XML document"
+    return None
+
+
 def sniff_format(head: bytes) -> str:
     """``"xlsx"`` for a zip (checked further when opened), ``"csv"`` for anything that may
     be text; UnsupportedFile / UnreadableFile with the reason otherwise."""
@@ -41,4 +59,28 @@ def sniff_format(head: bytes) -> str:
     for magic, description in _NOT_TABULAR:
         if head.startswith(magic):
             raise UnsupportedFile(f"the file is {description}, not a CSV or Excel file")
+    markup = _markup(head)
+    if markup is not None:
+        raise UnsupportedFile(f"the file is {markup}, not a CSV or .xlsx file: {_SAVE_AS}")
     return "csv"
+
+
+# Zip archives that are documents of other kinds, by a member only they have.
+_COPY_TABLE = "copy its table into a spreadsheet, save that as .xlsx or CSV and upload it"
+_OTHER_ZIPS = (
+    (
+        "mimetype",
+        "an OpenDocument file (.ods: LibreOffice, or a spreadsheet's ODS download)",
+        _SAVE_AS,
+    ),
+    ("word/document.xml", "a Word document (.docx)", _COPY_TABLE),
+    ("ppt/presentation.xml", "a PowerPoint presentation (.pptx)", _COPY_TABLE),
+)
+
+
+def other_zip(names: set[str]) -> str:
+    """Why a zip archive without a workbook inside is refused: what it is, if known."""
+    for member, description, advice in _OTHER_ZIPS:
+        if member in names:
+            return f"the file is {description}, not a CSV or .xlsx file: {advice}"
+    return "the file is a zip archive but not an Excel workbook (.xlsx)"
