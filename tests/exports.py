@@ -683,6 +683,12 @@ _NATIVE: dict[str, tuple[str, tuple[str, ...]]] = {
         "Łukasz Dvořák Szőke Wójcik Černý Kovács Ľubica Gábor Żaneta Ščerba Tűz Štefan",
         ("cp1250", "iso8859_2"),
     ),
+    # Hebrew, whose letters land on the small letters of Cyrillic and Greek code pages.
+    "he": (
+        "דוד משה יוסף אברהם שרה רחל מרים נועה כהן לוי מזרחי פרץ ביטון ירושלים חיפה אשדוד "
+        "נתניה רחוב חברה",
+        ("cp1255",),
+    ),
 }
 LEGACY_HEADER = ["Email", "First name", "Last name", "City", "Company"]
 _ASCII_WORDS = ["Smith", "Anna", "Lee", "Acme", "Paris", "Ltd", "O'Brien"]

@@ -227,33 +227,41 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
                 "the file is not text in any encoding the worker knows (binary data?); "
                 "if it is text, give its encoding in the job's options"
             )
-        return EncodingGuess("cp1252", 0, "fallback", 0.2)
+        # Mostly printable: the best Latin reading, or another script's that reads as
+        # real text (a long Hebrew list can be too much for the detector).
+        return EncodingGuess(_latin_or_other(sample, []), 0, "fallback", 0.2)
     encoding = codecs.lookup(best.encoding).name
     confidence = max(0.0, min(1.0, 1.0 - float(best.chaos)))
     evidence = _high_byte_lines(sample)
     if encoding in _SINGLE_BYTE_LATIN:
-        latin = _best_latin_reading(evidence)
-        text = evidence.decode(latin, errors="replace")
-        if _letter_soup(text) or _odd_marks(text) or _symbol_soup(text):
-            # Not how Latin-script text reads: the reading in another script (Greek,
-            # Arabic, Chinese... read as accented letters) that reads as real text of its
-            # own script, if one does.
-            ranked = [codecs.lookup(match.encoding).name for match in results]
-            other = _best_other_reading(sample, evidence, ranked, strict=True)
-            if other is not None:
-                return EncodingGuess(other, 0, "detector", confidence)
-        return EncodingGuess(latin, 0, "detector", confidence)
-    if _decodes(sample, "cp1252") and (
-        encoding.replace("-", "_") in _MULTIBYTE_CJK and _isolated_high_bytes(sample) > 0.5
-    ):
+        ranked = [codecs.lookup(match.encoding).name for match in results]
+        return EncodingGuess(_latin_or_other(sample, ranked), 0, "detector", confidence)
+    if encoding.replace("-", "_") in _MULTIBYTE_CJK and _isolated_high_bytes(sample) > 0.5:
         # CJK text is runs of high bytes; lone ones between ASCII letters are accented
-        # Latin letters that a double-byte reading swallows together with their neighbour.
-        return EncodingGuess(_best_latin_reading(evidence), 0, "detector", confidence)
+        # Latin letters that a double-byte reading swallows together with their neighbour
+        # (in any Latin code page: cp850's ü is a byte cp1252 lacks).
+        latin = _best_latin_reading(evidence)
+        if not _odd_marks(evidence.decode(latin, errors="replace")):
+            return EncodingGuess(latin, 0, "detector", confidence)
     if encoding not in _OTHER_NAMES:
         return EncodingGuess(encoding, 0, "detector", confidence)
     ranked = [encoding, *(codecs.lookup(match.encoding).name for match in results)]
     other = _best_other_reading(sample, evidence, ranked, strict=False)
     return EncodingGuess(other or encoding, 0, "detector", confidence)
+
+
+def _latin_or_other(sample: bytes, ranked: list[str]) -> str:
+    """The best Latin reading of the sample; unless it is not how Latin-script text reads
+    (Greek, Arabic, Chinese... read as accented letters), and a reading in another script
+    reads as real text of its own (``ranked``: the detector's order, if any)."""
+    evidence = _high_byte_lines(sample)
+    latin = _best_latin_reading(evidence)
+    text = evidence.decode(latin, errors="replace")
+    if _letter_soup(text) or _odd_marks(text) or _symbol_soup(text):
+        other = _best_other_reading(sample, evidence, ranked, strict=True)
+        if other is not None:
+            return other
+    return latin
 
 
 # The single-byte Latin encodings a file may be in, in the order a tie is broken (cp1252,
@@ -353,15 +361,72 @@ def _best_other_reading(
         text_of[name] = text
     if not text_of:
         return None
-    shares = {name: _common_share(text) for name, text in text_of.items()}
+    shares = {name: _common_share(text) * _spelt_share(text) for name, text in text_of.items()}
     first = next(iter(shares))
     best = max(shares, key=lambda name: shares[name])  # the first of equals
     choice = best if shares[best] >= shares[first] + _COMMON_MARGIN else first
+    if _lower_only(text_of[choice]):
+        # A reading in a cased script without one capital (names are capitalised) gives
+        # way to an equal one in a script without case: Hebrew read as cp1251 or cp1253
+        # lands on the small letters only.
+        caseless = [name for name in shares if _caseless(text_of[name])]
+        if caseless:
+            other = max(caseless, key=lambda name: shares[name])
+            choice = other if shares[other] >= shares[choice] else choice
     if choice != first and not _decodes(sample, choice):
         choice = first
     if strict and not _decodes(sample, choice):
         return None
     return choice
+
+
+# What every word of a script's languages obeys, so that a reading whose words break it
+# is a wrong one. Cyrillic and Greek words hold a vowel (Bulgarian's ъ is one); no word
+# starts with ь or ы; Greek's final sigma ends a word and only ends one; Hebrew's five
+# final letters end a word, and their other forms never do. Hebrew and Arabic write
+# consonants only: read in a Cyrillic code page they are words without a vowel (שרה as
+# cp1251 is щшд), and Cyrillic read as Hebrew puts final letters first (улица: ףכטצא).
+_VOWELS = frozenset("аеёиоуыэюяіїєъαεηιουωάέήίόύώϊϋΐΰ")
+_HEBREW_FINAL = frozenset("ךםןףץ")
+_HEBREW_NOT_FINAL = frozenset("כמנפצ")
+
+
+def _lower_only(text: str) -> bool:
+    """Whether the text's letters beyond ASCII are Cyrillic or Greek, and not one of them
+    is a capital (Hebrew read as cp1251 or cp1253: the letters land on the small ones)."""
+    letters = [char for char in _NOT_ASCII.findall(text) if char.isalpha()]
+    return (
+        bool(letters)
+        and all(_script(char) in ("CYRILLIC", "GREEK") for char in letters)
+        and not any(char.isupper() for char in letters)
+    )
+
+
+def _caseless(text: str) -> bool:
+    """Whether the text's letters beyond ASCII are all of scripts without case (Hebrew,
+    Arabic, Chinese, Japanese, Korean), and there are some."""
+    letters = [char for char in _NOT_ASCII.findall(text) if char.isalpha()]
+    return bool(letters) and all(char.lower() == char.upper() for char in letters)
+
+
+def _spelt_share(text: str) -> float:
+    """The share of the text's Cyrillic, Greek and Hebrew words of two letters or more
+    that obey their script's spelling (1.0 when it has none such)."""
+    words = [word for word in _WORD.findall(text.lower()) if len(word) > 1]
+    total = spelt = 0
+    for word in words:
+        script = _script(word[0])
+        if script == "CYRILLIC":
+            right = not _VOWELS.isdisjoint(word) and word[0] not in "ьы"
+        elif script == "GREEK":
+            right = not _VOWELS.isdisjoint(word) and "ς" not in word[:-1] and word[-1] != "σ"
+        elif script == "HEBREW":
+            right = _HEBREW_FINAL.isdisjoint(word[:-1]) and word[-1] not in _HEBREW_NOT_FINAL
+        else:
+            continue
+        total += 1
+        spelt += right
+    return spelt / total if total else 1.0
 
 
 def _symbol_soup(text: str) -> bool:
