@@ -767,9 +767,9 @@ def test_hebrew_lists_are_read_in_their_code_page(seed: int) -> None:
 @pytest.mark.parametrize(
     ("text", "codec"),
     [
-        ("name,city\nMüller,Köln\n", "cp850"),  # read as cp932: M〕ler,K罵n
-        ("שם,עיר\nדוד,תל אביב\n", "cp1255"),  # read as cp1251: щн,тйш
-        ("שם,עיר\nמרים,חיפה\nשרה,נתניה\n", "cp1255"),
+        ("name,city\nMüller,Köln\n", "cp850"),  # read as cp932: M〕ler,K罵n  # noqa: RUF003
+        ("שם,עיר\nדוד,תל אביב\n", "cp1255"),  # read as cp1251: щн,тйш  # noqa: RUF001
+        ("שם,עיר\nמרים,חיפה\nשרה,נתניה\n", "cp1255"),  # noqa: RUF001
     ],
 )
 def test_tiny_files_in_a_legacy_code_page(text: str, codec: str) -> None:

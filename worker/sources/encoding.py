@@ -419,7 +419,11 @@ def _spelt_share(text: str) -> float:
         if script == "CYRILLIC":
             right = not _VOWELS.isdisjoint(word) and word[0] not in "ьы"
         elif script == "GREEK":
-            right = not _VOWELS.isdisjoint(word) and "ς" not in word[:-1] and word[-1] != "σ"
+            final, middle = (
+                "\u03c2",
+                "\u03c3",
+            )  # the sigmas: the final one ends a word, the other never does
+            right = not _VOWELS.isdisjoint(word) and final not in word[:-1] and word[-1] != middle
         elif script == "HEBREW":
             right = _HEBREW_FINAL.isdisjoint(word[:-1]) and word[-1] not in _HEBREW_NOT_FINAL
         else:
