@@ -387,6 +387,7 @@ def _best_other_reading(
 # consonants only: read in a Cyrillic code page they are words without a vowel (שרה as
 # cp1251 is щшд), and Cyrillic read as Hebrew puts final letters first (улица: ףכטצא).
 _VOWELS = frozenset("аеёиоуыэюяіїєъαεηιουωάέήίόύώϊϋΐΰ")
+_FINAL_SIGMA, _SIGMA = "\u03c2", "\u03c3"  # the first ends a word, the second never does
 _HEBREW_FINAL = frozenset("ךםןףץ")
 _HEBREW_NOT_FINAL = frozenset("כמנפצ")
 
@@ -419,11 +420,11 @@ def _spelt_share(text: str) -> float:
         if script == "CYRILLIC":
             right = not _VOWELS.isdisjoint(word) and word[0] not in "ьы"
         elif script == "GREEK":
-            final, middle = (
-                "\u03c2",
-                "\u03c3",
-            )  # the sigmas: the final one ends a word, the other never does
-            right = not _VOWELS.isdisjoint(word) and final not in word[:-1] and word[-1] != middle
+            right = (
+                not _VOWELS.isdisjoint(word)
+                and _FINAL_SIGMA not in word[:-1]
+                and word[-1] != _SIGMA
+            )
         elif script == "HEBREW":
             right = _HEBREW_FINAL.isdisjoint(word[:-1]) and word[-1] not in _HEBREW_NOT_FINAL
         else:
