@@ -776,3 +776,25 @@ def test_tiny_files_in_a_legacy_code_page(text: str, codec: str) -> None:
     data = text.encode(codec)
     guess = detect_encoding(data, complete=True)
     assert data.decode(guess.python_codec) == text, guess
+
+
+@pytest.mark.parametrize(
+    ("names", "codec"),
+    [
+        # Turkish's ş read as cp1252 is Icelandic's þ, where Icelandic never writes it:
+        # last in a word, or between vowels (Ayþe, Güneþ).
+        ("Ayşe Güneş;Barış Demir;Ayşe Kaya", "cp1254"),
+        ("Ayşe Yılmaz;Fatma Şahin;Ayşe Demir", "iso8859_9"),
+        # Icelandic keeps its þ and ð (first in a word, after a consonant; ð never first).
+        ("Sigþór Guðmundsson;Þórður Jónsson;Guðrún Arnþórsdóttir", "cp1252"),
+    ],
+)
+def test_letters_where_their_language_never_writes_them_mark_a_wrong_reading(
+    names: str, codec: str
+) -> None:
+    rows = [["email", "name", "last"]] + [
+        [f"p{i}@example.com", *name.split()] for i, name in enumerate(names.split(";"))
+    ]
+    data = _text(rows).encode(codec)
+    guess = detect_encoding(data, complete=True)
+    assert data.decode(guess.python_codec) == _text(rows), guess

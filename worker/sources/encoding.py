@@ -535,14 +535,18 @@ def _common_han() -> frozenset[str]:
 
 
 def _odd_marks(text: str) -> int:
-    """Symbols glued to letters, accented capitals inside words and words that start with
-    a letter no word starts with (ß): marks of a wrong reading."""
-    return _glued_symbols(text) + _capitals_inside_words(text) + len(_NO_WORD_START.findall(text))
+    """Symbols glued to letters, accented capitals inside words and letters where no word
+    has them (ß first): marks of a wrong reading."""
+    return _glued_symbols(text) + _capitals_inside_words(text) + len(_MISPLACED.findall(text))
 
 
-# A letter no word starts with: ß (``ßk``: the end of Dvořák read as cp850). Polish ą and
-# ę never do either, but Lithuanian ones do (Ąžuolas).
-_NO_WORD_START = re.compile(r"(?<![^\W\d_])ß")
+# Letters where the languages that write them never put them: ß and ð first in a word
+# (``ßk``: the end of Dvořák read as cp850); þ, which Icelandic writes first in a word
+# or after a consonant, last in one or between vowels (Turkish's ş read as cp1252:
+# ``Ayþe``, ``Güneþ``). Polish ą and ę never start a word either, but Lithuanian ones do
+# (Ąžuolas).
+_VOWEL = "aeiouyáéíóúýæöAEIOUYÁÉÍÓÚÝÆÖ"
+_MISPLACED = re.compile(rf"(?<![^\W\d_])[ßðÐ]|[þÞ](?![^\W\d_])|(?<=[{_VOWEL}])[þÞ](?=[{_VOWEL}])")
 
 
 def _mixed_script_words(text: str) -> int:
