@@ -783,8 +783,8 @@ def test_tiny_files_in_a_legacy_code_page(text: str, codec: str) -> None:
     [
         # Turkish's ş read as cp1252 is Icelandic's þ, where Icelandic never writes it:
         # last in a word, or between vowels (Ayþe, Güneþ).
-        ("Ayşe Güneş;Barış Demir;Ayşe Kaya", "cp1254"),
-        ("Ayşe Yılmaz;Fatma Şahin;Ayşe Demir", "iso8859_9"),
+        ("Ayşe Güneş;Barış Demir;Ayşe Kaya", "cp1254"),  # noqa: RUF001
+        ("Ayşe Yılmaz;Fatma Şahin;Ayşe Demir", "iso8859_9"),  # noqa: RUF001
         # Icelandic keeps its þ and ð (first in a word, after a consonant; ð never first).
         ("Sigþór Guðmundsson;Þórður Jónsson;Guðrún Arnþórsdóttir", "cp1252"),
     ],
