@@ -798,3 +798,12 @@ def test_letters_where_their_language_never_writes_them_mark_a_wrong_reading(
     data = _text(rows).encode(codec)
     guess = detect_encoding(data, complete=True)
     assert data.decode(guess.python_codec) == _text(rows), guess
+
+
+def test_a_capital_after_small_letters_marks_a_reading_in_another_script() -> None:
+    # Ten contacts, one of them in Θεσσαλονίκη, in iso8859-7: read as cp1251 the city is
+    # ИеуублпнЯкз, a capital after small letters inside a word (legacy_contact_lists,
+    # seed 3).
+    export = {e.name: e for e in legacy_contact_lists(20, seed=3)}["el-iso8859_7-0013.csv"]
+    guess = detect_encoding(export.data, complete=True)
+    assert export.data.decode(guess.python_codec) == export.data.decode(export.encoding), guess

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -412,10 +413,13 @@ def _caseless(text: str) -> bool:
 
 def _spelt_share(text: str) -> float:
     """The share of the text's Cyrillic, Greek and Hebrew words of two letters or more
-    that obey their script's spelling (1.0 when it has none such)."""
-    words = [word for word in _WORD.findall(text.lower()) if len(word) > 1]
+    that obey their script's spelling, and put no capital after a small letter (``Θεσσα``
+    read as cp1251 is ``Иеууб``...``нЯкз``); 1.0 when it has none such."""
     total = spelt = 0
-    for word in words:
+    for written in _WORD.findall(text):
+        if len(written) < 2:
+            continue
+        word = written.lower()
         script = _script(word[0])
         if script == "CYRILLIC":
             right = not _VOWELS.isdisjoint(word) and word[0] not in "ьы"
@@ -430,8 +434,12 @@ def _spelt_share(text: str) -> float:
         else:
             continue
         total += 1
-        spelt += right
+        spelt += right and not _capital_after_small(written)
     return spelt / total if total else 1.0
+
+
+def _capital_after_small(word: str) -> bool:
+    return any(a.islower() and b.isupper() for a, b in itertools.pairwise(word))
 
 
 def _symbol_soup(text: str) -> bool:
