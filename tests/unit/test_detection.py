@@ -807,3 +807,21 @@ def test_a_capital_after_small_letters_marks_a_reading_in_another_script() -> No
     export = {e.name: e for e in legacy_contact_lists(20, seed=3)}["el-iso8859_7-0013.csv"]
     guess = detect_encoding(export.data, complete=True)
     assert export.data.decode(guess.python_codec) == export.data.decode(export.encoding), guess
+
+
+@pytest.mark.parametrize(
+    ("seed", "name"),
+    [
+        # One محمد in ten contacts: read as mac_roman it is „Õ„œ, a quotation mark inside a
+        # word; read as cp932 it is two kanji that are not everyday Japanese ones.
+        (2, "ar-cp1256-0015.csv"),
+        # João in mac_roman read as cp1252 is Jo‹o: a quotation mark inside a word.  # noqa: RUF003
+        (3, "pt-mac_roman-0007.csv"),
+    ],
+)
+def test_quotation_marks_inside_words_and_rare_kanji_mark_wrong_readings(
+    seed: int, name: str
+) -> None:
+    export = {e.name: e for e in legacy_contact_lists(20, seed=seed)}[name]
+    guess = detect_encoding(export.data, complete=True)
+    assert export.data.decode(guess.python_codec) == export.data.decode(export.encoding), guess

@@ -362,7 +362,9 @@ def _best_other_reading(
         text_of[name] = text
     if not text_of:
         return None
-    shares = {name: _common_share(text) * _spelt_share(text) for name, text in text_of.items()}
+    shares = {
+        name: _common_share(text, name) * _spelt_share(text) for name, text in text_of.items()
+    }
     first = next(iter(shares))
     best = max(shares, key=lambda name: shares[name])  # the first of equals
     choice = best if shares[best] >= shares[first] + _COMMON_MARGIN else first
@@ -491,10 +493,18 @@ def _whole_lines(evidence: bytes) -> bytes:
     return evidence[:cut] if cut > 0 else evidence
 
 
-def _common_share(text: str) -> float:
+def _common_share(text: str, encoding: str | None = None) -> float:
     """The share of the text's characters beyond ASCII that are common ones of their
-    script (1.0 when there are none)."""
-    return _share_beyond_ascii(text, _is_common)
+    script (1.0 when there are none). Read in a Japanese, Chinese or Taiwanese code page,
+    a Chinese character is common if that country's everyday set has it (two rare kanji
+    are no reading of محمد in cp1256)."""
+    han = _HAN_OF.get(codecs.lookup(encoding).name if encoding else "")
+    if han is None:
+        return _share_beyond_ascii(text, _is_common)
+    common = _common_han(han)
+    return _share_beyond_ascii(
+        text, lambda char: char in common if 0x4E00 <= ord(char) <= 0x9FFF else _is_common(char)
+    )
 
 
 _CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў")
@@ -506,7 +516,7 @@ _LATIN_LETTERS = frozenset().union(*_ALPHABETS)
 def _is_common(char: str) -> bool:
     code = ord(char)
     if 0x4E00 <= code <= 0x9FFF:  # Chinese characters (also Japanese kanji, Korean hanja)
-        return char in _common_han()
+        return any(char in _common_han(name) for name in _HAN_LEVEL_1)
     if 0x3000 <= code <= 0x30FF or 0xFF01 <= code <= 0xFF5E:
         return True  # CJK punctuation, hiragana, katakana, full-width forms
     if 0xAC00 <= code <= 0xD7A3:  # Korean syllables: the 2,350 of KS X 1001 are common
@@ -526,20 +536,34 @@ def _encodes(char: str, encoding: str) -> bool:
 
 
 @functools.cache
-def _common_han() -> frozenset[str]:
-    """The Chinese characters of everyday text: level 1 of GB 2312 (3,755), of Big5
-    (5,401) and of JIS X 0208 (2,965, Japanese kanji)."""
-    pairs = [
-        ("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)),
-        ("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]),
-        ("euc_jp", range(0xB0, 0xD0), range(0xA1, 0xFF)),
-    ]
+def _common_han(encoding: str) -> frozenset[str]:
+    """The Chinese characters of everyday text in ``encoding``'s country: level 1 of
+    GB 2312 (3,755), of Big5 (5,401) or of JIS X 0208 (2,965, Japanese kanji)."""
+    leads, trails = _HAN_LEVEL_1[encoding]
     chars: set[str] = set()
-    for encoding, leads, trails in pairs:
-        for lead in leads:
-            for trail in trails:
-                chars.update(bytes((lead, trail)).decode(encoding, errors="ignore"))
+    for lead in leads:
+        for trail in trails:
+            chars.update(bytes((lead, trail)).decode(encoding, errors="ignore"))
     return frozenset(chars)
+
+
+# Where each country's everyday characters sit in its code page: lead and trail bytes.
+_HAN_LEVEL_1 = {
+    "gb2312": (range(0xB0, 0xD8), range(0xA1, 0xFF)),
+    "big5": (range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]),
+    "euc_jp": (range(0xB0, 0xD0), range(0xA1, 0xFF)),
+}
+# The code pages a reading may be in, by the set their country's text is written with.
+_HAN_OF = {
+    codecs.lookup(name).name: han
+    for name, han in (
+        ("gb18030", "gb2312"),
+        ("big5", "big5"),
+        ("shift_jis", "euc_jp"),
+        ("cp932", "euc_jp"),
+        ("euc_jp", "euc_jp"),
+    )
+}
 
 
 def _odd_marks(text: str) -> int:
@@ -664,10 +688,12 @@ def _is_letter(char: str) -> bool:
 
 _NEVER_GLUED = frozenset("£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•")  # noqa: RUF001 - these very symbols
 # Marks that follow a name (``Acme®``, ``©2024``) but never come before a letter
-# (``©tefan``: iso8859-2's Š read as cp1250), and box-drawing characters touching one
-# (``╚ern``: cp1250's Č read as cp850).
+# (``©tefan``: iso8859-2's Š read as cp1250), box-drawing characters touching one
+# (``╚ern``: cp1250's Č read as cp850), and quotation marks inside a word, a letter on
+# each side (``Õ„œ``: Arabic read as mac_roman; apostrophes are letters' neighbours).
 _MARK_BEFORE_LETTER = re.compile(
     r"[©®](?=[^\W\d_])|[\u2500-\u259f](?=[^\W\d_])|(?<=[^\W\d_])[\u2500-\u259f]"
+    r"|(?<=[^\W\d_])[„“”«»‹›‚](?=[^\W\d_])"  # noqa: RUF001 - these very quotation marks
 )
 _NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
