@@ -324,7 +324,14 @@ def _best_latin_reading(sample: bytes) -> str:
         if _C1_CONTROLS.search(text):  # ISO 8859 readings of Windows' 0x80-0x9F
             continue
         scored.append(
-            (_odd_marks(text), -_one_language_words(text), -_one_language_share(text), index, name)
+            (
+                _odd_marks(text),
+                _vowelless_words(text),
+                -_one_language_words(text),
+                -_one_language_share(text),
+                index,
+                name,
+            )
         )
     return min(scored)[-1] if scored else "cp1252"
 
@@ -645,6 +652,31 @@ def _capitals_inside_words(text: str) -> int:
         if before.islower() or (before.isalpha() and start < last and text[start + 1].islower()):
             count += 1
     return count
+
+
+def _vowelless_words(text: str) -> int:
+    """Words of three letters or more with letters beyond ASCII and no vowel (``Kšln``:
+    Köln in mac_roman read as cp1252): a reading that turned the word's only vowel into a
+    consonant. (An initial, ``Ł.``, is no word.)"""
+    return sum(
+        1
+        for word in set(_WORD.findall(text))
+        if len(word) > 2 and not word.isascii() and _LATIN_VOWELS.isdisjoint(word.lower())
+    )
+
+
+def _latin_vowels() -> frozenset[str]:
+    """Latin vowels: a, e, i, o, u, y with any accent, æ, ø, œ and the dotless i."""
+    vowels = set("æøœ\u0131")
+    for code in range(0x80, 0x250):
+        char = chr(code)
+        base = unicodedata.normalize("NFD", char)[:1]
+        if char.isalpha() and base in "aeiouyAEIOUY":
+            vowels.add(char.lower())
+    return frozenset(vowels | set("aeiouy"))
+
+
+_LATIN_VOWELS = _latin_vowels()
 
 
 def _one_language_words(text: str) -> float:
