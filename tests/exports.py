@@ -417,6 +417,22 @@ def two_columns(rng: random.Random, count: int) -> ExportFile:
     return replace(export, data=text.encode(), header_row=2)
 
 
+def by_year(rng: random.Random, count: int, first_year: int, years: int) -> ExportFile:
+    """A statistics table with a column per year (World Bank, Eurostat, a pivot table):
+    a header of names, then years; figures below, whole or decimal."""
+    header = ["Country Name", "Country Code", *(str(first_year + i) for i in range(years))]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        decimal = index % 2 == 0
+        figures = [
+            f"{rng.uniform(0, 100):.2f}" if decimal else str(rng.randrange(1000, 9999999))
+            for _ in range(years)
+        ]
+        rows.append([p["city"], _ascii(p["city"])[:3].upper(), *figures])
+    return _file(f"by-year-{first_year}.csv", header, rows, newline="\n")
+
+
 def one_column(rng: random.Random, count: int) -> ExportFile:
     """One column of names written ``Last, First``: every value quoted for its comma."""
     rows = [[f"{p['last']}, {p['first']}"] for p in (_person(rng, i) for i in range(count))]
@@ -523,6 +539,8 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         lambda: spaced(rng, rows, "|", csv.QUOTE_MINIMAL),
         lambda: two_columns(rng, rows),
         lambda: one_column(rng, rows),
+        lambda: by_year(rng, rows, 1960, 8),
+        lambda: by_year(rng, rows, 2019, 2),
     ]
     files = [make() for make in makers]
     variants = [with_title(f) for f in files[:9]]

@@ -826,3 +826,19 @@ def test_marks_of_a_wrong_reading_in_short_generated_lists(seed: int, name: str)
     export = {e.name: e for e in legacy_contact_lists(20, seed=seed)}[name]
     guess = detect_encoding(export.data, complete=True)
     assert export.data.decode(guess.python_codec) == export.data.decode(export.encoding), guess
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [
+        # Years, or a count of three or more, across the first row name the columns...
+        ("Country,2019,2020,2021\nPortugal,1.2,3.4,5.6\nSpain,2.2,3.1,4.4\n", True),
+        ("region,2019,2020\nnorth,100,120\nsouth,90,95\neast,80,99\n", True),
+        ("x,1,2,3\na,0.5,0.7,0.1\nb,0.2,0.3,0.9\n", True),
+        # ...unless the rows below count the same way, or the run is two small numbers.
+        ("1,2,3\n4,5,6\n7,8,9\n", False),
+        ("0,1\n5,7\n8,1\n3,3\n", False),
+    ],
+)
+def test_consecutive_numbers_across_the_first_row_are_column_names(text: str, header: bool) -> None:
+    assert detect_dialect(text, complete=True).dialect.has_header is header

@@ -560,6 +560,35 @@ def _is_label(cell: str) -> bool:
     return 0 < len(tokens) <= 3 and any(token.lower() in _LABEL_WORDS for token in tokens)
 
 
+def _numbered_columns(first: list[str], body: list[list[str]]) -> set[int]:
+    """The columns the first row numbers: runs of consecutive integers, years (``2019,
+    2020``: a table by year) or three or more (``1, 2, 3``), when the rows below do not
+    count along the same columns (a table of numbers whose first row happens to)."""
+
+    def runs(row: list[str]) -> set[int]:
+        found: set[int] = set()
+        run: list[int] = []
+        for index, cell in enumerate([*row, ""]):
+            value = int(cell) if _INTEGER.fullmatch(cell.strip()) else None
+            if run and value is not None and value == int(row[run[-1]]) + 1:
+                run.append(index)
+                continue
+            if len(run) >= 3 or (len(run) == 2 and _YEARS[0] <= int(row[run[0]]) <= _YEARS[1]):
+                found.update(run)
+            run = [index] if value is not None else []
+        return found
+
+    numbered = runs(first)
+    if not numbered or not body:
+        return set()
+    counting = sum(1 for row in body if runs(row) & numbered)
+    return numbered if counting <= len(body) * 0.1 else set()
+
+
+_INTEGER = re.compile(r"[-+]?\d{1,9}")
+_YEARS = (1800, 2100)
+
+
 def detect_header(rows: list[list[str]]) -> bool:
     """Whether the first row names the columns: a vote over columns, each comparing the
     first cell with the kind and shape of the cells below it."""
@@ -578,9 +607,13 @@ def detect_header(rows: list[list[str]]) -> bool:
         body_cells = {cell.strip() for row in body for cell in row}
         if not body_cells.intersection(labels):
             votes += 1
+    numbered = _numbered_columns(first, body)
     for column in range(width):
         header_cell = first[column]
         header_kind = _kind(header_cell)
+        if column in numbered:
+            votes += 1  # 2019, 2020, 2021 over the figures of each year
+            continue
         below = [row[column] for row in body if column < len(row) and row[column].strip()]
         if not below:
             continue
