@@ -842,3 +842,18 @@ def test_marks_of_a_wrong_reading_in_short_generated_lists(seed: int, name: str)
 )
 def test_consecutive_numbers_across_the_first_row_are_column_names(text: str, header: bool) -> None:
     assert detect_dialect(text, complete=True).dialect.has_header is header
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fruit,color\napple,red\nbanana,yellow\ncherry,red\n",
+        "title,author\nDune,Frank Herbert\nEmma,Jane Austen\nUlysses,James Joyce\n",
+        "product,brand\nPhone,Acme\nLaptop,Initech\nDesk,Globex\n",
+    ],
+)
+def test_common_column_names_over_text_are_a_header(text: str) -> None:
+    # All text, no type to tell the header by: the names columns are given decide.
+    assert detect_dialect(text, complete=True).dialect.has_header is True
+    headerless = text.split("\n", 1)[1]
+    assert detect_dialect(headerless, complete=True).dialect.has_header is False

@@ -84,7 +84,9 @@ _LABEL_TEXT = """
     department job position role age gender sex birthday url website web link user username
     login password group category tag tags label source owner level score rank size weight
     height width length lat lon lng latitude longitude unit units currency rate
-    percent language lang version file path
+    percent language lang version file path product item sku brand model color colour
+    author publisher genre book isbn team player species temperature temp speed distance
+    duration cost revenue sales profit population area capital continent season episode
     nome apelido morada cidade pais telefone empresa valor data tipo estado descricao
     nombre apellido direccion ciudad telefono empresa fecha tipo estado descripcion
     prenom nom adresse ville pays telephone societe valeur montant
