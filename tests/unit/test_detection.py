@@ -848,8 +848,8 @@ def test_consecutive_numbers_across_the_first_row_are_column_names(text: str, he
     "text",
     [
         "fruit,color\napple,red\nbanana,yellow\ncherry,red\n",
-        "title,author\nDune,Frank Herbert\nEmma,Jane Austen\nUlysses,James Joyce\n",
-        "product,brand\nPhone,Acme\nLaptop,Initech\nDesk,Globex\n",
+        "title,author\nDune,Frank Herbert\nEmma,Jane Austen\nBeloved,Toni Morrison\n",
+        "product,brand\nLamp,Acme\nLaptop,Initech\nDesk,Globex\n",
     ],
 )
 def test_common_column_names_over_text_are_a_header(text: str) -> None:
