@@ -499,6 +499,14 @@ def with_stray_quote(rng: random.Random, count: int, at: int) -> ExportFile:
     )
 
 
+def with_appended(export: ExportFile) -> ExportFile:
+    """Two exports appended into one file, each with its header (``cat a.csv b.csv``, or
+    a second export pasted under the first): the header comes again among the rows."""
+    half = len(export.rows) // 2
+    text = export.render(export.rows[:half]) + export.render(export.rows[half:])
+    return replace(export, name=f"appended-{export.name}", data=_encoded(export, text))
+
+
 def with_legacy_end(export: ExportFile, tail: bytes) -> ExportFile:
     """Bytes after the last row that are no row: DOS's end-of-file mark (Ctrl-Z, written by
     old DOS and mainframe tools) or NULs padding a file written into space allocated before
@@ -550,6 +558,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [without_header(f) for f in files[5:8]]
     variants.append(with_late_quote(rng, 900))
     variants += [with_stray_quote(rng, 600, at) for at in (5, 400, 597)]
+    variants += [with_appended(f) for f in files[:9]]
     variants += [with_legacy_end(f, b"\x1a") for f in files[:2]]
     variants += [with_legacy_end(f, b"\x00" * size) for f in files[2:4] for size in (64, 8192)]
     return files + variants

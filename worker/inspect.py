@@ -67,6 +67,7 @@ async def inspect_stream(
         # Decided where the file stops being ASCII, when its first chunk is.
         report["encoding"] = source.detection.summary()["encoding"]
         report["data_rows"] = data_rows
+        report["headers_skipped"] = source.headers_skipped
         report["problems"] = problems
         report["file_problem"] = _file_problem(source, options, data_rows)
     return report
@@ -133,6 +134,11 @@ def render(report: dict[str, Any], out: TextIO) -> None:
         out.write(f"  extra       {', '.join(report['mapping']['extra'])}\n")
     if "data_rows" in report:
         out.write(f"data rows   {report['data_rows']}\n")
+        if report.get("headers_skipped"):
+            out.write(
+                f"skipped     the header, met again {report['headers_skipped']} time(s) among"
+                " the rows (files appended to one another)\n"
+            )
         if report["file_problem"]:
             out.write(f"the job would fail: {report['file_problem']}\n")
         for kind, seen in report["problems"].items():

@@ -703,3 +703,22 @@ async def test_other_office_documents_are_named(
             archive.writestr(name, content)
     with pytest.raises(UnsupportedFile, match=said):
         await _open(services, aws, out.getvalue(), key="up/contacts.ods")
+
+
+async def test_a_workbooks_header_met_again_is_no_row(
+    services: Services, aws: AwsResources
+) -> None:
+    # Two lists pasted one under the other in a sheet, each with its header.
+    header = ["Email", "First name", "Surname", "Company"]
+    data = _xlsx(
+        [
+            header,
+            ["ana@example.pt", "Ana", "Silva", "Acme"],
+            header,
+            ["bo@example.pt", "Bo", "Ng", "Acme"],
+        ]
+    )
+    source = await _open(services, aws, data, key="up/two-lists.xlsx")
+    numbers, rows, problems = await _all_rows(source)
+    assert (numbers, problems, source.headers_skipped) == ([2, 4], {}, 1)
+    assert [row[0] for row in rows] == ["ana@example.pt", "bo@example.pt"]

@@ -54,3 +54,26 @@ def test_every_generated_export_is_read_exactly(export: ExportFile, tmp_path: Pa
         assert detection.header_number == export.header_row
     assert problems == export.problems
     assert rows == export.rows
+
+
+def test_the_header_met_again_is_skipped_whatever_the_batches(tmp_path: Path) -> None:
+    # Files appended to one another: each copy of the header is skipped, in the reading's
+    # fast path or its slow one alike, so a resumed read (other batch edges) reads the same.
+    header = "email,first_name,last_name,company\r\n"
+    body = [f"p{i}@example.com,Ana,Silva,Acme\r\n" for i in range(30)]
+    text = header + "".join(body[:10]) + header + "".join(body[10:20])
+    text += " email , first_name,last_name,company\r\n" + "".join(body[20:]) + "e@x.io,,,\r\n"
+    path = tmp_path / "appended.csv"
+    path.write_text(text)
+
+    async def read(batch_rows: int) -> tuple[list[int], int]:
+        source = await open_source(LocalFileStream(path), {}, batch_rows=batch_rows)
+        numbers: list[int] = []
+        async for batch in source.batches():
+            numbers += batch.numbers
+        source.close()
+        return numbers, source.headers_skipped
+
+    expected = [n for n in range(2, 35) if n not in (12, 23)]
+    for batch_rows in (1, 3, 7, 5000):
+        assert asyncio.run(read(batch_rows)) == (expected, 2), batch_rows

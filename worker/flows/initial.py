@@ -160,6 +160,7 @@ async def run_initial(context: FlowContext) -> Job:
         unresolved_issues=decided.unresolved_issues,
         written=written,
         skipped=skipped,
+        headers_skipped=source.headers_skipped,
         seconds=round(time.monotonic() - started_at, 3),
     )
     return decided

@@ -105,8 +105,12 @@ class CsvSource(RowSource):
         if dialect is None:
             raise RuntimeError("a CSV source without a dialect")  # open() sets it
         shaper = Shaper(
-            self.detection.headers, self.detection.leading_records, dialect.dialect.comment
+            self.detection.headers,
+            self.detection.leading_records,
+            dialect.dialect.comment,
+            has_header=self.detection.has_header,
         )
+        self.shaper = shaper
         reader = CsvRecordReader(dialect.dialect, self.max_row_chars, len(self.detection.headers))
         pending = Pending(self.batch_rows)
         bad_seen = 0

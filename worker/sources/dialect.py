@@ -597,7 +597,11 @@ def detect_header(rows: list[list[str]]) -> bool:
     if len(rows) < 2:
         # One row alone: a header if it is all labels (a header-only file).
         return bool(rows) and all(_kind(cell) == "text" for cell in rows[0] if cell.strip())
-    first, body = rows[0], rows[1:]
+    first = rows[0]
+    # The first row met again below (files appended to one another, each with its
+    # header) is the header repeated, no evidence about the data.
+    again = [cell.strip() for cell in first]
+    body = [row for row in rows[1:] if [cell.strip() for cell in row] != again] or rows[1:]
     width = len(first)
     votes = 0
     if any(is_known_header(cell) for cell in first):

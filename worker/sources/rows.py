@@ -16,6 +16,7 @@ import string
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from worker.model import IssueType
@@ -71,6 +72,7 @@ class Detection:
     dialect: DialectGuess | None = None
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)  # every sheet of a workbook
+    has_header: bool = True  # False: ``headers`` are column_1, column_2...
 
     def summary(self) -> dict[str, Any]:
         """What is recorded on the job and printed by ``inspect``."""
@@ -125,9 +127,14 @@ class Shaper:
         comment: str | None = None,
         *,
         pad_short_rows: bool = False,
+        has_header: bool = True,
     ) -> None:
         self.headers = headers
         self.width = len(headers)
+        # The header met again among the data (files appended to one another, each with
+        # its header): no row; counted.
+        self.header_again = list(headers) if has_header else None
+        self.headers_skipped = 0
         # A sheet's row ends at its last filled cell: shorter rows are not ragged.
         self.pad_short_rows = pad_short_rows
         # Non-blank records before the data: preamble rows and the header.
@@ -140,6 +147,15 @@ class Shaper:
         if not any(cells) or (len(cells) < self.width and not "".join(cells).strip(_BLANK)):
             return False
         return not (self.comment is not None and cells[0].startswith(self.comment))
+
+    def _is_header_again(self, cells: list[str]) -> bool:
+        header = self.header_again
+        return (
+            header is not None
+            and bool(cells)
+            and cells[0].strip() == header[0]
+            and clean_headers(cells) == header
+        )
 
     def shape(
         self, records: RecordBatch, decoder: IncrementalTextDecoder | None, pending_bad: int
@@ -163,7 +179,10 @@ class Shaper:
             else:
                 kept = list(compress(records.rows, nonblank))
                 numbers = list(compress(range(first, first + len(records.rows)), nonblank))
-            if not kept or min(map(len, kept)) == max(map(len, kept)) == width:
+            if (not kept or min(map(len, kept)) == max(map(len, kept)) == width) and (
+                self.header_again is None
+                or self.header_again[0] not in map(str.strip, map(itemgetter(0), kept))
+            ):
                 return RowBatch(numbers, kept, {}), 0
         numbers = []
         rows: list[list[str]] = []
@@ -173,6 +192,9 @@ class Shaper:
                 continue
             if self.to_skip:
                 self.to_skip -= 1  # preamble or header
+                continue
+            if self._is_header_again(cells):
+                self.headers_skipped += 1
                 continue
             if number in records.unclosed_quote:
                 problems[number] = [
@@ -243,6 +265,13 @@ class RowSource:
         self.detection = detection
         self.batch_rows = batch_rows
         self.max_row_chars = max_row_chars
+        self.shaper: Shaper | None = None  # set when the batches start
+
+    @property
+    def headers_skipped(self) -> int:
+        """How many times the header came again among the rows (files appended to one
+        another, each with its header): skipped, not rows."""
+        return self.shaper.headers_skipped if self.shaper is not None else 0
 
     def batches(self) -> AsyncIterator[RowBatch]:
         """The data rows, ``batch_rows`` at a time (fewer in the last batch)."""
@@ -288,7 +317,8 @@ def detect_layout(
     body = rows[skip:]
     if has_header and body:
         headers = clean_headers(body[0])
-        data = body[1 : SAMPLE_ROWS + 1]
+        # Without the header met again (files appended to one another): no data.
+        data = [row for row in body[1 : SAMPLE_ROWS + 1] if clean_headers(row) != headers]
         header_number: int | None = skip + 1
     else:
         width = max((len(row) for row in body), default=0)
@@ -311,6 +341,7 @@ def detect_layout(
         mapping,
         data[:20],
         leading_records=skip + (1 if has_header and body else 0),
+        has_header=has_header and bool(body),
     )
 
 

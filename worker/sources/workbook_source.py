@@ -108,7 +108,13 @@ class WorkbookSource(RowSource):
         """The data rows, ``batch_rows`` at a time (fewer in the last batch)."""
         if self._workbook is None:
             raise RuntimeError("a workbook source without a workbook")  # open() sets it
-        shaper = Shaper(self.detection.headers, self.detection.leading_records, pad_short_rows=True)
+        shaper = Shaper(
+            self.detection.headers,
+            self.detection.leading_records,
+            pad_short_rows=True,
+            has_header=self.detection.has_header,
+        )
+        self.shaper = shaper
         numbered = enumerate(self._rows_iter, 1)
         try:
             while True:
