@@ -255,6 +255,10 @@ def test_a_batch_gives_exactly_what_its_rows_give_one_by_one(options: dict[str, 
         ("<ana@example.pt>", "ana@example.pt"),
         ("mailto:ana@example.pt", "ana@example.pt"),
         ("MAILTO:ana@example.pt?subject=Hello", "ana@example.pt"),
+        ("ana@example.pt;", "ana@example.pt"),
+        ("ana@example.pt,", "ana@example.pt"),
+        ("'ana@example.pt'", "ana@example.pt"),
+        ('"ana@example.pt"', "ana@example.pt"),
     ],
 )
 def test_an_address_written_as_a_mailbox_or_a_link_is_the_address(cell: str, email: str) -> None:
@@ -272,6 +276,9 @@ def test_an_address_written_as_a_mailbox_or_a_link_is_the_address(cell: str, ema
         "mailto:",
         "Ana <ana@example.pt",
         "a@x.pt, b@x.pt",
+        "a@x.pt; b@x.pt;",
+        "'ana@example'",
+        ";",
     ],
 )
 def test_a_mailbox_without_one_valid_address_is_still_an_invalid_email(cell: str) -> None:

@@ -55,12 +55,19 @@ _MAILTO = re.compile(r"(?i)\s*mailto:([^?\s]+)(?:\?\S*)?\s*")
 
 
 def mailbox_address(value: str) -> str | None:
-    """The address a mailbox (``Ana Silva <ana@x.pt>``) or a ``mailto:`` link holds, when
-    it is one valid address; else None."""
+    """The address a mailbox (``Ana Silva <ana@x.pt>``) or a ``mailto:`` link holds, or
+    one left with the separator of the list it was copied from (``ana@x.pt;``) or in
+    quotes (``'ana@x.pt'``, from a database dump), when it is one valid address; else
+    None."""
     match = _MAILBOX.fullmatch(value) or _MAILTO.fullmatch(value)
-    if match is None:
-        return None
-    address = match.group(1)
+    if match is not None:
+        address = match.group(1)
+    else:
+        address = value.rstrip(";, ")
+        if len(address) > 2 and address[0] == address[-1] and address[0] in "'\"":
+            address = address[1:-1].strip()
+        if address == value:
+            return None
     return address if email_problem(address) is None else None
 
 
