@@ -857,3 +857,15 @@ def test_common_column_names_over_text_are_a_header(text: str) -> None:
     assert detect_dialect(text, complete=True).dialect.has_header is True
     headerless = text.split("\n", 1)[1]
     assert detect_dialect(headerless, complete=True).dialect.has_header is False
+
+
+def test_brackets_are_never_delimiters() -> None:
+    # Mailboxes pasted from a mail program: every line ends in '>', which read as a
+    # delimiter cut each address open (ana@x.pt> and an empty column).
+    text = "".join(
+        f"{name} <{name.split()[0].lower()}@example.com>\n"
+        for name in ("Ana Silva", "Bo Ng", "Maria da Graca Santos", "Zoe", "Jean-Luc Picard")
+    )
+    assert detect_dialect(text, complete=True).dialect.delimiter not in "<>()[]{}"
+    phones = "".join(f"(555) 01{n:02d}\n" for n in range(20))
+    assert detect_dialect(phones, complete=True).dialect.delimiter not in "<>()[]{}"

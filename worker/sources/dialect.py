@@ -34,7 +34,9 @@ _INNER_CHARS = frozenset(":-")
 _SPACE_PRIOR = 0.55
 # NUL and ASCII's separators: control characters that delimit fields in text.
 _CONTROL_DELIMITERS = frozenset(CONTROL_DELIMITERS.decode("ascii"))
-_NEVER_DELIMITERS = frozenset("\r\n\"'`\\./_@")
+# Brackets come in pairs around a value (``Ana <ana@x.pt>``, ``(555) 0100``), never
+# between values.
+_NEVER_DELIMITERS = frozenset("\r\n\"'`\\./_@<>()[]{}")
 # Candidates beyond the primary ones that are scored, the most regular first.
 _MAX_OTHER_CANDIDATES = 6
 _SEP_LINE = re.compile(r"(?i)sep=(.)\r?\n?")
