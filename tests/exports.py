@@ -503,7 +503,8 @@ def with_appended(export: ExportFile) -> ExportFile:
     """Two exports appended into one file, each with its header (``cat a.csv b.csv``, or
     a second export pasted under the first): the header comes again among the rows."""
     half = len(export.rows) // 2
-    text = export.render(export.rows[:half]) + export.render(export.rows[half:])
+    second = ("\ufeff" if export.bom else "") + export.render(export.rows[half:])
+    text = export.render(export.rows[:half]) + second  # a file with a BOM brings it along
     return replace(export, name=f"appended-{export.name}", data=_encoded(export, text))
 
 

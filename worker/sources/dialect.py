@@ -589,6 +589,9 @@ def _numbered_columns(first: list[str], body: list[list[str]]) -> set[int]:
     return numbered if counting <= len(body) * 0.1 else set()
 
 
+# Around the first row's cells met again: white space, and a byte-order mark (a file
+# appended with its own).
+_HEADER_STRIP = " \t\r\n\ufeff"
 _INTEGER = re.compile(r"[-+]?\d{1,9}")
 _YEARS = (1800, 2100)
 
@@ -602,8 +605,10 @@ def detect_header(rows: list[list[str]]) -> bool:
     first = rows[0]
     # The first row met again below (files appended to one another, each with its
     # header) is the header repeated, no evidence about the data.
-    again = [cell.strip() for cell in first]
-    body = [row for row in rows[1:] if [cell.strip() for cell in row] != again] or rows[1:]
+    again = [cell.strip(_HEADER_STRIP) for cell in first]
+    body = [
+        row for row in rows[1:] if [cell.strip(_HEADER_STRIP) for cell in row] != again
+    ] or rows[1:]
     width = len(first)
     votes = 0
     if any(is_known_header(cell) for cell in first):

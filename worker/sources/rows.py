@@ -16,7 +16,7 @@ import string
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from typing import Any
 
 from worker.model import IssueType
@@ -35,6 +35,9 @@ from worker.sources.s3 import ByteStream
 SAMPLE_ROWS = 200
 # What a blank line may hold: white space, NULs padding the file, DOS's end-of-file mark.
 _BLANK = string.whitespace + "\x00\x1a"
+# Around a header's first name met again: white space, and the byte-order mark of a file
+# appended with its own (``cat`` of two Excel exports).
+_HEADER_STRIP = string.whitespace + "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,15 @@ def clean_headers(cells: list[str]) -> list[str]:
     return result
 
 
+def _names_again(cells: list[str], headers: list[str]) -> bool:
+    """Whether a row is the header again (its first name may carry a byte-order mark)."""
+    return (
+        bool(cells)
+        and cells[0].strip(_HEADER_STRIP) == headers[0]
+        and clean_headers([cells[0].strip(_HEADER_STRIP), *cells[1:]]) == headers
+    )
+
+
 class Shaper:
     """Brings raw records to the header's width and notes what is wrong with them."""
 
@@ -149,13 +161,7 @@ class Shaper:
         return not (self.comment is not None and cells[0].startswith(self.comment))
 
     def _is_header_again(self, cells: list[str]) -> bool:
-        header = self.header_again
-        return (
-            header is not None
-            and bool(cells)
-            and cells[0].strip() == header[0]
-            and clean_headers(cells) == header
-        )
+        return self.header_again is not None and _names_again(cells, self.header_again)
 
     def shape(
         self, records: RecordBatch, decoder: IncrementalTextDecoder | None, pending_bad: int
@@ -181,7 +187,8 @@ class Shaper:
                 numbers = list(compress(range(first, first + len(records.rows)), nonblank))
             if (not kept or min(map(len, kept)) == max(map(len, kept)) == width) and (
                 self.header_again is None
-                or self.header_again[0] not in map(str.strip, map(itemgetter(0), kept))
+                or self.header_again[0]
+                not in map(methodcaller("strip", _HEADER_STRIP), map(itemgetter(0), kept))
             ):
                 return RowBatch(numbers, kept, {}), 0
         numbers = []
@@ -318,7 +325,7 @@ def detect_layout(
     if has_header and body:
         headers = clean_headers(body[0])
         # Without the header met again (files appended to one another): no data.
-        data = [row for row in body[1 : SAMPLE_ROWS + 1] if clean_headers(row) != headers]
+        data = [row for row in body[1 : SAMPLE_ROWS + 1] if not _names_again(row, headers)]
         header_number: int | None = skip + 1
     else:
         width = max((len(row) for row in body), default=0)
