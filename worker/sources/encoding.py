@@ -396,7 +396,7 @@ def _best_other_reading(
 # final letters end a word, and their other forms never do. Hebrew and Arabic write
 # consonants only: read in a Cyrillic code page they are words without a vowel (שרה as
 # cp1251 is щшд), and Cyrillic read as Hebrew puts final letters first (улица: ףכטצא).
-_VOWELS = frozenset("аеёиоуыэюяіїєъαεηιουωάέήίόύώϊϋΐΰ")
+_CYRILLIC_GREEK_VOWELS = frozenset("аеёиоуыэюяіїєъαεηιουωάέήίόύώϊϋΐΰ")
 _FINAL_SIGMA, _SIGMA = "\u03c2", "\u03c3"  # the first ends a word, the second never does
 _HEBREW_FINAL = frozenset("ךםןףץ")
 _HEBREW_NOT_FINAL = frozenset("כמנפצ")
@@ -431,10 +431,10 @@ def _spelt_share(text: str) -> float:
         word = written.lower()
         script = _script(word[0])
         if script == "CYRILLIC":
-            right = not _VOWELS.isdisjoint(word) and word[0] not in "ьы"
+            right = not _CYRILLIC_GREEK_VOWELS.isdisjoint(word) and word[0] not in "ьы"
         elif script == "GREEK":
             right = (
-                not _VOWELS.isdisjoint(word)
+                not _CYRILLIC_GREEK_VOWELS.isdisjoint(word)
                 and _FINAL_SIGMA not in word[:-1]
                 and word[-1] != _SIGMA
             )
@@ -584,7 +584,19 @@ def _odd_marks(text: str) -> int:
 # or after a consonant, last in one or between vowels (Turkish's ş read as cp1252:
 # ``Ayþe``, ``Güneþ``). Polish ą and ę never start a word either, but Lithuanian ones do
 # (Ąžuolas).
-_VOWEL = "aeiouyáéíóúýæöAEIOUYÁÉÍÓÚÝÆÖ"
+def _latin_vowels() -> frozenset[str]:
+    """Latin vowels: a, e, i, o, u, y with any accent, æ, ø, œ and the dotless i."""
+    vowels = set("æøœ\u0131")
+    for code in range(0x80, 0x250):
+        char = chr(code)
+        base = unicodedata.normalize("NFD", char)[:1]
+        if char.isalpha() and base in "aeiouyAEIOUY":
+            vowels.add(char.lower())
+    return frozenset(vowels | set("aeiouy"))
+
+
+_LATIN_VOWELS = _latin_vowels()
+_VOWEL = re.escape("".join(sorted(_LATIN_VOWELS | {char.upper() for char in _LATIN_VOWELS})))
 _MISPLACED = re.compile(rf"(?<![^\W\d_])[ßðÐ]|[þÞ](?![^\W\d_])|(?<=[{_VOWEL}])[þÞ](?=[{_VOWEL}])")
 
 
@@ -663,20 +675,6 @@ def _vowelless_words(text: str) -> int:
         for word in set(_WORD.findall(text))
         if len(word) > 2 and not word.isascii() and _LATIN_VOWELS.isdisjoint(word.lower())
     )
-
-
-def _latin_vowels() -> frozenset[str]:
-    """Latin vowels: a, e, i, o, u, y with any accent, æ, ø, œ and the dotless i."""
-    vowels = set("æøœ\u0131")
-    for code in range(0x80, 0x250):
-        char = chr(code)
-        base = unicodedata.normalize("NFD", char)[:1]
-        if char.isalpha() and base in "aeiouyAEIOUY":
-            vowels.add(char.lower())
-    return frozenset(vowels | set("aeiouy"))
-
-
-_LATIN_VOWELS = _latin_vowels()
 
 
 def _one_language_words(text: str) -> float:
