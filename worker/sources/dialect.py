@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import string
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -525,13 +526,11 @@ _ONE_QUOTED_FIELD = re.compile(r'\ufeff?"(?:[^"]|"")*"\s*')
 def _one_quoted_field_a_line(lines: list[str]) -> bool:
     """Every line one field: in double quotes (two lines or more, none spanning lines), or
     bare with no quote and no usual delimiter (a header ``name`` over ``"Smith, Ana"``)."""
-    quoted = bare = 0
+    quoted = 0
     for line in lines:
         if _ONE_QUOTED_FIELD.fullmatch(line):
             quoted += 1
-        elif line.strip() and not any(char in line for char in (*PRIMARY_DELIMITERS, '"')):
-            bare += 1
-        elif line.strip():
+        elif line.strip() and any(char in line for char in (*PRIMARY_DELIMITERS, '"')):
             return False
     return quoted >= 2
 
@@ -589,9 +588,9 @@ def _numbered_columns(first: list[str], body: list[list[str]]) -> set[int]:
     return numbered if counting <= len(body) * 0.1 else set()
 
 
-# Around the first row's cells met again: white space, and a byte-order mark (a file
-# appended with its own).
-_HEADER_STRIP = " \t\r\n\ufeff"
+# Around the header's names met again: white space, and a byte-order mark (a file
+# appended with its own: ``cat`` of two Excel exports).
+HEADER_STRIP = string.whitespace + "\ufeff"
 _INTEGER = re.compile(r"[-+]?\d{1,9}")
 _YEARS = (1800, 2100)
 
@@ -605,10 +604,10 @@ def detect_header(rows: list[list[str]]) -> bool:
     first = rows[0]
     # The first row met again below (files appended to one another, each with its
     # header) is the header repeated, no evidence about the data.
-    again = [cell.strip(_HEADER_STRIP) for cell in first]
-    body = [
-        row for row in rows[1:] if [cell.strip(_HEADER_STRIP) for cell in row] != again
-    ] or rows[1:]
+    again = [cell.strip(HEADER_STRIP) for cell in first]
+    body = [row for row in rows[1:] if [cell.strip(HEADER_STRIP) for cell in row] != again] or rows[
+        1:
+    ]
     width = len(first)
     votes = 0
     if any(is_known_header(cell) for cell in first):

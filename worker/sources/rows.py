@@ -21,7 +21,7 @@ from typing import Any
 
 from worker.model import IssueType
 from worker.sources.csv_rows import RecordBatch
-from worker.sources.dialect import DialectGuess
+from worker.sources.dialect import HEADER_STRIP, DialectGuess
 from worker.sources.encoding import (
     EncodingGuess,
     IncrementalTextDecoder,
@@ -35,9 +35,6 @@ from worker.sources.s3 import ByteStream
 SAMPLE_ROWS = 200
 # What a blank line may hold: white space, NULs padding the file, DOS's end-of-file mark.
 _BLANK = string.whitespace + "\x00\x1a"
-# Around a header's first name met again: white space, and the byte-order mark of a file
-# appended with its own (``cat`` of two Excel exports).
-_HEADER_STRIP = string.whitespace + "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -124,8 +121,8 @@ def _names_again(cells: list[str], headers: list[str]) -> bool:
     """Whether a row is the header again (its first name may carry a byte-order mark)."""
     return (
         bool(cells)
-        and cells[0].strip(_HEADER_STRIP) == headers[0]
-        and clean_headers([cells[0].strip(_HEADER_STRIP), *cells[1:]]) == headers
+        and cells[0].strip(HEADER_STRIP) == headers[0]
+        and clean_headers([cells[0].strip(HEADER_STRIP), *cells[1:]]) == headers
     )
 
 
@@ -188,7 +185,7 @@ class Shaper:
             if (not kept or min(map(len, kept)) == max(map(len, kept)) == width) and (
                 self.header_again is None
                 or self.header_again[0]
-                not in map(methodcaller("strip", _HEADER_STRIP), map(itemgetter(0), kept))
+                not in map(methodcaller("strip", HEADER_STRIP), map(itemgetter(0), kept))
             ):
                 return RowBatch(numbers, kept, {}), 0
         numbers = []
