@@ -676,14 +676,17 @@ async def test_a_connection_cut_mid_stream_is_transient(
             "Excel 2003 XML spreadsheet",
         ),
         (b'<?xml version="1.0"?>\n<contacts><c>a@x.io</c></contacts>', "XML document"),
+        (b'[\n  {"email": "a@x.io", "name": "Ana"},\n  {"email": "b@x.io"}\n]\n', "JSON"),
+        (b'{"email": "a@x.io", "name": "Ana"}\n{"email": "b@x.io"}\n', "JSON"),
     ],
 )
-async def test_markup_named_like_a_spreadsheet_is_refused_with_what_to_do(
+async def test_structured_text_named_like_a_table_is_refused_with_what_to_do(
     services: Services, aws: AwsResources, data: bytes, said: str
 ) -> None:
     # Web apps' "Export to Excel" often writes an HTML table named .xls: it was read as CSV
-    # delimited by '>', every tag a column.
-    with pytest.raises(UnsupportedFile, match=f"{said}.*save it as .xlsx or CSV"):
+    # delimited by '>', every tag a column; JSON was read as CSV cut at its commas.
+    told = f"the file is (an? )?{said}.*, not a CSV or .xlsx file: (open it|export the contacts)"
+    with pytest.raises(UnsupportedFile, match=told):
         await _open(services, aws, data, key="up/export.xls")
 
 

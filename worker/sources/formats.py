@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from worker.errors import UnreadableFile, UnsupportedFile
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -23,21 +25,24 @@ _NOT_TABULAR = (
 )
 
 
-# Markup saved under a spreadsheet's name: many web apps' "Export to Excel" writes an HTML
-# table named .xls, and Excel 2003 wrote XML spreadsheets. Matched on the first tag.
+# Structured text saved under a table's name: many web apps' "Export to Excel" writes an
+# HTML table named .xls, Excel 2003 wrote XML spreadsheets, APIs give JSON. Matched on how
+# the text starts (a CSV file's first line is never a tag or a JSON object).
 _SAVE_AS = "open it in Excel (or LibreOffice) and save it as .xlsx or CSV, then upload that"
+_JSON_START = re.compile(rb'\[\s*[{\["]|\{\s*"')
 
 
-def _markup(head: bytes) -> str | None:
-    """What markup the text starts with (an HTML page, an Excel 2003 XML spreadsheet, an
-    XML document), or None."""
+def _document_kind(head: bytes) -> tuple[str, str] | None:
+    """What structured text the file starts with, and what to do; or None."""
     start = head[:1024].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
     if start.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
-        return "an HTML page (what many web apps export as Excel)"
+        return "an HTML page (what many web apps export as Excel)", _SAVE_AS
     if start.startswith(b"<?xml"):
         if b"excel.sheet" in head.lower() or b"office:spreadsheet" in head.lower():
-            return "an Excel 2003 XML spreadsheet"
-        return "an XML document"
+            return "an Excel 2003 XML spreadsheet", _SAVE_AS
+        return "an XML document", "export the contacts as CSV or .xlsx and upload that"
+    if _JSON_START.match(start):
+        return "JSON", "export the contacts as CSV or .xlsx and upload that"
     return None
 
 
@@ -59,9 +64,10 @@ def sniff_format(head: bytes) -> str:
     for magic, description in _NOT_TABULAR:
         if head.startswith(magic):
             raise UnsupportedFile(f"the file is {description}, not a CSV or Excel file")
-    markup = _markup(head)
-    if markup is not None:
-        raise UnsupportedFile(f"the file is {markup}, not a CSV or .xlsx file: {_SAVE_AS}")
+    kind = _document_kind(head)
+    if kind is not None:
+        description, advice = kind
+        raise UnsupportedFile(f"the file is {description}, not a CSV or .xlsx file: {advice}")
     return "csv"
 
 
