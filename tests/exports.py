@@ -417,6 +417,17 @@ def two_columns(rng: random.Random, count: int) -> ExportFile:
     return replace(export, data=text.encode(), header_row=2)
 
 
+def mailboxes(rng: random.Random, count: int) -> ExportFile:
+    """Addresses pasted from a mail program's To: line, one a line, no header: a display
+    name of one to three words, the address in angle brackets."""
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        name = rng.choice([p["first"], f"{p['first']} {p['last']}", f"{p['first']} da {p['last']}"])
+        rows.append([f"{name} <{p['email']}>"])
+    return _file("mailboxes.csv", None, rows, newline="\n")
+
+
 def by_year(rng: random.Random, count: int, first_year: int, years: int) -> ExportFile:
     """A statistics table with a column per year (World Bank, Eurostat, a pivot table):
     a header of names, then years; figures below, whole or decimal."""
@@ -550,6 +561,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         lambda: one_column(rng, rows),
         lambda: by_year(rng, rows, 1960, 8),
         lambda: by_year(rng, rows, 2019, 2),
+        lambda: mailboxes(rng, rows),
     ]
     files = [make() for make in makers]
     variants = [with_title(f) for f in files[:9]]

@@ -283,3 +283,9 @@ def test_an_address_written_as_a_mailbox_or_a_link_is_the_address(cell: str, ema
 )
 def test_a_mailbox_without_one_valid_address_is_still_an_invalid_email(cell: str) -> None:
     assert ("INVALID_EMAIL", "email") in _issues([cell, "Ana", "Silva", "Acme", "", ""])
+
+
+def test_a_column_of_mailboxes_is_mapped_to_the_email() -> None:
+    # Addresses pasted from a mail program: the content says email, as addresses do.
+    rows = [[f"Person {i} <p{i}@example.com>"] for i in range(10)]
+    assert map_columns([], rows).columns == {"email": 0}

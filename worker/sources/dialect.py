@@ -437,8 +437,9 @@ def detect_dialect(
         scored.sort(key=lambda item: (-item[0], item[1]))
         if not scored or scored[0][0] <= 0:
             dialect, method, confidence = Dialect(",", '"'), "single-column", 0.0
-        elif _one_quoted_field_a_line(lines):
-            # "Smith, Ana" on every line: one column, whatever the quotes hold.
+        elif _one_quoted_field_a_line(lines) or _one_mailbox_a_line(lines):
+            # "Smith, Ana" or Ana Silva <ana@x.pt> on every line: one column, whatever
+            # the quotes hold or the names' spaces.
             dialect, method, confidence = Dialect(",", '"'), "single-column", 1.0
         else:
             best, runner_up = scored[0][0], scored[1][0] if len(scored) > 1 else 0.0
@@ -533,6 +534,18 @@ def _one_quoted_field_a_line(lines: list[str]) -> bool:
         elif line.strip() and any(char in line for char in (*PRIMARY_DELIMITERS, '"')):
             return False
     return quoted >= 2
+
+
+# A mailbox as mail programs write it: a display name (quoted or bare), an address in
+# angle brackets.
+_MAILBOX_LINE = re.compile(r'\ufeff?\s*(?:"[^"]*"|[^,;\t|"<>]*)\s*<[^<>\s@]+@[^<>\s]+>\s*')
+
+
+def _one_mailbox_a_line(lines: list[str]) -> bool:
+    """Every line one mailbox (``Ana Silva <ana@x.pt>``: a list pasted from a mail
+    program), two lines or more."""
+    filled = [line for line in lines if line.strip()]
+    return len(filled) >= 2 and all(map(_MAILBOX_LINE.fullmatch, filled))
 
 
 def _is_single_column(lines: list[str], dialect: Dialect) -> bool:

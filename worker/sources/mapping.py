@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from worker.model import CONTACT_FIELDS
+from worker.validation.rules import mailbox_address
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "email": (
@@ -311,7 +312,8 @@ def _content_scores(rows: Sequence[Sequence[str]], column: int) -> dict[str, flo
     if not cells:
         return {}
     total = len(cells)
-    emails = sum(bool(_EMAIL.fullmatch(cell)) for cell in cells) / total
+    # An address in a mailbox (``Ana Silva <ana@x.pt>``) or a link is an address too.
+    emails = sum(bool(_EMAIL.fullmatch(cell) or mailbox_address(cell)) for cell in cells) / total
     phones = sum(bool(_PHONE.fullmatch(cell)) for cell in cells) / total
     names = sum(bool(_NAME.fullmatch(cell)) and len(cell) <= 40 for cell in cells) / total
     return {"email": emails, "phone": phones, "name": names}
