@@ -440,6 +440,20 @@ TOOL_HEADERS = [
         {"email": "Customer Email", "phone": "Contact Phone"},
     ),
     (
+        # An import template's marks on its columns.
+        ["Email (required)", "First Name*", "Last Name (Required)", "Company (optional)"],
+        {
+            "email": "Email (required)",
+            "first_name": "First Name*",
+            "last_name": "Last Name (Required)",
+            "company": "Company (optional)",
+        },
+    ),
+    (
+        ["Nome próprio", "Apelido", "Empresa (obrigatório)", "Telemóvel", "E-mail"],
+        {"first_name": "Nome próprio", "company": "Empresa (obrigatório)", "email": "E-mail"},
+    ),
+    (
         ["Voornaam", "Achternaam", "Bedrijf", "Telefoon op werk", "E-mailadres"],
         {"phone": "Telefoon op werk", "email": "E-mailadres"},
     ),

@@ -80,6 +80,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "nombre",
         "nome",
         "primeiro nome",
+        "nome proprio",
         "vorname",
         "voornaam",
         "imie",
@@ -244,6 +245,9 @@ _QUALIFIERS = frozenset(
         *("geschäftlich", "privat", "bureau", "domicile", "trabajo", "casa", "particular"),
         *("comercial", "residencial", "ufficio", "werk", "thuis", "arbete", "hem"),
         *("de", "del", "du", "do", "da", "di", "op"),
+        # A template's marks: ``Email (required)``, ``First Name*`` (the * folds away).
+        *("required", "optional", "mandatory", "obrigatorio", "obligatorio", "obligatoire"),
+        *("pflicht", "pflichtfeld", "opcional", "facultatif", "facultativo", "verplicht"),
     ]
 )
 # Words that make a column about a value, not the value: ``E-mail 1 - Type``,
