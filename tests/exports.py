@@ -417,15 +417,16 @@ def two_columns(rng: random.Random, count: int) -> ExportFile:
     return replace(export, data=text.encode(), header_row=2)
 
 
-def mailboxes(rng: random.Random, count: int) -> ExportFile:
-    """Addresses pasted from a mail program's To: line, one a line, no header: a display
-    name of one to three words, the address in angle brackets."""
+def mailboxes(rng: random.Random, count: int, header: str | None = None) -> ExportFile:
+    """Addresses pasted from a mail program's To: line, one a line (under ``header`` if
+    given): a display name of one to three words, the address in angle brackets."""
     rows = []
     for index in range(count):
         p = _person(rng, index)
         name = rng.choice([p["first"], f"{p['first']} {p['last']}", f"{p['first']} da {p['last']}"])
         rows.append([f"{name} <{p['email']}>"])
-    return _file("mailboxes.csv", None, rows, newline="\n")
+    name = f"mailboxes-{header or 'bare'}.csv"
+    return _file(name, [header] if header else None, rows, newline="\n")
 
 
 def by_year(rng: random.Random, count: int, first_year: int, years: int) -> ExportFile:
@@ -562,6 +563,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         lambda: by_year(rng, rows, 1960, 8),
         lambda: by_year(rng, rows, 2019, 2),
         lambda: mailboxes(rng, rows),
+        lambda: mailboxes(rng, rows, "To"),
     ]
     files = [make() for make in makers]
     variants = [with_title(f) for f in files[:9]]

@@ -543,9 +543,14 @@ _MAILBOX_LINE = re.compile(r'\ufeff?\s*(?:"[^"]*"|[^,;\t|"<>]*)\s*<[^<>\s@]+@[^<
 
 def _one_mailbox_a_line(lines: list[str]) -> bool:
     """Every line one mailbox (``Ana Silva <ana@x.pt>``: a list pasted from a mail
-    program), two lines or more."""
-    filled = [line for line in lines if line.strip()]
-    return len(filled) >= 2 and all(map(_MAILBOX_LINE.fullmatch, filled))
+    program), two lines or more; or bare, with no usual delimiter (a header ``To``)."""
+    mailboxes = 0
+    for line in lines:
+        if _MAILBOX_LINE.fullmatch(line):
+            mailboxes += 1
+        elif line.strip() and any(char in line for char in (*PRIMARY_DELIMITERS, '"', "<")):
+            return False
+    return mailboxes >= 2
 
 
 def _is_single_column(lines: list[str], dialect: Dialect) -> bool:
@@ -561,8 +566,8 @@ def _kind(cell: str) -> str:
         return "number"
     if _DATEISH.match(value):
         return "date"
-    if "@" in value and " " not in value:
-        return "email"
+    if "@" in value and (" " not in value or _MAILBOX_LINE.fullmatch(value)):
+        return "email"  # an address, or a mailbox: Ana Silva <ana@x.pt>
     if value.startswith(("http://", "https://", "www.")):
         return "url"
     return "text"
