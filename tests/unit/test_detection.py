@@ -799,6 +799,8 @@ def test_tiny_files_in_a_legacy_code_page(text: str, codec: str) -> None:
         # last in a word, or between vowels (Ayþe, Güneþ).
         ("Ayşe Güneş;Barış Demir;Ayşe Kaya", "cp1254"),  # noqa: RUF001
         ("Ayşe Yılmaz;Fatma Şahin;Ayşe Demir", "iso8859_9"),  # noqa: RUF001
+        # Turkish's ğ never starts a word: Šiauliai in cp1257 read as cp1254 is Ğiauliai.
+        ("Jonas Šiauliai;Anna Žemaitis;Jonas Smith", "cp1257"),
         # Icelandic keeps its þ and ð (first in a word, after a consonant; ð never first).
         ("Sigþór Guðmundsson;Þórður Jónsson;Guðrún Arnþórsdóttir", "cp1252"),
     ],

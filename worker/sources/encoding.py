@@ -579,8 +579,9 @@ def _odd_marks(text: str) -> int:
     return _glued_symbols(text) + _capitals_inside_words(text) + len(_MISPLACED.findall(text))
 
 
-# Letters where the languages that write them never put them: ß and ð first in a word
-# (``ßk``: the end of Dvořák read as cp850); þ, which Icelandic writes first in a word
+# Letters where the languages that write them never put them: ß, ð and Turkish's ğ first
+# in a word (``ßk``: the end of Dvořák read as cp850; ``Ğiauliai``: Lithuanian's Šiauliai
+# read as cp1254); þ, which Icelandic writes first in a word
 # or after a consonant, last in one or between vowels (Turkish's ş read as cp1252:
 # ``Ayþe``, ``Güneþ``). Polish ą and ę never start a word either, but Lithuanian ones do
 # (Ąžuolas).
@@ -597,7 +598,7 @@ def _latin_vowels() -> frozenset[str]:
 
 _LATIN_VOWELS = _latin_vowels()
 _VOWEL = re.escape("".join(sorted(_LATIN_VOWELS | {char.upper() for char in _LATIN_VOWELS})))
-_MISPLACED = re.compile(rf"(?<![^\W\d_])[ßðÐ]|[þÞ](?![^\W\d_])|(?<=[{_VOWEL}])[þÞ](?=[{_VOWEL}])")
+_MISPLACED = re.compile(rf"(?<![^\W\d_])[ßðÐğĞ]|[þÞ](?![^\W\d_])|(?<=[{_VOWEL}])[þÞ](?=[{_VOWEL}])")
 
 
 def _mixed_script_words(text: str) -> int:
