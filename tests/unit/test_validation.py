@@ -217,7 +217,10 @@ _TRICKY = {
     "first_name": ["Ana", "ANA", "maría", "Jean  Luc", "An\ta", "", "A" * 101, "Zoë"],
     "last_name": ["Silva", "O'BRIEN", "van der Berg", "Gonçalves", "x\x1fy", "\ud800"],
     "company": ["Acme", "Acme  Lda", "Acme\nLda", "", "C" * 201, "\x1eC"],
-    "phone": ["", "+351 912 345 678", "+44 (0)20 7946 0018", "912345678", "+٣٥١٩١٢٣٤٥٦٧٨", "x"],
+    "phone": [
+        *("", "+351 912 345 678", "+44 (0)20 7946 0018", "912345678", "+٣٥١٩١٢٣٤٥٦٧٨", "x"),
+        *('="912345678"', '=""', '="'),
+    ],
     "notes": ["", "a\x00b", "call\nback", "plain"],
 }
 
@@ -289,3 +292,13 @@ def test_a_column_of_mailboxes_is_mapped_to_the_email() -> None:
     # Addresses pasted from a mail program: the content says email, as addresses do.
     rows = [[f"Person {i} <p{i}@example.com>"] for i in range(10)]
     assert map_columns([], rows).columns == {"email": 0}
+
+
+def test_a_phone_wrapped_for_excel_is_the_number_inside() -> None:
+    # Files made for Excel write ="0912345678" so that Excel keeps the leading zero.
+    record, issues = _validator(default_country="PT").validate(
+        2, ["ana@example.pt", "Ana", "Silva", "Acme", '="912345678"', ""]
+    )
+    assert issues == []
+    assert (record[8], record[9]) == ("912345678", "+351912345678")
+    assert decode_raw(record[2])[4] == '="912345678"'  # the file's cell, as it was
