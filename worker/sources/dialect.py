@@ -437,7 +437,7 @@ def detect_dialect(
         scored.sort(key=lambda item: (-item[0], item[1]))
         if not scored or scored[0][0] <= 0:
             dialect, method, confidence = Dialect(",", '"'), "single-column", 0.0
-        elif _one_quoted_field_a_line(lines) or _one_mailbox_a_line(lines):
+        elif _one_field_a_line(lines, _ONE_QUOTED_FIELD) or _one_field_a_line(lines, _MAILBOX_LINE):
             # "Smith, Ana" or Ana Silva <ana@x.pt> on every line: one column, whatever
             # the quotes hold or the names' spaces.
             dialect, method, confidence = Dialect(",", '"'), "single-column", 1.0
@@ -521,36 +521,23 @@ def _opt(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+# Fields that fill a line on their own, whatever delimiters they hold: a value in double
+# quotes (``"Smith, Ana"``), and a mailbox as mail programs write it, a display name
+# (quoted or bare) and an address in angle brackets (``Ana Silva <ana@x.pt>``).
 _ONE_QUOTED_FIELD = re.compile(r'\ufeff?"(?:[^"]|"")*"\s*')
-
-
-def _one_quoted_field_a_line(lines: list[str]) -> bool:
-    """Every line one field: in double quotes (two lines or more, none spanning lines), or
-    bare with no quote and no usual delimiter (a header ``name`` over ``"Smith, Ana"``)."""
-    quoted = 0
-    for line in lines:
-        if _ONE_QUOTED_FIELD.fullmatch(line):
-            quoted += 1
-        elif line.strip() and any(char in line for char in (*PRIMARY_DELIMITERS, '"')):
-            return False
-    return quoted >= 2
-
-
-# A mailbox as mail programs write it: a display name (quoted or bare), an address in
-# angle brackets.
 _MAILBOX_LINE = re.compile(r'\ufeff?\s*(?:"[^"]*"|[^,;\t|"<>]*)\s*<[^<>\s@]+@[^<>\s]+>\s*')
 
 
-def _one_mailbox_a_line(lines: list[str]) -> bool:
-    """Every line one mailbox (``Ana Silva <ana@x.pt>``: a list pasted from a mail
-    program), two lines or more; or bare, with no usual delimiter (a header ``To``)."""
-    mailboxes = 0
+def _one_field_a_line(lines: list[str], field: re.Pattern[str]) -> bool:
+    """Every line one ``field`` (two lines or more, none spanning lines), or bare, with
+    no quote, angle bracket or usual delimiter (a header ``name`` or ``To`` over them)."""
+    fields = 0
     for line in lines:
-        if _MAILBOX_LINE.fullmatch(line):
-            mailboxes += 1
+        if field.fullmatch(line):
+            fields += 1
         elif line.strip() and any(char in line for char in (*PRIMARY_DELIMITERS, '"', "<")):
             return False
-    return mailboxes >= 2
+    return fields >= 2
 
 
 def _is_single_column(lines: list[str], dialect: Dialect) -> bool:

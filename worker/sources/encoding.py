@@ -230,13 +230,14 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
             )
         # Mostly printable: the best Latin reading, or another script's that reads as
         # real text (a long Hebrew list can be too much for the detector).
-        return EncodingGuess(_latin_or_other(sample, []), 0, "fallback", 0.2)
+        evidence = _high_byte_lines(sample)
+        return EncodingGuess(_latin_or_other(sample, evidence, []), 0, "fallback", 0.2)
     encoding = codecs.lookup(best.encoding).name
     confidence = max(0.0, min(1.0, 1.0 - float(best.chaos)))
     evidence = _high_byte_lines(sample)
     if encoding in _SINGLE_BYTE_LATIN:
         ranked = [codecs.lookup(match.encoding).name for match in results]
-        return EncodingGuess(_latin_or_other(sample, ranked), 0, "detector", confidence)
+        return EncodingGuess(_latin_or_other(sample, evidence, ranked), 0, "detector", confidence)
     if encoding.replace("-", "_") in _MULTIBYTE_CJK and _isolated_high_bytes(sample) > 0.5:
         # CJK text is runs of high bytes; lone ones between ASCII letters are accented
         # Latin letters that a double-byte reading swallows together with their neighbour
@@ -251,11 +252,11 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
     return EncodingGuess(other or encoding, 0, "detector", confidence)
 
 
-def _latin_or_other(sample: bytes, ranked: list[str]) -> str:
-    """The best Latin reading of the sample; unless it is not how Latin-script text reads
-    (Greek, Arabic, Chinese... read as accented letters), and a reading in another script
-    reads as real text of its own (``ranked``: the detector's order, if any)."""
-    evidence = _high_byte_lines(sample)
+def _latin_or_other(sample: bytes, evidence: bytes, ranked: list[str]) -> str:
+    """The best Latin reading of the sample (``evidence``: its lines beyond ASCII); unless
+    it is not how Latin-script text reads (Greek, Arabic, Chinese... read as accented
+    letters), and a reading in another script reads as real text of its own (``ranked``:
+    the detector's order, if any)."""
     latin = _best_latin_reading(evidence)
     text = evidence.decode(latin, errors="replace")
     if _letter_soup(text) or _odd_marks(text) or _symbol_soup(text):
