@@ -404,6 +404,30 @@ def with_sheet_title(export: ExportFile) -> ExportFile:
     )
 
 
+def club_sheet(rng: random.Random, count: int) -> ExportFile:
+    """A club's member sheet, kept by hand and saved as CSV in a Portuguese Excel: a title
+    in its first cell over a row left empty (both at the table's width), then columns
+    nobody's import template names, figures and many empty cells."""
+    header = ["Sócio n.º", "Nome do sócio", "Escalão", "Quota (€)", "Pago em", "Observações"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append(
+            [
+                str(100 + index),
+                f"{p['first']} {p['last']}",
+                rng.choice(["Sénior", "Júnior", "Veterano", ""]),
+                rng.choice(["25,00", "12,50", ""]),
+                p["date"] if rng.random() < 0.6 else "",
+                rng.choice(["", "", "", "isento", "paga em dobro"]),
+            ]
+        )
+    export = _file("club-sheet.csv", header, rows, delimiter=";", encoding="cp1252")
+    padding = ";" * (len(header) - 1)
+    text = f"Lista de sócios 2024{padding}\r\n{padding}\r\n" + export.render(rows)
+    return replace(export, data=_encoded(export, text), header_row=2)
+
+
 def two_columns(rng: random.Random, count: int) -> ExportFile:
     """The smallest contact list: a name and an address, under a title that has a comma
     (a title as wide as the table), as a person types it."""
@@ -559,6 +583,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         lambda: spaced(rng, rows, ";", csv.QUOTE_ALL),
         lambda: spaced(rng, rows, "|", csv.QUOTE_MINIMAL),
         lambda: two_columns(rng, rows),
+        lambda: club_sheet(rng, rows),
         lambda: one_column(rng, rows),
         lambda: by_year(rng, rows, 1960, 8),
         lambda: by_year(rng, rows, 2019, 2),

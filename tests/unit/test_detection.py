@@ -299,6 +299,19 @@ def test_a_first_row_of_column_names_is_a_header_when_no_type_tells() -> None:
     assert not detect_header(countries)
 
 
+def test_a_first_row_shaped_like_a_row_below_but_for_its_numbers_is_data() -> None:
+    # Rows written from one template (a room and its extension, a sum and its formula):
+    # a first row that differs from one below only in its digits names no column, even
+    # where most of the column below is plain numbers.
+    rooms = [[f"Sala {n}", f"ext. {200 + n}", name] for n, name in enumerate(["Ana", "Rui"], 1)]
+    rooms += [[str(n), str(200 + n), "Eva"] for n in range(3, 9)]
+    assert not detect_header(rooms)
+    sums = [[f"{n}+{n}=", f"(A{n}^2)-6="] for n in range(1, 4)] + [[str(n), "x"] for n in range(9)]
+    assert not detect_header(sums)
+    # A header with numbers in its names is still a header over rows of another shape.
+    assert detect_header([["Line 1", "Line 2"], ["Rua A", "3.º esq"], ["Rua B", "1.º dto"]])
+
+
 def test_detection_reads_a_bounded_sample() -> None:
     huge = _text(WESTERN) * 5000  # ~9 MB
     assert detect_dialect(huge, complete=False).dialect.delimiter == ","

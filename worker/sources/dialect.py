@@ -378,9 +378,13 @@ def preamble_rows(rows: list[list[str]]) -> int:
     usual, count = max(widths.items(), key=lambda item: (item[1], item[0]))
     if usual < 2 or count < len(rows) / 2:
         return 0  # no usual width to tell a title from (one column, or aligned text)
+    filled = sorted(sum(1 for cell in row if cell.strip()) for row in rows)
     narrow = 0
     for index, row in enumerate(rows[: MAX_PREAMBLE_ROWS + 1]):
-        if len(row) > usual // 2:
+        # A title saved from a sheet keeps the table's width in empty cells: one cell
+        # filled, where the rows usually fill three or more, is narrow too.
+        alone = sum(1 for cell in row if cell.strip()) == 1 and filled[len(filled) // 2] >= 3
+        if len(row) > usual // 2 and not alone:
             narrow = index
             break
     return _named_header_below(rows, narrow)
@@ -593,6 +597,12 @@ def _numbered_columns(first: list[str], body: list[list[str]]) -> set[int]:
     return numbered if counting <= len(body) * 0.1 else set()
 
 
+def _shape(cell: str) -> str:
+    """A cell with each run of digits written as one ``0`` (``1+1=`` and ``12+3=`` alike)."""
+    return _DIGITS.sub("0", cell.strip())
+
+
+_DIGITS = re.compile(r"\d+")
 # Around the header's names met again: white space, and a byte-order mark (a file
 # appended with its own: ``cat`` of two Excel exports).
 HEADER_STRIP = string.whitespace + "\ufeff"
@@ -640,16 +650,16 @@ def detect_header(rows: list[list[str]]) -> bool:
             continue
         if header_kind == "empty":
             continue
+        # A value like one below but for its digits (Sala 1 over Sala 2) names nothing.
+        like_below = _shape(header_cell) in {_shape(cell) for cell in below}
         if dominant != "text":
             # An email address is never a column's name: that row is data.
             same = -2 if dominant == "email" else -1
-            votes += 1 if header_kind != dominant else same
-        elif header_kind == "text":
+            votes += same if like_below or header_kind == dominant else 1
+        elif header_kind == "text" and not like_below:
             lengths = {len(cell) for cell in below}
             if len(lengths) == 1 and len(below) > 1 and len(header_cell) not in lengths:
                 votes += 1
-            elif header_cell.strip() in {cell.strip() for cell in below}:
-                votes -= 1
         else:
             votes -= 1
     return votes > 0
