@@ -356,6 +356,18 @@ def test_content_decides_where_headers_say_nothing() -> None:
     assert set(mapping.extra) | set(mapping.columns.values()) == set(range(5))
 
 
+def test_a_column_of_dates_is_no_phone_column() -> None:
+    # 03/17/2010 and 2024-05-01 are digits and separators as phones are; a column of them
+    # before the column of numbers called must not take the phone.
+    rows = [
+        [str(i), f"03/{10 + i}/2010", f"2024-05-{10 + i:02d}", f"949-218-{9800 + i}"]
+        for i in range(12)
+    ]
+    mapping = map_columns(["Item", "Date", "Logged", "Number Called"], rows)
+    assert mapping.columns["phone"] == 3
+    assert map_columns([], rows).columns["phone"] == 3
+
+
 # Headers as contact tools write them (Google Contacts; Outlook in several languages), and
 # the field each contact field's column should come from: (headers, field -> header).
 TOOL_HEADERS = [

@@ -230,6 +230,8 @@ _FOLDED_COMPACT = {key.replace(" ", ""): name for key, name in _FOLDED.items()}
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]{2,}")
 _PHONE = re.compile(r"\+?[\d][\d ()./-]{5,18}\d")
+# A date with a four-digit year first or last (03/17/2010, 2024-05-01): no phone.
+_DATE = re.compile(r"(?:19|20)\d\d([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2(?:19|20)\d\d")
 _NAME = re.compile(r"[^\W\d_]+([ '\-.][^\W\d_]+){0,3}\.?")
 
 
@@ -318,7 +320,8 @@ def _content_scores(rows: Sequence[Sequence[str]], column: int) -> dict[str, flo
     total = len(cells)
     # An address in a mailbox (``Ana Silva <ana@x.pt>``) or a link is an address too.
     emails = sum(bool(_EMAIL.fullmatch(cell) or mailbox_address(cell)) for cell in cells) / total
-    phones = sum(bool(_PHONE.fullmatch(cell)) for cell in cells) / total
+    phones = sum(bool(_PHONE.fullmatch(cell)) and not _DATE.fullmatch(cell) for cell in cells)
+    phones /= total
     names = sum(bool(_NAME.fullmatch(cell)) and len(cell) <= 40 for cell in cells) / total
     return {"email": emails, "phone": phones, "name": names}
 
