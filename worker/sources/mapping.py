@@ -320,8 +320,8 @@ def _content_scores(rows: Sequence[Sequence[str]], column: int) -> dict[str, flo
     total = len(cells)
     # An address in a mailbox (``Ana Silva <ana@x.pt>``) or a link is an address too.
     emails = sum(bool(_EMAIL.fullmatch(cell) or mailbox_address(cell)) for cell in cells) / total
-    phones = sum(bool(_PHONE.fullmatch(cell)) and not _DATE.fullmatch(cell) for cell in cells)
-    phones /= total
+    phone_cells = sum(bool(_PHONE.fullmatch(cell)) and not _DATE.fullmatch(cell) for cell in cells)
+    phones = phone_cells / total
     names = sum(bool(_NAME.fullmatch(cell)) and len(cell) <= 40 for cell in cells) / total
     return {"email": emails, "phone": phones, "name": names}
 
