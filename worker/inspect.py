@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from worker.errors import JobInvalid
 from worker.model import REQUIRED_DEFAULT
-from worker.sources.rows import RowSource
+from worker.sources.rows import RowSource, skipped_line
 from worker.sources.s3 import ByteStream, LocalFileStream
 from worker.sources.source import open_source
 
@@ -68,6 +68,7 @@ async def inspect_stream(
         report["encoding"] = source.detection.summary()["encoding"]
         report["data_rows"] = data_rows
         report["headers_skipped"] = source.headers_skipped
+        report["footer_rows"] = source.footer_rows
         report["problems"] = problems
         report["file_problem"] = _file_problem(source, options, data_rows)
     return report
@@ -134,11 +135,14 @@ def render(report: dict[str, Any], out: TextIO) -> None:
         out.write(f"  extra       {', '.join(report['mapping']['extra'])}\n")
     if "data_rows" in report:
         out.write(f"data rows   {report['data_rows']}\n")
-        if report.get("headers_skipped"):
-            out.write(
-                f"skipped     the header, met again {report['headers_skipped']} time(s) among"
-                " the rows (files appended to one another)\n"
-            )
+        skipped = skipped_line(
+            {
+                "headers_again": report.get("headers_skipped"),
+                "footer_rows": report.get("footer_rows"),
+            }
+        )
+        if skipped:
+            out.write(f"skipped     {skipped}\n")
         if report["file_problem"]:
             out.write(f"the job would fail: {report['file_problem']}\n")
         for kind, seen in report["problems"].items():

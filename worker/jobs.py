@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from worker.errors import ActionRefused
 from worker.messages import JobMessage
 from worker.model import EXPORTABLE, IN_PROGRESS, Job, JobStatus, ReviewAction
+from worker.sources.rows import skipped_line
 from worker.store.exports import export_writer_alive, job_exports, reset_exports
 from worker.store.jobs import DiscardReason, JobStore, OpenIssue, RowCounts
 
@@ -165,6 +166,9 @@ def render(report: JobReport, out: TextIO) -> None:
             f"{dialect.get('delimiter')!r}, mapping confidence "
             f"{float(job.mapping_confidence or 0):.2f}\n"
         )
+    skipped = skipped_line((job.detected_dialect or {}).get("skipped") or {})
+    if skipped:
+        out.write(f"skipped     {skipped}\n")
     for issue in report.open_issues:
         rows = ", ".join(str(row) for row in issue.rows[:10])
         more = f" (+{len(issue.rows) - 10} more)" if len(issue.rows) > 10 else ""

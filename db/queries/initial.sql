@@ -54,6 +54,14 @@ UPDATE jobs
 SET checkpoint_row = $7, processed_rows = $8, bytes_read = $9, updated_at = now()
 WHERE id = $1;
 
+-- name: record_skipped
+-- What the reading skipped that is no row (the header met again, a report's footer),
+-- kept with the detection so that `jobs show` can say it.
+UPDATE jobs
+SET detected_dialect = jsonb_set(coalesce(detected_dialect, '{}'), '{skipped}', $2::jsonb),
+    updated_at = now()
+WHERE id = $1;
+
 -- name: record_late_encoding
 -- A file ASCII in its first chunk: the encoding decided where it stopped being ASCII
 -- (detected_dialect holds the detection, its encoding among it).

@@ -27,6 +27,7 @@ from worker.store.staging import (
     finish_checks,
     record_detection,
     record_late_encoding,
+    record_skipped,
 )
 from worker.validation import RowValidator
 
@@ -135,6 +136,9 @@ async def run_initial(context: FlowContext) -> Job:
         source.close()
     if rows_seen == 0:
         raise JobInvalid(no_rows_reason(detection))
+    skipped_rows = source.skipped()
+    if skipped_rows:
+        await record_skipped(context.pool, job_id, skipped_rows)
     read_as = detection.summary()["encoding"]
     if read_as is not None and read_as != summary["encoding"]:
         # ASCII in its first chunk, the file was decided where it stopped being ASCII.
@@ -161,6 +165,7 @@ async def run_initial(context: FlowContext) -> Job:
         written=written,
         skipped=skipped,
         headers_skipped=source.headers_skipped,
+        footer_rows=len(source.footer_rows),
         seconds=round(time.monotonic() - started_at, 3),
     )
     return decided

@@ -123,7 +123,8 @@ class CsvSource(RowSource):
             self.detection.encoding = decoder.guess
             batch, still_bad = shaper.shape(records, decoder, decoder.bad_bytes - bad_seen)
             bad_seen = decoder.bad_bytes - still_bad
-            yield from pending.add(batch)
+            for rows in self.footer.add(batch):
+                yield from pending.add(rows)
 
         def fed(data: bytes, final: bool) -> Iterator[RowBatch]:
             # A slice at a time: the text and records of a whole S3 chunk (1 MiB of bytes,
@@ -147,5 +148,6 @@ class CsvSource(RowSource):
                     yield batch
         for batch in take(reader.finish()):
             yield batch
+        self.footer.finish()
         for batch in pending.flush():
             yield batch

@@ -125,8 +125,9 @@ class WorkbookSource(RowSource):
                     break
                 records = RecordBatch(chunk[0][0], [cells for _, cells in chunk], set())
                 batch, _ = shaper.shape(records, None, 0)
-                if batch.rows:
-                    yield batch
+                for rows in self.footer.add(batch):
+                    yield rows
+            self.footer.finish()
         finally:
             self.close()
 

@@ -54,6 +54,11 @@ async def record_late_encoding(pool: asyncpg.Pool, job_id: UUID, encoding: dict[
     await pool.execute(sql("record_late_encoding"), job_id, encoding["name"], encoding)
 
 
+async def record_skipped(pool: asyncpg.Pool, job_id: UUID, skipped: dict[str, Any]) -> None:
+    """What the reading skipped that is no row (:meth:`RowSource.skipped`)."""
+    await pool.execute(sql("record_skipped"), job_id, skipped)
+
+
 class BatchWriter:
     """Writes a job's batches on one connection: per batch one transaction that COPYs the
     rows, files their issues and advances the checkpoint, so a worker killed at any
