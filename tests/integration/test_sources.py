@@ -661,6 +661,13 @@ async def test_a_connection_cut_mid_stream_is_transient(
         await proxy.stop()
 
 
+VCARD = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Silva;Ana;;;\r\nFN:Ana Silva\r\n"
+    "EMAIL;type=INTERNET;type=pref:ana@acme.pt\r\nTEL;type=CELL:+351 912 345 678\r\n"
+    "END:VCARD\r\n"
+)
+
+
 @pytest.mark.parametrize(
     ("data", "said"),
     [
@@ -678,6 +685,12 @@ async def test_a_connection_cut_mid_stream_is_transient(
         (b'<?xml version="1.0"?>\n<contacts><c>a@x.io</c></contacts>', "XML document"),
         (b'[\n  {"email": "a@x.io", "name": "Ana"},\n  {"email": "b@x.io"}\n]\n', "JSON"),
         (b'{"email": "a@x.io", "name": "Ana"}\n{"email": "b@x.io"}\n', "JSON"),
+        # Address books: read as CSV split at ':', they failed for want of an email column.
+        (VCARD.encode(), "vCard file"),
+        (b"\xff\xfe" + VCARD.encode("utf-16-le"), "vCard file"),
+        (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n", "iCalendar file"),
+        (b"dn: cn=Ana Silva,mail=ana@x.pt\nobjectclass: top\nmail: ana@x.pt\n", "LDIF"),
+        (b"version: 1\ndn: cn=Ana Silva,mail=ana@x.pt\nmail: ana@x.pt\n", "LDIF"),
     ],
 )
 async def test_structured_text_named_like_a_table_is_refused_with_what_to_do(

@@ -32,9 +32,41 @@ _SAVE_AS = "open it in Excel (or LibreOffice) and save it as .xlsx or CSV, then 
 _JSON_START = re.compile(rb'\[\s*[{\["]|\{\s*"')
 
 
+# Address books in formats of their own, which phones, mail programs and directories
+# export: each names a contact a field per line, no table.
+_AS_CSV = (
+    "export the contacts as CSV (Google Contacts, Outlook and Thunderbird offer it) and upload that"
+)
+_ADDRESS_BOOKS = (
+    (
+        re.compile(rb"begin:vcard\s"),
+        "a vCard file (.vcf: contacts from a phone, iCloud, Google or Outlook)",
+    ),
+    (re.compile(rb"begin:vcalendar\s"), "an iCalendar file (.ics: a calendar, not a contact list)"),
+    (
+        re.compile(rb"(version: *1\r?\n)?dn: *\S"),
+        "an LDIF address book (.ldif: Thunderbird's or a directory's export)",
+    ),
+)
+
+
+def _text_start(head: bytes) -> bytes:
+    """The first KiB of the file as lowercase ASCII-compatible bytes, past any byte-order
+    mark (a UTF-16 file's too), leading white space dropped."""
+    start = head[:1024]
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16-le" if start.startswith(b"\xff\xfe") else "utf-16-be"
+        text = start[2 : len(start) & ~1].decode(codec, errors="replace")
+        start = text.encode("utf-8", errors="replace")
+    return start.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+
+
 def _document_kind(head: bytes) -> tuple[str, str] | None:
     """What structured text the file starts with, and what to do; or None."""
-    start = head[:1024].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    start = _text_start(head)
+    for opening, description in _ADDRESS_BOOKS:
+        if opening.match(start):
+            return description, _AS_CSV
     if start.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
         return "an HTML page (what many web apps export as Excel)", _SAVE_AS
     if start.startswith(b"<?xml"):
