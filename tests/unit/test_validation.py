@@ -302,3 +302,22 @@ def test_a_phone_wrapped_for_excel_is_the_number_inside() -> None:
     assert issues == []
     assert (record[8], record[9]) == ("912345678", "+351912345678")
     assert decode_raw(record[2])[4] == '="912345678"'  # the file's cell, as it was
+
+
+@pytest.mark.parametrize("cell", ["3.51912E+11", "3,51912E+11", "9.12346e+08", " 3.5E+11 "])
+def test_a_phone_in_scientific_notation_is_an_invalid_phone(cell: str) -> None:
+    # A sheet showed a long number in scientific notation and the CSV kept that text: the
+    # phone's last digits are gone, which only a person can put right.
+    _, issues = _validator(default_country="PT").validate(
+        2, ["ana@example.pt", "Ana", "Silva", "Acme", cell, ""]
+    )
+    assert [(issue.type, issue.field) for issue in issues] == [("INVALID_PHONE", "phone")]
+    assert "scientific notation" in issues[0].message
+
+
+@pytest.mark.parametrize("cell", ["+351 912 345 678", "912345678", "", "ext. 12", "E+1"])
+def test_other_phones_are_no_scientific_notation(cell: str) -> None:
+    _, issues = _validator(default_country="PT").validate(
+        2, ["ana@example.pt", "Ana", "Silva", "Acme", cell, ""]
+    )
+    assert issues == []

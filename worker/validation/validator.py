@@ -11,6 +11,7 @@ and avoids per-row work that a C-level check can rule out.
 from __future__ import annotations
 
 import operator
+import re
 import struct
 from collections.abc import Mapping, Sequence
 from itertools import chain, compress
@@ -47,6 +48,15 @@ from worker.validation.rules import (
 )
 
 _ROW_NUMBER = struct.Struct(">I")
+# A long number in a column too narrow for it is shown by Excel in scientific notation, and
+# a CSV saved from the sheet keeps that text: 3.51912E+11 (3,51912E+11 in a comma locale)
+# is a phone whose last digits are gone.
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE]\+?\d+")
+_SCIENTIFIC_PHONE = (
+    "the phone is a number in scientific notation (as a spreadsheet shows a long number in "
+    "a narrow column): its last digits are lost; format the column as text in the "
+    "spreadsheet and export it again, or edit the phone"
+)
 
 
 def excel_text(values: list[str]) -> list[str]:
@@ -121,11 +131,17 @@ class RowValidator:
         width = min(map(len, rows), default=0)
         columns = {name: self._column(rows, name, width) for name in CONTACT_FIELDS}
         columns["phone"] = excel_text(columns["phone"])
+        issues: list[RowIssue] = []
+        if "E+" in "\x1f".join(columns["phone"]).upper():
+            issues += [
+                RowIssue(numbers[i], IssueType.INVALID_PHONE, "phone", _SCIENTIFIC_PHONE)
+                for i, value in enumerate(columns["phone"])
+                if _SCIENTIFIC.fullmatch(value.strip())
+            ]
         emails = columns["email"]
         columns["first_name"] = self._names(columns["first_name"])
         columns["last_name"] = self._names(columns["last_name"])
         columns["company"] = collapse_spaces(columns["company"])
-        issues: list[RowIssue] = []
         for name in self.required:
             values = columns.get(name)
             if values is None or "" not in values:
