@@ -356,6 +356,16 @@ def test_content_decides_where_headers_say_nothing() -> None:
     assert set(mapping.extra) | set(mapping.columns.values()) == set(range(5))
 
 
+def test_of_columns_named_alike_an_empty_one_never_takes_the_field() -> None:
+    # Thunderbird writes Work Phone before Mobile Number, most people fill only the mobile.
+    headers = ["First Name", "Primary Email", "Work Phone", "Home Phone", "Mobile Number"]
+    rows = [["Ana", f"a{i}@x.pt", "", "", f"+351 91234567{i}"] for i in range(5)]
+    assert map_columns(headers, rows).columns["phone"] == 4
+    # None filled in the sample: the first, as before.
+    assert map_columns(headers, [[*row[:2], "", "", ""] for row in rows]).columns["phone"] == 2
+    assert map_columns(headers, []).columns["phone"] == 2
+
+
 def test_a_column_of_dates_is_no_phone_column() -> None:
     # 03/17/2010 and 2024-05-01 are digits and separators as phones are; a column of them
     # before the column of numbers called must not take the phone.

@@ -349,14 +349,21 @@ def map_columns(
         if index is not None and 0 <= index < width:
             columns[name], confidence[name], method[name] = index, 1.0, "override"
 
+    # Columns a header names, in order; of several that name one field (Work Phone, Mobile
+    # Number), the first that holds anything in the sample: an empty one never wins.
+    named_by: dict[str, list[int]] = {}
     for index, header in enumerate(headers):
         named = header_field(header)
         if named and named not in columns and index not in columns.values():
-            columns[named], method[named] = index, "header"
-            content = _content_scores(rows, index)
-            # The header said so; content that disagrees lowers the confidence.
-            agrees = {"email": content.get("email", 1.0), "phone": content.get("phone", 1.0)}
-            confidence[named] = 0.5 + 0.5 * agrees.get(named, 1.0) if rows else 0.9
+            named_by.setdefault(named, []).append(index)
+    for named, indexes in named_by.items():
+        filled = [i for i in indexes if any(i < len(row) and row[i].strip() for row in rows)]
+        index = (filled or indexes)[0]
+        columns[named], method[named] = index, "header"
+        content = _content_scores(rows, index)
+        # The header said so; content that disagrees lowers the confidence.
+        agrees = {"email": content.get("email", 1.0), "phone": content.get("phone", 1.0)}
+        confidence[named] = 0.5 + 0.5 * agrees.get(named, 1.0) if rows else 0.9
 
     unassigned = [index for index in range(width) if index not in columns.values()]
     scores = {index: _content_scores(rows, index) for index in unassigned}
