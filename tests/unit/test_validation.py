@@ -321,3 +321,14 @@ def test_other_phones_are_no_scientific_notation(cell: str) -> None:
         2, ["ana@example.pt", "Ana", "Silva", "Acme", cell, ""]
     )
     assert issues == []
+
+
+def test_google_contacts_several_values_in_a_cell_give_the_first() -> None:
+    # Google Contacts' CSV: "ana@home.pt ::: ana@acme.pt" and two phones likewise.
+    record, issues = _validator(default_country="PT").validate(
+        2,
+        ["ana@home.pt ::: ana@acme.pt", "Ana", "Silva", "Acme", "912345678 ::: 213456789", ""],
+    )
+    assert issues == []
+    assert (record[4], record[8], record[9]) == ("ana@home.pt", "912345678", "+351912345678")
+    assert decode_raw(record[2])[0] == "ana@home.pt ::: ana@acme.pt"  # the file's cell

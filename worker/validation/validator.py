@@ -70,6 +70,19 @@ def excel_text(values: list[str]) -> list[str]:
     ]
 
 
+# Google Contacts writes a field's several values in one cell, " ::: " between them.
+_SEVERAL = " ::: "
+
+
+def first_of_several(values: list[str]) -> list[str]:
+    """Values freed of the others Google Contacts writes in the same cell (``ana@home.pt
+    ::: ana@acme.pt``): the first, the one it lists first. One C-level search rules a batch
+    out."""
+    if _SEVERAL not in "\x1f".join(values):
+        return values
+    return [value.split(_SEVERAL, 1)[0].strip() for value in values]
+
+
 class RowValidator:
     """Validates and normalises rows for one job: ``columns`` maps each contact field to
     its cell's index (the column mapping), ``options`` are the job's."""
@@ -131,6 +144,8 @@ class RowValidator:
         width = min(map(len, rows), default=0)
         columns = {name: self._column(rows, name, width) for name in CONTACT_FIELDS}
         columns["phone"] = excel_text(columns["phone"])
+        for name in ("email", "phone"):
+            columns[name] = first_of_several(columns[name])
         issues: list[RowIssue] = []
         if "E+" in "\x1f".join(columns["phone"]).upper():
             issues += [
