@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from worker.errors import JobInvalid
-from worker.model import REQUIRED_DEFAULT
+from worker.model import FULL_NAME, REQUIRED_DEFAULT
 from worker.sources.rows import RowSource, skipped_line
 from worker.sources.s3 import ByteStream, LocalFileStream
 from worker.sources.source import open_source
@@ -127,9 +127,10 @@ def render(report: dict[str, Any], out: TextIO) -> None:
     )
     out.write(f"mapping     (overall confidence {report['mapping_confidence']})\n")
     for name, field in report["mapping"]["fields"].items():
+        split = ", split into first_name and last_name" if name == FULL_NAME else ""
         out.write(
             f"  {name:<11} <- {field['header']!r} (column {field['column'] + 1}, "
-            f"{field['method']}, confidence {field['confidence']})\n"
+            f"{field['method']}, confidence {field['confidence']}{split})\n"
         )
     if report["mapping"]["extra"]:
         out.write(f"  extra       {', '.join(report['mapping']['extra'])}\n")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from worker.errors import JobInvalid
-from worker.model import CONTACT_FIELDS
+from worker.model import CONTACT_FIELDS, MAPPABLE_FIELDS
 
 # What a producer may set; the rest come from detection and the job's defaults.
 
@@ -88,10 +88,10 @@ def _mapping(value: object) -> dict[str, str | int]:
         raise JobInvalid("option mapping: must map fields to a header name or a column number")
     mapping: dict[str, str | int] = {}
     for field, target in value.items():
-        if field not in CONTACT_FIELDS:
+        if field not in MAPPABLE_FIELDS:
             raise JobInvalid(
                 f"option mapping: unknown field {str(field)[:40]!r}; fields: "
-                f"{', '.join(CONTACT_FIELDS)}"
+                f"{', '.join(MAPPABLE_FIELDS)}"
             )
         if isinstance(target, bool) or not isinstance(target, str | int):
             raise JobInvalid(f"option mapping.{field}: must be a header name or a column number")

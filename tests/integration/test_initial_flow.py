@@ -155,6 +155,32 @@ async def test_a_clean_file_is_consolidated_in_the_same_delivery(
     )
 
 
+async def test_a_list_with_a_whole_name_column_has_it_split_into_first_and_last(
+    services: Services, aws: AwsResources
+) -> None:
+    # Name,Email,Company: the commonest list people make. It failed for want of a first
+    # and a last name column.
+    rows = [
+        ["Name", "Email", "Company"],
+        ["Ana Maria da Silva", "ana@example.pt", "Acme"],
+        ["Costa, João", "joao@example.pt", "Beta"],
+        ["Dr. Li Wei", "li@example.cn", "Gamma"],
+    ]
+    job_id = await submit(services, aws, csv_bytes(rows))
+    await drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert (job.status, job.total_rows, job.valid_rows) == ("COMPLETED", 3, 3), job.error
+    names = await services.pool.fetch(
+        "SELECT first_name, last_name FROM contacts WHERE job_id = $1 ORDER BY email", job_id
+    )
+    assert [tuple(name) for name in names] == [
+        ("Ana Maria", "da Silva"),
+        ("João", "Costa"),
+        ("Li", "Wei"),
+    ]
+
+
 async def test_a_tenant_without_contacts_has_no_row_probed_for_them(
     services: Services, aws: AwsResources
 ) -> None:

@@ -356,6 +356,22 @@ def test_content_decides_where_headers_say_nothing() -> None:
     assert set(mapping.extra) | set(mapping.columns.values()) == set(range(5))
 
 
+def test_a_whole_name_column_is_mapped_where_no_column_holds_a_part_of_it() -> None:
+    rows = [["Ana Silva", "ana@x.pt", "Acme"]]
+    assert map_columns(["Name", "Email", "Company"], rows).columns == {
+        "full_name": 0,
+        "email": 1,
+        "company": 2,
+    }
+    assert map_columns(["Full Name", "E-mail"], [row[:2] for row in rows]).columns["full_name"] == 0
+    # German forms: Vorname and Name, the surname; Thunderbird's Display Name beside the parts.
+    assert "full_name" not in map_columns(["Vorname", "Name", "E-Mail"], rows).columns
+    headers = ["First Name", "Last Name", "Display Name", "Primary Email"]
+    assert (
+        "full_name" not in map_columns(headers, [["Ana", "Silva", "Ana Silva", "a@x.pt"]]).columns
+    )
+
+
 def test_of_columns_named_alike_an_empty_one_never_takes_the_field() -> None:
     # Thunderbird writes Work Phone before Mobile Number, most people fill only the mobile.
     headers = ["First Name", "Primary Email", "Work Phone", "Home Phone", "Mobile Number"]

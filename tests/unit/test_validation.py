@@ -10,6 +10,7 @@ import pytest
 from worker.model import decode_raw, encode_raw
 from worker.sources.mapping import map_columns
 from worker.validation import RowValidator, email_problem, name_case, phone_e164
+from worker.validation.normalise import split_full_name
 
 HEADERS = ["email", "first_name", "last_name", "company", "phone", "notes"]
 JOB = uuid.UUID("6b0c3f4e-8a59-4b7e-9d7e-0d1f2a3b4c5d")
@@ -332,3 +333,34 @@ def test_google_contacts_several_values_in_a_cell_give_the_first() -> None:
     assert issues == []
     assert (record[4], record[8], record[9]) == ("ana@home.pt", "912345678", "+351912345678")
     assert decode_raw(record[2])[0] == "ana@home.pt ::: ana@acme.pt"  # the file's cell
+
+
+@pytest.mark.parametrize(
+    ("whole", "parts"),
+    [
+        ("Ana Silva", ("Ana", "Silva")),
+        ("  ana   silva ", ("ana", "silva")),
+        ("Silva, Ana", ("Ana", "Silva")),
+        ("Ana Maria da Silva", ("Ana Maria", "da Silva")),
+        ("Ludwig van Beethoven", ("Ludwig", "van Beethoven")),
+        ("Jean-Luc Picard", ("Jean-Luc", "Picard")),
+        ("Dr. Ana Silva", ("Ana", "Silva")),
+        ("Mr. Smith", ("", "Smith")),
+        ("Madonna", ("Madonna", "")),
+        ("山田 太郎", ("太郎", "山田")),
+        ("", ("", "")),
+    ],
+)
+def test_a_whole_name_splits_into_first_and_last(whole: str, parts: tuple[str, str]) -> None:
+    assert split_full_name(whole) == parts
+
+
+def test_a_whole_name_column_gives_the_parts_no_column_holds() -> None:
+    headers = ["Name", "Email", "Company"]
+    validator = RowValidator(JOB, {"full_name": 0, "email": 1, "company": 2}, headers)
+    record, issues = validator.validate(2, ["ANA SILVA", "ana@example.pt", "Acme"])
+    assert issues == []
+    assert (record[5], record[6]) == ("Ana", "Silva")  # name-cased as any name
+    # A one-word name leaves the last name empty: required, so a person is asked.
+    _, issues = validator.validate(3, ["Madonna", "m@example.com", "Acme"])
+    assert [(issue.type, issue.field) for issue in issues] == [("MISSING_FIELD", "last_name")]

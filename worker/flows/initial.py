@@ -16,7 +16,7 @@ from worker import metrics
 from worker.errors import JobGone, JobInvalid
 from worker.flows.base import FlowContext
 from worker.logs import get_logger
-from worker.model import Job, RowIssue
+from worker.model import FULL_NAME, Job, RowIssue
 from worker.options import check_job_options
 from worker.router import Route
 from worker.sources.rows import Detection
@@ -175,7 +175,10 @@ def unmappable_fields(required: tuple[str, ...], detection: Detection) -> None:
     """A required field that no column maps to would be an issue on every row: the file as a
     whole is wrong for the job, said once (JobInvalid), with the columns found and how to
     map them."""
-    missing = [name for name in required if name not in detection.mapping.columns]
+    mapped = set(detection.mapping.columns)
+    if FULL_NAME in mapped:
+        mapped |= {"first_name", "last_name"}  # split from the whole name
+    missing = [name for name in required if name not in mapped]
     if not missing:
         return
     columns = ", ".join(repr(header) for header in detection.headers[:12])

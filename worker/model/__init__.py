@@ -13,6 +13,8 @@ from worker.model.jobs import (
 )
 from worker.model.rows import (
     CONTACT_FIELDS,
+    FULL_NAME,
+    MAPPABLE_FIELDS,
     RAW_ESCAPED,
     RAW_SEPARATOR,
     REQUIRED_DEFAULT,
@@ -27,7 +29,9 @@ from worker.model.rows import (
 __all__ = [
     "CONTACT_FIELDS",
     "EXPORTABLE",
+    "FULL_NAME",
     "IN_PROGRESS",
+    "MAPPABLE_FIELDS",
     "RAW_ESCAPED",
     "RAW_SEPARATOR",
     "REQUIRED_DEFAULT",

@@ -14,6 +14,10 @@ from worker.model.jobs import IssueType, RowStatus
 
 # The contact fields a column can map to, in the order staging stores them.
 CONTACT_FIELDS = ("email", "first_name", "last_name", "company", "phone")
+# A column holding the whole name (``Name``, ``Full Name``): split into first_name and
+# last_name where no column holds them. A mapping may name it too.
+FULL_NAME = "full_name"
+MAPPABLE_FIELDS = (*CONTACT_FIELDS, FULL_NAME)
 # Required unless a job's ``required_fields`` option says otherwise.
 REQUIRED_DEFAULT = ("email", "first_name", "last_name", "company")
 

@@ -390,6 +390,10 @@ def preamble_rows(rows: list[list[str]]) -> int:
     return _named_header_below(rows, narrow)
 
 
+# Cells a row of data holds and names of columns do not.
+_DATA_KINDS = frozenset(("number", "date", "email"))
+
+
 def _named_header_below(rows: list[list[str]], start: int) -> int:
     """The index of the first row from ``start`` that names contact fields (two, or one
     among column names), when the rows above it (from ``start``) name none and hold no
@@ -397,7 +401,9 @@ def _named_header_below(rows: list[list[str]], start: int) -> int:
     for index in range(start, min(len(rows) - 1, MAX_PREAMBLE_ROWS + 1)):
         cells = [cell.strip() for cell in rows[index] if cell.strip()]
         known = sum(map(is_known_header, cells))
-        if known >= 2 or (known and all(map(_is_label, cells))):
+        # Names of columns hold no figures: a row of data may hold "Name" and "Surname".
+        named = known >= 2 or (known and all(map(_is_label, cells)))
+        if named and not any(_kind(cell) in _DATA_KINDS for cell in cells):
             return index
         if any(is_known_header(cell) or _kind(cell) == "email" for cell in cells):
             return start

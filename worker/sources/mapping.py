@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from worker.model import CONTACT_FIELDS
+from worker.model import FULL_NAME, MAPPABLE_FIELDS
 from worker.validation.rules import mailbox_address
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -131,6 +131,30 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "επώνυμο",
         "姓氏",
         "성",
+    ),
+    # The whole name in one column: split into first and last name when no column holds
+    # either (a column of first names is "Nome", "Nombre" or "Vorname"; "Nom" is French's
+    # last name, so those stay theirs).
+    "full_name": (
+        "name",
+        "full name",
+        "fullname",
+        "display name",
+        "complete name",
+        "nome completo",
+        "nombre completo",
+        "nom complet",
+        "nome e cognome",
+        "vollständiger name",
+        "volledige naam",
+        "imię i nazwisko",
+        "jméno a příjmení",
+        "ad soyad",
+        "полное имя",
+        "фио",
+        "ονοματεπώνυμο",
+        "氏名",
+        "姓名",
     ),
     "company": (
         "company",
@@ -339,7 +363,7 @@ def map_columns(
     method: dict[str, str] = {}
 
     for name, target in (overrides or {}).items():
-        if name not in CONTACT_FIELDS:
+        if name not in MAPPABLE_FIELDS:
             continue
         index = (
             target
@@ -356,6 +380,8 @@ def map_columns(
         named = header_field(header)
         if named and named not in columns and index not in columns.values():
             named_by.setdefault(named, []).append(index)
+    if {"first_name", "last_name"} & {*columns, *named_by}:
+        named_by.pop(FULL_NAME, None)  # a whole name only where no column has a part of it
     for named, indexes in named_by.items():
         filled = [i for i in indexes if any(i < len(row) and row[i].strip() for row in rows)]
         index = (filled or indexes)[0]

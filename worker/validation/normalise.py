@@ -19,6 +19,50 @@ _NAME_PARTS = re.compile(r"([ \-'’])")  # noqa: RUF001 - the typographic apost
 _PHONE_FORMATTING = str.maketrans("", "", " -.()/\u00a0")
 
 
+# Words that belong to the family name they come before (Ana Maria da Silva, Ludwig van
+# Beethoven), and titles before a name that are neither part.
+_PARTICLES = frozenset(
+    (
+        *("da", "das", "de", "del", "della", "der", "den", "di", "do", "dos", "du", "la"),
+        *("le", "van", "von", "ter", "ten", "bin", "ibn", "al", "el", "y"),
+    )
+)
+# Chinese, Japanese and Korean write the family name first.
+_FAMILY_NAME_FIRST = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_TITLES = frozenset(
+    (
+        *("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "sr", "sra", "srta", "dra"),
+        *("herr", "frau", "mme", "mlle", "m"),
+    )
+)
+
+
+def split_full_name(name: str) -> tuple[str, str]:
+    """A whole name as (first name, last name): ``Silva, Ana`` by its comma; else the last
+    word with the particles before it (``da Silva``) is the last name and the words before
+    it the first (in Chinese, Japanese and Korean, the first word is the family name); one
+    word is a first name alone. A title in front (``Dr.``) is dropped."""
+    name = " ".join(name.split())
+    if name.count(",") == 1:
+        last, first = (part.strip() for part in name.split(","))
+        if first and last:
+            return first, last
+    words = name.split(" ")
+    titled = False
+    while len(words) > 1 and words[0].rstrip(".").lower() in _TITLES:
+        words.pop(0)
+        titled = True
+    if len(words) == 1:
+        # "Mr. Smith": a title goes with the family name.
+        return ("", words[0]) if titled else (words[0], "")
+    if _FAMILY_NAME_FIRST.search(name):
+        return " ".join(words[1:]), words[0]  # 山田 太郎: the family name first
+    start = len(words) - 1
+    while start > 1 and words[start - 1].lower() in _PARTICLES:
+        start -= 1
+    return " ".join(words[:start]), " ".join(words[start:])
+
+
 def name_case(name: str) -> str:
     """``ANA-MARIA O'BRIEN`` -> ``Ana-Maria O'Brien`` (only applied to all-caps or
     all-lower names; mixed case is the person's own choice and kept)."""

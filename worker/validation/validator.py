@@ -22,6 +22,7 @@ import xxhash
 
 from worker.model import (
     CONTACT_FIELDS,
+    FULL_NAME,
     REQUIRED_DEFAULT,
     IssueType,
     RowIssue,
@@ -35,6 +36,7 @@ from worker.validation.normalise import (
     normalise_name,
     normalize_email,
     phones_e164,
+    split_full_name,
 )
 from worker.validation.rules import (
     CONTROL_CHARS,
@@ -97,6 +99,10 @@ class RowValidator:
         options = options or {}
         self.job_prefix = job_id.bytes
         self.columns = dict(columns)
+        # A whole name's column, split for the parts no column holds.
+        self.splits_full_name = FULL_NAME in self.columns and not (
+            "first_name" in self.columns and "last_name" in self.columns
+        )
         self.headers = list(headers)
         required = options.get("required_fields", REQUIRED_DEFAULT)
         self.required = tuple(str(name) for name in required)
@@ -143,6 +149,13 @@ class RowValidator:
         count = len(rows)
         width = min(map(len, rows), default=0)
         columns = {name: self._column(rows, name, width) for name in CONTACT_FIELDS}
+        if self.splits_full_name:
+            firsts, lasts = zip(
+                *map(split_full_name, self._column(rows, FULL_NAME, width)), strict=True
+            )
+            for name, parts in (("first_name", firsts), ("last_name", lasts)):
+                if name not in self.columns:
+                    columns[name] = list(parts)
         columns["phone"] = excel_text(columns["phone"])
         for name in ("email", "phone"):
             columns[name] = first_of_several(columns[name])
