@@ -312,6 +312,16 @@ def test_a_first_row_shaped_like_a_row_below_but_for_its_numbers_is_data() -> No
     assert detect_header([["Line 1", "Line 2"], ["Rua A", "3.º esq"], ["Rua B", "1.º dto"]])
 
 
+def test_a_file_of_one_line_is_cut_at_a_common_delimiter_in_it() -> None:
+    # One line shows no regular shape: the spaces and colons of its text split it more
+    # often than its one ';' does, and are no delimiters for that.
+    line = "2010-05-19T13:54:36+08:00 INFO (6): 2010-05-19 13:54:36;SQLSTATE[HY093]: Invalid\n"
+    assert detect_dialect(line, complete=True).dialect.delimiter == ";"
+    assert detect_dialect("first name;last name;e-mail\n", complete=True).dialect.delimiter == ";"
+    # Without one, the line's own punctuation is weighed as before.
+    assert detect_dialect("ana^silva^ana@x.pt\n", complete=True).dialect.delimiter == "^"
+
+
 def test_detection_reads_a_bounded_sample() -> None:
     huge = _text(WESTERN) * 5000  # ~9 MB
     assert detect_dialect(huge, complete=False).dialect.delimiter == ","

@@ -295,7 +295,9 @@ def candidate_delimiters(lines: list[str], comment: str | None = None) -> list[t
         and (char.isprintable() or char in _CONTROL_DELIMITERS)
         and (char == " " or char in _CONTROL_DELIMITERS or not char.isspace())
     ]
-    if not lines:
+    if not lines or (primary and sum(1 for line in lines if line.strip()) == 1):
+        # One line shows no regular shape: a common delimiter in it is the delimiter, not
+        # the spaces or colons of its text.
         return primary
     priors = {char: _delimiter_prior(char, lines) for char in others}
     ranked = sorted(
