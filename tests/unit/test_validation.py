@@ -364,3 +364,19 @@ def test_a_whole_name_column_gives_the_parts_no_column_holds() -> None:
     # A one-word name leaves the last name empty: required, so a person is asked.
     _, issues = validator.validate(3, ["Madonna", "m@example.com", "Acme"])
     assert [(issue.type, issue.field) for issue in issues] == [("MISSING_FIELD", "last_name")]
+
+
+def test_every_field_wrapped_for_excel_is_the_text_inside() -> None:
+    # Some systems write every cell as ="..." so that Excel converts none of them.
+    cells = ['="ana@example.pt"', '="Ana"', '="Silva"', '="Acme"', '="912345678"', ""]
+    record, issues = _validator(default_country="PT").validate(2, cells)
+    assert issues == []
+    assert record[3:10] == (
+        "ana@example.pt",
+        "ana@example.pt",
+        "Ana",
+        "Silva",
+        "Acme",
+        "912345678",
+        "+351912345678",
+    )

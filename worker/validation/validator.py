@@ -62,8 +62,9 @@ _SCIENTIFIC_PHONE = (
 
 
 def excel_text(values: list[str]) -> list[str]:
-    """Values freed of the formula files made for Excel wrap them in to keep their leading
-    zeros (``="0912345678"``): the text inside. One C-level search rules a batch out."""
+    """Values freed of the formula files made for Excel wrap them in to keep them as text
+    (``="0912345678"``, a leading zero kept): the text inside. One C-level search rules a
+    batch out."""
     if '="' not in "\x1f".join(values):
         return values
     return [
@@ -150,15 +151,22 @@ class RowValidator:
         width = min(map(len, rows), default=0)
         columns = {name: self._column(rows, name, width) for name in CONTACT_FIELDS}
         if self.splits_full_name:
-            firsts, lasts = zip(
-                *map(split_full_name, self._column(rows, FULL_NAME, width)), strict=True
-            )
+            columns[FULL_NAME] = self._column(rows, FULL_NAME, width)
+        # The batch's fields as one text: C-level searches of it rule out the rarer shapes
+        # (and the characters) that need a look at each value.
+        joined = "".join(chain.from_iterable(columns.values()))
+        if '="' in joined:
+            # Systems that make files for Excel wrap values in ="..." (a phone's leading
+            # zero, or every cell): the text inside.
+            columns = {name: excel_text(values) for name, values in columns.items()}
+        if self.splits_full_name:
+            firsts, lasts = zip(*map(split_full_name, columns.pop(FULL_NAME)), strict=True)
             for name, parts in (("first_name", firsts), ("last_name", lasts)):
                 if name not in self.columns:
                     columns[name] = list(parts)
-        columns["phone"] = excel_text(columns["phone"])
-        for name in ("email", "phone"):
-            columns[name] = first_of_several(columns[name])
+        if _SEVERAL in joined:
+            for name in ("email", "phone"):
+                columns[name] = first_of_several(columns[name])
         issues: list[RowIssue] = []
         if "E+" in "\x1f".join(columns["phone"]).upper():
             issues += [
@@ -219,8 +227,8 @@ class RowValidator:
                 for i, value in enumerate(values)
                 if len(value) > limit
             ]
-        # One regex pass over the whole batch's mapped fields; rows only if it finds any.
-        joined = "".join(chain.from_iterable(columns.values()))
+        # One regex pass over the whole batch's fields (as read: normalising adds no such
+        # character); rows only if it finds any.
         suspect = SUSPECT_CHARS.search(joined) is not None
         if suspect and CONTROL_CHARS.search(joined):
             for name, values in columns.items():
