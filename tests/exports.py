@@ -44,7 +44,7 @@ class ExportFile:
     delimiter: str
     quotechar: str | None  # None: nothing in the file is quoted
     has_header: bool
-    header_row: int  # the header's (or first data row's) non-blank record number, from 1
+    header_row: int  # the header's (or first data row's) row number, blank lines counted
     rows: list[list[str]]  # the data rows, as a person reads them
     header: list[str] | None = None
     newline: str = "\r\n"
@@ -390,7 +390,7 @@ def with_title(export: ExportFile) -> ExportFile:
     nl = export.newline
     title = f"Contacts export{nl}Generated on 2024-05-01 10:00{nl}{nl}"
     data = _encoded(export, title + export.render(export.rows))
-    return replace(export, name=f"title-{export.name}", data=data, header_row=3)
+    return replace(export, name=f"title-{export.name}", data=data, header_row=4)
 
 
 def with_sheet_title(export: ExportFile) -> ExportFile:
@@ -400,7 +400,7 @@ def with_sheet_title(export: ExportFile) -> ExportFile:
     nl, padding = export.newline, export.delimiter * (len(export.header or export.rows[0]) - 1)
     text = f"Contacts export{padding}{nl}{padding}{nl}" + export.render(export.rows)
     return replace(
-        export, name=f"sheet-title-{export.name}", data=_encoded(export, text), header_row=2
+        export, name=f"sheet-title-{export.name}", data=_encoded(export, text), header_row=3
     )
 
 
@@ -425,7 +425,7 @@ def club_sheet(rng: random.Random, count: int) -> ExportFile:
     export = _file("club-sheet.csv", header, rows, delimiter=";", encoding="cp1252")
     padding = ";" * (len(header) - 1)
     text = f"Lista de sócios 2024{padding}\r\n{padding}\r\n" + export.render(rows)
-    return replace(export, data=_encoded(export, text), header_row=2)
+    return replace(export, data=_encoded(export, text), header_row=3)
 
 
 def two_columns(rng: random.Random, count: int) -> ExportFile:
@@ -485,7 +485,9 @@ def with_comments(export: ExportFile) -> ExportFile:
         + f"# page 2{nl}"
         + export.render(export.rows[half:], header=False)
     )
-    return replace(export, name=f"comments-{export.name}", data=_encoded(export, text))
+    return replace(
+        export, name=f"comments-{export.name}", data=_encoded(export, text), header_row=3
+    )
 
 
 def with_commented_header(export: ExportFile) -> ExportFile:

@@ -20,7 +20,7 @@ def test_a_title_above_the_header_is_skipped_and_shown(tmp_path: Path) -> None:
     assert result.returncode == ExitCode.OK, result.stderr
     report = json.loads(result.stdout)
     assert report["dialect"]["skip_rows"] == 2
-    assert report["header_row"] == 3
+    assert report["header_row"] == 4  # the row a person reads: the blank line counted
     assert report["headers"] == export.header
     assert report["data_rows"] == len(export.rows)
     assert report["problems"] == {}

@@ -20,7 +20,7 @@ from worker.store.jobs import fetch_job
     [
         (
             b"Name,Company,Phone\r\nAna Silva,Acme,912345678\r\nBo Ng,Lda,913456789\r\n",
-            "no column could be mapped to email, first_name, last_name (the file's columns: "
+            "no column could be mapped to email (the file's columns: "
             "'Name', 'Company', 'Phone'); submit it again with --mapping",
         ),
         (b"email,first_name,last_name,company\r\n", "the file has no data rows: only a header"),

@@ -283,7 +283,7 @@ async def test_a_preamble_before_the_header_is_skipped_by_header_row(
 ) -> None:
     text = "Export of 2026-11-01\n\n" + _csv(CONTACTS)
     source = await _open(
-        services, aws, text.encode(), options={"header_row": 2, "has_header": True}
+        services, aws, text.encode(), options={"header_row": 3, "has_header": True}
     )
     assert source.detection.headers == CONTACTS[0]
     _, rows, _ = await _all_rows(source)
@@ -532,7 +532,7 @@ async def test_title_rows_above_a_workbooks_header_are_skipped(
     detection = source.detection
     header = ["E-mail", "First name", "Last name", "Company", "Phone"]
     assert detection.headers[len(pad) :] == header
-    assert detection.header_number == 3
+    assert detection.header_number == 5  # the sheet's row, as Excel shows it
     assert detection.mapping.columns["email"] == len(pad)
     _, rows, problems = await _all_rows(source)
     assert problems == {}
@@ -755,3 +755,17 @@ async def test_a_workbooks_report_footer_is_no_row(services: Services, aws: AwsR
     source = await _open(services, aws, data, key="up/report.xlsx")
     numbers, _, problems = await _all_rows(source)
     assert (numbers, problems, source.footer_rows) == ([2, 3], {}, [5, 6])
+
+
+async def test_the_header_row_is_the_sheets_row_number(
+    services: Services, aws: AwsResources
+) -> None:
+    # A title, an empty row, then the header on Excel's row 3: shown and taken as row 3,
+    # the numbers the data rows and their issues carry.
+    header = ["Email", "First name", "Surname", "Company"]
+    data = _xlsx([["Contacts export 2024"], [], header, ["ana@example.pt", "Ana", "Silva", "Acme"]])
+    for options in ({}, {"header_row": 3}):
+        source = await _open(services, aws, data, key="up/titled.xlsx", options=options)
+        assert (source.detection.header_number, source.detection.headers) == (3, header)
+        numbers, _, _ = await _all_rows(source)
+        assert numbers == [4], options

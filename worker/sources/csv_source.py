@@ -10,7 +10,12 @@ from typing import Any
 
 from worker.errors import UnreadableFile
 from worker.sources.csv_rows import CsvRecordReader, RecordBatch
-from worker.sources.dialect import detect_dialect, parse_sample, sample_lines, unmarked_header
+from worker.sources.dialect import (
+    detect_dialect,
+    numbered_sample,
+    sample_lines,
+    unmarked_header,
+)
 from worker.sources.encoding import (
     EncodingGuess,
     IncrementalTextDecoder,
@@ -24,6 +29,7 @@ from worker.sources.rows import (
     RowSource,
     Shaper,
     detect_layout,
+    skip_to,
     str_option,
 )
 from worker.sources.s3 import ByteStream
@@ -84,18 +90,18 @@ class CsvSource(RowSource):
                 if key in options
             },
         )
+        numbers, parsed = numbered_sample(sample_lines(text, complete), dialect.dialect)
         if "header_row" in options:
-            forced = replace(dialect.dialect, skip_rows=max(0, int(options["header_row"]) - 1))
+            # The row number a person reads beside the rows (blank lines counted).
+            forced = replace(
+                dialect.dialect, skip_rows=skip_to(numbers, int(options["header_row"]))
+            )
             dialect = replace(dialect, dialect=forced)
         skip = dialect.dialect.skip_rows
-        rows = unmarked_header(
-            [
-                [repair(cell) for cell in row]
-                for row in parse_sample(sample_lines(text, complete), dialect.dialect)
-            ],
-            dialect.dialect,
+        rows = unmarked_header([[repair(cell) for cell in row] for row in parsed], dialect.dialect)
+        detection = detect_layout(
+            "csv", rows, numbers, skip, dialect.dialect.has_header, options=options
         )
-        detection = detect_layout("csv", rows, skip, dialect.dialect.has_header, options)
         detection.encoding, detection.dialect = encoding, dialect
         return cls(stream, detection, batch_rows, max_row_chars, head, chunks, complete, encoding)
 

@@ -180,6 +180,21 @@ def parse_sample(lines: list[str], dialect: Dialect) -> list[list[str]]:
         return []
 
 
+def numbered_sample(lines: list[str], dialect: Dialect) -> tuple[list[int], list[list[str]]]:
+    """:func:`parse_sample`'s rows with their record numbers (blank and comment records
+    counted, as the row source numbers the rows)."""
+    numbers: list[int] = []
+    rows: list[list[str]] = []
+    try:
+        for number, row in enumerate(csv.reader(lines, **dialect.reader_kwargs()), 1):
+            if any(row) and not dialect.is_comment(row):
+                numbers.append(number)
+                rows.append(row)
+    except csv.Error:
+        return [], []
+    return numbers, rows
+
+
 def cell_has_type(cell: str) -> bool:
     """Whether ``cell`` looks like a value of some known type (or is empty)."""
     value = cell.strip()

@@ -12,6 +12,7 @@ which are data for the flow to file as issues, never exceptions.
 
 from __future__ import annotations
 
+import bisect
 import string
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -422,21 +423,36 @@ class Pending:
         return RowBatch(numbers, rows, problems)
 
 
+def skip_to(numbers: list[int], row: int) -> int:
+    """How many of the sample's non-blank rows (numbered ``numbers``) come before row
+    number ``row``: the rows to skip for the header to be row ``row`` (or the first
+    non-blank row after it)."""
+    return bisect.bisect_left(numbers, row)
+
+
 def detect_layout(
-    file_format: str, rows: list[list[str]], skip: int, has_header: bool, options: dict[str, Any]
+    file_format: str,
+    rows: list[list[str]],
+    numbers: list[int],
+    skip: int,
+    has_header: bool,
+    *,
+    options: dict[str, Any],
 ) -> Detection:
-    """Header, width and mapping from the sample's non-blank rows."""
+    """Header, width and mapping from the sample's non-blank rows (``numbers``: their row
+    numbers, as the data rows are numbered: a spreadsheet's, blank lines counted)."""
     body = rows[skip:]
+    # The header's row number (the first data row's, after a preamble, when there is none).
+    header_number = numbers[skip] if skip < len(numbers) else None
     if has_header and body:
         headers = clean_headers(body[0])
         # Without the header met again (files appended to one another): no data.
         data = [row for row in body[1 : SAMPLE_ROWS + 1] if not _names_again(row, headers)]
-        header_number: int | None = skip + 1
     else:
         width = max((len(row) for row in body), default=0)
         headers = [f"column_{index + 1}" for index in range(width)]
         data = body[:SAMPLE_ROWS]
-        header_number = skip or None
+        header_number = header_number if skip else None
     widest = max((len(row) for row in data), default=0)
     if not has_header and widest > len(headers):
         headers += [f"column_{index + 1}" for index in range(len(headers), widest)]

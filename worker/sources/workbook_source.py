@@ -21,6 +21,7 @@ from worker.sources.rows import (
     RowSource,
     Shaper,
     detect_layout,
+    skip_to,
     str_option,
 )
 from worker.sources.s3 import ByteStream
@@ -77,15 +78,18 @@ class WorkbookSource(RowSource):
                 lambda: list(itertools.islice(rows_iter, SAMPLE_ROWS + 10))
             )
             nonblank = [row for row in sample if row]
+            numbers = [number for number, row in enumerate(sample, 1) if row]
             if "header_row" in options:
-                skip = max(0, int(options["header_row"]) - 1)
+                skip = skip_to(numbers, int(options["header_row"]))  # the sheet's row number
             else:
                 # A title, a date or a note above the header (a merged title reads as one).
                 skip = preamble_rows([_as_seen(row) for row in nonblank[:SAMPLE_ROWS]])
             has_header = options.get("has_header")
             if has_header is None:
                 has_header = detect_header(nonblank[skip:SAMPLE_ROWS])
-            detection = detect_layout("xlsx", nonblank, skip, bool(has_header), options)
+            detection = detect_layout(
+                "xlsx", nonblank, numbers, skip, bool(has_header), options=options
+            )
             detection.sheet = workbook.sheet_name
             detection.sheets = workbook.sheet_names
         except BaseException:
