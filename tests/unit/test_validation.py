@@ -380,3 +380,10 @@ def test_every_field_wrapped_for_excel_is_the_text_inside() -> None:
         "912345678",
         "+351912345678",
     )
+
+
+@pytest.mark.parametrize("cell", ["ana@example.pt (Ana Silva)", "(work) ana@example.pt"])
+def test_an_address_beside_a_comment_is_the_address(cell: str) -> None:
+    record, issues = _validator().validate(2, [cell, "Ana", "Silva", "Acme", "", ""])
+    assert issues == []
+    assert record[3] == "ana@example.pt"

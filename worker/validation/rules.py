@@ -52,16 +52,24 @@ def _international_email_ok(email: str) -> bool:
 # a link's ``mailto:`` (a spreadsheet cell pasted from a web page).
 _MAILBOX = re.compile(r'\s*(?:"(?:[^"\\]|\\.)*"|[^<>"@]*)\s*<\s*([^<>\s]+)\s*>\s*')
 _MAILTO = re.compile(r"(?i)\s*mailto:([^?\s]+)(?:\?\S*)?\s*")
+# An RFC 5322 comment beside the address (``ana@x.pt (Ana Silva)``), as address books of
+# Lotus Notes and older Outlooks write a name.
+_COMMENTED = re.compile(
+    r"\s*([^\s()<>]+@[^\s()<>]+)\s*\([^()]*\)\s*|\s*\([^()]*\)\s*([^\s()<>]+@[^\s()<>]+)\s*"
+)
 
 
 def mailbox_address(value: str) -> str | None:
-    """The address a mailbox (``Ana Silva <ana@x.pt>``) or a ``mailto:`` link holds, or
-    one left with the separator of the list it was copied from (``ana@x.pt;``) or in
-    quotes (``'ana@x.pt'``, from a database dump), when it is one valid address; else
-    None."""
+    """The address a mailbox (``Ana Silva <ana@x.pt>``) or a ``mailto:`` link holds, one
+    beside a comment (``ana@x.pt (Ana Silva)``), or one left with the separator of the
+    list it was copied from (``ana@x.pt;``) or in quotes (``'ana@x.pt'``, from a database
+    dump), when it is one valid address; else None."""
     match = _MAILBOX.fullmatch(value) or _MAILTO.fullmatch(value)
+    commented = _COMMENTED.fullmatch(value) if match is None else None
     if match is not None:
         address = match.group(1)
+    elif commented is not None:
+        address = commented.group(1) or commented.group(2)
     else:
         address = value.rstrip(";, ")
         if len(address) > 2 and address[0] == address[-1] and address[0] in "'\"":
