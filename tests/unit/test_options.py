@@ -79,6 +79,16 @@ def test_bad_values_are_named(options: dict[str, Any], message: str) -> None:
     assert message in caught.value.message
 
 
+def test_a_whole_name_column_may_be_mapped(tmp_path: Path) -> None:
+    # A column nobody's aliases know ("Cliente") named as the whole name: split into both.
+    options = check_job_options({"mapping": {"full_name": "Cliente", "email": "Correio"}})
+    path = tmp_path / "clientes.csv"
+    path.write_text("Cliente;Correio;Empresa\nAna Silva;ana@x.pt;Acme\nBo Ng;bo@x.pt;Beta\n")
+    report = asyncio.run(inspect_local(path, options, rows=1, read_all=True))
+    assert report["mapping"]["fields"]["full_name"]["header"] == "Cliente"
+    assert report["file_problem"] is None
+
+
 def test_values_are_normalised() -> None:
     assert check_job_options(
         {"delimiter": "\\t", "header_row": "3", "has_header": "true", "default_country": "pt"}
