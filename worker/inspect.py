@@ -121,9 +121,9 @@ def render(report: dict[str, Any], out: TextIO) -> None:
         also = f" (also in the workbook: {', '.join(others)})" if others else ""
         out.write(f"sheet       {report['sheet']}{also}\n")
     header = report["header_row"]
+    where = "the cards' fields" if report["format"] == "vcard" else "none"
     out.write(
-        f"header      {'row ' + str(header) if header else 'none'}: "
-        f"{', '.join(report['headers'])}\n"
+        f"header      {'row ' + str(header) if header else where}: {', '.join(report['headers'])}\n"
     )
     out.write(f"mapping     (overall confidence {report['mapping_confidence']})\n")
     for name, field in report["mapping"]["fields"].items():

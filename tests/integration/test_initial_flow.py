@@ -181,6 +181,29 @@ async def test_a_list_with_a_whole_name_column_has_it_split_into_first_and_last(
     ]
 
 
+async def test_an_address_book_of_vcards_is_imported(services: Services, aws: AwsResources) -> None:
+    # contacts.vcf from a phone: refused before, as no CSV or Excel file.
+    cards = "".join(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nN:{last};{first};;;\r\nFN:{first} {last}\r\n"
+        f"ORG:{company}\r\nEMAIL;type=pref:{email}\r\nEND:VCARD\r\n"
+        for first, last, company, email in [
+            ("Ana", "Silva", "Acme", "ana@example.pt"),
+            ("João", "Costa", "Beta", "joao@example.pt"),
+        ]
+    )
+    job_id = await submit(services, aws, cards.encode(), key="up/contacts.vcf")
+    await drain(services)
+    job = await fetch_job(services.pool, job_id)
+    assert job is not None
+    assert (job.status, job.total_rows, job.valid_rows) == ("COMPLETED", 2, 2), job.error
+    assert job.detected_dialect["format"] == "vcard"
+    contacts = await services.pool.fetch(
+        "SELECT first_name, last_name, company FROM contacts WHERE job_id = $1 ORDER BY email",
+        job_id,
+    )
+    assert [tuple(row) for row in contacts] == [("Ana", "Silva", "Acme"), ("João", "Costa", "Beta")]
+
+
 async def test_a_tenant_without_contacts_has_no_row_probed_for_them(
     services: Services, aws: AwsResources
 ) -> None:

@@ -686,8 +686,6 @@ VCARD = (
         (b'[\n  {"email": "a@x.io", "name": "Ana"},\n  {"email": "b@x.io"}\n]\n', "JSON"),
         (b'{"email": "a@x.io", "name": "Ana"}\n{"email": "b@x.io"}\n', "JSON"),
         # Address books: read as CSV split at ':', they failed for want of an email column.
-        (VCARD.encode(), "vCard file"),
-        (b"\xff\xfe" + VCARD.encode("utf-16-le"), "vCard file"),
         (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n", "iCalendar file"),
         (b"dn: cn=Ana Silva,mail=ana@x.pt\nobjectclass: top\nmail: ana@x.pt\n", "LDIF"),
         (b"version: 1\ndn: cn=Ana Silva,mail=ana@x.pt\nmail: ana@x.pt\n", "LDIF"),
@@ -769,3 +767,23 @@ async def test_the_header_row_is_the_sheets_row_number(
         assert (source.detection.header_number, source.detection.headers) == (3, header)
         numbers, _, _ = await _all_rows(source)
         assert numbers == [4], options
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "utf-16"])
+async def test_a_vcard_file_is_read_a_card_a_row(
+    services: Services, aws: AwsResources, codec: str
+) -> None:
+    # A phone's or iCloud's export (Outlook writes UTF-16): one contact a card.
+    data = (VCARD + VCARD.replace("Silva;Ana", "Ng;Bo").replace("ana@", "bo@")).encode(codec)
+    source = await _open(services, aws, data, key="up/contacts.vcf", batch_rows=1)
+    assert source.detection.format == "vcard"
+    assert {name: source.detection.mapping.columns[name] for name in ("email", "first_name")} == {
+        "email": 3,
+        "first_name": 0,
+    }
+    numbers, rows, problems = await _all_rows(source)
+    assert (numbers, problems) == ([1, 8], {})
+    assert [row[:5] for row in rows] == [
+        ["Ana", "Silva", "Ana Silva", "ana@acme.pt", "+351 912 345 678"],
+        ["Bo", "Ng", "Ana Silva", "bo@acme.pt", "+351 912 345 678"],
+    ]

@@ -193,6 +193,8 @@ def unmappable_fields(required: tuple[str, ...], detection: Detection) -> None:
 
 def no_rows_reason(detection: Detection) -> str:
     """Why a file gave no data rows, for the job's error."""
+    if detection.format == "vcard":
+        return "the file has no contact cards (BEGIN:VCARD ... END:VCARD)"
     if detection.header_number is not None and detection.headers:
         return f"the file has no data rows: only a header ({', '.join(detection.headers[:8])})"
     return "the file has no data rows: every line is blank"

@@ -32,16 +32,14 @@ _SAVE_AS = "open it in Excel (or LibreOffice) and save it as .xlsx or CSV, then 
 _JSON_START = re.compile(rb'\[\s*[{\["]|\{\s*"')
 
 
-# Address books in formats of their own, which phones, mail programs and directories
-# export: each names a contact a field per line, no table.
+# Address books in formats of their own, which mail programs and directories export: each
+# names a contact a field per line, no table. (A vCard, the phones' and address books'
+# format, is read: :mod:`.vcard_source`.)
 _AS_CSV = (
     "export the contacts as CSV (Google Contacts, Outlook and Thunderbird offer it) and upload that"
 )
+_VCARD = re.compile(rb"begin:vcard\s")
 _ADDRESS_BOOKS = (
-    (
-        re.compile(rb"begin:vcard\s"),
-        "a vCard file (.vcf: contacts from a phone, iCloud, Google or Outlook)",
-    ),
     (re.compile(rb"begin:vcalendar\s"), "an iCalendar file (.ics: a calendar, not a contact list)"),
     (
         re.compile(rb"(version: *1\r?\n)?dn: *\S"),
@@ -79,8 +77,9 @@ def _document_kind(head: bytes) -> tuple[str, str] | None:
 
 
 def sniff_format(head: bytes) -> str:
-    """``"xlsx"`` for a zip (checked further when opened), ``"csv"`` for anything that may
-    be text; UnsupportedFile / UnreadableFile with the reason otherwise."""
+    """``"xlsx"`` for a zip (checked further when opened), ``"vcard"`` for an address book
+    of vCards, ``"csv"`` for anything else that may be text; UnsupportedFile /
+    UnreadableFile with the reason otherwise."""
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
     if head.startswith(_OLE2):
@@ -96,6 +95,8 @@ def sniff_format(head: bytes) -> str:
     for magic, description in _NOT_TABULAR:
         if head.startswith(magic):
             raise UnsupportedFile(f"the file is {description}, not a CSV or Excel file")
+    if _VCARD.match(_text_start(head)):
+        return "vcard"
     kind = _document_kind(head)
     if kind is not None:
         description, advice = kind

@@ -1,5 +1,5 @@
 """Opening an uploaded file as rows: the head of the object decides the format (magic
-bytes), then the CSV or the Excel source detects the rest. Errors are permanent ones with
+bytes), then the CSV, the Excel or the vCard source detects the rest. Errors are permanent ones with
 the reason (empty, binary, unsupported, unreadable)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from worker.sources.encoding import ENCODING_SAMPLE_BYTES
 from worker.sources.formats import sniff_format
 from worker.sources.rows import RowSource
 from worker.sources.s3 import ByteStream
+from worker.sources.vcard_source import VcardSource
 from worker.sources.workbook_source import WorkbookSource
 
 
@@ -40,11 +41,13 @@ async def open_source(
     head_bytes = b"".join(head)
     if not head_bytes:
         raise UnreadableFile("the file is empty (0 bytes)")
-    if sniff_format(head_bytes) == "xlsx":
+    kind = sniff_format(head_bytes)
+    if kind == "xlsx":
         return await WorkbookSource.open(
             stream, head_bytes, chunks, options, batch_rows=batch_rows, max_row_chars=max_row_chars
         )
-    return await CsvSource.open(
+    opener = VcardSource.open if kind == "vcard" else CsvSource.open
+    return await opener(
         stream,
         head,
         chunks,

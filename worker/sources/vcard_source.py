@@ -1,0 +1,260 @@
+"""The vCard row source: an address book exported from a phone, iCloud, Google or Outlook
+(``.vcf``, vCard 2.1, 3.0 or 4.0), one contact a card. Each card is a row under columns of
+its own making (name, email, phone, company...), numbered by the line its ``BEGIN:VCARD``
+is on; the text is decoded and read a slice at a time, as a CSV file is.
+
+What a card says is taken as a person means it: the structured name (``N``) for the first
+and last name, else the formatted one (``FN``) split; the preferred email and phone first
+(``PREF``, ``TYPE=pref``), the others kept in columns of their own; escapes (``\\,``),
+folded lines and vCard 2.1's quoted-printable values undone.
+"""
+
+from __future__ import annotations
+
+import quopri
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from worker.sources.encoding import EncodingGuess, IncrementalTextDecoder, detect_encoding
+from worker.sources.rows import Detection, RowBatch, RowSource, detect_layout, str_option
+from worker.sources.s3 import ByteStream
+from worker.validation.normalise import split_full_name
+
+COLUMNS = [
+    "First name",
+    "Last name",
+    "Full name",
+    "Email",
+    "Phone",
+    "Company",
+    "Title",
+    "Other emails",
+    "Other phones",
+]
+# Bytes decoded at a time.
+FEED_BYTES = 1 << 16
+# A property line: its group (``item1.``), name, parameters and value.
+_PROPERTY = re.compile(r"(?:[\w-]+\.)?([\w-]+)((?:;[^:]*)?):(.*)", re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)")
+_LINE_END = re.compile(r"(\r\n|\r|\n)")
+
+
+def _unescape(value: str) -> str:
+    return _ESCAPE.sub(lambda match: "\n" if match.group(1) in "nN" else match.group(1), value)
+
+
+def _components(value: str) -> list[str]:
+    """A structured value's parts (``N``, ``ORG``): split at ``;`` that are not escaped."""
+    return [_unescape(part).strip() for part in re.split(r"(?<!\\);", value)]
+
+
+@dataclass
+class _Card:
+    line: int  # the line of its BEGIN:VCARD, from 1
+    names: list[str] = field(default_factory=list)  # N's parts
+    formatted: str = ""
+    emails: list[tuple[bool, str]] = field(default_factory=list)  # (preferred, address)
+    phones: list[tuple[bool, str]] = field(default_factory=list)
+    company: str = ""
+    title: str = ""
+
+    def row(self) -> list[str]:
+        family, given = [*self.names, "", ""][:2]
+        if not family and not given and self.formatted:
+            given, family = split_full_name(self.formatted)
+        emails = [value for _, value in sorted(self.emails, key=lambda item: not item[0])]
+        phones = [value for _, value in sorted(self.phones, key=lambda item: not item[0])]
+        return [
+            given,
+            family,
+            self.formatted or " ".join(part for part in (given, family) if part),
+            emails[0] if emails else "",
+            phones[0] if phones else "",
+            self.company,
+            self.title,
+            ", ".join(emails[1:]),
+            ", ".join(phones[1:]),
+        ]
+
+
+def _value(params: str, value: str, charset: str) -> str:
+    """A property's value as text: quoted-printable undone (vCard 2.1), in its charset."""
+    upper = params.upper()
+    if "QUOTED-PRINTABLE" in upper:
+        found = re.search(r"CHARSET=([\w-]+)", params, re.IGNORECASE)
+        raw = quopri.decodestring(value.encode(charset, errors="replace"))
+        try:
+            return raw.decode(found.group(1) if found else charset, errors="replace")
+        except LookupError:
+            return raw.decode(charset, errors="replace")
+    return value
+
+
+class VcardReader:
+    """Cards from text fed a slice at a time: unfolds lines, parses properties."""
+
+    def __init__(self, charset: str) -> None:
+        self.charset = charset
+        self.line = 0
+        self._tail = ""
+        self._pending: tuple[int, str] | None = None  # a logical line, still to unfold
+        self._card: _Card | None = None
+
+    def feed(self, text: str, final: bool = False) -> list[_Card]:
+        """The cards completed by ``text`` (all that is left, when ``final``). Lines are
+        counted the same however the text is cut into slices."""
+        cards: list[_Card] = []
+        parts = _LINE_END.split(self._tail + text)
+        # parts: line, end, line, end, ..., what follows the last end.
+        self._tail = parts.pop()
+        if not final and parts and parts[-1] == "\r" and not self._tail:
+            self._tail = parts.pop(-2) + parts.pop()  # a CR whose LF may come next
+        if final and self._tail:
+            parts += [self._tail, ""]
+            self._tail = ""
+        for line in parts[::2]:
+            self.line += 1
+            if line[:1] in (" ", "\t") and self._pending is not None:
+                self._pending = (self._pending[0], self._pending[1] + line[1:])  # folded
+                continue
+            if (
+                self._pending is not None
+                and self._pending[1].endswith("=")
+                and "QUOTED-PRINTABLE" in self._pending[1].split(":", 1)[0].upper()
+            ):
+                # vCard 2.1's soft line break: the value goes on in this line.
+                self._pending = (self._pending[0], self._pending[1][:-1] + line)
+                continue
+            self._take(cards)
+            self._pending = (self.line, line)
+        if final:
+            self._take(cards)
+            if self._card is not None:  # the file ends inside a card: what it holds
+                cards.append(self._card)
+                self._card = None
+        return cards
+
+    def _take(self, cards: list[_Card]) -> None:
+        if self._pending is None:
+            return
+        number, line = self._pending
+        self._pending = None
+        match = _PROPERTY.fullmatch(line.lstrip("\ufeff"))
+        if match is None:
+            return
+        name, params, value = match.group(1).upper(), match.group(2), match.group(3)
+        if name == "BEGIN" and value.strip().upper() == "VCARD":
+            self._card = _Card(number)
+            return
+        card = self._card
+        if card is None:
+            return
+        if name == "END" and value.strip().upper() == "VCARD":
+            cards.append(card)
+            self._card = None
+            return
+        value = _value(params, value, self.charset)
+        preferred = "PREF" in params.upper()
+        if name == "N":
+            card.names = _components(value)
+        elif name == "FN":
+            card.formatted = _unescape(value).strip()
+        elif name == "EMAIL" and value.strip():
+            card.emails.append((preferred, _unescape(value).strip()))
+        elif name == "TEL" and value.strip():
+            card.phones.append((preferred, _unescape(value).strip().removeprefix("tel:")))
+        elif name == "ORG":
+            card.company = next((part for part in _components(value) if part), "")
+        elif name == "TITLE":
+            card.title = _unescape(value).strip()
+
+
+class VcardSource(RowSource):
+    """Rows of a vCard file, a card a row; open with :meth:`open`."""
+
+    def __init__(  # noqa: PLR0917 - the detection and the stream's state
+        self,
+        stream: ByteStream,
+        detection: Detection,
+        batch_rows: int,
+        max_row_chars: int,
+        head: list[bytes],
+        chunks: AsyncIterator[bytes],
+        head_complete: bool,
+        encoding: EncodingGuess,
+    ) -> None:
+        super().__init__(stream, detection, batch_rows, max_row_chars)
+        self._head = head
+        self._chunks = chunks
+        self._head_complete = head_complete
+        self._encoding = encoding
+
+    @classmethod
+    async def open(
+        cls,
+        stream: ByteStream,
+        head: list[bytes],
+        chunks: AsyncIterator[bytes],
+        complete: bool,
+        options: dict[str, Any],
+        *,
+        batch_rows: int,
+        max_row_chars: int,
+    ) -> VcardSource:
+        """Decode the head and read its cards for the sample (``complete``: the head is
+        the whole file)."""
+        head_bytes = b"".join(head)
+        encoding = detect_encoding(head_bytes, complete, str_option(options.get("encoding")))
+        text = IncrementalTextDecoder(encoding).decode(head_bytes, final=complete)
+        cards = VcardReader(encoding.python_codec).feed(text, complete)
+        sample = [row for row in (card.row() for card in cards) if any(row)]
+        detection = detect_layout(
+            "vcard",
+            [COLUMNS, *sample],
+            list(range(1, len(sample) + 2)),
+            0,
+            True,
+            options=options,
+        )
+        detection.header_number = None  # the columns are the cards' fields, no row's
+        detection.encoding = encoding
+        return cls(stream, detection, batch_rows, max_row_chars, head, chunks, complete, encoding)
+
+    async def batches(self) -> AsyncIterator[RowBatch]:
+        """The cards as rows, ``batch_rows`` at a time (fewer in the last batch)."""
+        decoder = IncrementalTextDecoder(self._encoding)
+        reader = VcardReader(self._encoding.python_codec)
+        batch = RowBatch([], [], {})
+
+        def take(cards: list[_Card]) -> Iterator[RowBatch]:
+            nonlocal batch
+            for card in cards:
+                row = card.row()
+                if not any(row):
+                    continue  # a card with nothing of a contact is a blank row
+                batch.numbers.append(card.line)
+                batch.rows.append(row)
+                if len(batch.rows) >= self.batch_rows:
+                    yield batch
+                    batch = RowBatch([], [], {})
+
+        def fed(data: bytes, final: bool) -> Iterator[RowBatch]:
+            for start in range(0, len(data), FEED_BYTES):
+                last = final and start + FEED_BYTES >= len(data)
+                text = decoder.decode(data[start : start + FEED_BYTES], last)
+                yield from take(reader.feed(text, last))
+
+        head, self._head = self._head, []
+        while head:
+            for rows in fed(head.pop(0), final=self._head_complete and not head):
+                yield rows
+        if not self._head_complete:
+            async for chunk in self._chunks:
+                for rows in fed(chunk, final=False):
+                    yield rows
+            for rows in take(reader.feed(decoder.decode(b"", final=True), final=True)):
+                yield rows
+        if batch.rows:
+            yield batch
