@@ -897,6 +897,12 @@ def test_a_capital_after_small_letters_marks_a_reading_in_another_script() -> No
         # Köln and Jörg in mac_roman read as cp1252 are Kšln and Jšrg: no vowel left.
         (2, "de-mac_roman-0005.csv"),
         (2, "de-mac_roman-0006.csv"),
+        # Иванов in cp1251, Иван in koi8_r, Харків in cp1251 read as EUC-KR are 흄陝荻,
+        # 愚죔 and 輛簇년: hangul and Chinese characters in one word, which Korean never
+        # writes.
+        (1, "ru-cp1251-0010.csv"),
+        (1, "ru-koi8_r-0006.csv"),
+        (1, "uk-cp1251-0007.csv"),
     ],
 )
 def test_marks_of_a_wrong_reading_in_short_generated_lists(seed: int, name: str) -> None:

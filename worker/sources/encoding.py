@@ -422,9 +422,11 @@ def _caseless(text: str) -> bool:
 
 
 def _spelt_share(text: str) -> float:
-    """The share of the text's Cyrillic, Greek and Hebrew words of two letters or more
-    that obey their script's spelling, and put no capital after a small letter (``Θεσσα``
-    read as cp1251 is ``Иеууб``...``нЯкз``); 1.0 when it has none such."""
+    """The share of the text's Cyrillic, Greek, Hebrew, Chinese-Japanese and Korean words
+    of two letters or more that obey their script's spelling, and put no capital after a
+    small letter (``Θεσσα`` read as cp1251 is ``Иеууб``...``нЯкз``); 1.0 when it has none
+    such. Korean's hangul and the Chinese characters or kana of a reading never share a
+    word."""
     total = spelt = 0
     for written in _WORD.findall(text):
         if len(written) < 2:
@@ -441,6 +443,8 @@ def _spelt_share(text: str) -> float:
             )
         elif script == "HEBREW":
             right = _HEBREW_FINAL.isdisjoint(word[:-1]) and word[-1] not in _HEBREW_NOT_FINAL
+        elif script in ("CJK", "HANGUL"):
+            right = all(_script(char) == script for char in word)  # 흄陝荻 is no word
         else:
             continue
         total += 1
@@ -604,7 +608,9 @@ _MISPLACED = re.compile(rf"(?<![^\W\d_])[ßðÐğĞ]|[þÞ](?![^\W\d_])|(?<=[{_V
 
 def _mixed_script_words(text: str) -> int:
     """Words whose letters come from two scripts (``Zoл``: Latin and Cyrillic), which
-    real text never writes; Chinese characters, kana and hangul count as one script."""
+    real text never writes; Chinese characters and kana count as one script (Japanese
+    writes them in one word), Korean's hangul as another (``흄陝荻``, Иванов in cp1251
+    read as EUC-KR, is no Korean word)."""
     count = 0
     for word in _WORD.findall(text):
         if word.isascii():
@@ -618,7 +624,7 @@ def _script(char: str) -> str:
     if char.isascii():
         return "LATIN"
     name = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
-    return "CJK" if name in {"CJK", "HIRAGANA", "KATAKANA", "HANGUL"} else name
+    return "CJK" if name in {"CJK", "HIRAGANA", "KATAKANA"} else name
 
 
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
