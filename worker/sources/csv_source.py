@@ -17,46 +17,24 @@ from worker.sources.dialect import (
     unmarked_header,
 )
 from worker.sources.encoding import (
-    EncodingGuess,
     IncrementalTextDecoder,
     detect_encoding,
     repair,
 )
 from worker.sources.rows import (
-    Detection,
     Pending,
     RowBatch,
-    RowSource,
     Shaper,
     detect_layout,
     skip_to,
     str_option,
 )
 from worker.sources.s3 import ByteStream
-
-# Bytes decoded and parsed at a time (the S3 stream hands out larger chunks).
-FEED_BYTES = 1 << 16
+from worker.sources.text_source import TextSource
 
 
-class CsvSource(RowSource):
+class CsvSource(TextSource):
     """Rows of a CSV (or other delimited text) file; open with :meth:`open`."""
-
-    def __init__(  # noqa: PLR0917 - the detection and the stream's state
-        self,
-        stream: ByteStream,
-        detection: Detection,
-        batch_rows: int,
-        max_row_chars: int,
-        head: list[bytes],
-        chunks: AsyncIterator[bytes],
-        head_complete: bool,
-        encoding: EncodingGuess,
-    ) -> None:
-        super().__init__(stream, detection, batch_rows, max_row_chars)
-        self._head = head
-        self._chunks = chunks
-        self._head_complete = head_complete
-        self._encoding = encoding
 
     @classmethod
     async def open(
@@ -132,26 +110,9 @@ class CsvSource(RowSource):
             for rows in self.footer.add(batch):
                 yield from pending.add(rows)
 
-        def fed(data: bytes, final: bool) -> Iterator[RowBatch]:
-            # A slice at a time: the text and records of a whole S3 chunk (1 MiB of bytes,
-            # up to 4 MiB of text, ~15,000 records) are never alive at once.
-            for start in range(0, len(data), FEED_BYTES):
-                last = final and start + FEED_BYTES >= len(data)
-                yield from take(reader.feed(decoder.decode(data[start : start + FEED_BYTES], last)))
-
-        head, self._head = self._head, []
-        while head:
-            chunk = head.pop(0)
-            for batch in fed(chunk, final=self._head_complete and not head):
+        async for text in self._texts(decoder):
+            for batch in take(reader.feed(text)):
                 yield batch
-        if not self._head_complete and self._chunks is not None:
-            async for chunk in self._chunks:
-                for batch in fed(chunk, final=False):
-                    yield batch
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                for batch in take(reader.feed(tail)):
-                    yield batch
         for batch in take(reader.finish()):
             yield batch
         self.footer.finish()

@@ -17,9 +17,10 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from worker.sources.encoding import EncodingGuess, IncrementalTextDecoder, detect_encoding
-from worker.sources.rows import Detection, RowBatch, RowSource, detect_layout, str_option
+from worker.sources.encoding import IncrementalTextDecoder, detect_encoding
+from worker.sources.rows import RowBatch, detect_layout, str_option
 from worker.sources.s3 import ByteStream
+from worker.sources.text_source import TextSource
 from worker.validation.normalise import split_full_name
 
 COLUMNS = [
@@ -33,8 +34,6 @@ COLUMNS = [
     "Other emails",
     "Other phones",
 ]
-# Bytes decoded at a time.
-FEED_BYTES = 1 << 16
 # A property line: its group (``item1.``), name, parameters and value.
 _PROPERTY = re.compile(r"(?:[\w-]+\.)?([\w-]+)((?:;[^:]*)?):(.*)", re.DOTALL)
 _ESCAPE = re.compile(r"\\(.)")
@@ -171,25 +170,8 @@ class VcardReader:
             card.title = _unescape(value).strip()
 
 
-class VcardSource(RowSource):
+class VcardSource(TextSource):
     """Rows of a vCard file, a card a row; open with :meth:`open`."""
-
-    def __init__(  # noqa: PLR0917 - the detection and the stream's state
-        self,
-        stream: ByteStream,
-        detection: Detection,
-        batch_rows: int,
-        max_row_chars: int,
-        head: list[bytes],
-        chunks: AsyncIterator[bytes],
-        head_complete: bool,
-        encoding: EncodingGuess,
-    ) -> None:
-        super().__init__(stream, detection, batch_rows, max_row_chars)
-        self._head = head
-        self._chunks = chunks
-        self._head_complete = head_complete
-        self._encoding = encoding
 
     @classmethod
     async def open(
@@ -240,21 +222,10 @@ class VcardSource(RowSource):
                     yield batch
                     batch = RowBatch([], [], {})
 
-        def fed(data: bytes, final: bool) -> Iterator[RowBatch]:
-            for start in range(0, len(data), FEED_BYTES):
-                last = final and start + FEED_BYTES >= len(data)
-                text = decoder.decode(data[start : start + FEED_BYTES], last)
-                yield from take(reader.feed(text, last))
-
-        head, self._head = self._head, []
-        while head:
-            for rows in fed(head.pop(0), final=self._head_complete and not head):
+        async for text in self._texts(decoder):
+            for rows in take(reader.feed(text)):
                 yield rows
-        if not self._head_complete:
-            async for chunk in self._chunks:
-                for rows in fed(chunk, final=False):
-                    yield rows
-            for rows in take(reader.feed(decoder.decode(b"", final=True), final=True)):
-                yield rows
+        for rows in take(reader.feed("", final=True)):
+            yield rows
         if batch.rows:
             yield batch
