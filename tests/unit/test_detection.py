@@ -382,6 +382,14 @@ def test_a_whole_name_column_is_mapped_where_no_column_holds_a_part_of_it() -> N
     )
 
 
+def test_a_headerless_column_of_whole_names_is_split() -> None:
+    # "Ana Silva,ana@x.pt" on every line: one column of names, two words each.
+    rows = [["Ana Silva", "ana@x.pt"], ["Bo Ng", "bo@x.pt"], ["João da Costa", "joao@x.pt"]]
+    assert map_columns([], rows).columns == {"email": 1, "full_name": 0}
+    # One word a name: a first name, as before.
+    assert map_columns([], [["Ana", row[1]] for row in rows]).columns["first_name"] == 0
+
+
 def test_of_columns_named_alike_an_empty_one_never_takes_the_field() -> None:
     # Thunderbird writes Work Phone before Mobile Number, most people fill only the mobile.
     headers = ["First Name", "Primary Email", "Work Phone", "Home Phone", "Mobile Number"]

@@ -412,6 +412,13 @@ def map_columns(
         for i in unassigned
         if not headers and i not in columns.values() and scores.get(i, {}).get("name", 0.0) >= 0.8
     ]
+    if len(name_columns) == 1 and not {"first_name", "last_name"} & set(columns):
+        # One column of names, most of them of two words or more (Ana Silva): whole names.
+        cells = [row[name_columns[0]] for row in rows if name_columns[0] < len(row)]
+        if sum(" " in cell.strip() for cell in cells) * 2 > len(cells):
+            index = name_columns.pop()
+            columns[FULL_NAME], method[FULL_NAME] = index, "content"
+            confidence[FULL_NAME] = round(scores[index]["name"] * 0.5, 3)
     for name in ("first_name", "last_name", "company"):
         if name not in columns and name_columns:
             index = name_columns.pop(0)
