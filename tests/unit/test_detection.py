@@ -349,6 +349,13 @@ def test_fold_and_aliases_across_languages() -> None:
         "Empresa": "company",
         "Mobile": "phone",
         "Teléfono": "phone",
+        # Mobile phones as Portugal, France, Belgium and the Netherlands name them.
+        "Telemóvel": "phone",
+        "Téléphone portable": "phone",
+        "GSM": "phone",
+        "Mobiel": "phone",
+        "Correio eletrónico": "email",
+        "Último nome": "last_name",
         "Favourite colour": None,
     }
     assert {header: header_field(header) for header in cases} == cases
