@@ -414,13 +414,22 @@ _DATA_KINDS = frozenset(("number", "date", "email"))
 def _named_header_below(rows: list[list[str]], start: int) -> int:
     """The index of the first row from ``start`` that names contact fields (two, or one
     among column names), when the rows above it (from ``start``) name none and hold no
-    email address; else ``start``."""
+    email address (the row under it, when it names more columns and more fields: the
+    first groups them, ``Contacto;;;Empresa;``); else ``start``."""
     for index in range(start, min(len(rows) - 1, MAX_PREAMBLE_ROWS + 1)):
         cells = [cell.strip() for cell in rows[index] if cell.strip()]
         known = sum(map(is_known_header, cells))
         # Names of columns hold no figures: a row of data may hold "Name" and "Surname".
-        named = known >= 2 or (known and all(map(_is_label, cells)))
-        if named and not any(_kind(cell) in _DATA_KINDS for cell in cells):
+        plain = not any(_kind(cell) in _DATA_KINDS for cell in cells)
+        if known and plain:
+            under = [cell.strip() for cell in rows[index + 1] if cell.strip()]
+            if (
+                len(under) > len(cells)
+                and sum(map(is_known_header, under)) > known
+                and not any(_kind(cell) in _DATA_KINDS for cell in under)
+            ):
+                return index + 1  # a row that groups the columns, over the one naming them
+        if plain and (known >= 2 or (known and all(map(_is_label, cells)))):
             return index
         if any(is_known_header(cell) or _kind(cell) == "email" for cell in cells):
             return start
