@@ -579,6 +579,16 @@ def with_report_footer(export: ExportFile) -> ExportFile:
     return replace(export, name=f"footer-{export.name}", data=_encoded(export, text))
 
 
+def with_total_row(export: ExportFile) -> ExportFile:
+    """A sheet with a total row under its table (the sum of its last column), saved as CSV
+    at the table's width."""
+    width = len(export.header or export.rows[0])
+    label = {"excel-de.csv": "Summe", "excel-fr.csv": "Total :"}.get(export.name, "Total")
+    total = [label, *[""] * (width - 2), "1.234,56"]
+    text = export.render(export.rows) + export.render([total], header=False)
+    return replace(export, name=f"total-{export.name}", data=_encoded(export, text))
+
+
 def with_legacy_end(export: ExportFile, tail: bytes) -> ExportFile:
     """Bytes after the last row that are no row: DOS's end-of-file mark (Ctrl-Z, written by
     old DOS and mainframe tools) or NULs padding a file written into space allocated before
@@ -636,6 +646,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [with_appended(f) for f in files[:9]]
     variants += [with_report_footer(f) for f in files[3:7]]
     variants += [with_group_row(f) for f in files[5:8]]
+    variants += [with_total_row(f) for f in files[5:8]]
     variants += [with_legacy_end(f, b"\x1a") for f in files[:2]]
     variants += [with_legacy_end(f, b"\x00" * size) for f in files[2:4] for size in (64, 8192)]
     return files + variants

@@ -129,3 +129,15 @@ def test_what_is_no_footer_stays_rows(
     path.write_text(TABLE + tail)
     for batch_rows in (1, 5000):
         assert _numbers(path, batch_rows) == ([*range(2, 10), *rows], ragged, []), batch_rows
+
+
+def test_a_total_row_is_a_footer_only_at_the_end(tmp_path: Path) -> None:
+    # "Total" with figures under the table: a sheet's total, no contact. Where the table
+    # goes on after it, or it holds an address, it is a row.
+    path = tmp_path / "totals.csv"
+    path.write_text(TABLE + "Total,,,3\n")
+    assert _numbers(path) == (list(range(2, 10)), [], [10])
+    path.write_text(TABLE + "Total,,,3\nq@example.com,Bo,Ng,Acme\n")
+    assert _numbers(path) == (list(range(2, 12)), [], [])
+    path.write_text(TABLE + "Total,total@example.com,,3\n")
+    assert _numbers(path) == (list(range(2, 11)), [], [])
