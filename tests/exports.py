@@ -259,6 +259,37 @@ def mailchimp(rng: random.Random, count: int) -> ExportFile:
     return _file("mailchimp.csv", header, rows, newline="\n")
 
 
+_LINKEDIN_NOTES = (
+    "Notes:\n"
+    '"When exporting your connection data, you may notice that some of the email addresses '
+    "are missing. You will only see email addresses for connections who have allowed their "
+    'connections to see or download their email address using this setting."\n\n'
+)
+
+
+def linkedin(rng: random.Random, count: int) -> ExportFile:
+    """LinkedIn's connections export: a note (a line, then a quoted paragraph with commas)
+    and a blank line above the header, most emails missing, positions with commas."""
+    header = ["First Name", "Last Name", "URL", "Email Address", "Company", "Position"]
+    header.append("Connected On")
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append(
+            [
+                p["first"],
+                p["last"],
+                f"https://www.linkedin.com/in/{_ascii(p['first'].lower())}-{index}",
+                p["email"] if rng.random() < 0.3 else "",
+                p["company"],
+                rng.choice(["Engineer", "Director, Sales", "CEO"]),
+                f"{rng.randrange(1, 28):02d} Mar 2024",
+            ]
+        )
+    export = _file("linkedin.csv", header, rows, newline="\n")
+    return replace(export, data=(_LINKEDIN_NOTES + export.render(rows)).encode(), header_row=4)
+
+
 _LOCALES = {
     # Excel "Save as CSV" in each locale: the list separator, the codepage, its headers.
     "pt": (";", "cp1252", ["Nome", "Apelido", "E-mail", "Telefone", "Empresa", "Valor"]),
@@ -634,6 +665,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         lambda: by_year(rng, rows, 2019, 2),
         lambda: mailboxes(rng, rows),
         lambda: mailboxes(rng, rows, "To"),
+        lambda: linkedin(rng, rows),
     ]
     files = [make() for make in makers]
     variants = [with_title(f) for f in files[:9]]
