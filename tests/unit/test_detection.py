@@ -356,6 +356,17 @@ def test_fold_and_aliases_across_languages() -> None:
         "Mobiel": "phone",
         "Correio eletrónico": "email",
         "Último nome": "last_name",
+        # Romanian, Ukrainian, Turkish, Polish, Czech and German forms.
+        "Prenume": "first_name",
+        "Nume": "last_name",
+        "Прізвище": "last_name",
+        "Soyadı": "last_name",  # noqa: RUF001 - Turkish's dotless i
+        "Cep telefonu": "phone",
+        "Numer telefonu": "phone",
+        "Telefonní číslo": "phone",
+        "Telefonnummer": "phone",
+        "Spółka": "company",
+        "Arbeitgeber": "company",
         "Favourite colour": None,
     }
     assert {header: header_field(header) for header in cases} == cases

@@ -72,6 +72,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "이메일 주소",
     ),
     "first_name": (
+        "adı",  # noqa: RUF001 - Turkish's dotless i
+        "prenume",
+        "ім'я",
         "first name",
         "firstname",
         "first",
@@ -103,6 +106,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "이름",
     ),
     "last_name": (
+        "soyadı",  # noqa: RUF001 - Turkish's dotless i
+        "nume",
+        "прізвище",
         "last name",
         "lastname",
         "last",
@@ -162,6 +168,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "姓名",
     ),
     "company": (
+        "spółka",
+        "organizacja",
+        "arbeitgeber",
         "company",
         "company name",
         "organisation",
@@ -200,6 +209,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "회사",
     ),
     "phone": (
+        "telefonnummer",
+        "numer telefonu",
+        "telefon komórkowy",
+        "telefonní číslo",
+        "mobilní telefon",
+        "telefon numarası",  # noqa: RUF001 - Turkish's dotless i
+        "cep telefonu",
         "phone",
         "phone number",
         "telephone",
