@@ -160,10 +160,15 @@ def render(report: JobReport, out: TextIO) -> None:
     if discarded:
         out.write(f"discarded   {discarded}\n")
     if job.detected_encoding:
-        dialect = (job.detected_dialect or {}).get("dialect") or {}
+        detected = job.detected_dialect or {}
+        dialect = detected.get("dialect") or {}
+        shape = (
+            "a vCard address book"
+            if detected.get("format") == "vcard"
+            else f"delimiter {dialect.get('delimiter')!r}"
+        )
         out.write(
-            f"read as     {job.detected_encoding}, delimiter "
-            f"{dialect.get('delimiter')!r}, mapping confidence "
+            f"read as     {job.detected_encoding}, {shape}, mapping confidence "
             f"{float(job.mapping_confidence or 0):.2f}\n"
         )
     skipped = skipped_line((job.detected_dialect or {}).get("skipped") or {})

@@ -94,3 +94,16 @@ async def test_jobs_show_says_what_the_reading_skipped(
     )
     assert "skipped     the header, met again 1 time(s)" in shown.stdout, shown.stdout
     assert "row(s) 8, 9 below the table, a report's footer" in shown.stdout
+
+
+async def test_jobs_show_says_a_vcard_file_was_read_as_one(
+    services: Services, aws: AwsResources
+) -> None:
+    card = "BEGIN:VCARD\r\nN:Silva;Ana;;;\r\nORG:Acme\r\nEMAIL:ana@x.pt\r\nEND:VCARD\r\n"
+    job_id = await submit(services, aws, card.encode(), key="up/contacts.vcf")
+    await drain(services)
+    shown = await asyncio.to_thread(
+        run_cli, ["jobs", "show", str(job_id)], cli_env(services.settings)
+    )
+    assert "status      COMPLETED" in shown.stdout, shown.stdout
+    assert "read as     ascii, a vCard address book, mapping confidence" in shown.stdout
