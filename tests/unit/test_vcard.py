@@ -74,3 +74,19 @@ def test_cards_and_their_line_numbers_are_the_same_however_the_text_is_cut(seed:
 def test_a_file_that_ends_inside_a_card_gives_what_the_card_holds() -> None:
     text = "BEGIN:VCARD\nVERSION:3.0\nFN:Ana Silva\nEMAIL:ana@x.pt"
     assert _read(text, [10]) == [(1, ["Ana", "Silva", "Ana Silva", "ana@x.pt", "", "", "", "", ""])]
+
+
+def test_a_photo_folded_over_thousands_of_lines_is_read_past() -> None:
+    # iPhone and Outlook cards carry their photo: megabytes of base64 folded in lines of
+    # 75. The card's fields around it are read, and the line numbers stay right.
+    photo = "\r\n ".join(["QUJD" * 18] * 40_000)  # 2.9 MB, past the bound kept of a line
+    text = (
+        f"BEGIN:VCARD\r\nN:Silva;Ana;;;\r\nPHOTO;ENCODING=b:{photo}\r\nEMAIL:ana@x.pt\r\n"
+        "END:VCARD\r\nBEGIN:VCARD\r\nFN:Bo Ng\r\nEND:VCARD\r\n"
+    )
+    reader = VcardReader("utf-8")
+    cards = reader.feed(text[:1_000_000]) + reader.feed(text[1_000_000:], final=True)
+    assert [(card.line, card.row()[:4]) for card in cards] == [
+        (1, ["Ana", "Silva", "Ana Silva", "ana@x.pt"]),
+        (40_005, ["Bo", "Ng", "Bo Ng", ""]),
+    ]

@@ -38,6 +38,8 @@ COLUMNS = [
 _PROPERTY = re.compile(r"(?:[\w-]+\.)?([\w-]+)((?:;[^:]*)?):(.*)", re.DOTALL)
 _ESCAPE = re.compile(r"\\(.)")
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
+# A property's line is kept up to this many characters (a photo's are megabytes).
+MAX_LINE_CHARS = 1 << 20
 
 
 def _unescape(value: str) -> str:
@@ -98,7 +100,9 @@ class VcardReader:
         self.charset = charset
         self.line = 0
         self._tail = ""
-        self._pending: tuple[int, str] | None = None  # a logical line, still to unfold
+        # A logical line still to unfold: its number and its pieces, and their length.
+        self._pending: tuple[int, list[str]] | None = None
+        self._length = 0
         self._card: _Card | None = None
 
     def feed(self, text: str, final: bool = False) -> list[_Card]:
@@ -107,7 +111,7 @@ class VcardReader:
         cards: list[_Card] = []
         parts = _LINE_END.split(self._tail + text)
         # parts: line, end, line, end, ..., what follows the last end.
-        self._tail = parts.pop()
+        self._tail = parts.pop()[:MAX_LINE_CHARS]  # no contact field is longer
         if not final and parts and parts[-1] == "\r" and not self._tail:
             self._tail = parts.pop(-2) + parts.pop()  # a CR whose LF may come next
         if final and self._tail:
@@ -115,19 +119,21 @@ class VcardReader:
             self._tail = ""
         for line in parts[::2]:
             self.line += 1
-            if line[:1] in (" ", "\t") and self._pending is not None:
-                self._pending = (self._pending[0], self._pending[1] + line[1:])  # folded
+            pending = self._pending
+            if pending is not None and line[:1] in (" ", "\t"):
+                self._extend(pending[1], line[1:])  # a folded line goes on
                 continue
             if (
-                self._pending is not None
-                and self._pending[1].endswith("=")
-                and "QUOTED-PRINTABLE" in self._pending[1].split(":", 1)[0].upper()
+                pending is not None
+                and pending[1][-1].endswith("=")
+                and "QUOTED-PRINTABLE" in pending[1][0].split(":", 1)[0].upper()
             ):
                 # vCard 2.1's soft line break: the value goes on in this line.
-                self._pending = (self._pending[0], self._pending[1][:-1] + line)
+                pending[1][-1] = pending[1][-1][:-1]
+                self._extend(pending[1], line)
                 continue
             self._take(cards)
-            self._pending = (self.line, line)
+            self._pending, self._length = (self.line, [line]), len(line)
         if final:
             self._take(cards)
             if self._card is not None:  # the file ends inside a card: what it holds
@@ -135,10 +141,18 @@ class VcardReader:
                 self._card = None
         return cards
 
+    def _extend(self, pieces: list[str], more: str) -> None:
+        # A photo folded over thousands of lines is no contact field: kept up to a bound,
+        # and joined once (adding to one string each line took minutes for a 5 MB photo).
+        if self._length < MAX_LINE_CHARS:
+            pieces.append(more)
+            self._length += len(more)
+
     def _take(self, cards: list[_Card]) -> None:
         if self._pending is None:
             return
-        number, line = self._pending
+        number, pieces = self._pending
+        line = "".join(pieces)
         self._pending = None
         match = _PROPERTY.fullmatch(line.lstrip("\ufeff"))
         if match is None:
