@@ -344,6 +344,49 @@ async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
     assert await snapshot(services.pool, job_id) == uninterrupted
 
 
+async def test_a_resumed_vcard_job_ends_exactly_as_an_uninterrupted_one(
+    services: Services, aws: AwsResources
+) -> None:
+    # An address book of 12,000 cards, stopped after a few batches and resumed: the cards
+    # are numbered by their BEGIN line, the same on every read.
+    cards = "".join(
+        f"BEGIN:VCARD\r\nN:Silva;Ana;;;\r\nEMAIL:p{i % 9000}@example.com\r\n"
+        f"ORG:{'' if i % 50 == 0 else 'Acme'}\r\nEND:VCARD\r\n"
+        for i in range(12_000)
+    )
+    settings = services.settings.model_copy(update={"batch_size_rows": 1000})
+    job_id = await submit(services, aws, cards.encode(), key="up/book.vcf")
+    await asyncio.wait_for(new_worker(services, None, settings).run(once=True), 120)
+    uninterrupted = await snapshot(services.pool, job_id)
+    assert uninterrupted["job"]["status"] == "NEEDS_REVIEW"
+    assert uninterrupted["job"]["total_rows"] == 12_000
+
+    await services.pool.execute("DELETE FROM issues WHERE job_id = $1", job_id)
+    await services.pool.execute("DELETE FROM staging WHERE job_id = $1", job_id)
+    await services.pool.execute(
+        "UPDATE jobs SET status = 'PENDING', checkpoint_row = 0, processed_rows = 0,"
+        " total_rows = NULL, valid_rows = 0, issue_rows = 0, unresolved_issues = 0"
+        " WHERE id = $1",
+        job_id,
+    )
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    interrupted = new_worker(services, None, settings)
+    task = asyncio.create_task(interrupted.run())
+    # Polls the database, which no asyncio.Event can signal.
+    while (job := await fetch_job(services.pool, job_id)) is None or (  # noqa: ASYNC110
+        job.checkpoint_row < 15_000
+    ):
+        await asyncio.sleep(0.01)
+    interrupted.request_stop()
+    await asyncio.wait_for(task, 30)
+    partial = await fetch_job(services.pool, job_id)
+    assert partial is not None and partial.status == "PROCESSING"
+    staged = await services.pool.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id)
+    assert staged == (partial.checkpoint_row - 1) // 5 + 1  # the cards begun by then
+    await asyncio.wait_for(new_worker(services, None, settings).run(once=True), 120)
+    assert await snapshot(services.pool, job_id) == uninterrupted
+
+
 async def test_a_file_ascii_in_its_first_mib_is_read_in_the_encoding_of_the_rest(
     services: Services, aws: AwsResources
 ) -> None:
