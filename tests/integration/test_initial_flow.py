@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -12,7 +13,9 @@ import pytest
 from tests.conftest import AwsResources
 from tests.support import MIXED, TENANT, csv_bytes, drain, new_worker, snapshot, submit
 from worker.messages import JobMessage
+from worker.model import Job
 from worker.services import Services
+from worker.settings import Settings
 from worker.store.jobs import fetch_job
 from worker.store.queries import sql
 from worker.store.staging import finish_checks
@@ -298,6 +301,34 @@ async def test_reading_problems_become_issues(services: Services, aws: AwsResour
     assert state["staging"][2][5:8] == ("Zoë", "Müller", "Société")
 
 
+async def _stopped_after(
+    services: Services, job_id: uuid.UUID, settings: Settings, checkpoint: int
+) -> Job:
+    """Run the job again from nothing, stopped once its checkpoint reaches ``checkpoint``
+    (a worker killed mid-file, as far as the database can tell); the job as left."""
+    await services.pool.execute("DELETE FROM issues WHERE job_id = $1", job_id)
+    await services.pool.execute("DELETE FROM staging WHERE job_id = $1", job_id)
+    await services.pool.execute(
+        "UPDATE jobs SET status = 'PENDING', checkpoint_row = 0, processed_rows = 0,"
+        " total_rows = NULL, valid_rows = 0, issue_rows = 0, unresolved_issues = 0,"
+        " detected_dialect = NULL WHERE id = $1",
+        job_id,
+    )
+    await services.queue.send(JobMessage(job_id=job_id).body())
+    interrupted = new_worker(services, None, settings)
+    task = asyncio.create_task(interrupted.run())
+    # Polls the database, which no asyncio.Event can signal.
+    while (job := await fetch_job(services.pool, job_id)) is None or (  # noqa: ASYNC110
+        job.checkpoint_row < checkpoint
+    ):
+        await asyncio.sleep(0.01)
+    interrupted.request_stop()
+    await asyncio.wait_for(task, 30)
+    partial = await fetch_job(services.pool, job_id)
+    assert partial is not None and partial.status == "PROCESSING"
+    return partial
+
+
 async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
     services: Services, aws: AwsResources
 ) -> None:
@@ -307,40 +338,16 @@ async def test_a_resumed_job_ends_exactly_as_an_uninterrupted_one(
     ]
     settings = services.settings.model_copy(update={"batch_size_rows": 1000})
     job_id = await submit(services, aws, csv_bytes(rows))
-    worker = new_worker(services, None, settings)
-    await asyncio.wait_for(worker.run(once=True), 120)
+    await asyncio.wait_for(new_worker(services, None, settings).run(once=True), 120)
     uninterrupted = await snapshot(services.pool, job_id)
     assert uninterrupted["job"]["status"] == "NEEDS_REVIEW"
 
     # The same job again, stopped after a few batches, then resumed by a new delivery.
-    await services.pool.execute("DELETE FROM issues WHERE job_id = $1", job_id)
-    await services.pool.execute("DELETE FROM staging WHERE job_id = $1", job_id)
-    await services.pool.execute(
-        "UPDATE jobs SET status = 'PENDING', checkpoint_row = 0, processed_rows = 0,"
-        " total_rows = NULL, valid_rows = 0, issue_rows = 0, unresolved_issues = 0"
-        " WHERE id = $1",
-        job_id,
-    )
-    await services.queue.send(JobMessage(job_id=job_id).body())
-    interrupted = new_worker(services, None, settings)
-    task = asyncio.create_task(interrupted.run())
-    # Polls the database, which no asyncio.Event can signal.
-    while (job := await fetch_job(services.pool, job_id)) is None or (  # noqa: ASYNC110
-        job.checkpoint_row < 3000
-    ):
-        await asyncio.sleep(0.01)
-    interrupted.request_stop()
-    await asyncio.wait_for(task, 30)
-    partial = await fetch_job(services.pool, job_id)
-    assert partial is not None and partial.status == "PROCESSING"
+    partial = await _stopped_after(services, job_id, settings, 3000)
     assert 3000 <= partial.checkpoint_row < 12_001
     staged = await services.pool.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id)
     assert staged == partial.checkpoint_row - 1  # rows 2..checkpoint, nothing half-written
-
-    await asyncio.wait_for(
-        new_worker(services, None, settings).run(once=True),
-        120,
-    )
+    await asyncio.wait_for(new_worker(services, None, settings).run(once=True), 120)
     assert await snapshot(services.pool, job_id) == uninterrupted
 
 
@@ -361,26 +368,7 @@ async def test_a_resumed_vcard_job_ends_exactly_as_an_uninterrupted_one(
     assert uninterrupted["job"]["status"] == "NEEDS_REVIEW"
     assert uninterrupted["job"]["total_rows"] == 12_000
 
-    await services.pool.execute("DELETE FROM issues WHERE job_id = $1", job_id)
-    await services.pool.execute("DELETE FROM staging WHERE job_id = $1", job_id)
-    await services.pool.execute(
-        "UPDATE jobs SET status = 'PENDING', checkpoint_row = 0, processed_rows = 0,"
-        " total_rows = NULL, valid_rows = 0, issue_rows = 0, unresolved_issues = 0"
-        " WHERE id = $1",
-        job_id,
-    )
-    await services.queue.send(JobMessage(job_id=job_id).body())
-    interrupted = new_worker(services, None, settings)
-    task = asyncio.create_task(interrupted.run())
-    # Polls the database, which no asyncio.Event can signal.
-    while (job := await fetch_job(services.pool, job_id)) is None or (  # noqa: ASYNC110
-        job.checkpoint_row < 15_000
-    ):
-        await asyncio.sleep(0.01)
-    interrupted.request_stop()
-    await asyncio.wait_for(task, 30)
-    partial = await fetch_job(services.pool, job_id)
-    assert partial is not None and partial.status == "PROCESSING"
+    partial = await _stopped_after(services, job_id, settings, 15_000)
     staged = await services.pool.fetchval("SELECT count(*) FROM staging WHERE job_id = $1", job_id)
     assert staged == (partial.checkpoint_row - 1) // 5 + 1  # the cards begun by then
     await asyncio.wait_for(new_worker(services, None, settings).run(once=True), 120)
@@ -407,24 +395,7 @@ async def test_a_resumed_report_with_skipped_lines_ends_as_an_uninterrupted_one(
     assert uninterrupted["job"]["total_rows"] == 12_000
     assert uninterrupted["job"]["detected_dialect"]["skipped"]["headers_again"] == 1
 
-    await services.pool.execute("DELETE FROM issues WHERE job_id = $1", job_id)
-    await services.pool.execute("DELETE FROM staging WHERE job_id = $1", job_id)
-    await services.pool.execute(
-        "UPDATE jobs SET status = 'PENDING', checkpoint_row = 0, processed_rows = 0,"
-        " total_rows = NULL, valid_rows = 0, issue_rows = 0, unresolved_issues = 0,"
-        " detected_dialect = NULL WHERE id = $1",
-        job_id,
-    )
-    await services.queue.send(JobMessage(job_id=job_id).body())
-    interrupted = new_worker(services, None, settings)
-    task = asyncio.create_task(interrupted.run())
-    # Polls the database, which no asyncio.Event can signal.
-    while (job := await fetch_job(services.pool, job_id)) is None or (  # noqa: ASYNC110
-        job.checkpoint_row < 3000
-    ):
-        await asyncio.sleep(0.01)
-    interrupted.request_stop()
-    await asyncio.wait_for(task, 30)
+    await _stopped_after(services, job_id, settings, 3000)
     await asyncio.wait_for(new_worker(services, None, settings).run(once=True), 120)
     assert await snapshot(services.pool, job_id) == uninterrupted
 
