@@ -322,6 +322,19 @@ def test_a_file_of_one_line_is_cut_at_a_common_delimiter_in_it() -> None:
     assert detect_dialect("ana^silva^ana@x.pt\n", complete=True).dialect.delimiter == "^"
 
 
+def test_a_data_row_holding_field_names_beside_figures_is_no_header() -> None:
+    # Placeholder people in a headerless export: "Name" and "Surname" are field names,
+    # but a row that holds them beside ids and codes is data, not a header under a preamble.
+    rows = [
+        "0,0001,Admin,Admin,NULL,2000-01-01",
+        "1,0001,Name1,Surname1,NULL,2000-01-01",
+        "2,NULL,Name,Surname,001,NULL",
+        *(f"{n},NULL,Ana{n},Silva{n},NULL,NULL" for n in range(3, 12)),
+    ]
+    dialect = detect_dialect("\n".join(rows) + "\n", complete=True).dialect
+    assert (dialect.skip_rows, dialect.has_header) == (0, False)
+
+
 def test_detection_reads_a_bounded_sample() -> None:
     huge = _text(WESTERN) * 5000  # ~9 MB
     assert detect_dialect(huge, complete=False).dialect.delimiter == ","
