@@ -16,47 +16,28 @@ from worker.sources.dialect import (
     sample_lines,
     unmarked_header,
 )
-from worker.sources.encoding import (
-    IncrementalTextDecoder,
-    detect_encoding,
-    repair,
-)
+from worker.sources.encoding import IncrementalTextDecoder, repair
 from worker.sources.rows import (
+    Detection,
     Pending,
     RowBatch,
     Shaper,
     detect_layout,
     skip_to,
-    str_option,
 )
-from worker.sources.s3 import ByteStream
-from worker.sources.text_source import TextSource
+from worker.sources.text_source import Head, TextSource
 
 
 class CsvSource(TextSource):
     """Rows of a CSV (or other delimited text) file; open with :meth:`open`."""
 
     @classmethod
-    async def open(
-        cls,
-        stream: ByteStream,
-        head: list[bytes],
-        chunks: AsyncIterator[bytes],
-        complete: bool,
-        options: dict[str, Any],
-        *,
-        batch_rows: int,
-        max_row_chars: int,
-    ) -> CsvSource:
-        """Detect the encoding, dialect, header and mapping from the head of the file
-        (``complete`` when the head is the whole file)."""
-        head_bytes = b"".join(head)
-        encoding = detect_encoding(head_bytes, complete, str_option(options.get("encoding")))
-        decoder = IncrementalTextDecoder(encoding)
-        text = decoder.decode(head_bytes, final=complete)
+    def _detect(cls, head: Head, options: dict[str, Any]) -> Detection:
+        """The dialect, header and mapping from the head's text."""
+        text, complete = head.text, head.complete
         if not complete and "\n" not in text and "\r" not in text:
             raise UnreadableFile(
-                f"no line break in the first {len(head_bytes) >> 10} KiB: this is not a CSV "
+                f"no line break in the first {head.size >> 10} KiB: this is not a CSV "
                 "file, or its rows are far too long"
             )
         dialect = detect_dialect(
@@ -80,8 +61,8 @@ class CsvSource(TextSource):
         detection = detect_layout(
             "csv", rows, numbers, skip, dialect.dialect.has_header, options=options
         )
-        detection.encoding, detection.dialect = encoding, dialect
-        return cls(stream, detection, batch_rows, max_row_chars, head, chunks, complete, encoding)
+        detection.dialect = dialect
+        return detection
 
     async def batches(self) -> AsyncIterator[RowBatch]:
         """The data rows, ``batch_rows`` at a time (fewer in the last batch)."""

@@ -5,14 +5,26 @@ handed out a slice at a time, so that memory stays flat whatever the file's size
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Self
 
-from worker.sources.encoding import EncodingGuess, IncrementalTextDecoder
-from worker.sources.rows import Detection, RowSource
+from worker.sources.encoding import EncodingGuess, IncrementalTextDecoder, detect_encoding
+from worker.sources.rows import Detection, RowSource, str_option
 from worker.sources.s3 import ByteStream
 
 # Bytes decoded and parsed at a time (the S3 stream hands out larger chunks): the text and
 # records of a whole S3 chunk (1 MiB of bytes, up to 4 MiB of text) are never alive at once.
 FEED_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class Head:
+    """The head of the file as read for detection."""
+
+    text: str  # decoded
+    complete: bool  # the head is the whole file
+    size: int  # in bytes
+    encoding: EncodingGuess
 
 
 class TextSource(RowSource):
@@ -34,6 +46,32 @@ class TextSource(RowSource):
         self._chunks = chunks
         self._head_complete = head_complete
         self._encoding = encoding
+
+    @classmethod
+    async def open(
+        cls,
+        stream: ByteStream,
+        head: list[bytes],
+        chunks: AsyncIterator[bytes],
+        complete: bool,
+        options: dict[str, Any],
+        *,
+        batch_rows: int,
+        max_row_chars: int,
+    ) -> Self:
+        """Decide the encoding on the head of the file (``complete``: the head is the whole
+        file), decode it, and detect the rest from that text (:meth:`_detect`)."""
+        head_bytes = b"".join(head)
+        encoding = detect_encoding(head_bytes, complete, str_option(options.get("encoding")))
+        text = IncrementalTextDecoder(encoding).decode(head_bytes, final=complete)
+        detection = cls._detect(Head(text, complete, len(head_bytes), encoding), options)
+        detection.encoding = encoding
+        return cls(stream, detection, batch_rows, max_row_chars, head, chunks, complete, encoding)
+
+    @classmethod
+    def _detect(cls, head: Head, options: dict[str, Any]) -> Detection:
+        """The header, columns and mapping from the head's text."""
+        raise NotImplementedError
 
     async def _texts(self, decoder: IncrementalTextDecoder) -> AsyncIterator[str]:
         """The file's text from its start, ``FEED_BYTES`` of bytes at a time (``decoder``

@@ -17,10 +17,9 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from worker.sources.encoding import IncrementalTextDecoder, detect_encoding
-from worker.sources.rows import RowBatch, detect_layout, str_option
-from worker.sources.s3 import ByteStream
-from worker.sources.text_source import TextSource
+from worker.sources.encoding import IncrementalTextDecoder
+from worker.sources.rows import Detection, RowBatch, detect_layout
+from worker.sources.text_source import Head, TextSource
 from worker.validation.normalise import split_full_name
 
 COLUMNS = [
@@ -188,23 +187,9 @@ class VcardSource(TextSource):
     """Rows of a vCard file, a card a row; open with :meth:`open`."""
 
     @classmethod
-    async def open(
-        cls,
-        stream: ByteStream,
-        head: list[bytes],
-        chunks: AsyncIterator[bytes],
-        complete: bool,
-        options: dict[str, Any],
-        *,
-        batch_rows: int,
-        max_row_chars: int,
-    ) -> VcardSource:
-        """Decode the head and read its cards for the sample (``complete``: the head is
-        the whole file)."""
-        head_bytes = b"".join(head)
-        encoding = detect_encoding(head_bytes, complete, str_option(options.get("encoding")))
-        text = IncrementalTextDecoder(encoding).decode(head_bytes, final=complete)
-        cards = VcardReader(encoding.python_codec).feed(text, complete)
+    def _detect(cls, head: Head, options: dict[str, Any]) -> Detection:
+        """The columns and mapping from the cards of the head's text."""
+        cards = VcardReader(head.encoding.python_codec).feed(head.text, head.complete)
         sample = [row for row in (card.row() for card in cards) if any(row)]
         detection = detect_layout(
             "vcard",
@@ -215,8 +200,7 @@ class VcardSource(TextSource):
             options=options,
         )
         detection.header_number = None  # the columns are the cards' fields, no row's
-        detection.encoding = encoding
-        return cls(stream, detection, batch_rows, max_row_chars, head, chunks, complete, encoding)
+        return detection
 
     async def batches(self) -> AsyncIterator[RowBatch]:
         """The cards as rows, ``batch_rows`` at a time (fewer in the last batch)."""
