@@ -299,6 +299,31 @@ def test_a_first_row_of_column_names_is_a_header_when_no_type_tells() -> None:
     assert not detect_header(countries)
 
 
+_GENERIC_NAMES = ["col1", "col2", "col3", "Column A", "columnB", "field_x", "Spalte 1", "Feld2"]
+_FREE_WORDS = ["eins", "zwei", "uno", "dos", "one", "two", "ichi", "row", "north", "Acme"]
+
+
+def _free_text_table(rng: random.Random) -> list[list[str]]:
+    width = rng.randint(2, 4)
+    return [
+        [" ".join(rng.sample(_FREE_WORDS, rng.randint(1, 2))) for _ in range(width)]
+        for _ in range(rng.randint(6, 12))
+    ]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_row_of_plain_names_over_free_text_is_a_header(seed: int) -> None:
+    # No column tells by its kind (all text) and no name is one the mapping knows:
+    # distinct short names, none empty, unlike the rows below, still name the columns
+    # (a header read as data put "col1,col2" among the contacts). A first row of the
+    # same words as the rows below is data.
+    rng = random.Random(seed)
+    table = _free_text_table(rng)
+    names = rng.sample(_GENERIC_NAMES, len(table[0]))
+    assert detect_header([names, *table])
+    assert not detect_header(table)
+
+
 def test_a_first_row_shaped_like_a_row_below_but_for_its_numbers_is_data() -> None:
     # Rows written from one template (a room and its extension, a sum and its formula):
     # a first row that differs from one below only in its digits names no column, even

@@ -694,4 +694,52 @@ def detect_header(rows: list[list[str]]) -> bool:
                 votes += 1
         else:
             votes -= 1
+    if votes == 0:
+        return _names_row(first, body)
     return votes > 0
+
+
+def _names_row(first: list[str], body: list[list[str]]) -> bool:
+    """Where no column tells, whether the first row still reads as names: two or more
+    distinct short texts, none empty, in a row unlike the rows below in at least half of
+    its columns (nearly every list a person exports has a header; a list of codes or
+    phrases whose first row is one more of the same has none)."""
+    labels = [cell.strip() for cell in first]
+    if len(labels) < 2 or len(set(labels)) < len(labels):
+        return False
+    if not all(_kind(cell) == "text" and len(cell) <= _NAME_CHARS for cell in labels):
+        return False
+    words = {word for label in labels for word in _NAME_WORD.findall(label.lower())}
+    below_words = {
+        word for row in body for cell in row for word in _NAME_WORD.findall(cell.lower())
+    }
+    if len(words & below_words) * 2 > len(words):
+        return False  # the first row's words are the data's own words
+    alike = 0
+    for column, label in enumerate(labels):
+        below = [row[column] for row in body if column < len(row) and row[column].strip()]
+        signs = Counter(_characters(cell.strip()) for cell in below)
+        if below and signs[_characters(label)] >= len(below) * 0.6:
+            alike += 1
+    return alike * 2 <= len(labels)
+
+
+def _characters(cell: str) -> frozenset[str]:
+    """The kinds of character a cell is written with: capitals, small letters, digits,
+    spaces, and each other character itself (``Ana Silva`` and ``da Silva`` alike)."""
+    return frozenset(
+        "A"
+        if char.isupper()
+        else "a"
+        if char.isalpha()
+        else "0"
+        if char.isdigit()
+        else " "
+        if char.isspace()
+        else char
+        for char in cell
+    )
+
+
+_NAME_WORD = re.compile(r"\w{2,}")
+_NAME_CHARS = 30  # a column's name is short; a longer first cell is a phrase, data
