@@ -324,6 +324,21 @@ def test_a_row_of_plain_names_over_free_text_is_a_header(seed: int) -> None:
     assert not detect_header(table)
 
 
+@pytest.mark.parametrize("zone", [" UTC", " +0100", " GMT", " CEST", "Z", "+01:00"])
+@pytest.mark.parametrize("delimiter", [",", ";", "|"])
+def test_timestamps_with_a_zone_are_values_not_cut_at_their_spaces(
+    zone: str, delimiter: str
+) -> None:
+    # Rails writes "2022-10-04 16:00:47 UTC", Shopify "2022-02-08 22:31:28 +0100": the
+    # space before the zone made the cells untyped, and the spaces a better delimiter.
+    rows = [
+        [f"2022-10-{day:02d} 16:{day:02d}:47{zone}", f"2022-11-{day:02d} 09:00:00{zone}"]
+        for day in range(1, 6)
+    ]
+    text = "".join(delimiter.join(row) + "\n" for row in rows)
+    assert detect_dialect(text, complete=True).dialect.delimiter == delimiter
+
+
 def test_a_first_row_shaped_like_a_row_below_but_for_its_numbers_is_data() -> None:
     # Rows written from one template (a room and its extension, a sum and its formula):
     # a first row that differs from one below only in its digits names no column, even

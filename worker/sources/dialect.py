@@ -58,7 +58,8 @@ _TYPE_PATTERNS = [
         r"[-+]?[.,]\d+",  # .5
         r"[-+]?[$€£¥]\s?\d[\d,. ]*|\d[\d,. ]*\s?[$€£¥%]",  # money, percent
         r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)?"
-        r"(Z|[+-]\d{2}:?\d{2})?",  # dates
+        # ...with a zone after the time: Z, +01:00, " +0100" (Shopify), " UTC" (Rails)
+        r"(Z|\s?[+-]\d{2}:?\d{2}|\s(UTC|GMT|[A-Z]{2,4}T))?",  # dates
         r"\d{1,2}:\d{2}(:\d{2})?(\s?[aApP][mM])?",  # times
         # Dates with month names: "Sat, 26 Feb 2011 13:09:35 +0000", "Feb 26, 2011".
         r"(?i)((mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s)?(\d{1,2}\s)?"
