@@ -530,6 +530,29 @@ def with_commented_header(export: ExportFile) -> ExportFile:
     return replace(export, name=f"hash-header-{export.name}", data=_encoded(export, text))
 
 
+def with_notes_and_commented_header(export: ExportFile) -> ExportFile:
+    """A data dump's notes (``#`` lines, some blank, some padded with the delimiter to the
+    table's width as a sheet saves them) and, last of them, the header behind the marker
+    (geonames' ``#ISO<TAB>ISO3...``): the notes are skipped, the header read without it."""
+    nl, pad = export.newline, export.delimiter * 3
+    notes = [
+        "# ================================",
+        "#",
+        "# Notes: codes follow ISO 3166; 'UK' is reserved.",
+        f"# Sources: https://example.org/list?key=a-b_c&hl=en{pad}",
+        f"#{pad}",
+        "# 1. FO : pegged 1:1 to the krone",
+    ]
+    header, _, body = export.render(export.rows).partition(nl)
+    text = nl.join([*notes, f"#{header}"]) + nl + body
+    return replace(
+        export,
+        name=f"notes-hash-header-{export.name}",
+        data=_encoded(export, text),
+        header_row=len(notes) + 1,
+    )
+
+
 def with_late_quote(rng: random.Random, count: int) -> ExportFile:
     """The first field that needs quotes comes after the 800th row."""
     header = ["email", "first_name", "last_name", "company", "phone"]
@@ -681,6 +704,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [with_total_row(f) for f in files[5:8]]
     variants += [with_legacy_end(f, b"\x1a") for f in files[:2]]
     variants += [with_legacy_end(f, b"\x00" * size) for f in files[2:4] for size in (64, 8192)]
+    variants += [with_notes_and_commented_header(f) for f in (files[1], files[9], files[10])]
     return files + variants
 
 

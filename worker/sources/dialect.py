@@ -369,12 +369,13 @@ def comment_char(lines: list[str]) -> str | None:
 
 
 def _commented_header(commented: list[str], rows: list[list[str]], dialect: Dialect) -> bool:
-    """Whether the sample's only comment line is the header behind a comment marker
-    (``#id,name``: the marker against the first name, where a comment has a space): it has
-    the rows' usual width, reads as a header over them, and they have none of their own."""
-    if len(commented) != 1 or len(rows) < 2:
+    """Whether the last comment line is the header behind a comment marker (``#id,name``:
+    the marker against the first name, where a comment has a space), below any comments
+    of a block that opens the file: it has the rows' usual width, reads as a header over
+    them, and they have none of their own (geonames' ``#ISO<TAB>ISO3...`` under its notes)."""
+    if not commented or len(rows) < 2:
         return False
-    text = commented[0].lstrip("\ufeff")[1:]
+    text = commented[-1].lstrip("\ufeff")[1:]
     if not text[:1] or text[:1].isspace():
         return False
     parsed = parse_sample([text], dialect)
@@ -383,6 +384,29 @@ def _commented_header(commented: list[str], rows: list[list[str]], dialect: Dial
     header = parsed[0]
     usual = Counter(len(row) for row in rows).most_common(1)[0][0]
     return len(header) == usual >= 2 and not detect_header(rows) and detect_header([header, *rows])
+
+
+def _leading_block(lines: list[str], commented: list[str]) -> list[str]:
+    """The comment lines, when they all open the sample (blank lines among them aside);
+    else none: a comment further down is no place for a header."""
+    block = []
+    for line in lines:
+        if not line.strip():
+            continue
+        if line not in commented:
+            break
+        block.append(line)
+    return block if len(block) == len(commented) else []
+
+
+def _marked_row(rows: list[list[str]], marker: str, comments: int) -> int | None:
+    """The index of the last of the first ``comments`` rows that opens with ``marker``:
+    the header, under the comments the file opens with."""
+    found = None
+    for index, row in enumerate(rows[:comments]):
+        if row and row[0].lstrip("\ufeff").startswith(marker):
+            found = index
+    return found
 
 
 def preamble_rows(rows: list[list[str]]) -> int:
@@ -497,16 +521,22 @@ def detect_dialect(
             dialect = replace(dialect, quotechar='"')
     dialect = replace(dialect, comment=comment)
     rows = parse_sample(lines, dialect)
-    if comment is not None and _commented_header(commented, rows, dialect):
+    leading = _leading_block(all_lines, commented)
+    marked = None
+    if comment is not None and leading and _commented_header(leading, rows, dialect):
         # "#id,name,email" over rows with no header: the header, written after a comment
-        # marker; the file has no comments to skip.
+        # marker; the comments above it are a preamble, and there are none below.
         header_marker, comment = comment, None
         dialect = replace(dialect, comment=None)
         rows = parse_sample(all_lines, dialect)
+        marked = _marked_row(rows, header_marker, len(leading))
     else:
         header_marker = None
     skip = overrides.get("skip_rows")
-    skip_rows = int(str(skip)) if skip is not None else preamble_rows(rows)
+    if skip is not None:
+        skip_rows = int(str(skip))
+    else:
+        skip_rows = marked if marked is not None else preamble_rows(rows)
     header = overrides.get("has_header")
     has_header = bool(header) if header is not None else detect_header(rows[skip_rows:])
     if declared and skip is None:
