@@ -339,6 +339,23 @@ def test_timestamps_with_a_zone_are_values_not_cut_at_their_spaces(
     assert detect_dialect(text, complete=True).dialect.delimiter == delimiter
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_a_row_over_columns_of_check_boxes_is_told_by_them(seed: int) -> None:
+    # A sheet of TRUE/FALSE (or yes/no) boxes: columns named by numbers (ids of items)
+    # or words over them are a header; a first row of boxes like the others is data.
+    rng = random.Random(seed)
+    yes, no = rng.choice([("TRUE", "FALSE"), ("yes", "no"), ("Yes", "No")])
+    width = rng.randint(2, 9)
+    body = [
+        [f"id{n}", *(rng.choice([yes, no]) for _ in range(width))]
+        for n in range(1, rng.randint(3, 12))
+    ]
+    names = rng.choice([[str(100_000 + rng.randint(0, 999)) for _ in range(width)], None])
+    names = names or [f"opt-in {n}" for n in range(width)]
+    assert detect_header([["id", *names], *body])
+    assert not detect_header(body)
+
+
 def test_a_first_row_shaped_like_a_row_below_but_for_its_numbers_is_data() -> None:
     # Rows written from one template (a room and its extension, a sum and its formula):
     # a first row that differs from one below only in its digits names no column, even

@@ -624,7 +624,12 @@ def _kind(cell: str) -> str:
         return "email"  # an address, or a mailbox: Ana Silva <ana@x.pt>
     if value.startswith(("http://", "https://", "www.")):
         return "url"
+    if value.lower() in _TRUTH_VALUES:
+        return "truth"  # TRUE/FALSE, yes/no: a sheet's check boxes
     return "text"
+
+
+_TRUTH_VALUES = frozenset(("true", "false", "yes", "no"))
 
 
 def _is_label(cell: str) -> bool:
