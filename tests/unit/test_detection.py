@@ -869,6 +869,31 @@ def test_a_contact_list_without_a_header_has_its_first_contact_read_as_data(seed
     assert detect_dialect(header + body, complete=True).dialect.has_header
 
 
+_CYRILLIC_NAMES = ["Москва", "Петров", "Сидорова", "Наталья", "Ольга", "Екатеринбург", "Смирнова"]
+
+
+@pytest.mark.parametrize("codec", ["cp1251", "koi8_r"])
+@pytest.mark.parametrize("name", _CYRILLIC_NAMES)
+def test_a_one_name_cyrillic_list_is_never_read_as_korean_without_hangul(
+    name: str, codec: str
+) -> None:
+    # A test suite's two-line file: one Russian name read as EUC-KR gave Chinese
+    # characters (Москва in cp1251 is 輕仲循), and Korean is written in hangul.
+    for text in (f"id,name\n1,{name}\n", f"{name},x\n", f'"column1","column2"\n1,"{name}"\n'):
+        guess = detect_encoding(text.encode(codec), complete=True)
+        assert guess.python_codec not in ("euc_kr", "cp949"), text
+
+
+@pytest.mark.parametrize("codec", ["cp1252", "latin-1"])
+def test_a_lone_sharp_s_is_read_as_itself(codec: str) -> None:
+    # ß first in a word marks a wrong reading (``ßk``), but a cell may hold the letter
+    # alone: cp850 read it as a block character, mac_roman as a ligature.
+    for text in ("ß\n", "id,name\n1,english\n2,ß\n"):
+        data = text.encode(codec)
+        guess = detect_encoding(data, complete=True)
+        assert data.decode(guess.python_codec) == text
+
+
 # A file whose first MiB is ASCII (a list sorted so that its accented names come late).
 _ASCII_HEAD = "email,first_name,last_name\n" + "".join(
     f"user{i}@example.com,Ann,Lee\n" for i in range(45_000)

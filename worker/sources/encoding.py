@@ -371,7 +371,8 @@ def _best_other_reading(
     if not text_of:
         return None
     shares = {
-        name: _common_share(text, name) * _spelt_share(text) for name, text in text_of.items()
+        name: _common_share(text, name) * _spelt_share(text) * _korean_with_hangul(text, name)
+        for name, text in text_of.items()
     }
     first = next(iter(shares))
     best = max(shares, key=lambda name: shares[name])  # the first of equals
@@ -450,6 +451,18 @@ def _spelt_share(text: str) -> float:
         total += 1
         spelt += right and not _capital_after_small(written)
     return spelt / total if total else 1.0
+
+
+def _korean_with_hangul(text: str, encoding: str) -> float:
+    """0.0 for a Korean reading that gives Chinese characters and not one hangul syllable:
+    Korean is written in hangul (Москва in cp1251 read as EUC-KR is 輕仲循); else 1.0."""
+    if codecs.lookup(encoding).name not in _KOREAN:
+        return 1.0
+    scripts = {_script(char) for char in text if not char.isascii()}
+    return 0.0 if "CJK" in scripts and "HANGUL" not in scripts else 1.0
+
+
+_KOREAN = frozenset(codecs.lookup(name).name for name in ("euc_kr", "cp949"))
 
 
 def _capital_after_small(word: str) -> bool:
@@ -581,12 +594,21 @@ _HAN_OF = {
 def _odd_marks(text: str) -> int:
     """Symbols glued to letters, accented capitals inside words and letters where no word
     has them (ß first): marks of a wrong reading."""
-    return _glued_symbols(text) + _capitals_inside_words(text) + len(_MISPLACED.findall(text))
+    return (
+        _glued_symbols(text)
+        + _capitals_inside_words(text)
+        + len(_MISPLACED.findall(text))
+        + len(_LONE_GRAPHIC.findall(text))
+    )
+
+
+# A box-drawing or block character alone (``▀``: ß read as cp850); a DOS frame draws runs.
+_LONE_GRAPHIC = re.compile("(?<![\u2500-\u259f])[\u2500-\u259f](?![\u2500-\u259f])")
 
 
 # Letters where the languages that write them never put them: ß, ð and Turkish's ğ first
 # in a word (``ßk``: the end of Dvořák read as cp850; ``Ğiauliai``: Lithuanian's Šiauliai
-# read as cp1254); þ, which Icelandic writes first in a word
+# read as cp1254; not a cell holding the letter alone); þ, which Icelandic writes first in a word
 # or after a consonant, last in one or between vowels (Turkish's ş read as cp1252:
 # ``Ayþe``, ``Güneþ``). Polish ą and ę never start a word either, but Lithuanian ones do
 # (Ąžuolas).
@@ -603,7 +625,9 @@ def _latin_vowels() -> frozenset[str]:
 
 _LATIN_VOWELS = _latin_vowels()
 _VOWEL = re.escape("".join(sorted(_LATIN_VOWELS | {char.upper() for char in _LATIN_VOWELS})))
-_MISPLACED = re.compile(rf"(?<![^\W\d_])[ßðÐğĞ]|[þÞ](?![^\W\d_])|(?<=[{_VOWEL}])[þÞ](?=[{_VOWEL}])")
+_MISPLACED = re.compile(
+    rf"(?<![^\W\d_])[ßðÐğĞ](?=[^\W\d_])|[þÞ](?![^\W\d_])|(?<=[{_VOWEL}])[þÞ](?=[{_VOWEL}])"
+)
 
 
 def _mixed_script_words(text: str) -> int:
