@@ -884,6 +884,14 @@ def test_a_one_name_cyrillic_list_is_never_read_as_korean_without_hangul(
         assert guess.python_codec not in ("euc_kr", "cp949"), text
 
 
+@pytest.mark.parametrize("codec", ["koi8_r", "koi8_u"])
+def test_a_reading_with_a_word_final_arabic_letter_inside_a_word_is_wrong(codec: str) -> None:
+    # Екатеринбург in KOI8 read as cp1256 is هثءشإزةخآصزا: ة (and ى) only end a word.
+    for text in ("id,name\n1,Екатеринбург\n", "Екатеринбург,x\n"):
+        data = text.encode(codec)
+        assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+
+
 @pytest.mark.parametrize("codec", ["cp1252", "latin-1"])
 def test_a_lone_sharp_s_is_read_as_itself(codec: str) -> None:
     # ß first in a word marks a wrong reading (``ßk``), but a cell may hold the letter

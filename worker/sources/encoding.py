@@ -401,6 +401,7 @@ def _best_other_reading(
 _CYRILLIC_GREEK_VOWELS = frozenset("аеёиоуыэюяіїєъαεηιουωάέήίόύώϊϋΐΰ")
 _FINAL_SIGMA, _SIGMA = "\u03c2", "\u03c3"  # the first ends a word, the second never does
 _HEBREW_FINAL = frozenset("ךםןףץ")
+_ARABIC_FINAL = frozenset("\u0629\u0649")  # taa marbuta, alef maksura
 _HEBREW_NOT_FINAL = frozenset("כמנפצ")
 
 
@@ -423,7 +424,7 @@ def _caseless(text: str) -> bool:
 
 
 def _spelt_share(text: str) -> float:
-    """The share of the text's Cyrillic, Greek, Hebrew, Chinese-Japanese and Korean words
+    """The share of the text's Cyrillic, Greek, Hebrew, Arabic, Chinese-Japanese and Korean words
     of two letters or more that obey their script's spelling, and put no capital after a
     small letter (``Θεσσα`` read as cp1251 is ``Иеууб``...``нЯкз``); 1.0 when it has none
     such. Korean's hangul and the Chinese characters or kana of a reading never share a
@@ -444,6 +445,8 @@ def _spelt_share(text: str) -> float:
             )
         elif script == "HEBREW":
             right = _HEBREW_FINAL.isdisjoint(word[:-1]) and word[-1] not in _HEBREW_NOT_FINAL
+        elif script == "ARABIC":
+            right = _ARABIC_FINAL.isdisjoint(word[:-1])  # ة and ى end a word
         elif script in ("CJK", "HANGUL"):
             right = all(_script(char) == script for char in word)  # 흄陝荻 is no word
         else:
