@@ -892,6 +892,20 @@ def test_a_reading_with_a_word_final_arabic_letter_inside_a_word_is_wrong(codec:
         assert data.decode(detect_encoding(data, complete=True).python_codec) == text
 
 
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [("Jiří", "cp1250"), ("Jiří", "iso8859_2"), ("Françoise", "mac_roman"), ("臺北", "big5")],
+)
+def test_a_one_name_file_is_not_read_in_a_script_that_breaks_its_words(
+    name: str, codec: str
+) -> None:
+    # Jiří read as cp1255 is Jiרם (a word mixing scripts); 臺北's Big5 trail bytes are
+    # ASCII letters, and its cp1250 reading »OĄ_ glues a symbol to them.
+    for text in (f"id,name\n1,{name}\n", f"{name},x\n", f"name;city\nAna;{name}\nBo;Porto\n"):
+        data = text.encode(codec)
+        assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+
+
 @pytest.mark.parametrize("codec", ["cp1252", "latin-1"])
 def test_a_lone_sharp_s_is_read_as_itself(codec: str) -> None:
     # ß first in a word marks a wrong reading (``ßk``), but a cell may hold the letter

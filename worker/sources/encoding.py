@@ -242,14 +242,29 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
         # CJK text is runs of high bytes; lone ones between ASCII letters are accented
         # Latin letters that a double-byte reading swallows together with their neighbour
         # (in any Latin code page: cp850's ü is a byte cp1252 lacks).
+        # Big5, GBK and Shift JIS trail bytes may be ASCII (臺北 is BB 4F A5 5F): the Latin
+        # reading must then read as letters, not as ``»OĄ_``.
         latin = _best_latin_reading(evidence)
-        if not _odd_marks(evidence.decode(latin, errors="replace")):
+        text = evidence.decode(latin, errors="replace")
+        if not _odd_marks(text) and not _SYMBOL_AGAINST_LETTER.search(text):
             return EncodingGuess(latin, 0, "detector", confidence)
     if encoding not in _OTHER_NAMES:
         return EncodingGuess(encoding, 0, "detector", confidence)
     ranked = [encoding, *(codecs.lookup(match.encoding).name for match in results)]
-    other = _best_other_reading(sample, evidence, ranked, strict=False)
-    return EncodingGuess(other or encoding, 0, "detector", confidence)
+    other = _best_other_reading(sample, evidence, ranked, strict=False) or encoding
+    if _mixed_script_words(evidence.decode(other, errors="replace")):
+        # ``Jiרם``: Jiří read as cp1255. Words mixing scripts are no reading; a Latin one
+        # with no mark of a wrong reading is taken instead.
+        latin = _best_latin_reading(evidence)
+        text = evidence.decode(latin, errors="replace")
+        if not _odd_marks(text) and not _mixed_script_words(text):
+            return EncodingGuess(latin, 0, "detector", confidence)
+    return EncodingGuess(other, 0, "detector", confidence)
+
+
+# A symbol beyond ASCII against an ASCII letter (``»O``): how a double-byte character
+# whose trail byte is a letter reads in a Latin code page.
+_SYMBOL_AGAINST_LETTER = re.compile(r"[^\x00-\x7f\w][A-Za-z_]|[A-Za-z_][^\x00-\x7f\w]")
 
 
 def _latin_or_other(sample: bytes, evidence: bytes, ranked: list[str]) -> str:
