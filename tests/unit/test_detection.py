@@ -906,6 +906,32 @@ def test_a_one_name_file_is_not_read_in_a_script_that_breaks_its_words(
         assert data.decode(detect_encoding(data, complete=True).python_codec) == text
 
 
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [
+        *((name, codec) for name in ("김민수", "서울", "이영희") for codec in ("euc_kr", "cp949")),
+        *((name, codec) for name in ("北京", "王小明") for codec in ("gbk", "gb18030")),
+        ("陳大文", "big5"),
+    ],
+)
+def test_a_one_name_korean_or_chinese_file_is_read_in_its_own_code_page(
+    name: str, codec: str
+) -> None:
+    # 김민수 in EUC-KR is 梯團熱 in Big5, all common characters: only the frequency of
+    # characters in each language tells them apart.
+    for text in (f"id,name\n1,{name}\n", f"{name},x\n", f"name;city\nAna;{name}\nBo;Porto\n"):
+        data = text.encode(codec)
+        assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+
+
+def test_a_list_of_japanese_names_is_not_taken_for_chinese() -> None:
+    # Kanji alone are Chinese characters too; the frequency models lean Chinese on them.
+    # The price, known: 上海市 alone in GBK is read as EUC-JP 貧今偏, as before.
+    text = "氏名,メール,住所\n" + "山田太郎,yamada@example.jp,東京都港区\n" * 3000
+    data = text.encode("euc_jp")
+    assert detect_encoding(data, complete=True).python_codec == "euc_jp"
+
+
 @pytest.mark.parametrize("codec", ["cp1252", "latin-1"])
 def test_a_lone_sharp_s_is_read_as_itself(codec: str) -> None:
     # ß first in a word marks a wrong reading (``ßk``), but a cell may hold the letter

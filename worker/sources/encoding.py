@@ -392,6 +392,7 @@ def _best_other_reading(
     first = next(iter(shares))
     best = max(shares, key=lambda name: shares[name])  # the first of equals
     choice = best if shares[best] >= shares[first] + _COMMON_MARGIN else first
+    choice = _by_frequency(lines, text_of, shares, choice)
     if _lower_only(text_of[choice]):
         # A reading in a cased script without one capital (names are capitalised) gives
         # way to an equal one in a script without case: Hebrew read as cp1251 or cp1253
@@ -405,6 +406,54 @@ def _best_other_reading(
     if strict and not _decodes(sample, choice):
         return None
     return choice
+
+
+def _by_frequency(
+    lines: bytes, text_of: dict[str, str], shares: dict[str, float], choice: str
+) -> str:
+    """Between Chinese, Japanese and Korean readings that this module's marks cannot tell
+    apart (a short name: 김민수 in EUC-KR is 梯團熱 in Big5, all common characters), the one
+    chardet's character-frequency models rank first; ``choice`` where they do tell, or
+    where chardet picks a reading with words mixing scripts."""
+    if codecs.lookup(choice).name not in _CJK_NAMES:
+        return choice
+    tied = [
+        name
+        for name, share in shares.items()
+        if name in _CJK_NAMES and share >= shares[choice] - _COMMON_MARGIN / 2
+    ]
+    if len(tied) < 2:
+        return choice
+    import chardet  # noqa: PLC0415 - only for these ties
+
+    found = chardet.detect(
+        lines[:_FREQUENCY_BYTES],
+        include_encodings=[name.replace("_", "-") for name in tied],
+        no_match_encoding=tied[0].replace("_", "-"),
+    )["encoding"]
+    name = _known_name(found)
+    if name not in tied or _mixed_script_words(text_of[name]):
+        return choice
+    if choice in _JAPANESE and name not in _JAPANESE and name not in _KOREAN:
+        # Kanji alone are Chinese characters too, and the models lean Chinese on them (a
+        # list of Japanese names in EUC-JP ranked GB18030 first).
+        return choice
+    return name
+
+
+def _known_name(encoding: str | None) -> str | None:
+    try:
+        return codecs.lookup(encoding).name if encoding else None
+    except LookupError:
+        return None
+
+
+_CJK_NAMES = frozenset(
+    codecs.lookup(name).name
+    for name in ("shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr", "cp949")
+)
+_JAPANESE = frozenset(codecs.lookup(name).name for name in ("shift_jis", "cp932", "euc_jp"))
+_FREQUENCY_BYTES = 1 << 16
 
 
 # What every word of a script's languages obeys, so that a reading whose words break it
