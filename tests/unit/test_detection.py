@@ -690,6 +690,17 @@ def test_a_nul_delimited_text_file_is_text_and_nul_its_delimiter() -> None:
     assert detect_dialect(text, complete=True).dialect.delimiter == "\x00"
 
 
+@pytest.mark.parametrize("at", [0, 7, 12])
+def test_a_short_text_file_with_a_stray_nul_is_text(at: int) -> None:
+    # A test suite's 19-byte file with one NUL in it: 5% of its bytes, refused as binary.
+    text = "a,b,c\n1,2,3\n4,5,6\n"
+    data = (text[:at] + "\x00" + text[at:]).encode()
+    assert detect_encoding(data, complete=True).encoding == "ascii"
+    # A short binary file still is not.
+    with pytest.raises(UnsupportedFile, match="binary data"):
+        detect_encoding(b"\x89\x00\x01\x02\x03\x00\x10\x00\x00a,b\n", complete=True)
+
+
 def test_binary_data_is_still_refused() -> None:
     with pytest.raises(UnsupportedFile, match="binary data"):
         detect_encoding(bytes(range(256)) * 16, complete=True)

@@ -112,9 +112,14 @@ def looks_binary(sample: bytes) -> bool:
     # Stray NULs happen in real CSV exports (one per line, even); images, archives and
     # executables have far more, and known formats are caught by their magic bytes first.
     controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
-    if controls <= len(head) * 0.05:
+    if controls <= max(len(head) * 0.05, _STRAY_CONTROLS):
         return False
     return not _control_delimited(head)
+
+
+# As many control bytes as a short text may hold astray (one NUL in a 20-byte test file
+# is 5% of it); a binary file has far more in its first 4 KiB.
+_STRAY_CONTROLS = 4
 
 
 # Control bytes that delimit fields in text: NUL, and ASCII's file, group, record and unit
