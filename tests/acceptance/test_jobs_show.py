@@ -28,8 +28,10 @@ from worker.store.jobs import fetch_job
             b"email,first_name,last_name,company\r\n\r\n,,,\r\n\r\n",
             "the file has no data rows: only a header",
         ),
+        # No column at all: no mapping to complain of, the file is empty of rows.
+        (b"\r\n\r\n   \r\n\r\n", "the file has no data rows: every line is blank"),
     ],
-    ids=["no-email-column", "header-only", "blank-rows"],
+    ids=["no-email-column", "header-only", "blank-rows", "blank-lines-only"],
 )
 async def test_a_file_wrong_as_a_whole_is_one_clear_outcome(
     services: Services, aws: AwsResources, data: bytes, reason: str

@@ -175,6 +175,8 @@ def unmappable_fields(required: tuple[str, ...], detection: Detection) -> None:
     """A required field that no column maps to would be an issue on every row: the file as a
     whole is wrong for the job, said once (JobInvalid), with the columns found and how to
     map them."""
+    if not detection.headers:
+        raise JobInvalid(no_rows_reason(detection))  # no column at all: nothing to map
     mapped = set(detection.mapping.columns)
     if FULL_NAME in mapped:
         mapped |= {"first_name", "last_name"}  # split from the whole name
