@@ -943,6 +943,30 @@ def test_a_list_of_japanese_names_is_not_taken_for_chinese() -> None:
     assert detect_encoding(data, complete=True).python_codec == "euc_jp"
 
 
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [
+        ("高雄", "big5"),
+        ("新竹", "big5"),
+        ("דוד", "cp1255"),
+        ("李娜", "gb18030"),
+        ("广州", "gb18030"),
+        ("田中", "shift_jis"),
+        ("Μαρία", "iso8859_7"),
+    ],
+)
+def test_one_name_in_another_script_among_ascii_fields_is_not_read_as_latin_symbols(
+    name: str, codec: str
+) -> None:
+    # 高雄 in Big5 read as cp1252 is °ª¶¯, דוד in cp1255 as mac_roman „Â„: a value made
+    # of symbols beyond ASCII alone, too short to count as symbol soup. (Still missed:
+    # 渡辺 in Shift JIS, whose mac_roman reading ìnï” is mostly letters.)
+    rows = [f"contact{n}@example.com;Smith;Lee;Paris\n" for n in range(3)]
+    text = "email;last;first;city\n" + "".join(rows) + f"contact9@example.com;Lee;Anna;{name}\n"
+    data = text.encode(codec)
+    assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+
+
 @pytest.mark.parametrize("codec", ["cp1252", "latin-1"])
 def test_a_lone_sharp_s_is_read_as_itself(codec: str) -> None:
     # ß first in a word marks a wrong reading (``ßk``), but a cell may hold the letter

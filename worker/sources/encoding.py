@@ -279,7 +279,7 @@ def _latin_or_other(sample: bytes, evidence: bytes, ranked: list[str]) -> str:
     the detector's order, if any)."""
     latin = _best_latin_reading(evidence)
     text = evidence.decode(latin, errors="replace")
-    if _letter_soup(text) or _odd_marks(text) or _symbol_soup(text):
+    if _letter_soup(text) or _odd_marks(text) or _symbol_soup(text) or _beyond_ascii_cells(text):
         other = _best_other_reading(sample, evidence, ranked, strict=True)
         if other is not None:
             return other
@@ -750,6 +750,28 @@ def _letter_soup(text: str) -> bool:
 
 
 _NOT_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _beyond_ascii_cells(text: str) -> bool:
+    """Whether most characters beyond ASCII sit in values of two or more that hold at most
+    one ASCII letter and symbols among them (``°ª¶¯``: 高雄 in Big5 read as cp1252; ``„Â„``:
+    דוד in cp1255 read as mac_roman): a name in a Latin script holds ASCII letters too."""
+    alien = total = 0
+    for value in _VALUE_SPLIT.split(text):
+        beyond = _NOT_ASCII.findall(value)
+        total += len(beyond)
+        if len(beyond) < 2 or len(_ASCII_LETTER.findall(value)) > 1:
+            continue
+        # All beyond ASCII and not all letters; or, with one ASCII letter (a double-byte
+        # character's trail byte: 新竹 in Big5 as mac_roman is ∑s¶À), mostly symbols.
+        letters = sum(char.isalpha() for char in beyond)
+        if letters < len(beyond) if len(beyond) == len(value) else letters * 2 < len(beyond):
+            alien += len(beyond)
+    return total > 0 and alien * 2 > total
+
+
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_VALUE_SPLIT = re.compile(r"[\s,;|\"'()]+")
 
 
 def _capitals_inside_words(text: str) -> int:
