@@ -967,6 +967,14 @@ def test_one_name_in_another_script_among_ascii_fields_is_not_read_as_latin_symb
     assert data.decode(detect_encoding(data, complete=True).python_codec) == text
 
 
+@pytest.mark.parametrize("name", ["Peña", "Muñoz", "Ibáñez Peña", "Niño"])
+def test_a_dash_inside_a_word_marks_a_wrong_reading(name: str) -> None:
+    # ñ in mac_roman is cp1252's en dash (Pe\u2013a): real text puts no dash between letters.
+    text = f"email;name\nana@x.es;{name}\nbo@x.es;Lee\n"
+    data = text.encode("mac_roman")
+    assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+
+
 @pytest.mark.parametrize("codec", ["cp1252", "latin-1"])
 def test_a_lone_sharp_s_is_read_as_itself(codec: str) -> None:
     # ß first in a word marks a wrong reading (``ßk``), but a cell may hold the letter

@@ -850,6 +850,8 @@ _NEVER_GLUED = frozenset("£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†�
 _MARK_BEFORE_LETTER = re.compile(
     r"[©®](?=[^\W\d_])|[\u2500-\u259f](?=[^\W\d_])|(?<=[^\W\d_])[\u2500-\u259f]"
     r"|(?<=[^\W\d_])[„“”«»‹›‚](?=[^\W\d_])"  # noqa: RUF001 - these very quotation marks
+    # A dash inside a word (Peña in mac_roman read as cp1252: Pe\u2013a).
+    r"|(?<=[^\W\d_])[\u2013\u2014](?=[^\W\d_])"
 )
 _NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
