@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import csv
 import io
 import json
@@ -175,6 +176,9 @@ def _parsed_rows(text: str, answer: dict[str, Any]) -> int | None:
 
 
 def _decoded(raw: bytes, encoding: str, bom_bytes: int | None = None) -> str:
+    if bom_bytes is None and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]  # the truth: a UTF-8 mark is no text, over any body
+        return raw.decode(encoding, errors="replace")
     text = raw[bom_bytes or 0 :].decode(encoding, errors="replace")
     return text.removeprefix("\ufeff") if bom_bytes is None else text
 

@@ -553,6 +553,18 @@ def with_notes_and_commented_header(export: ExportFile) -> ExportFile:
     )
 
 
+def with_utf8_mark_over_legacy(export: ExportFile) -> ExportFile:
+    """A UTF-8 byte-order mark written over a legacy body (an exporter that writes the
+    mark, then cp1252): the mark is skipped and the body read in its own encoding."""
+    text = export.render(export.rows)
+    return replace(
+        export,
+        name=f"utf8-mark-{export.name}",
+        data=b"\xef\xbb\xbf" + text.encode(export.encoding),
+        bom=True,
+    )
+
+
 def with_late_quote(rng: random.Random, count: int) -> ExportFile:
     """The first field that needs quotes comes after the 800th row."""
     header = ["email", "first_name", "last_name", "company", "phone"]
@@ -705,6 +717,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [with_legacy_end(f, b"\x1a") for f in files[:2]]
     variants += [with_legacy_end(f, b"\x00" * size) for f in files[2:4] for size in (64, 8192)]
     variants += [with_notes_and_commented_header(f) for f in (files[1], files[9], files[10])]
+    variants += [with_utf8_mark_over_legacy(f) for f in (files[0], files[6], files[7])]
     return files + variants
 
 

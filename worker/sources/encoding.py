@@ -74,7 +74,7 @@ class EncodingGuess:
 
     encoding: str
     bom_bytes: int
-    method: str  # "bom", "utf-8", "ascii", "detector", "override"
+    method: str  # "bom", "bom-over-legacy", "utf-8", "ascii", "detector", "override"
     confidence: float
 
     @property
@@ -162,6 +162,13 @@ def detect_encoding(sample: bytes, complete: bool, override: str | None = None) 
         if sample.startswith(bom):
             if override:
                 return EncodingGuess(_with_bom(_known(override), name), len(bom), "override", 1.0)
+            body = sample[len(bom) :]
+            if name == "utf-8" and not _strict_utf8(body, complete) and not _mostly_utf8(body):
+                # A UTF-8 mark over a legacy body (an exporter that writes the mark, then
+                # cp1252): the mark is skipped, the body's own encoding read, or every
+                # accented row would be an ENCODING issue.
+                guess = _weigh_candidates(body)
+                return EncodingGuess(guess.encoding, len(bom), "bom-over-legacy", guess.confidence)
             return EncodingGuess(name, len(bom), "bom", 1.0)
     if override:
         return EncodingGuess(_without_bom(_known(override), sample), 0, "override", 1.0)
