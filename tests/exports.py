@@ -553,6 +553,23 @@ def with_notes_and_commented_header(export: ExportFile) -> ExportFile:
     )
 
 
+def with_title_and_notes(export: ExportFile) -> ExportFile:
+    """A title over the header, and ``#`` notes among the rows (the file does not open
+    with one): the notes are skipped, as comments, and the title as a preamble."""
+    nl = export.newline
+    half = len(export.rows) // 2
+    text = (
+        f"Contacts{nl}"
+        + export.render(export.rows[:half])
+        + f"# page 2{nl}"
+        + export.render(export.rows[half:], header=False)
+        + f"# end of list{nl}"
+    )
+    return replace(
+        export, name=f"title-notes-{export.name}", data=_encoded(export, text), header_row=2
+    )
+
+
 def with_utf8_mark_over_legacy(export: ExportFile) -> ExportFile:
     """A UTF-8 byte-order mark written over a legacy body (an exporter that writes the
     mark, then cp1252): the mark is skipped and the body read in its own encoding."""
@@ -718,6 +735,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [with_legacy_end(f, b"\x00" * size) for f in files[2:4] for size in (64, 8192)]
     variants += [with_notes_and_commented_header(f) for f in (files[1], files[9], files[10])]
     variants += [with_utf8_mark_over_legacy(f) for f in (files[0], files[6], files[7])]
+    variants += [with_title_and_notes(f) for f in files[1:4]]
     return files + variants
 
 

@@ -360,11 +360,25 @@ def _candidates(lines: list[str], comment: str | None) -> list[tuple[Dialect, fl
 
 
 def comment_char(lines: list[str]) -> str | None:
-    """``#`` when the sample's first non-blank line starts with it (a comment block)."""
+    """``#`` when the sample's first non-blank line starts with it (a comment block), or
+    when lines among the rows start with it and share none of the rows' delimiters (notes
+    between the rows under a title; not ``#MR1220,ana@x.pt``, an order number)."""
     for line in lines:
         stripped = line.lstrip("\ufeff")
         if stripped.strip():
-            return COMMENT_CHAR if stripped.startswith(COMMENT_CHAR) else None
+            if stripped.startswith(COMMENT_CHAR):
+                return COMMENT_CHAR
+            break
+    marked = [line for line in lines if line.lstrip("\ufeff").startswith(COMMENT_CHAR)]
+    if len(marked) < 2:
+        return None
+    others = [line for line in lines if line.strip() and line not in marked]
+    for delimiter in PRIMARY_DELIMITERS:
+        counts = Counter(n for n in (line.count(delimiter) for line in others) if n)
+        usual, hits = counts.most_common(1)[0] if counts else (0, 0)
+        if usual and hits * 2 >= len(others):
+            # The rows hold this delimiter regularly; notes hold none of it.
+            return COMMENT_CHAR if all(delimiter not in line for line in marked) else None
     return None
 
 
