@@ -880,6 +880,17 @@ def test_a_contact_list_without_a_header_has_its_first_contact_read_as_data(seed
     assert detect_dialect(header + body, complete=True).dialect.has_header
 
 
+def _one_name_files(name: str) -> tuple[str, ...]:
+    """A test suite's files of one name: under a header, alone, and among ASCII rows."""
+    return (f"id,name\n1,{name}\n", f"{name},x\n", f"name;city\nAna;{name}\nBo;Porto\n")
+
+
+def _read_back(text: str, codec: str) -> str:
+    """``text`` written in ``codec``, read back in the encoding detected."""
+    data = text.encode(codec)
+    return data.decode(detect_encoding(data, complete=True).python_codec)
+
+
 _CYRILLIC_NAMES = ["Москва", "Петров", "Сидорова", "Наталья", "Ольга", "Екатеринбург", "Смирнова"]
 
 
@@ -890,7 +901,7 @@ def test_a_one_name_cyrillic_list_is_never_read_as_korean_without_hangul(
 ) -> None:
     # A test suite's two-line file: one Russian name read as EUC-KR gave Chinese
     # characters (Москва in cp1251 is 輕仲循), and Korean is written in hangul.
-    for text in (f"id,name\n1,{name}\n", f"{name},x\n", f'"column1","column2"\n1,"{name}"\n'):
+    for text in (*_one_name_files(name), f'"column1","column2"\n1,"{name}"\n'):
         guess = detect_encoding(text.encode(codec), complete=True)
         assert guess.python_codec not in ("euc_kr", "cp949"), text
 
@@ -898,9 +909,8 @@ def test_a_one_name_cyrillic_list_is_never_read_as_korean_without_hangul(
 @pytest.mark.parametrize("codec", ["koi8_r", "koi8_u"])
 def test_a_reading_with_a_word_final_arabic_letter_inside_a_word_is_wrong(codec: str) -> None:
     # Екатеринбург in KOI8 read as cp1256 is هثءشإزةخآصزا: ة (and ى) only end a word.
-    for text in ("id,name\n1,Екатеринбург\n", "Екатеринбург,x\n"):
-        data = text.encode(codec)
-        assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+    for text in _one_name_files("Екатеринбург"):
+        assert _read_back(text, codec) == text
 
 
 @pytest.mark.parametrize(
@@ -912,9 +922,8 @@ def test_a_one_name_file_is_not_read_in_a_script_that_breaks_its_words(
 ) -> None:
     # Jiří read as cp1255 is Jiרם (a word mixing scripts); 臺北's Big5 trail bytes are
     # ASCII letters, and its cp1250 reading »OĄ_ glues a symbol to them.
-    for text in (f"id,name\n1,{name}\n", f"{name},x\n", f"name;city\nAna;{name}\nBo;Porto\n"):
-        data = text.encode(codec)
-        assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+    for text in _one_name_files(name):
+        assert _read_back(text, codec) == text
 
 
 @pytest.mark.parametrize(
@@ -930,9 +939,8 @@ def test_a_one_name_korean_or_chinese_file_is_read_in_its_own_code_page(
 ) -> None:
     # 김민수 in EUC-KR is 梯團熱 in Big5, all common characters: only the frequency of
     # characters in each language tells them apart.
-    for text in (f"id,name\n1,{name}\n", f"{name},x\n", f"name;city\nAna;{name}\nBo;Porto\n"):
-        data = text.encode(codec)
-        assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+    for text in _one_name_files(name):
+        assert _read_back(text, codec) == text
 
 
 def test_a_list_of_japanese_names_is_not_taken_for_chinese() -> None:
@@ -963,16 +971,14 @@ def test_one_name_in_another_script_among_ascii_fields_is_not_read_as_latin_symb
     # 渡辺 in Shift JIS, whose mac_roman reading ìnï” is mostly letters.)
     rows = [f"contact{n}@example.com;Smith;Lee;Paris\n" for n in range(3)]
     text = "email;last;first;city\n" + "".join(rows) + f"contact9@example.com;Lee;Anna;{name}\n"
-    data = text.encode(codec)
-    assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+    assert _read_back(text, codec) == text
 
 
 @pytest.mark.parametrize("name", ["Peña", "Muñoz", "Ibáñez Peña", "Niño"])
 def test_a_dash_inside_a_word_marks_a_wrong_reading(name: str) -> None:
     # ñ in mac_roman is cp1252's en dash (Pe\u2013a): real text puts no dash between letters.
     text = f"email;name\nana@x.es;{name}\nbo@x.es;Lee\n"
-    data = text.encode("mac_roman")
-    assert data.decode(detect_encoding(data, complete=True).python_codec) == text
+    assert _read_back(text, "mac_roman") == text
 
 
 @pytest.mark.parametrize("codec", ["cp1252", "latin-1"])
@@ -980,9 +986,7 @@ def test_a_lone_sharp_s_is_read_as_itself(codec: str) -> None:
     # ß first in a word marks a wrong reading (``ßk``), but a cell may hold the letter
     # alone: cp850 read it as a block character, mac_roman as a ligature.
     for text in ("ß\n", "id,name\n1,english\n2,ß\n"):
-        data = text.encode(codec)
-        guess = detect_encoding(data, complete=True)
-        assert data.decode(guess.python_codec) == text
+        assert _read_back(text, codec) == text
 
 
 # A file whose first MiB is ASCII (a list sorted so that its accented names come late).
