@@ -777,18 +777,15 @@ def _names_row(first: list[str], body: list[list[str]]) -> bool:
 def _characters(cell: str) -> frozenset[str]:
     """The kinds of character a cell is written with: capitals, small letters, digits,
     spaces, and each other character itself (``Ana Silva`` and ``da Silva`` alike)."""
-    return frozenset(
-        "A"
-        if char.isupper()
-        else "a"
-        if char.isalpha()
-        else "0"
-        if char.isdigit()
-        else " "
-        if char.isspace()
-        else char
-        for char in cell
-    )
+    return frozenset(map(_character_kind, cell))
+
+
+def _character_kind(char: str) -> str:
+    if char.isalpha():
+        return "A" if char.isupper() else "a"
+    if char.isdigit():
+        return "0"
+    return " " if char.isspace() else char
 
 
 _NAME_WORD = re.compile(r"\w{2,}")

@@ -769,10 +769,11 @@ def _beyond_ascii_cells(text: str) -> bool:
         total += len(beyond)
         if len(beyond) < 2 or len(_ASCII_LETTER.findall(value)) > 1:
             continue
-        # All beyond ASCII and not all letters; or, with one ASCII letter (a double-byte
-        # character's trail byte: 新竹 in Big5 as mac_roman is ∑s¶À), mostly symbols.
-        letters = sum(char.isalpha() for char in beyond)
-        if letters < len(beyond) if len(beyond) == len(value) else letters * 2 < len(beyond):
+        # All beyond ASCII: any symbol among them; beside an ASCII letter or digit (a
+        # double-byte character's trail byte: 新竹 in Big5 as mac_roman is ∑s¶À): mostly
+        # symbols.
+        letters_needed = len(beyond) if len(beyond) == len(value) else len(beyond) / 2
+        if sum(char.isalpha() for char in beyond) < letters_needed:
             alien += len(beyond)
     return total > 0 and alien * 2 > total
 
