@@ -356,6 +356,28 @@ def test_a_row_over_columns_of_check_boxes_is_told_by_them(seed: int) -> None:
     assert not detect_header(body)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_notes_narrower_than_the_table_above_its_header_are_a_preamble(seed: int) -> None:
+    # "more notes,..." holds a comma, so it is not much narrower than a table of three:
+    # it was taken for the header, and the header for a row. Notes above a row of the
+    # table's width that reads as a header over the rows below are skipped.
+    rng = random.Random(seed)
+    width = rng.randint(3, 5)
+    names = rng.sample(["number", "text", "date", "amount", "code", "label", "when"], width)
+    rows = [
+        [f"{rng.randint(1, 999)}.0", f"TEST{n}", f"2000-12-{n + 10}", "x", "y"][:width]
+        for n in range(rng.randint(3, 8))  # the table is most of the rows
+    ]
+    notes = ["some notes...", "more notes,...", "exported by a tool, version 2"]
+    notes = notes[: rng.randint(1, 3)]
+    text = "".join(line + "\n" for line in notes) + _text([names, *rows])
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.skip_rows, dialect.has_header) == (len(notes), True)
+    # A headerless table whose first row is short is no preamble over its second.
+    ragged = _text([["1", "2"], ["3", "4", "5"], ["6", "7", "8"], ["9", "1", "2"]])
+    assert detect_dialect(ragged, complete=True).dialect.skip_rows == 0
+
+
 def test_a_first_row_shaped_like_a_row_below_but_for_its_numbers_is_data() -> None:
     # Rows written from one template (a room and its extension, a sum and its formula):
     # a first row that differs from one below only in its digits names no column, even

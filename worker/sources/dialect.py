@@ -443,7 +443,19 @@ def preamble_rows(rows: list[list[str]]) -> int:
         if len(row) > usual // 2 and not alone:
             narrow = index
             break
-    return _named_header_below(rows, narrow)
+    return _named_header_below(rows, _full_width_header_below(rows, narrow, usual))
+
+
+def _full_width_header_below(rows: list[list[str]], start: int, usual: int) -> int:
+    """The index of the first row of the usual width from ``start``, when every row
+    above it (from ``start``) is narrower, and it reads as a header over the rows below
+    (notes with a comma, ``more notes,...``, over ``number,text,date``); else ``start``."""
+    for index in range(start, min(len(rows) - 1, MAX_PREAMBLE_ROWS + 1)):
+        if len(rows[index]) >= usual:
+            if index > start and len(rows[index]) == usual and detect_header(rows[index:]):
+                return index
+            break
+    return start
 
 
 # Cells a row of data holds and names of columns do not.
