@@ -378,6 +378,28 @@ def test_notes_narrower_than_the_table_above_its_header_are_a_preamble(seed: int
     assert detect_dialect(ragged, complete=True).dialect.skip_rows == 0
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_a_sheets_lines_of_facts_above_its_header_are_a_preamble(seed: int) -> None:
+    # "File created by:,Sally,Brown,,," fills half the table's width or less, in empty
+    # cells a sheet keeps: not narrow, and it was read as the header.
+    rng = random.Random(seed)
+    width = rng.randint(4, 7)
+    names = rng.sample(
+        ["Name", "Profession", "Age", "Has kids", "Born", "Died", "Town", "Notes"], width
+    )
+    rows = [
+        [f"Person {n}", "actor", str(20 + n), "TRUE", f"1/{n + 1}/1950", "x", "y", "z"][:width]
+        for n in range(rng.randint(4, 10))
+    ]
+    facts = [["Date file created:", "02/12/2022"], ["File created by:", "Sally", "Brown"]]
+    facts = [fact + [""] * (width - len(fact)) for fact in facts[: rng.randint(1, 2)]]
+    dialect = detect_dialect(_text([*facts, names, *rows]), complete=True).dialect
+    assert (dialect.skip_rows, dialect.has_header) == (len(facts), True)
+    # A headerless list whose first contact fills few of its cells keeps it as a row.
+    sparse = [["ana@x.pt", "", "", ""], *(["b@x.pt", "Bo", "Lee", str(n)] for n in range(5))]
+    assert detect_dialect(_text(sparse), complete=True).dialect.skip_rows == 0
+
+
 def test_a_first_row_shaped_like_a_row_below_but_for_its_numbers_is_data() -> None:
     # Rows written from one template (a room and its extension, a sum and its formula):
     # a first row that differs from one below only in its digits names no column, even

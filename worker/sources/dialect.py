@@ -439,22 +439,34 @@ def preamble_rows(rows: list[list[str]]) -> int:
     for index, row in enumerate(rows[: MAX_PREAMBLE_ROWS + 1]):
         # A title saved from a sheet keeps the table's width in empty cells: one cell
         # filled, where the rows usually fill three or more, is narrow too.
-        alone = sum(1 for cell in row if cell.strip()) == 1 and filled[len(filled) // 2] >= 3
+        alone = (
+            sum(1 for cell in row if cell.strip()) == 1
+            and filled[len(filled) // 2] >= 3
+            and not any(_kind(cell) == "email" for cell in row)  # a contact's address alone
+        )
         if len(row) > usual // 2 and not alone:
             narrow = index
             break
-    return _named_header_below(rows, _full_width_header_below(rows, narrow, usual))
+    usual_filled = filled[len(filled) // 2]
+    return _named_header_below(rows, _full_header_below(rows, narrow, usual, usual_filled))
 
 
-def _full_width_header_below(rows: list[list[str]], start: int, usual: int) -> int:
-    """The index of the first row of the usual width from ``start``, when every row
-    above it (from ``start``) is narrower, and it reads as a header over the rows below
-    (notes with a comma, ``more notes,...``, over ``number,text,date``); else ``start``."""
+def _full_header_below(rows: list[list[str]], start: int, usual: int, usual_filled: int) -> int:
+    """The index of the first full row from ``start`` (of the usual width, filling as many
+    cells as rows usually fill), when every row above it (from ``start``) is narrower or
+    fills fewer and holds no email address, and it reads as a header over the rows below:
+    notes with a comma (``more notes,...`` over ``number,text,date``), a sheet's lines of
+    facts (``File created by:,Sally,Brown,,,``); else ``start``."""
     for index in range(start, min(len(rows) - 1, MAX_PREAMBLE_ROWS + 1)):
-        if len(rows[index]) >= usual:
-            if index > start and len(rows[index]) == usual and detect_header(rows[index:]):
-                return index
-            break
+        row = rows[index]
+        cells = [cell for cell in row if cell.strip()]
+        if len(row) < usual or len(cells) < usual_filled:
+            if any(_kind(cell) == "email" for cell in cells):
+                break  # a contact, not a note
+            continue
+        if index > start and len(row) == usual and detect_header(rows[index:]):
+            return index
+        break
     return start
 
 
