@@ -400,6 +400,35 @@ def test_a_sheets_lines_of_facts_above_its_header_are_a_preamble(seed: int) -> N
     assert detect_dialect(_text(sparse), complete=True).dialect.skip_rows == 0
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_a_few_lines_of_facts_over_a_blank_line_and_a_header_are_a_preamble(seed: int) -> None:
+    # A plate reader's export: "Apex,01/03/2021" and "96-well," over a blank line, then
+    # the table "x,y": a title as wide as the table, told only by the blank line under it.
+    rng = random.Random(seed)
+    facts = [["Apex", "01/03/2021"], ["96-well", ""], ["run 7", "ok"]][: rng.randint(1, 3)]
+    table = [["x", "y"], *([f"A{n}", str(rng.randint(10, 200))] for n in range(1, 8))]
+    text = _text(facts) + "\r\n" * rng.randint(1, 3) + _text(table)
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.skip_rows, dialect.has_header) == (len(facts), True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Two files appended, each with its header: the first one's rows stay rows.
+        "name,email\nAna,a@x.pt\nBo,b@x.pt\n\nname,email\nCy,c@x.pt\nDi,d@x.pt\n",
+        # A header, a blank line, the data.
+        "x,y\n\nA1,34\nA2,36\nA3,35\n",
+        # Data, a blank line, more data.
+        "A1,34\nA2,36\n\nA3,35\nA4,33\nA5,31\n",
+        # A contact above the blank line is a contact.
+        "ana@x.pt,Ana\n\nemail,name\nbo@x.pt,Bo\ncy@x.pt,Cy\n",
+    ],
+)
+def test_rows_above_a_blank_line_stay_rows_unless_they_are_facts(text: str) -> None:
+    assert detect_dialect(text, complete=True).dialect.skip_rows == 0
+
+
 def test_a_first_row_shaped_like_a_row_below_but_for_its_numbers_is_data() -> None:
     # Rows written from one template (a room and its extension, a sum and its formula):
     # a first row that differs from one below only in its digits names no column, even

@@ -400,6 +400,29 @@ def _commented_header(commented: list[str], rows: list[list[str]], dialect: Dial
     return len(header) == usual >= 2 and not detect_header(rows) and detect_header([header, *rows])
 
 
+def _block_above_gap(rows: list[list[str]], numbers: list[int]) -> int:
+    """How many rows a blank line parts from the table under them, when they are a few
+    lines of facts and the table starts with a header (readr's ``Apex,01/03/2021`` /
+    ``96-well,`` over a blank line and ``x,y``); else 0. Never a block holding an email
+    address, reading as a header over its own rows, or opening with the row under the gap
+    (files appended to one another, each with its header)."""
+    limit = min(len(rows) - 1, len(numbers) - 1, _MAX_BLOCK_ROWS + 1)
+    gap = next((i for i in range(1, limit) if numbers[i] - numbers[i - 1] > 1), 0)
+    if not gap:
+        return 0
+    block, below = rows[:gap], rows[gap:]
+    if [cell.strip() for cell in block[0]] == [cell.strip() for cell in below[0]]:
+        return 0
+    if any(_kind(cell) == "email" for row in block for cell in row):
+        return 0
+    if len(block) > 1 and detect_header(block):
+        return 0
+    return gap if detect_header(below) else 0
+
+
+_MAX_BLOCK_ROWS = 3
+
+
 def _leading_block(lines: list[str], commented: list[str]) -> list[str]:
     """The comment lines, when they all open the sample (blank lines among them aside);
     else none: a comment further down is no place for a header."""
@@ -558,7 +581,7 @@ def detect_dialect(
             # a quoted field further down the file right.
             dialect = replace(dialect, quotechar='"')
     dialect = replace(dialect, comment=comment)
-    rows = parse_sample(lines, dialect)
+    numbers, rows = numbered_sample(lines, dialect)
     leading = _leading_block(all_lines, commented)
     marked = None
     if comment is not None and leading and _commented_header(leading, rows, dialect):
@@ -566,15 +589,17 @@ def detect_dialect(
         # marker; the comments above it are a preamble, and there are none below.
         header_marker, comment = comment, None
         dialect = replace(dialect, comment=None)
-        rows = parse_sample(all_lines, dialect)
+        numbers, rows = numbered_sample(all_lines, dialect)
         marked = _marked_row(rows, header_marker, len(leading))
     else:
         header_marker = None
     skip = overrides.get("skip_rows")
     if skip is not None:
         skip_rows = int(str(skip))
+    elif marked is not None:
+        skip_rows = marked
     else:
-        skip_rows = marked if marked is not None else preamble_rows(rows)
+        skip_rows = preamble_rows(rows) or _block_above_gap(rows, numbers)
     header = overrides.get("has_header")
     has_header = bool(header) if header is not None else detect_header(rows[skip_rows:])
     if declared and skip is None:
