@@ -48,7 +48,7 @@ def _encoding(value: object) -> str:
         raise JobInvalid(f"option encoding={value!r}: must be an encoding name such as utf-8")
     try:
         codecs.lookup(value)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         raise JobInvalid(f"option encoding={value[:40]!r}: unknown encoding") from None
     return value
 

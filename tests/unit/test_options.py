@@ -65,6 +65,7 @@ def test_any_option_values_read_or_fail_with_one_line(
         ({"header_row": "abc"}, "header_row='abc': must be a row number"),
         ({"quotechar": "ab"}, "quotechar='ab'"),
         ({"encoding": "klingon"}, "unknown encoding"),
+        ({"encoding": "\x00"}, "unknown encoding"),  # a NUL made codecs raise ValueError
         ({"mapping": {"mail": "E-mail"}}, "unknown field 'mail'"),
         ({"required_fields": ["emial"]}, "unknown field(s) 'emial'"),
         ({"default_country": "Portugal"}, "two-letter country code"),
