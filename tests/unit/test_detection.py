@@ -412,6 +412,19 @@ def test_a_few_lines_of_facts_over_a_blank_line_and_a_header_are_a_preamble(seed
     assert (dialect.skip_rows, dialect.has_header) == (len(facts), True)
 
 
+def test_key_and_value_lines_over_a_blank_line_and_a_wider_table_are_a_preamble() -> None:
+    # A card statement: five lines of a key and its value, a blank line, then the table
+    # of eleven columns: more lines than a title takes, but all narrower than the table.
+    # Its two rows are fewer than the facts, so the facts' width is the file's usual one.
+    facts = [["Member", "****-1234"], ["Card", "View"], ["Paid on", "2020-05-07"]]
+    facts += [["Amount", "3,524"], ["Currency", "JPY"]]
+    header = [f"col {n}" for n in range(11)]
+    rows = [[f"2020/03/{n + 10}", "shop", str(100 * n), *[""] * 8] for n in range(1, 3)]
+    text = _text(facts) + "\r\n" + _text([header, *rows])
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.skip_rows, dialect.has_header) == (len(facts), True)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -423,6 +436,8 @@ def test_a_few_lines_of_facts_over_a_blank_line_and_a_header_are_a_preamble(seed
         "A1,34\nA2,36\n\nA3,35\nA4,33\nA5,31\n",
         # A contact above the blank line is a contact.
         "ana@x.pt,Ana\n\nemail,name\nbo@x.pt,Bo\ncy@x.pt,Cy\n",
+        # Two tables of the same width appended, without emails.
+        "name,age\nfred,19\nsally,32\n\nname,age\nbob,40\nal,22\n",
     ],
 )
 def test_rows_above_a_blank_line_stay_rows_unless_they_are_facts(text: str) -> None:

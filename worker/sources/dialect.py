@@ -402,21 +402,24 @@ def _commented_header(commented: list[str], rows: list[list[str]], dialect: Dial
 
 def _block_above_gap(rows: list[list[str]], numbers: list[int]) -> int:
     """How many rows a blank line parts from the table under them, when they are a few
-    lines of facts and the table starts with a header (readr's ``Apex,01/03/2021`` /
+    lines of facts (or more, all narrower than the table: a card statement's key and
+    value lines) and the table starts with a header (readr's ``Apex,01/03/2021`` /
     ``96-well,`` over a blank line and ``x,y``); else 0. Never a block holding an email
     address, reading as a header over its own rows, or opening with the row under the gap
     (files appended to one another, each with its header)."""
-    limit = min(len(rows) - 1, len(numbers) - 1, _MAX_BLOCK_ROWS + 1)
+    limit = min(len(rows) - 1, len(numbers) - 1, MAX_PREAMBLE_ROWS + 1)
     gap = next((i for i in range(1, limit) if numbers[i] - numbers[i - 1] > 1), 0)
     if not gap:
         return 0
     block, below = rows[:gap], rows[gap:]
-    if [cell.strip() for cell in block[0]] == [cell.strip() for cell in below[0]]:
-        return 0
     if any(_kind(cell) == "email" for row in block for cell in row):
         return 0
-    if len(block) > 1 and detect_header(block):
-        return 0
+    if not all(len(row) < len(below[0]) for row in block):
+        # As wide as the table: a few lines of facts, not a table's own header and rows.
+        if gap > _MAX_BLOCK_ROWS or (len(block) > 1 and detect_header(block)):
+            return 0
+        if [cell.strip() for cell in block[0]] == [cell.strip() for cell in below[0]]:
+            return 0
     return gap if detect_header(below) else 0
 
 
