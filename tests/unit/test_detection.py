@@ -444,6 +444,17 @@ def test_rows_above_a_blank_line_stay_rows_unless_they_are_facts(text: str) -> N
     assert detect_dialect(text, complete=True).dialect.skip_rows == 0
 
 
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("empty_rows", [1, 2, 5])
+def test_a_sheets_empty_rows_are_evidence_of_its_delimiter(delimiter: str, empty_rows: int) -> None:
+    # A template saved from a sheet: a header of names with spaces, then empty rows only
+    # (",,,"). The empty rows were dropped before scoring, and the header alone split
+    # more regularly at its spaces.
+    header = ["Column Name (header)", "another_column", "column_login", "column_full_name"]
+    text = delimiter.join(header) + "\n" + (delimiter * 3 + "\n") * empty_rows
+    assert detect_dialect(text, complete=True).dialect.delimiter == delimiter
+
+
 def test_a_first_row_shaped_like_a_row_below_but_for_its_numbers_is_data() -> None:
     # Rows written from one template (a room and its extension, a sum and its formula):
     # a first row that differs from one below only in its digits names no column, even

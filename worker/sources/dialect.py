@@ -223,6 +223,14 @@ def _type_score(rows: list[list[str]]) -> float:
 
 def _score(lines: list[str], dialect: Dialect) -> float:
     rows = parse_sample(lines, dialect)
+    if dialect.delimiter in PRIMARY_DELIMITERS:
+        # A sheet's empty rows (",,,") are blank to the reader, but evidence of their
+        # delimiter here: rows of the table's width, every cell empty.
+        rows += [
+            [""] * (line.count(dialect.delimiter) + 1)
+            for line in lines
+            if line.strip() and not line.strip().strip(dialect.delimiter)
+        ]
     if not rows:
         return 0.0
     score = _pattern_score(rows) * max(0.01, _type_score(rows))
