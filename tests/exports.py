@@ -343,6 +343,34 @@ def unusual(rng: random.Random, count: int, delimiter: str) -> ExportFile:
     return _file(f"delim-{name}.csv", header, rows, delimiter=delimiter, newline="\n")
 
 
+def aligned(rng: random.Random, count: int, *, padded_end: bool) -> ExportFile:
+    """A list printed as a console table or a plain-text report (``column -t``, a SQL
+    client's output, R's ``print``): columns padded with spaces to their widths, numbers
+    right-aligned, the last column padded too when ``padded_end``. A run of spaces is one
+    delimiter; no value holds a space."""
+    header = ["id", "email", "first_name", "last_name", "city", "score"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        city = rng.choice([c for c in CITIES if " " not in c])
+        score = str(rng.randrange(0, 10 ** rng.randrange(1, 5)))
+        rows.append([str(index + 1), p["email"], p["first"], p["last"], city, score])
+    widths = [max(len(row[c]) for row in [header, *rows]) for c in range(len(header))]
+    right = {0, 5}  # the numbers
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            cell.rjust(width) if c in right else cell.ljust(width)
+            for c, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        text = "  ".join(padded)
+        return text if padded_end else text.rstrip()
+
+    text = "".join(line(cells) + "\n" for cells in [header, *rows])
+    name = "aligned-padded.txt" if padded_end else "aligned.txt"
+    return ExportFile(name, text.encode(), "utf-8", " ", None, True, 1, rows, header, "\n")
+
+
 def single_quoted(rng: random.Random, count: int) -> ExportFile:
     """A tool that quotes with ``'`` (and names with apostrophes in them)."""
     header = ["email", "name", "company", "city"]
@@ -620,6 +648,20 @@ def with_stray_quote(rng: random.Random, count: int, at: int) -> ExportFile:
     )
 
 
+def with_rows_commented_out(export: ExportFile) -> ExportFile:
+    """Rows someone took out of the list by putting ``#`` before them (as a config file's
+    lines are): they are no rows. The rest of the list is read as it stands."""
+    out = {2, len(export.rows) // 2, len(export.rows) - 3}
+    text = export.render([]) + "".join(
+        ("#" if index in out else "") + export.render([row], header=False)
+        for index, row in enumerate(export.rows)
+    )
+    kept = [row for i, row in enumerate(export.rows) if i not in out]
+    return replace(
+        export, name=f"commented-rows-{export.name}", data=_encoded(export, text), rows=kept
+    )
+
+
 def with_appended(export: ExportFile) -> ExportFile:
     """Two exports appended into one file, each with its header (``cat a.csv b.csv``, or
     a second export pasted under the first): the header comes again among the rows."""
@@ -736,6 +778,8 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [with_notes_and_commented_header(f) for f in (files[1], files[9], files[10])]
     variants += [with_utf8_mark_over_legacy(f) for f in (files[0], files[6], files[7])]
     variants += [with_title_and_notes(f) for f in files[1:4]]
+    variants += [aligned(rng, rows, padded_end=padded) for padded in (False, True)]
+    variants += [with_rows_commented_out(f) for f in (files[0], files[5], files[11])]
     return files + variants
 
 

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from tests.exports import _person, legacy_contact_lists
+from tests.exports import _person, aligned, legacy_contact_lists
 from worker.errors import UnsupportedFile
 from worker.sources.csv_rows import read_all
 from worker.sources.dialect import Dialect, detect_dialect, detect_header
@@ -1267,3 +1267,64 @@ def test_brackets_are_never_delimiters() -> None:
     assert detect_dialect(text, complete=True).dialect.delimiter not in "<>()[]{}"
     phones = "".join(f"(555) 01{n:02d}\n" for n in range(20))
     assert detect_dialect(phones, complete=True).dialect.delimiter not in "<>()[]{}"
+
+
+def _cells(text: str) -> list[list[str]]:
+    """``text``'s rows as the worker reads them: detected dialect, header and all."""
+    dialect = detect_dialect(text, complete=True).dialect
+    return [
+        cells
+        for _, cells, _ in read_all(text, dialect)
+        if any(cells) and not dialect.is_comment(cells)
+    ]
+
+
+@pytest.mark.parametrize("padded_end", [False, True])
+@pytest.mark.parametrize("seed", range(1, 11))
+def test_columns_aligned_with_runs_of_spaces_are_one_column_each(
+    seed: int, padded_end: bool
+) -> None:
+    # A console table or plain-text report: a run of spaces is one delimiter, and the
+    # spaces padding a line's end are no column. Read a space at a time, every row split
+    # into as many columns as its padding made.
+    export = aligned(random.Random(seed), 12, padded_end=padded_end)
+    text = export.data.decode()
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.delimiter, dialect.has_header) == (" ", True)
+    header, *rows = _cells(text)
+    assert len(header) == len(export.header or [])
+    assert [row[: len(header)] for row in rows] == export.rows
+    assert all(not cell for row in rows for cell in row[len(header) :])
+
+
+def test_single_spaces_keep_their_empty_fields() -> None:
+    # One space a delimiter and no runs: nothing to collapse, so empty fields stay.
+    text = "".join(f"{n} u{n}@x.io {n % 7}\n" for n in range(20))
+    assert detect_dialect(text, complete=True).dialect.skipinitialspace is False
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "^"])
+@pytest.mark.parametrize("seed", range(1, 6))
+def test_rows_commented_out_with_a_marker_are_no_rows(seed: int, delimiter: str) -> None:
+    # "#" put before a few rows to take them out of the list: comments, though they hold
+    # the delimiter (notes among the rows hold none, and were comments already).
+    rng = random.Random(seed)
+    people = [_person(rng, index) for index in range(30)]
+    rows = [[str(i + 1), p["email"], p["first"], p["last"]] for i, p in enumerate(people)]
+    out = set(rng.sample(range(30), 3))
+    lines = ["id,email,first_name,last_name", *(",".join(row) for row in rows)]
+    text = "".join(
+        ("#" if index - 1 in out else "") + line.replace(",", delimiter) + "\n"
+        for index, line in enumerate(lines)
+    )
+    assert detect_dialect(text, complete=True).dialect.comment == "#"
+    assert _cells(text)[1:] == [row for i, row in enumerate(rows) if i not in out]
+
+
+def test_a_marker_most_rows_open_with_is_part_of_their_first_value() -> None:
+    # Order numbers written "#1001": most rows start with "#"; they are rows, not comments.
+    rows = [[f"#{1000 + n}", f"p{n}@x.pt", "Ana"] for n in range(20)]
+    rows[3][0] = rows[11][0] = "1099"  # a few without the mark
+    text = "order,email,name\n" + "".join(",".join(row) + "\n" for row in rows)
+    assert detect_dialect(text, complete=True).dialect.comment is None
+    assert _cells(text)[1:] == rows

@@ -173,7 +173,7 @@ def parse_sample(lines: list[str], dialect: Dialect) -> list[list[str]]:
     spreadsheet's empty row) left out, as the row source leaves them out."""
     try:
         return [
-            row
+            _unpadded(row, dialect)
             for row in csv.reader(lines, **dialect.reader_kwargs())
             if any(row) and not dialect.is_comment(row)
         ]
@@ -190,10 +190,19 @@ def numbered_sample(lines: list[str], dialect: Dialect) -> tuple[list[int], list
         for number, row in enumerate(csv.reader(lines, **dialect.reader_kwargs()), 1):
             if any(row) and not dialect.is_comment(row):
                 numbers.append(number)
-                rows.append(row)
+                rows.append(_unpadded(row, dialect))
     except csv.Error:
         return [], []
     return numbers, rows
+
+
+def _unpadded(row: list[str], dialect: Dialect) -> list[str]:
+    """The row without the empty cell that spaces padding the line's end make, where runs
+    of spaces delimit (aligned columns); the row source drops it likewise, past the
+    header's width."""
+    if dialect.delimiter == " " and dialect.skipinitialspace and len(row) > 1 and not row[-1]:
+        return row[:-1]
+    return row
 
 
 def cell_has_type(cell: str) -> bool:
@@ -358,19 +367,40 @@ def _candidates(lines: list[str], comment: str | None) -> list[tuple[Dialect, fl
     if spaced and _after_spaced(lines, {delimiter for delimiter, _ in spaced}):
         # The space is part of another delimiter here, no delimiter of its own.
         delimiters = [(delimiter, prior) for delimiter, prior in delimiters if delimiter != " "]
-    return [
+    candidates = [
         (Dialect(delimiter, quote, escape, skipinitialspace=(delimiter, quote) in spaced), prior)
         for delimiter, prior in delimiters
         for quote in quotes
         if quote != delimiter
         for escape in escapes
     ]
+    if any(delimiter == " " for delimiter, _ in delimiters) and _space_runs(lines):
+        # Columns aligned with runs of spaces (a report, ``column -t``, a console table):
+        # a run is one delimiter. After the single-space reading, which wins a tie.
+        candidates += [
+            (replace(dialect, skipinitialspace=True), prior)
+            for dialect, prior in candidates
+            if dialect.delimiter == " "
+        ]
+    return candidates
+
+
+def _space_runs(lines: list[str]) -> bool:
+    """Whether some line, outside double-quoted fields, holds two spaces in a row or
+    starts with a space (a right-aligned first column)."""
+    for quoted_line in lines:
+        line = _QUOTED.sub('""', quoted_line).rstrip("\r\n")
+        if line.strip() and ("  " in line.rstrip() or line.startswith(" ")):
+            return True
+    return False
 
 
 def comment_char(lines: list[str]) -> str | None:
     """``#`` when the sample's first non-blank line starts with it (a comment block), or
-    when lines among the rows start with it and share none of the rows' delimiters (notes
-    between the rows under a title; not ``#MR1220,ana@x.pt``, an order number)."""
+    when two lines or more among the rows start with it and share none of the rows'
+    delimiters (notes between the rows under a title) or are fewer than the other lines
+    (rows commented out: ``#4,5,6``); not when most rows start with it (``#MR1220,...``,
+    order numbers)."""
     for line in lines:
         stripped = line.lstrip("\ufeff")
         if stripped.strip():
@@ -381,12 +411,16 @@ def comment_char(lines: list[str]) -> str | None:
     if len(marked) < 2:
         return None
     others = [line for line in lines if line.strip() and line not in marked]
-    for delimiter in PRIMARY_DELIMITERS:
+    for delimiter, _ in candidate_delimiters(others, COMMENT_CHAR):
         counts = Counter(n for n in (line.count(delimiter) for line in others) if n)
         usual, hits = counts.most_common(1)[0] if counts else (0, 0)
         if usual and hits * 2 >= len(others):
-            # The rows hold this delimiter regularly; notes hold none of it.
-            return COMMENT_CHAR if all(delimiter not in line for line in marked) else None
+            # The rows hold this delimiter regularly; notes hold none of it, and rows
+            # commented out are fewer than the rows (where most rows open with the
+            # marker, it is part of their first value).
+            if all(delimiter not in line for line in marked) or len(marked) < len(others):
+                return COMMENT_CHAR
+            return None
     return None
 
 
