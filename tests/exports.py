@@ -650,15 +650,21 @@ def with_stray_quote(rng: random.Random, count: int, at: int) -> ExportFile:
 
 def with_rows_commented_out(export: ExportFile) -> ExportFile:
     """Rows someone took out of the list by putting ``#`` before them (as a config file's
-    lines are): they are no rows. The rest of the list is read as it stands."""
+    lines are), with a note that says so: they are no rows. The rest of the list is read
+    as it stands."""
     out = {2, len(export.rows) // 2, len(export.rows) - 3}
+    note = f"# these have left:{export.newline}"
     text = export.render([]) + "".join(
-        ("#" if index in out else "") + export.render([row], header=False)
+        (note + "#" if index == 2 else "#" if index in out else "")
+        + export.render([row], header=False)
         for index, row in enumerate(export.rows)
     )
     kept = [row for i, row in enumerate(export.rows) if i not in out]
     return replace(
-        export, name=f"commented-rows-{export.name}", data=_encoded(export, text), rows=kept
+        export,
+        name=f"commented-rows-{export.name}",
+        data=_encoded(export, text),
+        rows=kept,
     )
 
 

@@ -1306,25 +1306,38 @@ def test_single_spaces_keep_their_empty_fields() -> None:
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "^"])
 @pytest.mark.parametrize("seed", range(1, 6))
 def test_rows_commented_out_with_a_marker_are_no_rows(seed: int, delimiter: str) -> None:
-    # "#" put before a few rows to take them out of the list: comments, though they hold
-    # the delimiter (notes among the rows hold none, and were comments already).
+    # "#" put before a few rows to take them out of the list, beside a note that uses it
+    # as a comment marker: comments, though they hold the delimiter (notes among the rows
+    # hold none, and were comments already).
     rng = random.Random(seed)
     people = [_person(rng, index) for index in range(30)]
     rows = [[str(i + 1), p["email"], p["first"], p["last"]] for i, p in enumerate(people)]
-    out = set(rng.sample(range(30), 3))
+    out = sorted(rng.sample(range(30), 3))
     lines = ["id,email,first_name,last_name", *(",".join(row) for row in rows)]
     text = "".join(
-        ("#" if index - 1 in out else "") + line.replace(",", delimiter) + "\n"
+        ("# left the club:\n" if index - 1 == out[0] else "")
+        + ("#" if index - 1 in out else "")
+        + line.replace(",", delimiter)
+        + "\n"
         for index, line in enumerate(lines)
     )
     assert detect_dialect(text, complete=True).dialect.comment == "#"
     assert _cells(text)[1:] == [row for i, row in enumerate(rows) if i not in out]
 
 
-def test_a_marker_most_rows_open_with_is_part_of_their_first_value() -> None:
-    # Order numbers written "#1001": most rows start with "#"; they are rows, not comments.
-    rows = [[f"#{1000 + n}", f"p{n}@x.pt", "Ana"] for n in range(20)]
-    rows[3][0] = rows[11][0] = "1099"  # a few without the mark
-    text = "order,email,name\n" + "".join(",".join(row) + "\n" for row in rows)
+@pytest.mark.parametrize(
+    "first",
+    [
+        ["#1 Chinese Kitchen", "#1 Chinese Restaurant", "#9 Pub"],  # names, a few
+        [f"#{1000 + n}" for n in range(18)],  # order numbers, most rows
+    ],
+)
+def test_values_that_start_with_the_marker_stay_rows(first: list[str]) -> None:
+    # With no note to show "#" is a comment marker here, lines that start with it and
+    # hold the delimiter are rows: a business named "#1 Chinese Kitchen", order numbers.
+    rows = [[f"Shop {n}", f"p{n}@x.pt", f"2{n:04d}"] for n in range(20)]
+    for index, value in enumerate(first):
+        rows[index * (20 // len(first))][0] = value
+    text = "name,email,zip\n" + "".join(",".join(row) + "\n" for row in rows)
     assert detect_dialect(text, complete=True).dialect.comment is None
     assert _cells(text)[1:] == rows

@@ -398,9 +398,10 @@ def _space_runs(lines: list[str]) -> bool:
 def comment_char(lines: list[str]) -> str | None:
     """``#`` when the sample's first non-blank line starts with it (a comment block), or
     when two lines or more among the rows start with it and share none of the rows'
-    delimiters (notes between the rows under a title) or are fewer than the other lines
-    (rows commented out: ``#4,5,6``); not when most rows start with it (``#MR1220,...``,
-    order numbers)."""
+    delimiters (notes between the rows under a title), or some do (rows commented out,
+    ``#4,5,6``) beside such a note and are fewer than the other lines. Not when no marked
+    line is a note (``#1 Chinese Kitchen,21211``, a name) or most rows start with it
+    (``#MR1220,...``, order numbers)."""
     for line in lines:
         stripped = line.lstrip("\ufeff")
         if stripped.strip():
@@ -415,10 +416,11 @@ def comment_char(lines: list[str]) -> str | None:
         counts = Counter(n for n in (line.count(delimiter) for line in others) if n)
         usual, hits = counts.most_common(1)[0] if counts else (0, 0)
         if usual and hits * 2 >= len(others):
-            # The rows hold this delimiter regularly; notes hold none of it, and rows
-            # commented out are fewer than the rows (where most rows open with the
-            # marker, it is part of their first value).
-            if all(delimiter not in line for line in marked) or len(marked) < len(others):
+            # The rows hold this delimiter regularly; notes hold none of it. Beside a
+            # note, the marked lines that hold it are rows commented out, when fewer than
+            # the rows; with no note they are rows ("#1 Chinese Kitchen,21211,...").
+            notes = sum(delimiter not in line for line in marked)
+            if notes == len(marked) or (notes and len(marked) < len(others)):
                 return COMMENT_CHAR
             return None
     return None
