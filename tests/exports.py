@@ -290,6 +290,60 @@ def linkedin(rng: random.Random, count: int) -> ExportFile:
     return replace(export, data=(_LINKEDIN_NOTES + export.render(rows)).encode(), header_row=4)
 
 
+_THUNDERBIRD = [
+    "First Name", "Last Name", "Display Name", "Nickname", "Primary Email", "Secondary Email",
+    "Screen Name", "Work Phone", "Home Phone", "Fax Number", "Pager Number", "Mobile Number",
+    "Home Address", "Home Address 2", "Home City", "Home State", "Home ZipCode", "Home Country",
+    "Work Address", "Work Address 2", "Work City", "Work State", "Work ZipCode", "Work Country",
+    "Job Title", "Department", "Organization", "Web Page 1", "Web Page 2", "Birth Year",
+    "Birth Month", "Birth Day", "Custom 1", "Custom 2", "Custom 3", "Custom 4", "Notes",
+]  # fmt: skip
+
+
+def thunderbird(rng: random.Random, count: int, encoding: str) -> ExportFile:
+    """Thunderbird's address book export: every line, the header's too, ends with a
+    delimiter (an empty last field); written in the system's code page on Windows (and
+    UTF-8 elsewhere), CRLF, most of its 37 columns empty."""
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        row = [""] * len(_THUNDERBIRD)
+        row[0], row[1], row[2] = p["first"], p["last"], f"{p['first']} {p['last']}"
+        row[4], row[11], row[14] = p["email"], p["phone"], p["city"]
+        row[26] = p["company"]
+        row[36] = rng.choice(["", "", "met at the fair, 2023"])
+        rows.append(row)
+    text = "".join(_write(None, [cells], newline="") + ",\r\n" for cells in [_THUNDERBIRD, *rows])
+    # The empty name after the last is no column, nor the empty field after each row.
+    name = f"thunderbird-{encoding}.csv"
+    return ExportFile(name, text.encode(encoding), encoding, ",", '"', True, 1, rows, _THUNDERBIRD)
+
+
+def excel_unicode_text(rng: random.Random, count: int) -> ExportFile:
+    """Excel's "Unicode Text (*.txt)", what people save a sheet as to keep its accents and
+    scripts: UTF-16 LE with a byte-order mark, tab-delimited, CRLF."""
+    header = ["Name", "E-mail", "Telefon", "Stadt", "Firma"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        name = rng.choice([f"{p['first']} {p['last']}", "Łukasz Żółć", "Δήμητρα Ζαφείρη"])
+        rows.append([name, p["email"], p["phone"], p["city"], p["company"]])
+    text = _write(header, rows, delimiter="\t")
+    return ExportFile(
+        "excel-unicode.txt", text.encode("utf-16"), "utf-16", "\t", None, True, 1, rows, header
+    )
+
+
+def excel_mac(rng: random.Random, count: int) -> ExportFile:
+    """Excel for Mac's "CSV (Macintosh)": Mac Roman, a lone CR ending every line."""
+    header = ["First Name", "Last Name", "Email", "Company", "City"]
+    rows = []
+    for index in range(count):
+        p = _person(rng, index)
+        rows.append([p["first"], p["last"], p["email"], p["company"], p["city"]])
+    return _file("excel-mac.csv", header, rows, newline="\r", encoding="mac_roman")
+
+
 _LOCALES = {
     # Excel "Save as CSV" in each locale: the list separator, the codepage, its headers.
     "pt": (";", "cp1252", ["Nome", "Apelido", "E-mail", "Telefone", "Empresa", "Valor"]),
@@ -786,6 +840,8 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [with_title_and_notes(f) for f in files[1:4]]
     variants += [aligned(rng, rows, padded_end=padded) for padded in (False, True)]
     variants += [with_rows_commented_out(f) for f in (files[0], files[5], files[11])]
+    variants += [thunderbird(rng, rows, encoding) for encoding in ("utf-8", "cp1252")]
+    variants += [excel_unicode_text(rng, rows), excel_mac(rng, rows)]
     return files + variants
 
 
