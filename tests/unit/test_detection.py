@@ -1341,3 +1341,21 @@ def test_values_that_start_with_the_marker_stay_rows(first: list[str]) -> None:
     text = "name,email,zip\n" + "".join(",".join(row) + "\n" for row in rows)
     assert detect_dialect(text, complete=True).dialect.comment is None
     assert _cells(text)[1:] == rows
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Email\tFirst name\tLast name\tCity\tCompany\n"
+        "contact0@example.com\tירושלים\tירושלים\tיוסף\tפרץ\n"  # noqa: RUF001
+        "contact1@example.com\tפרץ\tיוסף\tאברהם\tAnna\n",  # noqa: RUF001
+        "Email,First name,Last name,City,Company\n"
+        "contact0@example.com,לוי,דוד,כהן,רחוב\n"
+        "contact1@example.com,אברהם,פרץ,ביטון,לוי\n"
+        "contact2@example.com,יוסף,כהן,ביטון,לוי\n",
+    ],
+)
+def test_hebrew_is_not_read_as_capital_cyrillic(text: str) -> None:
+    # cp1255's letters are KOI8-R's capitals: ירושלים reads ИЬЕЫЛИМ, a soft sign after a
+    # vowel, which no Cyrillic word writes.
+    assert _read_back(text, "cp1255") == text

@@ -475,6 +475,8 @@ _FREQUENCY_BYTES = 1 << 16
 # consonants only: read in a Cyrillic code page they are words without a vowel (שרה as
 # cp1251 is щшд), and Cyrillic read as Hebrew puts final letters first (улица: ףכטצא).
 _CYRILLIC_GREEK_VOWELS = frozenset("аеёиоуыэюяіїєъαεηιουωάέήίόύώϊϋΐΰ")
+# The soft and hard signs follow consonants only (``иь``, ``аъ``: Hebrew read as KOI8-R).
+_SIGN_AFTER_VOWEL = re.compile("[аеёиоуыэюяіїє][ьъ]")
 _FINAL_SIGMA, _SIGMA = "\u03c2", "\u03c3"  # the first ends a word, the second never does
 _HEBREW_FINAL = frozenset("ךםןףץ")
 _ARABIC_FINAL = frozenset("\u0629\u0649")  # taa marbuta, alef maksura
@@ -500,11 +502,11 @@ def _caseless(text: str) -> bool:
 
 
 def _spelt_share(text: str) -> float:
-    """The share of the text's Cyrillic, Greek, Hebrew, Arabic, Chinese-Japanese and Korean words
-    of two letters or more that obey their script's spelling, and put no capital after a
-    small letter (``Θεσσα`` read as cp1251 is ``Иеууб``...``нЯкз``); 1.0 when it has none
-    such. Korean's hangul and the Chinese characters or kana of a reading never share a
-    word."""
+    """The share of the text's Cyrillic, Greek, Hebrew, Arabic, Chinese-Japanese and
+    Korean words of two letters or more that obey their script's spelling (a Cyrillic word
+    has a vowel, and no sign first or after a vowel), and put no capital after a small
+    letter (``Θεσσα`` read as cp1251 is ``Иеууб``...``нЯкз``); 1.0 when it has none such.
+    Korean's hangul and the Chinese characters or kana of a reading never share a word."""
     total = spelt = 0
     for written in _WORD.findall(text):
         if len(written) < 2:
@@ -512,7 +514,11 @@ def _spelt_share(text: str) -> float:
         word = written.lower()
         script = _script(word[0])
         if script == "CYRILLIC":
-            right = not _CYRILLIC_GREEK_VOWELS.isdisjoint(word) and word[0] not in "ьы"
+            right = (
+                not _CYRILLIC_GREEK_VOWELS.isdisjoint(word)
+                and word[0] not in "ьыъ"
+                and not _SIGN_AFTER_VOWEL.search(word)
+            )
         elif script == "GREEK":
             right = (
                 not _CYRILLIC_GREEK_VOWELS.isdisjoint(word)
