@@ -1359,3 +1359,14 @@ def test_hebrew_is_not_read_as_capital_cyrillic(text: str) -> None:
     # cp1255's letters are KOI8-R's capitals: ירושלים reads ИЬЕЫЛИМ, a soft sign after a
     # vowel, which no Cyrillic word writes.
     assert _read_back(text, "cp1255") == text
+
+
+def test_utf8_with_a_stray_byte_is_utf8_and_chance_sequences_are_not() -> None:
+    # A UTF-8 list with one cp1252 byte pasted in: UTF-8, the byte an ENCODING issue.
+    data = "email,name\na@x.io,Zoë\nb@x.io,José\n".encode() + b"c@x.io,Ren\xe9\n"
+    assert detect_encoding(data, complete=True).method == "utf-8-with-errors"
+    # A few bytes of Shift JIS may hold valid UTF-8 sequences by chance (ひろし holds
+    # "Ђ낵"): a Cyrillic letter and a hangul syllable are no word; Shift JIS reads it.
+    for codec in ("shift_jis", "cp932"):
+        for text in ("name,email\nひろし,a@x.io\n", "ひろし\n"):
+            assert _read_back(text, codec) == text

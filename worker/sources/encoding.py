@@ -93,11 +93,14 @@ def _strict_utf8(sample: bytes, complete: bool) -> bool:
 
 
 def _mostly_utf8(sample: bytes) -> bool:
-    """More valid multi-byte UTF-8 characters than bytes that do not decode."""
+    """More valid multi-byte UTF-8 characters than bytes that do not decode, and they
+    spell words of one script: in a few bytes of another encoding a valid sequence or two
+    turns up by chance (ひろし in Shift JIS holds UTF-8's ``Ђ낵``, a Cyrillic letter and
+    a hangul syllable in one word)."""
     text = sample.decode("utf-8", errors="surrogateescape")
     bad = len(_SURROGATE.findall(text))
     valid = sum(1 for char in text if ord(char) > 0x7F) - bad
-    return valid > bad
+    return valid > bad and not _mixed_script_words(_SURROGATE.sub(" ", text))
 
 
 def looks_binary(sample: bytes) -> bool:
