@@ -1370,3 +1370,23 @@ def test_utf8_with_a_stray_byte_is_utf8_and_chance_sequences_are_not() -> None:
     for codec in ("shift_jis", "cp932"):
         for text in ("name,email\nひろし,a@x.io\n", "ひろし\n"):
             assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("email,first,last\na@x.cz,Kateřina,Nováková\n", "cp1250"),  # cp1252: Kateøina
+        ("email,first,last\na@x.cz,Kateřina,Petr\n", "iso8859_2"),
+        ("Email\tName\tCompany\nb@x.sk\tĽubica\tSzőke\n", "cp1250"),  # mac_roman: ºubica
+        # And the letters those readings made stay where they belong.
+        ("email,first,last\na@x.no,Søren,Høie\nb@x.no,Bjørn,Løkke\n", "cp1252"),
+        ("email,address\na@x.pt,Rua da Paz nº 12 1º andar\n", "cp1252"),
+    ],
+)
+def test_an_o_slash_between_vowels_or_an_ordinal_opening_a_word_is_a_wrong_reading(
+    text: str, codec: str
+) -> None:
+    # Danish and Norwegian put ø next to a consonant (Søren, Høie); between two vowels it
+    # is Czech ř read as cp1252 (Kateøina). º and ª follow a number or an n (1º, nº);
+    # opening a word, they are Slovak Ľ read as mac_roman (ºubica).
+    assert _read_back(text, codec) == text

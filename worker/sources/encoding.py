@@ -714,7 +714,7 @@ def _latin_vowels() -> frozenset[str]:
 _LATIN_VOWELS = _latin_vowels()
 _VOWEL = re.escape("".join(sorted(_LATIN_VOWELS | {char.upper() for char in _LATIN_VOWELS})))
 _MISPLACED = re.compile(
-    rf"(?<![^\W\d_])[ßðÐğĞ](?=[^\W\d_])|[þÞ](?![^\W\d_])|(?<=[{_VOWEL}])[þÞ](?=[{_VOWEL}])"
+    rf"(?<![^\W\d_])[ßðÐğĞ](?=[^\W\d_])|[þÞ](?![^\W\d_])|(?<=[{_VOWEL}])[þÞøØ](?=[{_VOWEL}])"
 )
 
 
@@ -869,6 +869,9 @@ _MARK_BEFORE_LETTER = re.compile(
     r"|(?<=[^\W\d_])[„“”«»‹›‚](?=[^\W\d_])"  # noqa: RUF001 - these very quotation marks
     # A dash inside a word (Peña in mac_roman read as cp1252: Pe\u2013a).
     r"|(?<=[^\W\d_])[\u2013\u2014](?=[^\W\d_])"
+    # An ordinal indicator opening a word (``ºubica``: Ľubica in cp1250 read as
+    # mac_roman); it follows a number, or the n of nº.
+    r"|(?<![\dnN])[ºª](?=[^\W\d_])"
 )
 _NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
