@@ -698,8 +698,9 @@ _LONE_GRAPHIC = re.compile("(?<![\u2500-\u259f])[\u2500-\u259f](?![\u2500-\u259f
 # in a word (``ßk``: the end of Dvořák read as cp850; ``Ğiauliai``: Lithuanian's Šiauliai
 # read as cp1254; not a cell holding the letter alone); þ, which Icelandic writes first in a word
 # or after a consonant, last in one or between vowels (Turkish's ş read as cp1252:
-# ``Ayþe``, ``Güneþ``). Polish ą and ę never start a word either, but Lithuanian ones do
-# (Ąžuolas).
+# ``Ayþe``, ``Güneþ``); ø, which Danish and Norwegian put beside a consonant, between
+# two vowels (Czech ř read as cp1252: ``Kateøina``). Polish ą and ę never start a word
+# either, but Lithuanian ones do (Ąžuolas).
 def _latin_vowels() -> frozenset[str]:
     """Latin vowels: a, e, i, o, u, y with any accent, æ, ø, œ and the dotless i."""
     vowels = set("æøœ\u0131")
