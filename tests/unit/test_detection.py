@@ -1390,3 +1390,28 @@ def test_an_o_slash_between_vowels_or_an_ordinal_opening_a_word_is_a_wrong_readi
     # is Czech ř read as cp1252 (Kateøina). º and ª follow a number or an n (1º, nº);
     # opening a word, they are Slovak Ľ read as mac_roman (ºubica).
     assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize("delimiter", ["§", "¦", "¬", "·"])
+@pytest.mark.parametrize("codec", ["latin-1", "cp1252"])
+def test_a_delimiter_beyond_ascii_is_read_as_that_symbol(delimiter: str, codec: str) -> None:
+    # A field delimiter a byte beyond ASCII (polars' latin-1 test file uses §): the
+    # reading that makes it a letter (Mac Roman's ß for §) glues the fields into words.
+    rows = [["category", "calories", "email"]] + [
+        [word, str(n * 10), f"p{n}@x.io"] for n, word in enumerate(["meat", "fish", "fruit"] * 5)
+    ]
+    text = "".join(delimiter.join(row) + "\n" for row in rows)
+    assert _read_back(text, codec) == text
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.delimiter, dialect.has_header) == (delimiter, True)
+
+
+def test_an_accented_letter_on_every_line_is_no_delimiter() -> None:
+    # Each line holds one ü (and ':' delimits, which is no common delimiter): a letter
+    # that every row holds once, not a byte that delimits fields.
+    text = (
+        "Inc:Müller:alpha316@example.com:café::'07:47:53'\n"
+        "café:Inc:müller313@example.com:Smith::'16:11:52'\n"
+        "alpha:Smith Müller:smith710@example.com:café::'07:57:21'\n"
+    )
+    assert _read_back(text, "cp1252") == text

@@ -260,7 +260,7 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
         # Big5, GBK and Shift JIS trail bytes may be ASCII (臺北 is BB 4F A5 5F): the Latin
         # reading must then read as letters, not as ``»OĄ_``.
         latin = _best_latin_reading(evidence)
-        text = evidence.decode(latin, errors="replace")
+        text = _as_fields(evidence, latin)
         if not _odd_marks(text) and not _SYMBOL_AGAINST_LETTER.search(text):
             return EncodingGuess(latin, 0, "detector", confidence)
     if encoding not in _OTHER_NAMES:
@@ -271,7 +271,7 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
         # ``Jiרם``: Jiří read as cp1255. Words mixing scripts are no reading; a Latin one
         # with no mark of a wrong reading is taken instead.
         latin = _best_latin_reading(evidence)
-        text = evidence.decode(latin, errors="replace")
+        text = _as_fields(evidence, latin)
         if not _odd_marks(text) and not _mixed_script_words(text):
             return EncodingGuess(latin, 0, "detector", confidence)
     return EncodingGuess(other, 0, "detector", confidence)
@@ -288,7 +288,7 @@ def _latin_or_other(sample: bytes, evidence: bytes, ranked: list[str]) -> str:
     letters), and a reading in another script reads as real text of its own (``ranked``:
     the detector's order, if any)."""
     latin = _best_latin_reading(evidence)
-    text = evidence.decode(latin, errors="replace")
+    text = _as_fields(evidence, latin)
     if _letter_soup(text) or _odd_marks(text) or _symbol_soup(text) or _beyond_ascii_cells(text):
         other = _best_other_reading(sample, evidence, ranked, strict=True)
         if other is not None:
@@ -345,7 +345,10 @@ def _best_latin_reading(sample: bytes) -> str:
     glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins), then
     by how much of their accented letters one language writes (``Jiří Dvořák`` read as
     cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's neighbours), then by how common
-    the encoding is. mac_roman and cp850 decode any bytes, so there is always an answer."""
+    the encoding is. mac_roman and cp850 decode any bytes, so there is always an answer.
+    A byte that delimits the lines' fields (``§`` in latin-1) is read as no letter: a
+    reading that makes it one (Mac Roman's ``ß``) comes last, and it glues to nothing."""
+    delimiters = _delimiter_bytes(sample)
     scored = []
     for index, name in enumerate(_LATIN_READINGS):
         try:
@@ -354,8 +357,12 @@ def _best_latin_reading(sample: bytes) -> str:
             continue
         if _C1_CONTROLS.search(text):  # ISO 8859 readings of Windows' 0x80-0x9F
             continue
+        read_as = [bytes((byte,)).decode(name) for byte in delimiters]
+        if delimiters:
+            text = _as_fields(sample, name, delimiters)
         scored.append(
             (
+                sum(char.isalpha() for char in read_as),
                 _odd_marks(text),
                 _vowelless_words(text),
                 -_one_language_words(text),
@@ -365,6 +372,34 @@ def _best_latin_reading(sample: bytes) -> str:
             )
         )
     return min(scored)[-1] if scored else "cp1252"
+
+
+def _as_fields(sample: bytes, encoding: str, delimiters: bytes | None = None) -> str:
+    """The sample read in ``encoding``, its delimiting bytes beyond ASCII (if any) read as
+    commas: a delimiter is no symbol glued to the fields around it."""
+    if delimiters is None:
+        delimiters = _delimiter_bytes(sample)
+    for byte in delimiters:
+        sample = sample.replace(bytes((byte,)), b",")
+    return sample.decode(encoding, errors="replace")
+
+
+def _delimiter_bytes(sample: bytes) -> bytes:
+    """The bytes beyond ASCII that delimit fields: each occurs the same number of times,
+    twice or more (three fields or more), on (nearly) every line, three lines or more,
+    where no common ASCII delimiter does. (A letter does that only in a list whose every
+    row holds the same accented name twice.)"""
+    lines = [line for line in sample.splitlines() if line.strip()]
+    if len(lines) < 3:
+        return b""
+
+    def regular(byte: int, least: int) -> bool:
+        count, hits = Counter(line.count(byte) for line in lines).most_common(1)[0]
+        return count >= least and hits >= 0.9 * len(lines)
+
+    if any(regular(ord(delimiter), 1) for delimiter in ";,\t|"):
+        return b""
+    return bytes(sorted(byte for byte in set(lines[0]) if byte >= 0x80 and regular(byte, 2)))
 
 
 # How much more of a reading's characters must be common ones for it to overrule the
