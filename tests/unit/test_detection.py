@@ -1415,3 +1415,17 @@ def test_an_accented_letter_on_every_line_is_no_delimiter() -> None:
         "alpha:Smith Müller:smith710@example.com:café::'07:57:21'\n"
     )
     assert _read_back(text, "cp1252") == text
+
+
+
+def test_a_thorn_that_delimits_is_read_as_a_thorn() -> None:
+    # Spark's cars_iso-8859-1.csv: þ delimits (once more inside a quoted value), in
+    # latin-1. A delimiter is weighed as no letter glued to others, so the most common
+    # code page reads it, not cp1250 (ţ) or Mac Roman (an ogonek).
+    text = (
+        "yearþmakeþmodelþcommentþblank\n"
+        '"2012"þ"Tesla"þ"S"þ"No comment"þ\n\n'
+        '1997þFordþE350þ"Go get one now they are þoing fast"þ\n'
+        "2015þChevyþVoltþþ\n\n"
+    )
+    assert _read_back(text, "latin-1") == text
