@@ -1417,6 +1417,21 @@ def test_an_accented_letter_on_every_line_is_no_delimiter() -> None:
     assert _read_back(text, "cp1252") == text
 
 
+@pytest.mark.parametrize("seed", range(1, 6))
+def test_a_title_over_a_short_ragged_table_is_a_preamble(seed: int) -> None:
+    # A few rows, of no one width (extra empty cells on some, cut short on others): the
+    # title line of one cell above the header is no header (Spark's cars-malformed.csv).
+    rng = random.Random(seed)
+    header = ["email", "first_name", "last_name", "company", "phone"]
+    lines = ["Exported contacts, all of them (see notes below)", ",".join(header)]
+    for index in range(rng.randint(3, 5)):
+        p = _person(rng, index)
+        cells = [p["email"], p["first"], p["last"], p["company"].replace(",", ""), p["phone"]]
+        cells = cells[: rng.randint(3, 5)] + [""] * rng.choice([0, 0, 2])
+        lines.append(",".join(cells))
+    dialect = detect_dialect("\n".join(lines) + "\n", complete=True).dialect
+    assert (dialect.skip_rows, dialect.has_header) == (1, True), lines
+
 
 def test_a_thorn_that_delimits_is_read_as_a_thorn() -> None:
     # Spark's cars_iso-8859-1.csv: þ delimits (once more inside a quoted value), in

@@ -502,8 +502,10 @@ def preamble_rows(rows: list[list[str]]) -> int:
         return 0
     widths = Counter(len(row) for row in rows)
     usual, count = max(widths.items(), key=lambda item: (item[1], item[0]))
-    if usual < 2 or count < len(rows) / 2:
-        return 0  # no usual width to tell a title from (one column, or aligned text)
+    if usual < 2 or (count < len(rows) / 2 and min(map(len, rows[1:])) < 2):
+        # No usual width to tell a title from (one column, or aligned text); ragged rows
+        # of two cells or more under a first line of one are a table under its title.
+        return 0
     filled = sorted(sum(1 for cell in row if cell.strip()) for row in rows)
     narrow = 0
     for index, row in enumerate(rows[: MAX_PREAMBLE_ROWS + 1]):
