@@ -1444,3 +1444,27 @@ def test_a_thorn_that_delimits_is_read_as_a_thorn() -> None:
         "2015þChevyþVoltþþ\n\n"
     )
     assert _read_back(text, "latin-1") == text
+
+
+_STAMPS = {
+    "day first": lambda i: f"{i % 28 + 1:02d}/{i % 12 + 1:02d}/2015 {i % 24:02d}:{i % 60:02d}",
+    "iso": lambda i: f"2016-{i % 12 + 1:02d}-{i % 28 + 1:02d} {i % 24:02d}:00:{i % 60:02d}",
+    "am/pm": lambda i: f"{i % 12 + 1}/{i % 28 + 1}/2016 {i % 12 + 1}:{i % 60:02d} PM",
+}
+
+
+@pytest.mark.parametrize("stamp", sorted(_STAMPS))
+def test_a_column_of_timestamps_is_one_column_under_its_name(stamp: str) -> None:
+    # Spark's dates.csv: "date" over "26/08/2015 18:00". The space between a date and its
+    # time is part of the value; split there, the header line was taken for a title.
+    values = [_STAMPS[stamp](i) for i in range(3, 23)]
+    text = "date\n" + "".join(value + "\n" for value in values)
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.skip_rows, dialect.has_header) == (0, True)
+    assert _cells(text) == [["date"], *([value] for value in values)]
+
+
+def test_spaces_between_columns_of_dates_and_times_still_delimit() -> None:
+    rows = [f"{n} 2016-03-{n % 28 + 1:02d} 1{n % 10}:30 user{n}" for n in range(20)]
+    text = "id day time who\n" + "".join(row + "\n" for row in rows)
+    assert detect_dialect(text, complete=True).dialect.delimiter == " "
