@@ -386,8 +386,8 @@ def _as_fields(sample: bytes, encoding: str, delimiters: bytes | None = None) ->
 def _delimiter_bytes(sample: bytes) -> bytes:
     """The bytes beyond ASCII that delimit fields: each occurs the same number of times,
     twice or more (three fields or more), on three lines in four or more (a quoted value
-    may hold it too), three lines or more, where no common ASCII delimiter does. (A letter does that only in a list whose every
-    row holds the same accented name twice.)"""
+    may hold it too), three lines or more, where no common ASCII delimiter does. (A
+    letter does that only in a list whose every row holds the same accented name twice.)"""
     lines = [line for line in sample.splitlines() if line.strip()]
     if len(lines) < 3:
         return b""
