@@ -383,12 +383,15 @@ def _as_fields(sample: bytes, encoding: str, delimiters: bytes | None = None) ->
     return sample.decode(encoding, errors="replace")
 
 
+_DELIMITER_LINES = 500  # lines enough to see a delimiter's regularity
+
+
 def _delimiter_bytes(sample: bytes) -> bytes:
     """The bytes beyond ASCII that delimit fields: each occurs the same number of times,
     twice or more (three fields or more), on three lines in four or more (a quoted value
     may hold it too), three lines or more, where no common ASCII delimiter does. (A
     letter does that only in a list whose every row holds the same accented name twice.)"""
-    lines = [line for line in sample.splitlines() if line.strip()]
+    lines = [line for line in sample.splitlines()[:_DELIMITER_LINES] if line.strip()]
     if len(lines) < 3:
         return b""
 
