@@ -1468,3 +1468,33 @@ def test_spaces_between_columns_of_dates_and_times_still_delimit() -> None:
     rows = [f"{n} 2016-03-{n % 28 + 1:02d} 1{n % 10}:30 user{n}" for n in range(20)]
     text = "id day time who\n" + "".join(row + "\n" for row in rows)
     assert detect_dialect(text, complete=True).dialect.delimiter == " "
+
+
+@pytest.mark.parametrize("delimiter", ["ê", "þ", "ñ"])
+def test_a_letter_beyond_ascii_that_splits_every_line_alike_is_the_delimiter(
+    delimiter: str,
+) -> None:
+    # agate's test_unicode_delimiter.csv (ê), Spark's cars_iso-8859-1.csv (þ): a letter
+    # that splits every line into the same fields is a delimiter there.
+    rows = [["number", "text", "boolean", "date"]] + [
+        [str(n), word, str(n % 2 == 0), f"2015-11-{n % 28 + 1:02d}"]
+        for n, word in enumerate(["a", "b", "ok", "x"] * 4)
+    ]
+    text = "".join(delimiter.join(row) + "\n" for row in rows)
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.delimiter, dialect.has_header) == (delimiter, True)
+    assert _cells(text) == rows
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["Weißstraße", "Großmannstraße", "Meißner Straße", "Süßstraße", "Gießener Straße"],
+        ["山田の家の前", "田中の庭の木", "佐藤の店の奥", "鈴木の車の中"],
+    ],
+)
+def test_letters_in_a_list_of_names_are_no_delimiter(names: list[str]) -> None:
+    # The same letter twice on every line of a list of names is part of the names: no
+    # column between them holds values of a type.
+    text = "".join(name + "\n" for name in names * 3)
+    assert not detect_dialect(text, complete=True).dialect.delimiter.isalpha()

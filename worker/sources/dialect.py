@@ -33,6 +33,7 @@ _INNER_PRIOR = 0.7
 _INNER_CHARS = frozenset(":-")
 # Space separates the words of names, companies and dates in nearly every file.
 _SPACE_PRIOR = 0.55
+_LETTER_PRIOR = 0.4  # a letter beyond ASCII that splits every line alike
 # NUL and ASCII's separators: control characters that delimit fields in text.
 _CONTROL_DELIMITERS = frozenset(CONTROL_DELIMITERS.decode("ascii"))
 # Brackets come in pairs around a value (``Ana <ana@x.pt>``, ``(555) 0100``), never
@@ -251,9 +252,33 @@ def _score(lines: list[str], dialect: Dialect) -> float:
     return score
 
 
+def _steady(lines: list[str], char: str) -> bool:
+    """Whether ``char`` occurs the same number of times, twice or more, on nine lines in
+    ten or more (three lines or more), outside double-quoted fields."""
+    counts = Counter(_QUOTED.sub('""', line).count(char) for line in lines if line.strip())
+    if sum(counts.values()) < 3:
+        return False
+    count, hits = counts.most_common(1)[0]
+    if count < 2 or hits < 0.9 * sum(counts.values()):
+        return False
+    split = [line.rstrip("\r\n").split(char) for line in lines[1:] if line.strip()]
+    # The first cells of every row, the second... as far as the shortest row goes.
+    columns = zip(*split, strict=False)
+    return any(_typed_column(column) for column in columns)
+
+
+def _typed_column(cells: tuple[str, ...]) -> bool:
+    """Whether most of a column's filled cells are values of a type (numbers, dates...)."""
+    kinds = [_kind(cell.strip().strip('"')) for cell in cells if cell.strip().strip('"')]
+    typed = sum(kind not in ("text", "empty") for kind in kinds)
+    return len(kinds) >= 2 and typed >= 0.8 * len(kinds)
+
+
 def _delimiter_prior(char: str, lines: list[str] | None = None) -> float:
     if char in PRIMARY_DELIMITERS or char in _CONTROL_DELIMITERS:
         return 1.0
+    if char.isalpha():
+        return _LETTER_PRIOR
     if char == " ":
         # The space between a date and its time (``26/08/2015 18:00``, ``6:00 PM``) is
         # part of a value: a column of timestamps splits at it as regularly as at a
@@ -352,6 +377,12 @@ def candidate_delimiters(lines: list[str], comment: str | None = None) -> list[t
         # One line shows no regular shape: a common delimiter in it is the delimiter, not
         # the spaces or colons of its text.
         return primary
+    # A letter beyond ASCII is a delimiter only where it splits (nearly) every line into
+    # the same three fields or more, one column of them values of a type
+    # (``1êaêTrueê2015-11-04``, ``1997þFord``); not the ß of every line's "Weißstraße".
+    others += [
+        char for char in present if not char.isascii() and char.isalpha() and _steady(lines, char)
+    ]
     priors = {char: _delimiter_prior(char, lines) for char in others}
     ranked = sorted(
         ((_regularity(lines, char) * priors[char], char) for char in others), reverse=True
