@@ -1498,3 +1498,33 @@ def test_letters_in_a_list_of_names_are_no_delimiter(names: list[str]) -> None:
     # column between them holds values of a type.
     text = "".join(name + "\n" for name in names * 3)
     assert not detect_dialect(text, complete=True).dialect.delimiter.isalpha()
+
+
+@pytest.mark.parametrize("marker", ["//", "~"])
+def test_notes_opening_the_file_behind_other_markers_are_comments(marker: str) -> None:
+    # Spark's comments.csv opens with "~ Version 1.0" and a second "~ ..." line; C-style
+    # tools write "// ...". Those notes, and the rows taken out with the marker, are no rows.
+    rows = [[str(n), f"p{n}@x.io", f"2015-08-{n % 28 + 1:02d}"] for n in range(1, 9)]
+    text = (
+        f"{marker} Version 1.0\n{marker} exported by a script\n"
+        + "".join(",".join(row) + "\n" for row in rows[:4])
+        + f"{marker}0,p0@x.io,2015-08-01\n"
+        + "".join(",".join(row) + "\n" for row in rows[4:])
+        + f"{marker} the end\n"
+    )
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.comment, dialect.has_header) == (marker, False)
+    assert _cells(text) == rows
+
+
+def test_a_value_starting_with_a_tilde_is_no_comment() -> None:
+    text = "~Ana,ana@x.io\n~Bo,bo@x.io\nCy,cy@x.io\n"
+    assert detect_dialect(text, complete=True).dialect.comment is None
+
+
+def test_rows_whose_first_cell_is_empty_before_a_tilde_delimiter_are_rows() -> None:
+    # "~ alpha~ -308.75~ Smith": the first field empty, '~' the delimiter (with a space
+    # after it); the marker is again further on, so these are rows, not notes.
+    rows = [["", f" w{n}", f" {n * 7}.25", f" p{n}@x.io"] for n in range(12)]
+    text = "".join("~".join(row) + "\n" for row in rows)
+    assert detect_dialect(text, complete=True).dialect.comment is None

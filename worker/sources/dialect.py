@@ -44,6 +44,8 @@ _MAX_OTHER_CANDIDATES = 6
 _SEP_LINE = re.compile(r"(?i)sep=(.)\r?\n?")
 # A leading block of lines starting with this is comments (and so are later ones).
 COMMENT_CHAR = "#"
+# Other comment markers, taken only for a block of notes that opens the file.
+_OTHER_MARKERS = ("//", "~")
 # The most non-blank records before the header that can be a title or preamble.
 MAX_PREAMBLE_ROWS = 10
 QUOTE_CHARS = ('"', "'", "`")
@@ -447,7 +449,8 @@ def _space_runs(lines: list[str]) -> bool:
 
 
 def comment_char(lines: list[str]) -> str | None:
-    """``#`` when the sample's first non-blank line starts with it (a comment block), or
+    """``#`` when the sample's first non-blank line starts with it (a comment block; also
+    ``//`` or ``~`` and a space, there and on another line: ``~ Version 1.0``), or
     when two lines or more among the rows start with it and share none of the rows'
     delimiters (notes between the rows under a title), or some do (rows commented out,
     ``#4,5,6``) beside such a note and are fewer than the other lines. Not when no marked
@@ -458,6 +461,13 @@ def comment_char(lines: list[str]) -> str | None:
         if stripped.strip():
             if stripped.startswith(COMMENT_CHAR):
                 return COMMENT_CHAR
+            for marker in _OTHER_MARKERS:
+                # "// notes" or "~ Version 1.0" opening the file, and a second such line;
+                # not a row whose first cell is empty ("~ alpha~ 2024-10-11~ ...").
+                rest = stripped[len(marker) :]
+                opens = stripped.startswith(marker) and rest[:1] in " \r\n" and marker not in rest
+                if opens and sum(line.lstrip("\ufeff").startswith(marker) for line in lines) > 1:
+                    return marker
             break
     marked = [line for line in lines if line.lstrip("\ufeff").startswith(COMMENT_CHAR)]
     if len(marked) < 2:
@@ -684,7 +694,7 @@ def detect_dialect(
     numbers, rows = numbered_sample(lines, dialect)
     leading = _leading_block(all_lines, commented)
     marked = None
-    if comment is not None and leading and _commented_header(leading, rows, dialect):
+    if comment == COMMENT_CHAR and leading and _commented_header(leading, rows, dialect):
         # "#id,name,email" over rows with no header: the header, written after a comment
         # marker; the comments above it are a preamble, and there are none below.
         header_marker, comment = comment, None
