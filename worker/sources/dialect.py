@@ -254,6 +254,16 @@ def _score(lines: list[str], dialect: Dialect) -> float:
     return score
 
 
+def _twice_a_line(lines: list[str]) -> set[str]:
+    """The letters beyond ASCII that occur twice or more on two of the first three lines:
+    the only ones :func:`_steady` may find steady (a Chinese sample holds thousands)."""
+    seen: Counter[str] = Counter()
+    for line in [line for line in lines if line.strip()][:3]:
+        counts = Counter(char for char in line if not char.isascii() and char.isalpha())
+        seen.update(char for char, count in counts.items() if count >= 2)
+    return {char for char, lines_with in seen.items() if lines_with >= 2}
+
+
 def _steady(lines: list[str], char: str) -> bool:
     """Whether ``char`` occurs the same number of times, twice or more, on nine lines in
     ten or more (three lines or more), outside double-quoted fields."""
@@ -382,9 +392,7 @@ def candidate_delimiters(lines: list[str], comment: str | None = None) -> list[t
     # A letter beyond ASCII is a delimiter only where it splits (nearly) every line into
     # the same three fields or more, one column of them values of a type
     # (``1êaêTrueê2015-11-04``, ``1997þFord``); not the ß of every line's "Weißstraße".
-    others += [
-        char for char in present if not char.isascii() and char.isalpha() and _steady(lines, char)
-    ]
+    others += [char for char in _twice_a_line(lines) if _steady(lines, char)]
     priors = {char: _delimiter_prior(char, lines) for char in others}
     ranked = sorted(
         ((_regularity(lines, char) * priors[char], char) for char in others), reverse=True
