@@ -1528,3 +1528,15 @@ def test_rows_whose_first_cell_is_empty_before_a_tilde_delimiter_are_rows() -> N
     rows = [["", f" w{n}", f" {n * 7}.25", f" p{n}@x.io"] for n in range(12)]
     text = "".join("~".join(row) + "\n" for row in rows)
     assert detect_dialect(text, complete=True).dialect.comment is None
+
+
+@pytest.mark.parametrize("codec", ["euc_jp", "shift_jis"])
+def test_japanese_prose_with_long_vowels_and_latin_letters_is_japanese(codec: str) -> None:
+    # OpenRefine's euc-jp.txt: katakana words hold the long vowel ー, and Japanese writes
+    # Latin letters inside a word (SNSというサービス). Those were counted as misspelt
+    # words, and a GB18030 reading (its kana are EUC-JP's) won.
+    text = (
+        "mixi(ミクシィ)は、友人・知人とのコミュニケーションをさらに便利に楽しくする"
+        "SNSというサービスです。\n友人とコミュニケーションを楽しもう！\n"  # noqa: RUF001
+    )
+    assert _read_back(text, codec) == text

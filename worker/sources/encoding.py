@@ -570,7 +570,8 @@ def _spelt_share(text: str) -> float:
         elif script == "ARABIC":
             right = _ARABIC_FINAL.isdisjoint(word[:-1])  # ة and ى end a word
         elif script in ("CJK", "HANGUL"):
-            right = all(_script(char) == script for char in word)  # 흄陝荻 is no word
+            # 흄陝荻 is no word; SNSという is (Japanese writes Latin letters in a word).
+            right = all(_script(char) == script for char in word if not char.isascii())
         else:
             continue
         total += 1
@@ -773,8 +774,17 @@ def _mixed_script_words(text: str) -> int:
 def _script(char: str) -> str:
     if char.isascii():
         return "LATIN"
-    name = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
-    return "CJK" if name in {"CJK", "HIRAGANA", "KATAKANA"} else name
+    full = unicodedata.name(char, "UNKNOWN")
+    name = full.split(" ", 1)[0]
+    # Chinese characters and kana (half-width ones too), with the marks Japanese writes
+    # inside words: the long vowel ー (KATAKANA-HIRAGANA PROLONGED SOUND MARK), the
+    # repeat 々 (IDEOGRAPHIC ITERATION MARK).
+    if name in _CJK_SCRIPT_NAMES or full.startswith("HALFWIDTH KATAKANA"):
+        return "CJK"
+    return name
+
+
+_CJK_SCRIPT_NAMES = frozenset(("CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA", "IDEOGRAPHIC"))
 
 
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
