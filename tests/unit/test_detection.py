@@ -1540,3 +1540,20 @@ def test_japanese_prose_with_long_vowels_and_latin_letters_is_japanese(codec: st
         "SNSというサービスです。\n友人とコミュニケーションを楽しもう！\n"  # noqa: RUF001
     )
     assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_utf32_without_its_byte_order_mark_is_read(codec: str) -> None:
+    # PhpSpreadsheet's premiere.utf32le.csv and encoding.utf32be.csv: UTF-32 with no
+    # byte-order mark was refused as binary data, for all its NULs.
+    for text in (
+        "première,second,troisième\nQuatrième,cinquième,sixième\n",
+        "Å,1\n2,3\n",
+        "email,first_name\nana@x.pt,Conceição 😀\n",
+    ):
+        data = text.encode(codec)
+        guess = detect_encoding(data, complete=True)
+        assert IncrementalTextDecoder(guess).decode(data, final=True) == text, guess
+    # UTF-16 is not taken for it.
+    data = "email,name\nana@x.pt,Ana\n".encode("utf-16-le")
+    assert detect_encoding(data, complete=True).encoding == "utf-16-le"

@@ -144,6 +144,25 @@ def _control_delimited(head: bytes) -> bool:
     return len(counts) == 1 and counts.pop() >= 1
 
 
+def _utf32_without_bom(sample: bytes) -> str | None:
+    """UTF-32 text without a byte-order mark: every character's highest byte is NUL and
+    its next one nearly always (the characters past U+FFFF are few), its lowest byte
+    rarely; the text decodes. It was refused as binary data (all those NULs)."""
+    head = sample[: 4096 - 4096 % 4][: len(sample) - len(sample) % 4]
+    if len(head) < 8:
+        return None
+    lanes = [head[offset::4] for offset in range(4)]
+    nuls = [lane.count(0) / len(lane) for lane in lanes]
+    for codec, (low, next_up, top) in (("utf-32-le", (0, 2, 3)), ("utf-32-be", (3, 1, 0))):
+        if nuls[top] == 1.0 and nuls[next_up] > 0.9 and nuls[low] < 0.05:
+            try:
+                head.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            return codec
+    return None
+
+
 def _utf16_without_bom(sample: bytes) -> str | None:
     """UTF-16 text without a byte-order mark: ASCII characters leave a NUL in every other
     byte (the odd ones in little-endian, the even ones in big-endian)."""
@@ -175,6 +194,9 @@ def detect_encoding(sample: bytes, complete: bool, override: str | None = None) 
             return EncodingGuess(name, len(bom), "bom", 1.0)
     if override:
         return EncodingGuess(_without_bom(_known(override), sample), 0, "override", 1.0)
+    wide = _utf32_without_bom(sample)
+    if wide is not None:
+        return EncodingGuess(wide, 0, "utf-32-pattern", 0.9)
     unmarked = _utf16_without_bom(sample)
     if unmarked is not None:
         return EncodingGuess(unmarked, 0, "utf-16-pattern", 0.9)
