@@ -288,8 +288,10 @@ def main() -> None:
                     rows = _parsed_rows(full_text, answer)
                 checks["rows_exact"] = (entry["n_rows"], rows, rows == entry["n_rows"])
             if name == "ours":
-                ours_text = _decoded(raw_full, answer.get("encoding", "utf-8"), answer["bom_bytes"])
-                same = ours_text == full_text
+                # A file ours refused (no answer) is an encoding miss, not a crash.
+                same = bool(answer) and (
+                    _decoded(raw_full, answer["encoding"], answer["bom_bytes"]) == full_text
+                )
                 checks["encoding"] = (truth_encoding, answer.get("encoding"), same)
             for key, (truth, given, right) in checks.items():
                 hits.setdefault((name, key), []).append(right)
