@@ -611,15 +611,25 @@ def one_column(rng: random.Random, count: int) -> ExportFile:
 def with_comments(export: ExportFile) -> ExportFile:
     """``#`` comment lines before the header and among the rows."""
     nl = export.newline
-    half = len(export.rows) // 2
-    text = (
-        f"# exported by crm-sync 2.1{nl}# {len(export.rows)} records{nl}"
-        + export.render(export.rows[:half])
-        + f"# page 2{nl}"
-        + export.render(export.rows[half:], header=False)
+    text = _in_halves(
+        export, f"# exported by crm-sync 2.1{nl}# {len(export.rows)} records{nl}", "# page 2"
     )
     return replace(
         export, name=f"comments-{export.name}", data=_encoded(export, text), header_row=3
+    )
+
+
+def _in_halves(export: ExportFile, opening: str, between: str, closing: str = "") -> str:
+    """The export's text with ``opening`` above it, the line ``between`` its two halves
+    of rows and the line ``closing`` (if any) under them."""
+    nl = export.newline
+    half = len(export.rows) // 2
+    return (
+        opening
+        + export.render(export.rows[:half])
+        + f"{between}{nl}"
+        + export.render(export.rows[half:], header=False)
+        + (f"{closing}{nl}" if closing else "")
     )
 
 
@@ -658,15 +668,7 @@ def with_notes_and_commented_header(export: ExportFile) -> ExportFile:
 def with_title_and_notes(export: ExportFile) -> ExportFile:
     """A title over the header, and ``#`` notes among the rows (the file does not open
     with one): the notes are skipped, as comments, and the title as a preamble."""
-    nl = export.newline
-    half = len(export.rows) // 2
-    text = (
-        f"Contacts{nl}"
-        + export.render(export.rows[:half])
-        + f"# page 2{nl}"
-        + export.render(export.rows[half:], header=False)
-        + f"# end of list{nl}"
-    )
+    text = _in_halves(export, f"Contacts{export.newline}", "# page 2", "# end of list")
     return replace(
         export, name=f"title-notes-{export.name}", data=_encoded(export, text), header_row=2
     )
