@@ -796,6 +796,68 @@ def with_total_row(export: ExportFile) -> ExportFile:
     return replace(export, name=f"total-{export.name}", data=_encoded(export, text))
 
 
+# An account statement's preamble, as payment apps and banks write it above the table:
+# a rule, the account's facts (its address after a label), counts, numbered notes, a
+# blank line or two, a rule again. No delimiter of the table in it.
+_STATEMENT_EN = [
+    "-" * 72,
+    "Statement export",
+    "Name: Ana Silva",
+    "Account: ana.silva@example.com",
+    "From: [2024-02-01 00:00:00]    To: [2024-02-29 23:59:59]",
+    "Type: [all]",
+    "Exported: [2024-03-01 09:12:52]",
+    "66 records",
+    "In: 1 record 28.50",
+    "Out: 63 records 16.54",
+    "",
+    "Notes:",
+    "1. Amounts are in the account's currency and refunds count as neither.",
+    "2. Deleted records are not shown.",
+    "3. For your own records only.",
+    "",
+    "-" * 24 + " Transactions " + "-" * 24,
+]
+_STATEMENT_ZH = [
+    "-" * 84,
+    "导出信息：",  # noqa: RUF001
+    "姓名：王伟",  # noqa: RUF001
+    "账户：wang.wei@example.com",  # noqa: RUF001
+    "起始时间：[2024-02-01 00:00:00]    终止时间：[2024-02-29 23:59:59]",  # noqa: RUF001
+    "导出交易类型：[全部]",  # noqa: RUF001
+    "导出时间：[2024-03-01 09:12:52]",  # noqa: RUF001
+    "共66笔记录",
+    "收入：1笔 28.50元",  # noqa: RUF001
+    "支出：63笔 16.54元",  # noqa: RUF001
+    "",
+    "特别提示：",  # noqa: RUF001
+    "1.本回单内容可表明受理了相应支付交易申请，以实际交易情况为准；",  # noqa: RUF001
+    "2.请勿将本回单作为收款方发货的凭据使用；",  # noqa: RUF001
+    "3.部分账单不计入收入或者支出，记为不计收支类；",  # noqa: RUF001
+    "4.本明细仅展示当前账单中的交易，不包括已删除的记录；",  # noqa: RUF001
+    "5.本明细仅供个人对账使用。",
+    "",
+    "-" * 24 + "电子客户回单" + "-" * 24,
+]
+
+
+def with_statement_preamble(export: ExportFile, lines: list[str], *, sheet: bool) -> ExportFile:
+    """A payment app's or bank's statement: a long preamble (more lines than the table may
+    have rows) over the header. ``sheet``: saved from a sheet, every line padded to the
+    table's width with delimiters (``Name: Ana Silva,,,,,``)."""
+    nl = export.newline
+    padding = export.delimiter * (len(export.header or export.rows[0]) - 1) if sheet else ""
+    table = export.render(export.rows[:6])
+    return replace(
+        export,
+        name=f"statement-{'sheet-' if sheet else ''}{export.name}",
+        data=_encoded(export, "".join(line + padding + nl for line in lines) + table),
+        quotechar=export.quotechar if export.quotechar and export.quotechar in table else None,
+        rows=export.rows[:6],
+        header_row=len(lines) + 1,
+    )
+
+
 def with_legacy_end(export: ExportFile, tail: bytes) -> ExportFile:
     """Bytes after the last row that are no row: DOS's end-of-file mark (Ctrl-Z, written by
     old DOS and mainframe tools) or NULs padding a file written into space allocated before
@@ -865,6 +927,11 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [thunderbird(rng, rows, encoding) for encoding in ("utf-8", "cp1252")]
     variants += [excel_unicode_text(rng, rows), excel_mac(rng, rows)]
     variants += [excel(rng, rows, locale) for locale in ("ru", "pl", "tr", "el", "zh", "ko")]
+    variants += [
+        with_statement_preamble(variants[-2], _STATEMENT_ZH, sheet=False),
+        with_statement_preamble(files[6], _STATEMENT_EN, sheet=True),
+        with_statement_preamble(files[1], _STATEMENT_EN, sheet=False),
+    ]
     return files + variants
 
 

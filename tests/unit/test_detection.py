@@ -491,6 +491,31 @@ def test_a_data_row_holding_field_names_beside_figures_is_no_header() -> None:
     assert (dialect.skip_rows, dialect.has_header) == (0, False)
 
 
+def test_codes_padded_by_the_spaces_before_a_delimiter_are_no_header() -> None:
+    # "name | code | level" with no header, written with a space on each side of the
+    # delimiter: every code below has a space after it, the first row's code (its last
+    # cell) has none. A code of the same length is no column's name.
+    rng = random.Random(7)
+    rows = [f"Root | {rng.getrandbits(160):040x}"] + [
+        f"Unit {n} | {rng.getrandbits(160):040x} | {1 + n % 4}" for n in range(12)
+    ]
+    dialect = detect_dialect("\n".join(rows) + "\n", complete=True).dialect
+    assert dialect.delimiter == "|"
+    assert (dialect.skip_rows, dialect.has_header) == (0, False)
+
+
+def test_one_value_repeated_below_is_no_fixed_length_column() -> None:
+    # Headerless rows where the same note repeats under a longer first one: a column of
+    # one value says nothing of its length; only distinct values of one length (codes)
+    # make a first value of another length a name (LibreOffice's tdf80149 test file).
+    text = (
+        '"row 1","Character 0x16 is here","File opens, but cannot be saved"\n'
+        '"row 2","Subsequent rows get truncated","This cell goes missing"\n'
+        '"row 3","Subsequent rows get truncated","This cell goes missing"\n'
+    )
+    assert detect_dialect(text, complete=True).dialect.has_header is False
+
+
 def test_detection_reads_a_bounded_sample() -> None:
     huge = _text(WESTERN) * 5000  # ~9 MB
     assert detect_dialect(huge, complete=False).dialect.delimiter == ","
@@ -862,6 +887,23 @@ def test_a_forced_delimiter_skips_the_spaces_after_it_too() -> None:
 def test_spaces_after_some_delimiters_only_are_kept(text: str) -> None:
     guess = detect_dialect(text, complete=True)
     assert not guess.dialect.skipinitialspace
+
+
+def test_a_quoted_field_after_a_space_that_holds_the_delimiter_is_one_field() -> None:
+    # Most delimiters have no space after them, one column has: '"a","b", "c, d"'. Kept,
+    # the space makes the quote a character, and the comma inside the field splits it
+    # (LibreOffice's test files write so).
+    rows = [["row", "status", "note"]] + [
+        [f"row {i}", "open" if i % 2 else "closed", f"call back on day {i}, after {i + 8} h"]
+        for i in range(1, 9)
+    ]
+    text = "".join(f'"{a}","{b}", "{c}"\n' for a, b, c in rows)
+    guess = detect_dialect(text, complete=True)
+    assert (guess.dialect.delimiter, guess.dialect.quotechar) == (",", '"')
+    read = [cells for _, cells, _ in read_all(text, guess.dialect)]
+    assert read[0] == ["row", "status", "note"]
+    assert read[1] == ["row 1", "open", "call back on day 1, after 9 h"]
+    assert [len(row) for row in read] == [3] * len(rows)
 
 
 def test_the_space_after_a_spaced_delimiter_is_no_delimiter_of_its_own() -> None:

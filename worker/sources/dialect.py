@@ -345,7 +345,9 @@ def _share_inside_values(lines: list[str], char: str) -> float:
 
 def _spaced(lines: list[str], dialect: Dialect) -> bool:
     """Whether a space follows (nearly) every delimiter that ends no line, outside the
-    fields ``dialect`` quotes: the file is written ``a, b, "c, d"``."""
+    fields ``dialect`` quotes: the file is written ``a, b, "c, d"``; or a field quoted
+    after a delimiter and spaces holds the delimiter (``"a","b", "c, d"``), which the
+    spaces before its quote would split."""
     delimiter, quote = dialect.delimiter, dialect.quotechar
     if delimiter.isspace() or not any(delimiter + " " in line for line in lines):
         return False
@@ -354,6 +356,10 @@ def _spaced(lines: list[str], dialect: Dialect) -> bool:
     if quote is not None:
         q = re.escape(quote)
         quoted = re.compile(rf"(^|{d})( *){q}(?:[^{q}]|{q}{q})*{q}")
+        field = rf"{q}(?:[^{q}]|{q}{q})*{d}(?:[^{q}]|{q}{q})*{q}"
+        holding = re.compile(rf"{d} +{field} *(?:{d}|$)")
+        if any(holding.search(line.rstrip("\r\n")) for line in lines):
+            return True
     total = spaced = 0
     for raw_line in lines:
         line = raw_line if quoted is None else quoted.sub(r"\1\2''", raw_line)
@@ -569,15 +575,22 @@ def preamble_rows(rows: list[list[str]]) -> int:
     table's number of commas: ``Contacts, exported 2024-05-01`` over ``name,email``)."""
     if len(rows) < 3:
         return 0
-    widths = Counter(len(row) for row in rows)
+    # A statement's facts and notes, a cell each, may outnumber the rows of a short
+    # table under them (a payment app's 22 lines over 5 rows): the table's width and
+    # fill are the rows' below them.
+    lead = _leading_notes(rows)
+    if lead > MAX_PREAMBLE_ROWS and not detect_header(rows[lead:]):
+        lead = 0  # so many notes over no header: a list of one column, not a preamble
+    body = rows[lead:] if len(rows) - lead >= 2 else rows
+    widths = Counter(len(row) for row in body)
     usual, count = max(widths.items(), key=lambda item: (item[1], item[0]))
-    if usual < 2 or (count < len(rows) / 2 and min(map(len, rows[1:])) < 2):
+    if usual < 2 or (count < len(body) / 2 and min(map(len, rows[max(lead, 1) :])) < 2):
         # No usual width to tell a title from (one column, or aligned text); ragged rows
         # of two cells or more under a first line of one are a table under its title.
         return 0
-    filled = sorted(sum(1 for cell in row if cell.strip()) for row in rows)
+    filled = sorted(sum(1 for cell in row if cell.strip()) for row in body)
     narrow = 0
-    for index, row in enumerate(rows[: MAX_PREAMBLE_ROWS + 1]):
+    for index, row in enumerate(rows[: max(MAX_PREAMBLE_ROWS, lead) + 1]):
         # A title saved from a sheet keeps the table's width in empty cells: one cell
         # filled, where the rows usually fill three or more, is narrow too.
         alone = (
@@ -590,6 +603,24 @@ def preamble_rows(rows: list[list[str]]) -> int:
             break
     usual_filled = filled[len(filled) // 2]
     return _named_header_below(rows, _full_header_below(rows, narrow, usual, usual_filled))
+
+
+def _leading_notes(rows: list[list[str]]) -> int:
+    """How many rows open the sample filling one cell at most, none an address alone (a
+    contact): a statement's title, facts (``Account: ana@x.pt``) and notes."""
+    count = 0
+    for row in rows[:_MAX_LEADING_NOTES]:
+        filled = [cell.strip() for cell in row if cell.strip()]
+        if len(filled) > 1 or any(_ADDRESS.fullmatch(cell) for cell in filled):
+            break
+        count += 1
+    return count
+
+
+# A preamble of notes, a cell each, is at most this long (a payment app writes 22 lines).
+_MAX_LEADING_NOTES = 60
+# An address alone; a label and a colon (ASCII or fullwidth) before it make it a fact.
+_ADDRESS = re.compile("[^\\s@:\uff1a]+@[^\\s@]+")
 
 
 def _full_header_below(rows: list[list[str]], start: int, usual: int, usual_filled: int) -> int:
@@ -790,6 +821,7 @@ def _one_field_a_line(lines: list[str], field: re.Pattern[str]) -> bool:
 
 def _is_single_column(lines: list[str], dialect: Dialect) -> bool:
     rows = parse_sample(lines, dialect)
+    rows = rows[preamble_rows(rows) :]  # a statement's notes over its table are no column
     return bool(rows) and sum(len(row) > 1 for row in rows) < len(rows) * 0.5
 
 
@@ -906,8 +938,11 @@ def detect_header(rows: list[list[str]]) -> bool:
             same = -2 if dominant == "email" else -1
             votes += same if like_below or header_kind == dominant else 1
         elif header_kind == "text" and not like_below:
-            lengths = {len(cell) for cell in below}
-            if len(lengths) == 1 and len(below) > 1 and len(header_cell) not in lengths:
+            # Distinct values of one length (codes) under a first value of another; of the
+            # values, not of the spaces padding them before a delimiter.
+            values = {cell.strip() for cell in below}
+            lengths = {len(value) for value in values}
+            if len(lengths) == 1 and len(values) > 1 and len(header_cell.strip()) not in lengths:
                 votes += 1
         else:
             votes -= 1
