@@ -1403,6 +1403,20 @@ def test_hebrew_is_not_read_as_capital_cyrillic(text: str) -> None:
     assert _read_back(text, "cp1255") == text
 
 
+@pytest.mark.parametrize("codec", ["cp1253", "iso8859_7"])
+def test_a_greek_name_is_not_read_as_cyrillic_with_a_short_i_after_a_consonant(
+    codec: str,
+) -> None:
+    # Γιώργος in cp1253 read as cp1251 is Гйюсгпт: й follows vowels only in Russian,
+    # Ukrainian or Bulgarian words, never a consonant (--languages 20, seed 1).
+    text = (
+        "Email;First name;Last name;City;Company\n"
+        "contact0@example.com;Γιώργος;Anna;O'Brien;Ltd\n"
+        "contact1@example.com;Ltd;O'Brien;Paris;Lee\n"
+    )
+    assert _read_back(text, codec) == text
+
+
 def test_utf8_with_a_stray_byte_is_utf8_and_chance_sequences_are_not() -> None:
     # A UTF-8 list with one cp1252 byte pasted in: UTF-8, the byte an ENCODING issue.
     data = "email,name\na@x.io,Zoë\nb@x.io,José\n".encode() + b"c@x.io,Ren\xe9\n"

@@ -537,8 +537,9 @@ _FREQUENCY_BYTES = 1 << 16
 # consonants only: read in a Cyrillic code page they are words without a vowel (שרה as
 # cp1251 is щшд), and Cyrillic read as Hebrew puts final letters first (улица: ףכטצא).
 _CYRILLIC_GREEK_VOWELS = frozenset("аеёиоуыэюяіїєъαεηιουωάέήίόύώϊϋΐΰ")
-# The soft and hard signs follow consonants only (``иь``, ``аъ``: Hebrew read as KOI8-R).
-_SIGN_AFTER_VOWEL = re.compile("[аеёиоуыэюяіїє][ьъ]")
+# The soft and hard signs follow consonants only (``иь``, ``аъ``: Hebrew read as KOI8-R);
+# the short i follows vowels (``Гй``: Γι in cp1253 read as cp1251).
+_SIGN_AFTER_VOWEL = re.compile("[аеёиоуыэюяіїє][ьъ]|[бвгґджзклмнпрстфхцчшщ]й")
 _FINAL_SIGMA, _SIGMA = "\u03c2", "\u03c3"  # the first ends a word, the second never does
 _HEBREW_FINAL = frozenset("ךםןףץ")
 _ARABIC_FINAL = frozenset("\u0629\u0649")  # taa marbuta, alef maksura
@@ -566,7 +567,8 @@ def _caseless(text: str) -> bool:
 def _spelt_share(text: str) -> float:
     """The share of the text's Cyrillic, Greek, Hebrew, Arabic, Chinese-Japanese and
     Korean words of two letters or more that obey their script's spelling (a Cyrillic word
-    has a vowel, and no sign first or after a vowel), and put no capital after a small
+    has a vowel, no sign first or after a vowel, no short i after a consonant), and put
+    no capital after a small
     letter (``Θεσσα`` read as cp1251 is ``Иеууб``...``нЯкз``); 1.0 when it has none such.
     Korean's hangul and the Chinese characters or kana of a reading never share a word."""
     total = spelt = 0
