@@ -171,6 +171,18 @@ def test_a_total_row_named_by_its_last_word_is_a_footer(tmp_path: Path, label: s
     assert _numbers(path) == (list(range(2, 11)), [], [])
 
 
+@pytest.mark.parametrize(
+    "label",
+    ["Balance at start of period", "Solde en début de période", "Closing balance", "Saldo final"],
+)
+def test_a_statements_balance_row_at_the_end_is_a_footer(tmp_path: Path, label: str) -> None:
+    # A bank statement closes with its balance (Caisse d'Epargne's exports, and their
+    # English sample in Odoo's import tests): a figure, no transaction, no contact.
+    path = tmp_path / "balance.csv"
+    path.write_text(TABLE + f'{label},,,"+30000,77"\n', encoding="utf-8")
+    assert _numbers(path) == (list(range(2, 10)), [], [10])
+
+
 def test_a_total_row_is_a_footer_only_at_the_end(tmp_path: Path) -> None:
     # "Total" with figures under the table: a sheet's total, no contact. Where the table
     # goes on after it, or it holds an address, it is a row.

@@ -287,15 +287,23 @@ _TOTAL_WORDS = frozenset(
 _CJK_TOTAL_WORDS = ("合計", "合计", "总计", "總計", "小计", "小計")
 
 
+# A statement's balance, which it writes above or below its transactions.
+_BALANCE_WORDS = frozenset(
+    ("balance", "solde", "saldo", "kontostand", "endsaldo", "anfangssaldo", "余额", "残高")
+)
+
+
 def _total_label(cell: str) -> bool:
     """A total row's label: a total word, or a label that ends with one (``Account
-    Total``, ``人民币合计``); not one that starts a name (``Total Wine & More``)."""
+    Total``, ``人民币合计``), not one that starts a name (``Total Wine & More``); or a
+    statement's balance (``Solde en début de période``, ``Closing balance``)."""
     label = cell.lower().rstrip(": ")
     words = label.split()
     return (
         label in _TOTAL_WORDS
         or (len(words) > 1 and words[-1] in _TOTAL_WORDS)
         or label.endswith(_CJK_TOTAL_WORDS)
+        or bool(words and {words[0], words[-1]} & _BALANCE_WORDS)
     )
 
 
@@ -452,7 +460,7 @@ def skipped_line(skipped: dict[str, Any]) -> str:
         said.append(
             f"row(s) {', '.join(map(str, footer))} below the table, a report's footer "
             "(text in a first cell alone after a blank line or behind a comment marker, or a "
-            "total row, at the end of the file)"
+            "total or balance row, at the end of the file)"
         )
     return "; ".join(said)
 
