@@ -1084,6 +1084,16 @@ def test_a_one_name_korean_or_chinese_file_is_read_in_its_own_code_page(
         assert _read_back(text, codec) == text
 
 
+@pytest.mark.parametrize(
+    "names", [["김똠", "박쌰", "이민수"], ["최뷁", "정수빈", "강지훈", "윤서연"]]
+)
+def test_korean_names_beyond_ks_x_1001_are_read_as_cp949(names: list[str]) -> None:
+    # Korean Excel saves CSV in cp949 (Unified Hangul Code): 8,822 syllables beyond the
+    # 2,350 of KS X 1001 that EUC-KR holds (똠, 쌰, 뷁). Such a list was read as GB18030.
+    text = "이름,이메일\n" + "".join(f"{name},p{i}@example.kr\n" for i, name in enumerate(names))
+    assert _read_back(text, "cp949") == text
+
+
 def test_a_list_of_japanese_names_is_not_taken_for_chinese() -> None:
     # Kanji alone are Chinese characters too; the frequency models lean Chinese on them.
     # The price, known: 上海市 alone in GBK is read as EUC-JP 貧今偏, as before.

@@ -47,7 +47,7 @@ CANDIDATES = (
     "euc_jp",
     "gb18030",
     "big5",
-    "euc_kr",
+    "cp949",  # Korean Excel's code page: EUC-KR and 8,822 syllables more
     "cp1253",
     "cp1254",
     "cp1257",
@@ -62,7 +62,7 @@ CANDIDATES = (
 
 _CANDIDATE_NAMES = frozenset(codecs.lookup(name).name for name in CANDIDATES)
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_MULTIBYTE_CJK = frozenset({"shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr"})
+_MULTIBYTE_CJK = frozenset({"shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr", "cp949"})
 # The bytes encoding detection looks at: the first chunk, so that a file whose first
 # non-ASCII character comes late (a name at row 3,000) is still read right.
 ENCODING_SAMPLE_BYTES = 1 << 20
@@ -695,7 +695,8 @@ def _is_common(char: str) -> bool:
     if 0x3000 <= code <= 0x30FF or 0xFF01 <= code <= 0xFF5E:
         return True  # CJK punctuation, hiragana, katakana, full-width forms
     if 0xAC00 <= code <= 0xD7A3:  # Korean syllables: the 2,350 of KS X 1001 are common
-        return _encodes(char, "euc_kr")
+        # Two bytes in EUC-KR; Python writes the others as an eight-byte composition.
+        return _encodes(char, "euc_kr") and len(char.encode("euc_kr")) == 2
     if 0x0590 <= code <= 0x06FF:
         return unicodedata.category(char) == "Lo"  # Hebrew and Arabic letters
     lower = char.lower()
