@@ -1087,6 +1087,10 @@ _NATIVE: dict[str, tuple[str, tuple[str, ...]]] = {
         "נתניה רחוב חברה",
         ("cp1255",),
     ),
+    "th": (
+        "สมชาย สมหญิง ประเสริฐ วิไล ศรีสุข ใจดี รักไทย มั่นคง กรุงเทพ เชียงใหม่ บริษัท จำกัด",
+        ("cp874", "tis_620"),
+    ),
 }
 LEGACY_HEADER = ["Email", "First name", "Last name", "City", "Company"]
 _ASCII_WORDS = ["Smith", "Anna", "Lee", "Acme", "Paris", "Ltd", "O'Brien"]

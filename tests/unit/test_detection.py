@@ -1094,6 +1094,23 @@ def test_korean_names_beyond_ks_x_1001_are_read_as_cp949(names: list[str]) -> No
     assert _read_back(text, "cp949") == text
 
 
+@pytest.mark.parametrize("codec", ["cp874", "tis_620"])
+@pytest.mark.parametrize(
+    "names", [["สมชาย ใจดี", "สมหญิง รักไทย"], ["วิไล ศรีสุข", "Anna Smith", "ประเสริฐ มั่นคง"]]
+)
+def test_a_thai_list_is_read_in_its_code_page(codec: str, names: list[str]) -> None:
+    # Thai Excel saves CSV in cp874 (TIS-620 and a few symbols): it was read as Shift JIS.
+    text = "ชื่อ,อีเมล\n" + "".join(f"{name},p{i}@example.co.th\n" for i, name in enumerate(names))
+    assert _read_back(text, codec) == text
+
+
+def test_a_thai_word_is_no_utf8_with_stray_bytes() -> None:
+    # จำกัด in cp874 holds two valid UTF-8 sequences by chance (ӡ and the izhitsa, letters of
+    # Abkhaz and Church Slavonic) beside one stray byte: no common letters, no UTF-8.
+    text = "Email;Name;Company\nana@x.co.th;Smith;จำกัด\nbo@x.co.th;Lee;Acme\n"
+    assert _read_back(text, "cp874") == text
+
+
 def test_a_list_of_japanese_names_is_not_taken_for_chinese() -> None:
     # Kanji alone are Chinese characters too; the frequency models lean Chinese on them.
     # The price, known: 上海市 alone in GBK is read as EUC-JP 貧今偏, as before.

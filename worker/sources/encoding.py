@@ -58,6 +58,7 @@ CANDIDATES = (
     "cp1256",
     "cp850",
     "cp866",
+    "cp874",  # Thai Windows (TIS-620 and a few symbols)
 )
 
 _CANDIDATE_NAMES = frozenset(codecs.lookup(name).name for name in CANDIDATES)
@@ -96,11 +97,22 @@ def _mostly_utf8(sample: bytes) -> bool:
     """More valid multi-byte UTF-8 characters than bytes that do not decode, and they
     spell words of one script: in a few bytes of another encoding a valid sequence or two
     turns up by chance (ひろし in Shift JIS holds UTF-8's ``Ђ낵``, a Cyrillic letter and
-    a hangul syllable in one word)."""
+    a hangul syllable in one word), and the common letters of that script (จำกัด in cp874
+    holds ``ӡ`` and the izhitsa, letters of Abkhaz and Church Slavonic)."""
     text = sample.decode("utf-8", errors="surrogateescape")
     bad = len(_SURROGATE.findall(text))
     valid = sum(1 for char in text if ord(char) > 0x7F) - bad
-    return valid > bad and not _mixed_script_words(_SURROGATE.sub(" ", text))
+    cleaned = _SURROGATE.sub(" ", text)
+    return (
+        valid > bad
+        and not _mixed_script_words(cleaned)
+        and _common_share(cleaned) >= _COMMON_UTF8_SHARE
+    )
+
+
+# Of the characters a UTF-8 file with stray bytes decodes to, at least this share are the
+# common ones of their script.
+_COMMON_UTF8_SHARE = 0.5
 
 
 def looks_binary(sample: bytes) -> bool:
@@ -566,7 +578,8 @@ def _caseless(text: str) -> bool:
 
 def _spelt_share(text: str) -> float:
     """The share of the text's Cyrillic, Greek, Hebrew, Arabic, Chinese-Japanese and
-    Korean words of two letters or more that obey their script's spelling (a Cyrillic word
+    Korean words of two letters or more, and runs of Thai, that obey their script's
+    spelling (a Cyrillic word
     has a vowel, no sign first or after a vowel, no short i after a consonant), and put
     no capital after a small
     letter (``Θεσσα`` read as cp1251 is ``Иеууб``...``нЯкз``); 1.0 when it has none such.
@@ -600,7 +613,27 @@ def _spelt_share(text: str) -> float:
             continue
         total += 1
         spelt += right and not _capital_after_small(written)
+    for run in _THAI_RUN.findall(text):
+        total += 1
+        spelt += not _THAI_MISSPELT.search(run)
     return spelt / total if total else 1.0
+
+
+# Thai is written without spaces between words, its vowel and tone marks above or below
+# a consonant: a run of Thai is one "word" here. No run starts with a mark or a vowel
+# that follows a consonant; a leading vowel (เ แ โ ใ ไ) is followed by a consonant; no
+# two tone marks meet. KOI8-R's Иванов read as cp874 starts with a tone mark.
+_THAI_RUN = re.compile("[\u0e01-\u0e4e]+")
+_THAI_CONSONANT = "\u0e01-\u0e2e"
+# The vowel and tone marks Thai writes above or below its letters: no word characters
+# to Python, which would cut สมหญิง into สมหญ and ง.
+_THAI_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
+_THAI_MARK = re.compile(f"[{_THAI_MARKS}]")
+_THAI_MISSPELT = re.compile(
+    f"^[{_THAI_MARKS}\u0e2f\u0e30\u0e32\u0e33\u0e45\u0e46]"
+    f"|[\u0e40-\u0e44](?![{_THAI_CONSONANT}])"
+    "|[\u0e48-\u0e4b]{2}"
+)
 
 
 def _korean_with_hangul(text: str, encoding: str) -> float:
@@ -645,7 +678,11 @@ def _letters_share(text: str) -> float:
     """The share of the text's characters beyond ASCII that are letters (1.0 when there
     are none): names and places are written in letters; a reading that makes them mostly
     symbols (Arabic read as mac_roman: ``«·—Ì«÷``) is a wrong one."""
-    return _share_beyond_ascii(text, str.isalpha)
+    return _share_beyond_ascii(text, _is_letter_or_mark)
+
+
+def _is_letter_or_mark(char: str) -> bool:
+    return char.isalpha() or bool(_THAI_MARK.fullmatch(char))
 
 
 def _share_beyond_ascii(text: str, counts: Callable[[str], bool]) -> float:
@@ -683,6 +720,7 @@ def _common_share(text: str, encoding: str | None = None) -> float:
 
 
 _CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў")
+_THAI_RARE = frozenset("\u0e03\u0e05\u0e26\u0e3a")
 _GREEK = frozenset("αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ")
 _LATIN_LETTERS = frozenset().union(*_ALPHABETS)
 
@@ -699,6 +737,10 @@ def _is_common(char: str) -> bool:
         return _encodes(char, "euc_kr") and len(char.encode("euc_kr")) == 2
     if 0x0590 <= code <= 0x06FF:
         return unicodedata.category(char) == "Lo"  # Hebrew and Arabic letters
+    if 0x0E01 <= code <= 0x0E4D:
+        # Thai letters, vowels and tone marks; not the obsolete letters (ฃ ฅ ฦ) nor the
+        # marks of Pali and Sanskrit (the phinthu ฺ).
+        return char not in _THAI_RARE
     lower = char.lower()
     return lower in _CYRILLIC or lower in _GREEK or lower in _LATIN_LETTERS
 
@@ -822,7 +864,7 @@ def _high_byte_lines(sample: bytes) -> bytes:
     return b"\n".join(_HIGH_BYTE_LINE.findall(sample))[: 1 << 16] or sample
 
 
-_WORD = re.compile(r"[^\W\d_]+")
+_WORD = re.compile(f"(?:[^\\W\\d_]|[{_THAI_MARKS}])+")  # letters, and Thai's marks
 
 
 def _letter_soup(text: str) -> bool:
