@@ -1111,6 +1111,17 @@ def test_a_thai_word_is_no_utf8_with_stray_bytes() -> None:
     assert _read_back(text, "cp874") == text
 
 
+@pytest.mark.parametrize("codec", ["koi8_u", "cp1251"])
+def test_a_ukrainian_list_is_read_in_koi8_u_or_cp1251(codec: str) -> None:
+    # KOI8-U writes the Ukrainian letters where KOI8-R has box-drawing signs: a Ukrainian
+    # list in it read as nothing at all (Mac Roman, by the fallback).
+    text = (
+        "Ім'я,Email\nОлександр Шевченко,a@x.ua\nҐалина Їжакевич,b@x.ua\n"  # noqa: RUF001
+        "Ірина Євтушенко,c@x.ua\n"
+    )
+    assert _read_back(text, codec) == text
+
+
 def test_a_list_of_japanese_names_is_not_taken_for_chinese() -> None:
     # Kanji alone are Chinese characters too; the frequency models lean Chinese on them.
     # The price, known: 上海市 alone in GBK is read as EUC-JP 貧今偏, as before.

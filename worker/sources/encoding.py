@@ -41,7 +41,7 @@ CANDIDATES = (
     "cp1250",
     "iso8859_2",
     "cp1251",
-    "koi8_r",
+    "koi8_u",  # KOI8-R and the Ukrainian letters KOI8-R has box-drawing signs for
     "shift_jis",
     "cp932",
     "euc_jp",
