@@ -1122,6 +1122,22 @@ def test_a_ukrainian_list_is_read_in_koi8_u_or_cp1251(codec: str) -> None:
     assert _read_back(text, codec) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        # DOS's Central European code page (old accounting and POS exports): read as
+        # cp850, Dvořák as Dvo²ák.
+        ("Imię,Nazwisko,Email\nŁukasz,Wójcik,a@x.pl\nMałgorzata,Kowalczyk,b@x.pl\n", "cp852"),
+        ("Jméno,Příjmení,Email\nJiří,Dvořák,a@x.cz\nKateřina,Nováková,b@x.cz\n", "cp852"),
+        # Russian in ISO 8859-5 (read as nothing at all) and in the Mac's Cyrillic.
+        ("Имя,Город,Email\nИван,Москва,a@x.ru\nМария,Санкт-Петербург,b@x.ru\n", "iso8859_5"),  # noqa: RUF001
+        ("Имя,Город,Email\nИван,Москва,a@x.ru\nМария,Санкт-Петербург,b@x.ru\n", "mac_cyrillic"),  # noqa: RUF001
+    ],
+)
+def test_dos_central_european_iso_and_mac_cyrillic_lists_are_read(text: str, codec: str) -> None:
+    assert _read_back(text, codec) == text
+
+
 def test_a_list_of_japanese_names_is_not_taken_for_chinese() -> None:
     # Kanji alone are Chinese characters too; the frequency models lean Chinese on them.
     # The price, known: 上海市 alone in GBK is read as EUC-JP 貧今偏, as before.

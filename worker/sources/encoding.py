@@ -59,6 +59,9 @@ CANDIDATES = (
     "cp850",
     "cp866",
     "cp874",  # Thai Windows (TIS-620 and a few symbols)
+    "cp852",  # DOS Central European
+    "iso8859_5",
+    "mac_cyrillic",
 )
 
 _CANDIDATE_NAMES = frozenset(codecs.lookup(name).name for name in CANDIDATES)
@@ -342,6 +345,7 @@ _LATIN_READINGS = (
     "iso8859_15",
     "latin_1",
     "cp850",
+    "cp852",
 )
 # The letters beyond ASCII that each Latin-script language writes (lower case).
 _ALPHABETS = tuple(
@@ -804,8 +808,9 @@ _LONE_GRAPHIC = re.compile("(?<![\u2500-\u259f])[\u2500-\u259f](?![\u2500-\u259f
 # read as cp1254; not a cell holding the letter alone); þ, which Icelandic writes first in a word
 # or after a consonant, last in one or between vowels (Turkish's ş read as cp1252:
 # ``Ayþe``, ``Güneþ``); ø, which Danish and Norwegian put beside a consonant, between
-# two vowels (Czech ř read as cp1252: ``Kateøina``). Polish ą and ę never start a word
-# either, but Lithuanian ones do (Ąžuolas).
+# two vowels (Czech ř read as cp1252: ``Kateøina``). Czech ě, ň and ů and the ę of Polish
+# and Lithuanian never start a word either (``ědegňrd``: Ødegård in cp1252 read as cp852);
+# ą does, in Lithuanian (Ąžuolas).
 def _latin_vowels() -> frozenset[str]:
     """Latin vowels: a, e, i, o, u, y with any accent, æ, ø, œ and the dotless i."""
     vowels = set("æøœ\u0131")
@@ -820,7 +825,8 @@ def _latin_vowels() -> frozenset[str]:
 _LATIN_VOWELS = _latin_vowels()
 _VOWEL = re.escape("".join(sorted(_LATIN_VOWELS | {char.upper() for char in _LATIN_VOWELS})))
 _MISPLACED = re.compile(
-    rf"(?<![^\W\d_])[ßðÐğĞ](?=[^\W\d_])|[þÞ](?![^\W\d_])|(?<=[{_VOWEL}])[þÞøØ](?=[{_VOWEL}])"
+    rf"(?<![^\W\d_])[ßðÐğĞěĚňŇůŮęĘ](?=[^\W\d_])|[þÞ](?![^\W\d_])"
+    rf"|(?<=[{_VOWEL}])[þÞøØ](?=[{_VOWEL}])"
 )
 
 
@@ -987,6 +993,9 @@ _MARK_BEFORE_LETTER = re.compile(
     # An ordinal indicator opening a word (``ºubica``: Ľubica in cp1250 read as
     # mac_roman); it follows a number, or the n of nº.
     r"|(?<![\dnN])[ºª](?=[^\W\d_])"
+    # A superscript two inside a word (``Dvo²ák``: cp852's ř read as cp850); it ends a
+    # unit (``m²``).
+    r"|(?<=[^\W\d_])²(?=[^\W\d_])"
 )
 _NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
