@@ -583,11 +583,10 @@ def _caseless(text: str) -> bool:
 def _spelt_share(text: str) -> float:
     """The share of the text's Cyrillic, Greek, Hebrew, Arabic, Chinese-Japanese and
     Korean words of two letters or more, and runs of Thai, that obey their script's
-    spelling (a Cyrillic word
-    has a vowel, no sign first or after a vowel, no short i after a consonant), and put
-    no capital after a small
-    letter (``Θεσσα`` read as cp1251 is ``Иеууб``...``нЯкз``); 1.0 when it has none such.
-    Korean's hangul and the Chinese characters or kana of a reading never share a word."""
+    spelling (a Cyrillic word has a vowel, no sign first or after a vowel, no short i after
+    a consonant), and put no capital after a small letter (``Θεσσα`` read as cp1251 is
+    ``Иеууб``...``нЯкз``); 1.0 when it has none such. Korean's hangul and the Chinese
+    characters or kana of a reading never share a word."""
     total = spelt = 0
     for written in _WORD.findall(text):
         if len(written) < 2:
