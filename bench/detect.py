@@ -12,9 +12,8 @@ N random tables it writes (any typed columns, any delimiter, quote, quoting and 
 ``--languages`` N contact lists for each language and legacy encoding it knows (Czech in
 cp1250, Turkish in cp1254, German in mac_roman or cp850, Russian in koi8_r, Hebrew in
 cp1255, Thai in cp874, Japanese in Shift JIS...: names in the language, in some rows or
-all; and lists
-that mix the names of a region: Western European in cp1252, mac_roman or cp850, Central
-European in cp1250 or iso8859-2).
+all; and lists that mix the names of a region: Western European in cp1252, mac_roman or
+cp850, Central European in cp1250 or iso8859-2).
 A manifest value of null is not scored.
 
 - **dialect**: every tool gets the same first 64 KiB of each file, decoded with the true
