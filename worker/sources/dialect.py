@@ -45,7 +45,7 @@ _SEP_LINE = re.compile(r"(?i)sep=(.)\r?\n?")
 # A leading block of lines starting with this is comments (and so are later ones).
 COMMENT_CHAR = "#"
 # Other comment markers, taken only for a block of notes that opens the file.
-_OTHER_MARKERS = ("//", "~")
+OTHER_COMMENT_MARKERS = ("//", "~")
 # The most non-blank records before the header that can be a title or preamble.
 MAX_PREAMBLE_ROWS = 10
 QUOTE_CHARS = ('"', "'", "`")
@@ -475,7 +475,7 @@ def comment_char(lines: list[str]) -> str | None:
         if stripped.strip():
             if stripped.startswith(COMMENT_CHAR):
                 return COMMENT_CHAR
-            for marker in _OTHER_MARKERS:
+            for marker in OTHER_COMMENT_MARKERS:
                 # "// notes" or "~ Version 1.0" opening the file, and a second such line;
                 # not a row whose first cell is empty ("~ alpha~ 2024-10-11~ ...").
                 rest = stripped[len(marker) :]
