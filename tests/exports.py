@@ -858,6 +858,67 @@ def with_statement_preamble(export: ExportFile, lines: list[str], *, sheet: bool
     )
 
 
+def statistics_table(rng: random.Random, count: int) -> ExportFile:
+    """A statistics office's table as its site exports it: a title and the filters chosen,
+    a row grouping the columns over a header whose corner is empty (the rows' labels are
+    dates), figures, and below the table, after blank lines, the footnotes and metadata,
+    each a key and its text under a heading (one text runs over several lines, one holds
+    the office's address)."""
+    regions = ["North Board", "Coast Board (1)", "Valley Board", "City Board (2)"]
+    head = [
+        '"Health > Hospital activity > Admissions by date and board"',
+        '"Admissions by date and board"',
+        "",
+        "Filters:",
+        "Hospital type: All hospitals",
+        "",
+    ]
+    groups = ["", "Region ", "", "", "", "Region "]
+    header = ["", *(name + " " for name in regions), "."]
+    rows = []
+    for day in range(count):
+        figures = [str(rng.randrange(100, 2000)) for _ in regions]
+        rows.append([f"{day % 28 + 1:02d}-Jun 2021 ", *figures, str(sum(map(int, figures)))])
+    notes = [
+        ["1", "The board reports from 23 April, when community hospitals were included."],
+        ["2", "Recovering patients were counted as confirmed before 7 June."],
+        [".", "The data item is not applicable."],
+    ]
+    metadata = [
+        ["Title", "Hospital admissions by board, hospital type and date"],
+        ["Last update", "13 July 2021"],
+        ["Contact email", "stats@example.org"],
+        ["Data collection", "A daily return.\n\nAs of 10 May, Monday's upload holds Friday's."],
+        ["Keywords", "admissions, hospital, board"],
+    ]
+    nl = "\n"
+    text = (
+        nl.join(head)
+        + nl
+        + _write(None, [groups, header], quoting=csv.QUOTE_ALL, newline=nl)
+        + "".join(f'"{row[0]}",{",".join(row[1:])}{nl}' for row in rows)
+        + nl * 3
+        + "Footnotes:"
+        + nl
+        + _write(None, notes, quoting=csv.QUOTE_ALL, newline=nl)
+        + "Metadata:"
+        + nl
+        + _write(None, metadata, quoting=csv.QUOTE_ALL, newline=nl)
+    )
+    return ExportFile(
+        "statistics.csv",
+        text.encode(),
+        "utf-8",
+        ",",
+        '"',
+        True,
+        len(head) + 2,
+        rows,
+        ["column_1", *(name.strip() for name in regions), "."],
+        nl,
+    )
+
+
 def with_legacy_end(export: ExportFile, tail: bytes) -> ExportFile:
     """Bytes after the last row that are no row: DOS's end-of-file mark (Ctrl-Z, written by
     old DOS and mainframe tools) or NULs padding a file written into space allocated before
@@ -932,6 +993,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         with_statement_preamble(files[6], _STATEMENT_EN, sheet=True),
         with_statement_preamble(files[1], _STATEMENT_EN, sheet=False),
     ]
+    variants.append(statistics_table(rng, 31))
     return files + variants
 
 

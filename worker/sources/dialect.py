@@ -632,7 +632,9 @@ def _full_header_below(rows: list[list[str]], start: int, usual: int, usual_fill
     for index in range(start, min(len(rows) - 1, MAX_PREAMBLE_ROWS + 1)):
         row = rows[index]
         cells = [cell for cell in row if cell.strip()]
-        if len(row) < usual or len(cells) < usual_filled:
+        # A cross table's header leaves its corner empty, over the rows' labels.
+        corner = bool(row) and not row[0].strip() and len(cells) == len(row) - 1
+        if len(row) < usual or (len(cells) < usual_filled and not corner):
             if any(_kind(cell) == "email" for cell in cells):
                 break  # a contact, not a note
             continue
