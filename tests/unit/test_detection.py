@@ -357,6 +357,34 @@ def test_a_row_over_columns_of_check_boxes_is_told_by_them(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(12))
+def test_rows_quoted_whole_among_plain_ones_are_read_with_the_quote(seed: int) -> None:
+    # A list where some rows were pasted into one cell and saved again: the whole row is
+    # quoted, its own quotes doubled (``"Laura,Herbst,,""Acme, Inc"",07 May 2021"``).
+    # Read unquoted they split into more fields, a quote opening the first and closing a
+    # later one; read with the quote each is one field, ragged, as it was written.
+    rng = random.Random(seed)
+    people = [
+        [
+            rng.choice(["Ana", "Jörg H.", "Tom"]),
+            f"Name{n}",
+            "",
+            rng.choice(["Acme", "Lda"]),
+            rng.choice(["Analyst", "Founder, CEO", "Intern"]),
+            f"{n % 28 + 1:02d} May 2021",
+        ]
+        for n in range(rng.randint(12, 40))
+    ]
+    lines = [_text([row]) for row in people]
+    for index in rng.sample(range(len(lines)), rng.randint(2, 4)):
+        lines[index] = _text([[lines[index].rstrip("\r\n")]])
+    dialect = detect_dialect("".join(lines), complete=True).dialect
+    assert (dialect.delimiter, dialect.quotechar) == (",", '"')
+    # Quotes as text, inches and nicknames, open no span across fields: no quoting read.
+    plain = [[f'Pipe {n}/4"', "Brass", f'Ana "Nana" {n}', 'x"'] for n in range(1, 9)]
+    assert detect_dialect(_text(plain), complete=True).dialect.delimiter == ","
+
+
+@pytest.mark.parametrize("seed", range(12))
 def test_notes_narrower_than_the_table_above_its_header_are_a_preamble(seed: int) -> None:
     # "more notes,..." holds a comma, so it is not much narrower than a table of three:
     # it was taken for the header, and the header for a row. Notes above a row of the

@@ -251,7 +251,35 @@ def _score(lines: list[str], dialect: Dialect) -> float:
         opens = re.compile(rf"(^|{re.escape(dialect.delimiter)}) *{re.escape(dialect.quotechar)}")
         if not any(opens.search(line) for line in lines):
             score *= 0.5
+    elif _quoted_spans(rows) >= _QUOTED_SPAN_LINES:
+        # Read unquoted, a quote opens a field and closes a later one on the same line
+        # (a row pasted into one cell and saved: ``"Laura,Herbst,,""Acme, Inc"",2021"``):
+        # the quote joins those fields, whatever the rows' shape says.
+        score *= 0.5
     return score
+
+
+# Lines whose quoted spans make the unquoted reading wrong (one may be a stray quote).
+_QUOTED_SPAN_LINES = 2
+
+
+def _quoted_spans(rows: list[list[str]]) -> int:
+    """How many rows, read with no quoting, hold a field that opens with a quote character
+    and a later field that closes with the same one: a span the quote joins (counted up
+    to :data:`_QUOTED_SPAN_LINES`)."""
+    count = 0
+    for row in rows:
+        quote = None
+        for cell in row:
+            if quote is None:
+                opening = cell.lstrip()[:1]
+                quote = opening if opening and opening in QUOTE_CHARS else None
+            elif cell.rstrip().endswith(quote):
+                count += 1
+                if count >= _QUOTED_SPAN_LINES:
+                    return count
+                break
+    return count
 
 
 def _twice_a_line(lines: list[str]) -> set[str]:
