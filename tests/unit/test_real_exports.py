@@ -217,6 +217,32 @@ def test_a_statements_balance_row_at_the_end_is_a_footer(tmp_path: Path, label: 
     assert _numbers(path) == (list(range(2, 10)), [], [10])
 
 
+STATEMENT = '"Date";"Payee";"Text";"Reference";"Currency";"Amount";"Side"\n' + "".join(
+    f'"0{n}.09.2021";"Payee {n}";"Transfer";"R{n}";"EUR";"{n},95";"S"\n' for n in range(1, 9)
+)
+
+
+def test_a_statements_balance_rows_in_their_own_columns_after_a_blank_line_are_a_footer(
+    tmp_path: Path,
+) -> None:
+    # A German bank's export closes with its balances after a blank line: the date
+    # first, the label where the transactions keep their reference, then currency,
+    # amount and side (Volksbank's "Umsatzanzeige").
+    path = tmp_path / "statement.csv"
+    balances = '"01.09.2021";;;"Anfangssaldo";"EUR";"247,22";"H"\n'
+    balances += '"30.09.2021";;;"Endsaldo";"EUR";"190,04";"H"\n'
+    path.write_text(STATEMENT + "\n" + balances, encoding="utf-8")
+    for batch_rows in (1, 5000):
+        assert _numbers(path, batch_rows) == (list(range(2, 10)), [], [11, 12])
+    # Right under the transactions, or filling most cells, they are the table's rows
+    # (a statement that lists its balances as records, "Opening balance" among them).
+    path.write_text(STATEMENT + balances, encoding="utf-8")
+    assert _numbers(path) == (list(range(2, 12)), [], [])
+    full = '"30.09.2021";"Bank";"Closing balance";"R9";"EUR";"190,04";"H"\n'
+    path.write_text(STATEMENT + "\n" + full, encoding="utf-8")
+    assert _numbers(path) == ([*range(2, 10), 11], [], [])
+
+
 def test_a_total_row_is_a_footer_only_at_the_end(tmp_path: Path) -> None:
     # "Total" with figures under the table: a sheet's total, no contact. Where the table
     # goes on after it, or it holds an address, it is a row.
