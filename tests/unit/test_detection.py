@@ -1204,6 +1204,36 @@ def test_a_dash_inside_a_word_marks_a_wrong_reading(name: str) -> None:
     assert _read_back(text, "mac_roman") == text
 
 
+def test_a_list_mixing_many_languages_keeps_the_common_western_code_page() -> None:
+    # A customer list from twenty countries in cp1252 (Berlín, Luleå, København, São
+    # Paulo, Århus): Czech writes more of its accented letters than any one language
+    # does in cp1252, once å reads as Slovak ĺ and ø as ř. No language writes nearly
+    # all of them in either reading: a mix, which is no evidence against cp1252.
+    cities = ["Berlín", "México D.F.", "Taquería", "Luleå", "Bólido", "Canadá", "Comércio"]
+    cities += ["Atlántico", "Océano", "Bélgica", "København", "Århus", "Génova", "Clásicas"]
+    text = "id;city\n" + "".join(f"{n};{city}\n" for n, city in enumerate(cities))
+    assert _read_back(text, "cp1252") == text
+
+
+@pytest.mark.parametrize("name", ["Müller", "Württemberg", "Zürich", "Nürnberg"])
+def test_a_polish_z_acute_after_a_consonant_marks_a_wrong_reading(name: str) -> None:
+    # ü in Mac Roman is cp1250's ź: Mźller. Polish writes ź first in a word, after a
+    # vowel or in dź (źle, groźny, dźwięk), never after another consonant. (Düsseldorf
+    # stays ambiguous: Dźsseldorf opens with Polish dź.)
+    text = f"email;name\nana@x.de;{name}\nbo@x.de;Lee\n"
+    assert _read_back(text, "mac_roman") == text
+    for polish in ("Koźmiński", "Źródło", "Dźwięk"):
+        text = f"email;name\nana@x.pl;{polish}\nbo@x.pl;Lee\n"
+        assert _read_back(text, "cp1250") == text
+
+
+@pytest.mark.parametrize("name", ["João", "Conceição", "Adão"])
+def test_mac_romans_mathematics_inside_a_word_marks_a_wrong_reading(name: str) -> None:
+    # ã in cp850 is Mac Roman's ∆ (Jo∆o): no text glues a mathematical sign to a letter.
+    text = f"email;name\nana@x.pt;{name}\nbo@x.pt;Lee\n"
+    assert _read_back(text, "cp850") == text
+
+
 @pytest.mark.parametrize("codec", ["cp1252", "latin-1"])
 def test_a_lone_sharp_s_is_read_as_itself(codec: str) -> None:
     # ß first in a word marks a wrong reading (``ßk``), but a cell may hold the letter

@@ -381,12 +381,15 @@ def _best_latin_reading(sample: bytes) -> str:
     """Which single-byte Latin encoding reads the sample as real text. Detectors confuse
     these (the bytes decode in all of them); the readings are weighed by the symbols they
     glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins), then
-    by how much of their accented letters one language writes (``Jiří Dvořák`` read as
-    cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's neighbours), then by how common
-    the encoding is. mac_roman and cp850 decode any bytes, so there is always an answer.
-    A byte that delimits the lines' fields (``§`` in latin-1, Mac Roman's ``ß``) is read
-    as a comma while they are weighed: no reading is marked for gluing it to the fields,
-    and the most common encoding reads it (a thorn, ``þ``, delimits some exports too)."""
+    by how many of their words' accented letters one language writes (``Jiří Dvořák`` read
+    as cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's neighbours), then by whether
+    one language writes all their accented letters (a list in one language; a list mixing
+    many, Berlín, Luleå and København, is no evidence: read as cp1250 it looked more Czech
+    than anything looked in cp1252), then by how common the encoding is. mac_roman and
+    cp850 decode any bytes, so there is always an answer. A byte that delimits the lines'
+    fields (``§`` in latin-1, Mac Roman's ``ß``) is read as a comma while they are
+    weighed: no reading is marked for gluing it to the fields, and the most common
+    encoding reads it (a thorn, ``þ``, delimits some exports too)."""
     delimiters = _delimiter_bytes(sample)
     scored = []
     for index, name in enumerate(_LATIN_READINGS):
@@ -403,7 +406,7 @@ def _best_latin_reading(sample: bytes) -> str:
                 _odd_marks(text),
                 _vowelless_words(text),
                 -_one_language_words(text),
-                -_one_language_share(text),
+                -(_one_language_share(text) >= _ONE_LANGUAGE),
                 index,
                 name,
             )
@@ -809,7 +812,8 @@ _LONE_GRAPHIC = re.compile("(?<![\u2500-\u259f])[\u2500-\u259f](?![\u2500-\u259f
 # ``Ayþe``, ``Güneþ``); ø, which Danish and Norwegian put beside a consonant, between
 # two vowels (Czech ř read as cp1252: ``Kateøina``). Czech ě, ň and ů and the ę of Polish
 # and Lithuanian never start a word either (``ědegňrd``: Ødegård in cp1252 read as cp852);
-# ą does, in Lithuanian (Ąžuolas).
+# ą does, in Lithuanian (Ąžuolas). Polish puts ź first, after a vowel or in dź, not
+# after another consonant (``Mźller``: Müller in mac_roman read as cp1250).
 def _latin_vowels() -> frozenset[str]:
     """Latin vowels: a, e, i, o, u, y with any accent, æ, ø, œ and the dotless i."""
     vowels = set("æøœ\u0131")
@@ -826,6 +830,7 @@ _VOWEL = re.escape("".join(sorted(_LATIN_VOWELS | {char.upper() for char in _LAT
 _MISPLACED = re.compile(
     rf"(?<![^\W\d_])[ßðÐğĞěĚňŇůŮęĘ](?=[^\W\d_])|[þÞ](?![^\W\d_])"
     rf"|(?<=[{_VOWEL}])[þÞøØ](?=[{_VOWEL}])"
+    rf"|(?<=[^\W\d_])(?<![{_VOWEL}dD])[źŹ]"
 )
 
 
@@ -955,6 +960,11 @@ def _one_language_words(text: str) -> float:
     return round(fitting / len(words), 3)
 
 
+# The share of a reading's accented letters that one language must write for the reading
+# to count as text of one language.
+_ONE_LANGUAGE = 1.0
+
+
 def _one_language_share(text: str) -> float:
     """The largest share of the text's accented letters (by count) that one Latin-script
     language writes; 1.0 when there are none. Rounded, so that near ties go to the more
@@ -979,7 +989,10 @@ def _is_letter(char: str) -> bool:
     return char.isalpha() and char not in _SYMBOL_LETTERS and unicodedata.category(char) != "Lm"
 
 
-_NEVER_GLUED = frozenset("£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•")  # noqa: RUF001 - these very symbols
+_NEVER_GLUED = frozenset(
+    "£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•"  # noqa: RUF001 - these very symbols
+    "∂∑∏∫√≈∆≠∞≤≥◊"  # Mac Roman's mathematics (``Jo∆o``: João in cp850 read as Mac Roman)
+)
 # Marks that follow a name (``Acme®``, ``©2024``) but never come before a letter
 # (``©tefan``: iso8859-2's Š read as cp1250), box-drawing characters touching one
 # (``╚ern``: cp1250's Č read as cp850), and quotation marks inside a word, a letter on
