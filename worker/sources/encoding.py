@@ -406,7 +406,7 @@ def _best_latin_reading(sample: bytes) -> str:
                 _odd_marks(text),
                 _vowelless_words(text),
                 -_one_language_words(text),
-                -(_one_language_share(text) >= _ONE_LANGUAGE),
+                -_one_language(text),
                 index,
                 name,
             )
@@ -960,23 +960,18 @@ def _one_language_words(text: str) -> float:
     return round(fitting / len(words), 3)
 
 
-# The share of a reading's accented letters that one language must write for the reading
-# to count as text of one language.
-_ONE_LANGUAGE = 1.0
-
-
-def _one_language_share(text: str) -> float:
-    """The largest share of the text's accented letters (by count) that one Latin-script
-    language writes; 1.0 when there are none. Rounded, so that near ties go to the more
-    common encoding."""
+def _one_language(text: str) -> bool:
+    """Whether one Latin-script language writes all the text's accented letters (or there
+    are none): text of one language. The share is rounded to three places, so that a stray
+    letter in two thousand (a foreign name in a long list) does not count against it."""
     letters = Counter(_NOT_ASCII.findall(text.lower()))
     for char in [char for char in letters if not _is_letter(char)]:
         del letters[char]
     total = sum(letters.values())
     if not total:
-        return 1.0
+        return True
     best = max(sum(n for char, n in letters.items() if char in alphabet) for alphabet in _ALPHABETS)
-    return round(best / total, 3)
+    return round(best / total, 3) == 1.0
 
 
 # Letters to Unicode that text uses as symbols: micro, the ordinal indicators.
