@@ -453,6 +453,29 @@ def test_key_and_value_lines_over_a_blank_line_and_a_wider_table_are_a_preamble(
     assert (dialect.skip_rows, dialect.has_header) == (len(facts), True)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_facts_and_a_section_title_over_a_table_with_continuation_rows_are_a_preamble(
+    seed: int,
+) -> None:
+    # A bank's history: key and value lines, a blank line, a title of one cell, then the
+    # header and rows, each payment followed by a line of its payee in the third cell
+    # (",,15/04/18 PAYEE"). No width is most rows', and the title was taken for a sign
+    # that the file has none: the first line became the header.
+    rng = random.Random(seed)
+    facts = [["Account details for:", "FRANK Account 123-456"], ["Available Balance", "10.00"]]
+    facts = [*facts, ["Ledger Balance", "12.00"]][: rng.randint(1, 3)]
+    header = ["Transaction date", "Value date", "Description", "Withdrawals", "Deposits"]
+    rows = []
+    for n in range(rng.randint(2, 5)):
+        rows.append([f"{n + 10}/04/2018", f"{n + 10}/04/2018", "DEBIT PURCHASE", f"{n}.50", ""])
+        if rng.random() < 0.8:
+            rows.append(["", "", f"{n + 8}/04/18 xx-{n} PAYEE INFORMATION"])
+    text = _text(facts) + "\n" * rng.randint(0, 1) + "Transaction History \n"
+    text += _text([header, *rows])
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.skip_rows, dialect.has_header) == (len(facts) + 1, True), text
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -612,7 +612,12 @@ def preamble_rows(rows: list[list[str]]) -> int:
     body = rows[lead:] if len(rows) - lead >= 2 else rows
     widths = Counter(len(row) for row in body)
     usual, count = max(widths.items(), key=lambda item: (item[1], item[0]))
-    if usual < 2 or (count < len(body) / 2 and min(map(len, rows[max(lead, 1) :])) < 2):
+    # A statement's facts and section title, narrower than the table, sit above its
+    # first wide row; one-cell rows count against a table only from there on.
+    wide = next((index for index, row in enumerate(rows) if len(row) > usual // 2), 0)
+    if usual < 2 or (
+        count < len(body) / 2 and min(map(len, rows[max(lead, wide, 1) :]), default=0) < 2
+    ):
         # No usual width to tell a title from (one column, or aligned text); ragged rows
         # of two cells or more under a first line of one are a table under its title.
         return 0
