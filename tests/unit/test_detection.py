@@ -1083,6 +1083,29 @@ def _read_back(text: str, codec: str) -> str:
     return data.decode(detect_encoding(data, complete=True).python_codec)
 
 
+_CZECH_PAYEES = [
+    "Jiří Dvořák", "Přemysl Kuchař", "Lidl Plzeň", "Pekárna Bečva", "Zdeněk Kříž",
+    "Potraviny U Zvonařky", "Kateřina Nováčková", "Hořice Černý", "Bohumil Hrabě",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_statement_whose_names_are_masked_with_x_reads_in_its_code_page(seed: int) -> None:
+    # An anonymised Czech bank export (bank2ynab's test data): every ASCII letter of the
+    # payees masked as X, the accented ones left, in cp1250. Masked words have no vowel
+    # (XčXXXčXXXX) and were taken for a wrong reading's, so cp1252 (XèXXXèXXXX) won.
+    rng = random.Random(seed)
+    lines = ['"Item";"Posting date";"Amount CZK";"Counteraccount name";"Message for me"']
+    for n in range(rng.randint(4, 9)):
+        payee = "".join(
+            "X" if c.isascii() and c.isalpha() else c for c in rng.choice(_CZECH_PAYEES)
+        )
+        note = "".join("X" if c.isascii() and c.isalpha() else c for c in rng.choice(_CZECH_PAYEES))
+        lines.append(f'"XXXXXX XXXXXX  {n}";"2018/05/{n + 1:02d}";"-{n}11,11";"{payee}";"{note}"')
+    text = "\n".join(lines) + "\n"
+    assert _read_back(text, "cp1250") == text
+
+
 _CYRILLIC_NAMES = ["Москва", "Петров", "Сидорова", "Наталья", "Ольга", "Екатеринбург", "Смирнова"]
 
 

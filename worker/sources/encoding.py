@@ -937,11 +937,15 @@ def _capitals_inside_words(text: str) -> int:
 def _vowelless_words(text: str) -> int:
     """Words of three letters or more with letters beyond ASCII and no vowel (``Kšln``:
     Köln in mac_roman read as cp1252): a reading that turned the word's only vowel into a
-    consonant. (An initial, ``Ł.``, is no word.)"""
+    consonant. (An initial, ``Ł.``, is no word; nor is a word masked with ``XX``, as
+    anonymised exports write names, ``XčXXXčXXXX``: the mask hid its vowels.)"""
     return sum(
         1
         for word in set(_WORD.findall(text))
-        if len(word) > 2 and not word.isascii() and _LATIN_VOWELS.isdisjoint(word.lower())
+        if len(word) > 2
+        and not word.isascii()
+        and "xx" not in word.lower()
+        and _LATIN_VOWELS.isdisjoint(word.lower())
     )
 
 
