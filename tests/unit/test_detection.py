@@ -1083,6 +1083,26 @@ def _read_back(text: str, codec: str) -> str:
     return data.decode(detect_encoding(data, complete=True).python_codec)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_names_with_initials_over_addresses_with_commas_split_at_the_semicolon(seed: int) -> None:
+    # An address book of "name;street, town, country" lines (a course's adressen.csv): the
+    # semicolon splits every line in two, the commas of the addresses two or three ways.
+    # Names with an initial (Thomas A. Edison) were no words, so the typed cells of the
+    # comma's reading (the towns, the countries) outweighed the semicolon's regular shape.
+    rng = random.Random(seed)
+    first = ["Thomas", "Mary", "John", "Ana", "Jules", "Harry", "Grace", "Oskar"]
+    last = ["Edison", "Shelley", "Kennedy", "Silva", "Maigret", "Potter", "Hopper", "Schindler"]
+    towns = ["Menlo Park, NJ", "Paris", "London", "Little Whinging", "Duckburg", "Lisbon"]
+    lines = []
+    for n in range(rng.randint(5, 9)):
+        initial = f" {rng.choice('ABCDEFGHJK')}." if n % 2 == 0 else ""
+        name = f"{rng.choice(first)}{initial} {rng.choice(last)}"
+        street = f"{rng.choice(['Baker Street', 'Privet Drive', 'Rua Augusta'])} {n + 2}"
+        lines.append(f"{name};{street}, {rng.choice(towns)}, {rng.choice(['UK', 'FR', 'USA'])}")
+    dialect = detect_dialect("\n".join(lines) + "\n", complete=True).dialect
+    assert (dialect.delimiter, dialect.has_header) == (";", False), lines
+
+
 _CZECH_PAYEES = [
     "Jiří Dvořák", "Přemysl Kuchař", "Lidl Plzeň", "Pekárna Bečva", "Zdeněk Kříž",
     "Potraviny U Zvonařky", "Kateřina Nováčková", "Hořice Černý", "Bohumil Hrabě",

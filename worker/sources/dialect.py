@@ -101,7 +101,8 @@ _LABEL_TEXT = """
 """
 _LABEL_WORDS = frozenset(_LABEL_TEXT.split())
 _LABEL_TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
-_WORD = re.compile(r"[^\W\d_]+([ '\-.][^\W\d_]+)*\.?", re.UNICODE)
+# Words: a name with initials among them too (``Thomas A. Edison``, ``J. R. Smith``).
+_WORD = re.compile(r"[^\W\d_]+((\.?[ '\-]|\.)[^\W\d_]+)*\.?", re.UNICODE)
 _NUMBERISH = re.compile(r"[-+]?[$€£¥]?\s?[\d.,]+\s?%?")
 _DATEISH = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 
@@ -395,6 +396,30 @@ def _spaced(lines: list[str], dialect: Dialect) -> bool:
         total += line.count(delimiter) - line.endswith(delimiter)
         spaced += line.count(delimiter + " ")
     return total >= 2 and spaced >= 0.9 * total
+
+
+def _glued_every_line(lines: list[str], char: str) -> bool:
+    """Whether ``char`` occurs the same number of times on every non-blank line (three or
+    more), outside double-quoted fields, never beside a space nor between two digits:
+    ``Ana Silva;Rua Augusta 2, Lisbon, PT``'s semicolon, as a delimiter is written and no
+    punctuation is."""
+    counts = set()
+    for quoted_line in lines:
+        line = _QUOTED.sub('""', quoted_line).rstrip("\r\n")
+        if not line.strip():
+            continue
+        if f"{char} " in line or f" {char}" in line or re.search(rf"\d{re.escape(char)}\d", line):
+            return False  # beside a space, or inside a number (``1,324.86``)
+        counts.add(line.count(char))
+    lines_seen = sum(1 for line in lines if line.strip())
+    return lines_seen >= 3 and len(counts) == 1 and 0 not in counts
+
+
+def _punctuation_weight(dialect: Dialect, glued: set[str]) -> float:
+    """Half, for a delimiter followed by a space (``a, b``) where another common delimiter
+    is glued to its neighbours the same number of times on every line: the spaced one is
+    the punctuation of the text in the fields (an address's ``2, Lisbon, PT``)."""
+    return 0.5 if dialect.skipinitialspace and glued - {dialect.delimiter} else 1.0
 
 
 def _regularity(lines: list[str], char: str) -> float:
@@ -735,8 +760,9 @@ def detect_dialect(
         dialect = replace(dialect, skipinitialspace=_spaced(lines, dialect))
         method, confidence = "declared" if by_file else "override", 1.0
     else:
+        glued = {char for char in PRIMARY_DELIMITERS if _glued_every_line(lines, char)}
         scored = [
-            (_score(lines, dialect) * prior, index, dialect)
+            (_score(lines, dialect) * prior * _punctuation_weight(dialect, glued), index, dialect)
             for index, (dialect, prior) in enumerate(_candidates(lines, comment))
         ]
         # Highest score; on a tie the earlier candidate (';' before ',', no escape first).
@@ -996,6 +1022,8 @@ def _names_row(first: list[str], body: list[list[str]]) -> bool:
         return False
     if not all(_kind(cell) == "text" and len(cell) <= _NAME_CHARS for cell in labels):
         return False
+    if any(", " in label for label in labels):
+        return False  # a list in a cell (``Baker Street 2, Lisbon, UK``) is a phrase, data
     words = {word for label in labels for word in _NAME_WORD.findall(label.lower())}
     below_words = {
         word for row in body for cell in row for word in _NAME_WORD.findall(cell.lower())
