@@ -1103,6 +1103,38 @@ def test_names_with_initials_over_addresses_with_commas_split_at_the_semicolon(s
     assert (dialect.delimiter, dialect.has_header) == (";", False), lines
 
 
+_CAPITALS_PT = ["LANÇAMENTO", "HISTÓRICO", "SÃO PAULO", "DÉBITO", "CRÉDITO", "TRANSFERÊNCIA"]
+_CAPITALS_PT += ["JOÃO", "CONCEIÇÃO", "ASSUNÇÃO", "ÁGUA", "PAGAMENTO", "TARIFA BANCÁRIA"]
+
+
+@pytest.mark.parametrize("codec", ["cp850", "cp1252"])
+@pytest.mark.parametrize("seed", range(4))
+def test_words_in_capitals_read_in_their_dos_code_page(seed: int, codec: str) -> None:
+    # A Brazilian bank's export written by a DOS-era system, in capitals and cp850
+    # (bank2ynab's Extrato.csv is one header line): read as cp1252, Ó is à between two
+    # capitals (HISTàRICO) and Ç a euro sign. A small letter inside a word in capitals is
+    # a mark of a wrong reading, as a capital inside a word in small letters is.
+    rng = random.Random(seed)
+    lines = ["DATA LANÇAMENTO;HISTÓRICO;VALOR;SALDO"][: rng.randint(0, 1)]
+    for n in range(rng.randint(1, 4)):
+        words = " ".join(rng.sample(_CAPITALS_PT, 2))
+        lines.append(f"{n + 1:02d}/03/2019;{words};-{n}5,00;1.2{n}0,00")
+    text = "\n".join(lines) + "\n"
+    assert _read_back(text, codec) == text
+
+
+def test_a_header_alone_in_capitals_reads_in_its_dos_code_page() -> None:
+    # The header-only export itself: HISTÓRICO read as cp1252 was HISTàRICO.
+    text = "DATA LANÇAMENTO;HISTÓRICO;VALOR;SALDO\n"
+    assert _read_back(text, "cp850") == text
+
+
+def test_a_capital_word_with_a_sharp_s_stays_in_its_code_page() -> None:
+    # ß has no capital of its own: STRAßE is how a word in capitals writes it.
+    text = "NAME;STRAßE;ORT\nANNA MÜLLER;HAUPTSTRAßE 5;MÜNCHEN\nJÖRG WEIß;GROßE GASSE 2;KÖLN\n"
+    assert _read_back(text, "cp1252") == text
+
+
 _CZECH_PAYEES = [
     "Jiří Dvořák", "Přemysl Kuchař", "Lidl Plzeň", "Pekárna Bečva", "Zdeněk Kříž",
     "Potraviny U Zvonařky", "Kateřina Nováčková", "Hořice Černý", "Bohumil Hrabě",

@@ -921,15 +921,27 @@ def _capitals_inside_words(text: str) -> int:
     small letter (``CafÈ``, ``ZoÎ``: mac_roman read as a Windows code page, or the
     reverse), or between a letter and a small one (``JÅrgen``: cp850's ü read as
     mac_roman). Real names put capitals there only in ASCII (``McDonald``, ``DeLuca``);
-    a word in capitals (``MÜLLER``) has them everywhere."""
+    a word in capitals (``MÜLLER``) has them everywhere. And the reverse: a small accented
+    letter between two capitals (``HISTàRICO``: cp850's Ó read as cp1252), which a word in
+    capitals never writes (but ß, which has no capital of its own)."""
     count = 0
     last = len(text) - 1
     for match in _NOT_ASCII.finditer(text):
         start = match.start()
-        if not match.group().isupper() or not start:
+        char = match.group()
+        if not start:
             continue
-        before = text[start - 1]
-        if before.islower() or (before.isalpha() and start < last and text[start + 1].islower()):
+        before, after = text[start - 1], text[start + 1] if start < last else ""
+        if char.isupper():
+            if before.islower() or (before.isalpha() and after.islower()):
+                count += 1
+        elif (
+            char.islower()
+            and len(char.upper()) == 1
+            and before.isupper()
+            and after.isupper()
+            and "X" not in (before, after)  # an anonymised name's mask: ``XřXXXXX``
+        ):
             count += 1
     return count
 
@@ -1007,6 +1019,9 @@ _MARK_BEFORE_LETTER = re.compile(
     # A superscript two inside a word (``Dvo²ák``: cp852's ř read as cp850); it ends a
     # unit (``m²``).
     r"|(?<=[^\W\d_])²(?=[^\W\d_])"
+    # A currency sign inside a word (``CONCEI€ÇO``: cp850's ÇÃ read as cp1252); it sits
+    # beside a number, or a word's end (``5€``, ``EUR€``).
+    r"|(?<=[^\W\d_])[€£¥¤](?=[^\W\d_])"
 )
 _NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
