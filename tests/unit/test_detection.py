@@ -1103,6 +1103,25 @@ def test_names_with_initials_over_addresses_with_commas_split_at_the_semicolon(s
     assert (dialect.delimiter, dialect.has_header) == (";", False), lines
 
 
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+@pytest.mark.parametrize("title", ["KNAB EXPORT", "Contacts export", "Kontakte 2024"])
+def test_a_title_over_a_header_and_no_rows_is_a_preamble(title: str, delimiter: str) -> None:
+    # A bank's or an address book's export with nothing in it: its title, padded with the
+    # table's delimiters, over the header. Two rows are too few for the usual width, so
+    # the title was read as the header and the header as a row of data.
+    names = ["Rekeningnummer", "Transactiedatum", "Bedrag", "Tegenrekeninghouder", "Adres"]
+    lines = [title + delimiter * (len(names) - 1), delimiter.join(names)]
+    dialect = detect_dialect("\n".join(lines) + "\n", complete=True).dialect
+    assert (dialect.delimiter, dialect.skip_rows, dialect.has_header) == (delimiter, 1, True)
+
+
+def test_a_name_alone_over_a_contact_is_no_title() -> None:
+    # Two rows of a headerless list, the first filling one cell: a row of data has a
+    # number, a date or an address, which no header holds.
+    text = "Ana Silva,,\nBo Lee,bo@x.pt,+351 912 345 678\n"
+    assert detect_dialect(text, complete=True).dialect.skip_rows == 0
+
+
 _CAPITALS_PT = ["LANÇAMENTO", "HISTÓRICO", "SÃO PAULO", "DÉBITO", "CRÉDITO", "TRANSFERÊNCIA"]
 _CAPITALS_PT += ["JOÃO", "CONCEIÇÃO", "ASSUNÇÃO", "ÁGUA", "PAGAMENTO", "TARIFA BANCÁRIA"]
 

@@ -626,6 +626,8 @@ def preamble_rows(rows: list[list[str]]) -> int:
     records much narrower than the file's usual width, and then those above a row of
     contact field names that hold no such name and no email address (a title with the
     table's number of commas: ``Contacts, exported 2024-05-01`` over ``name,email``)."""
+    if len(rows) == 2 and _title_over_names(rows[0], rows[1]):
+        return 1  # a header-only export under its title (``KNAB EXPORT;;;;``)
     if len(rows) < 3:
         return 0
     # A statement's facts and notes, a cell each, may outnumber the rows of a short
@@ -661,6 +663,20 @@ def preamble_rows(rows: list[list[str]]) -> int:
             break
     usual_filled = filled[len(filled) // 2]
     return _named_header_below(rows, _full_header_below(rows, narrow, usual, usual_filled))
+
+
+def _title_over_names(first: list[str], second: list[str]) -> bool:
+    """Whether a file of two rows is a title over a header and no rows: the first fills
+    one cell, the second three or more, every one a text that names (no number, date or
+    address: a row of data has some)."""
+    title = [cell for cell in first if cell.strip()]
+    names = [cell.strip() for cell in second if cell.strip()]
+    return (
+        len(title) == 1
+        and len(names) >= 3
+        and all(_kind(cell) == "text" for cell in names)
+        and len(set(names)) == len(names)
+    )
 
 
 def _leading_notes(rows: list[list[str]]) -> int:
