@@ -403,16 +403,16 @@ def _glued_every_line(lines: list[str], char: str) -> bool:
     more), outside double-quoted fields, never beside a space nor between two digits:
     ``Ana Silva;Rua Augusta 2, Lisbon, PT``'s semicolon, as a delimiter is written and no
     punctuation is."""
-    counts = set()
+    in_number = re.compile(rf"\d{re.escape(char)}\d")
+    counts = []
     for quoted_line in lines:
         line = _QUOTED.sub('""', quoted_line).rstrip("\r\n")
         if not line.strip():
             continue
-        if f"{char} " in line or f" {char}" in line or re.search(rf"\d{re.escape(char)}\d", line):
+        if f"{char} " in line or f" {char}" in line or in_number.search(line):
             return False  # beside a space, or inside a number (``1,324.86``)
-        counts.add(line.count(char))
-    lines_seen = sum(1 for line in lines if line.strip())
-    return lines_seen >= 3 and len(counts) == 1 and 0 not in counts
+        counts.append(line.count(char))
+    return len(counts) >= 3 and len(set(counts)) == 1 and counts[0] > 0
 
 
 def _punctuation_weight(dialect: Dialect, glued: set[str]) -> float:
