@@ -415,13 +415,6 @@ def _glued_every_line(lines: list[str], char: str) -> bool:
     return len(counts) >= 3 and len(set(counts)) == 1 and counts[0] > 0
 
 
-def _punctuation_weight(dialect: Dialect, glued: set[str]) -> float:
-    """Half, for a delimiter followed by a space (``a, b``) where another common delimiter
-    is glued to its neighbours the same number of times on every line: the spaced one is
-    the punctuation of the text in the fields (an address's ``2, Lisbon, PT``)."""
-    return 0.5 if dialect.skipinitialspace and glued - {dialect.delimiter} else 1.0
-
-
 def _regularity(lines: list[str], char: str) -> float:
     """Share of lines where ``char`` occurs the modal number of times (at least once)."""
     counts = Counter(line.count(char) for line in lines)
@@ -487,8 +480,15 @@ def _candidates(lines: list[str], comment: str | None) -> list[tuple[Dialect, fl
     if spaced and _after_spaced(lines, {delimiter for delimiter, _ in spaced}):
         # The space is part of another delimiter here, no delimiter of its own.
         delimiters = [(delimiter, prior) for delimiter, prior in delimiters if delimiter != " "]
+    glued = {char for char in PRIMARY_DELIMITERS if _glued_every_line(lines, char)}
+    # A delimiter followed by a space (``a, b``) where another common delimiter is glued to
+    # its neighbours the same number of times on every line weighs half: the spaced one is
+    # the punctuation of the text in the fields (an address's ``2, Lisbon, PT``).
     candidates = [
-        (Dialect(delimiter, quote, escape, skipinitialspace=(delimiter, quote) in spaced), prior)
+        (
+            Dialect(delimiter, quote, escape, skipinitialspace=(delimiter, quote) in spaced),
+            prior * (0.5 if (delimiter, quote) in spaced and glued - {delimiter} else 1.0),
+        )
         for delimiter, prior in delimiters
         for quote in quotes
         if quote != delimiter
@@ -776,9 +776,8 @@ def detect_dialect(
         dialect = replace(dialect, skipinitialspace=_spaced(lines, dialect))
         method, confidence = "declared" if by_file else "override", 1.0
     else:
-        glued = {char for char in PRIMARY_DELIMITERS if _glued_every_line(lines, char)}
         scored = [
-            (_score(lines, dialect) * prior * _punctuation_weight(dialect, glued), index, dialect)
+            (_score(lines, dialect) * prior, index, dialect)
             for index, (dialect, prior) in enumerate(_candidates(lines, comment))
         ]
         # Highest score; on a tie the earlier candidate (';' before ',', no escape first).

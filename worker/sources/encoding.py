@@ -1019,9 +1019,9 @@ _MARK_BEFORE_LETTER = re.compile(
     # A superscript two inside a word (``Dvo²ák``: cp852's ř read as cp850); it ends a
     # unit (``m²``).
     r"|(?<=[^\W\d_])²(?=[^\W\d_])"
-    # A currency sign inside a word (``CONCEI€ÇO``: cp850's ÇÃ read as cp1252); it sits
-    # beside a number, or a word's end (``5€``, ``EUR€``).
-    r"|(?<=[^\W\d_])[€£¥¤](?=[^\W\d_])"
+    # A euro sign inside a word (``CONCEI€ÇO``: cp850's ÇÃ read as cp1252); it sits beside
+    # a number, or a word's end (``5€``, ``EUR€``). £ ¤ ¥ are never glued at all (above).
+    r"|(?<=[^\W\d_])€(?=[^\W\d_])"
 )
 _NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
