@@ -1177,6 +1177,43 @@ def test_a_statement_whose_names_are_masked_with_x_reads_in_its_code_page(seed: 
     assert _read_back(text, "cp1250") == text
 
 
+# Turkish words whose only letter beyond ASCII is the dotless i (its commonest letter).
+_TURKISH_DOTLESS = "Kadın Yılmaz Aydın Yıldız Altın Kırmızı Yıllık Soyadı".split()  # noqa: RUF001, SIM905
+
+
+@pytest.mark.parametrize("codec", ["cp1254", "iso8859_9"])
+@pytest.mark.parametrize("seed", range(6))
+def test_a_turkish_list_whose_only_accented_letter_is_the_dotless_i_is_turkish(
+    seed: int, codec: str
+) -> None:
+    # A Turkish customer table (MusteriID, Cinsiyet: Erkek or Kadin with a dotless i):
+    # its one byte beyond ASCII, 0xFD, read as cp1252's y acute (Kadýn) on the tie
+    # between code pages that each write a letter of some language. The dotless i is half
+    # of what Turkish writes beyond ASCII; y acute a small share of Czech's or Icelandic's.
+    rng = random.Random(seed)
+    lines = ["MusteriID;Cinsiyet;Soyadi;Sehir"]
+    for n in range(rng.randint(2, 30)):
+        gender = rng.choice(["Erkek", _TURKISH_DOTLESS[0]])
+        lines.append(f"{n + 1};{gender};{rng.choice(_TURKISH_DOTLESS)};Ankara")
+    text = "\n".join(lines) + "\n"
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("jmeno;mesto\nJan Novotný;Brno\nPetr Dvořák;Plzeň\nEva Malá;Kolín\n", "cp1250"),
+        ("nafn;bær\nÞórður Guðmundsson;Reykjavík\nSigríður Ýr Jónsdóttir;Akureyri\n", "cp1252"),
+        ("Name;Ort\nJürgen Müller;Köln\nAnna Weiß;München\n", "cp1252"),
+    ],
+)
+def test_lists_with_the_y_acute_among_their_languages_letters_keep_their_code_page(
+    text: str, codec: str
+) -> None:
+    # The counter-cases: Czech and Icelandic write ý among letters Turkish does not.
+    assert _read_back(text, codec) == text
+
+
 _CYRILLIC_NAMES = ["Москва", "Петров", "Сидорова", "Наталья", "Ольга", "Екатеринбург", "Смирнова"]
 
 
