@@ -1177,6 +1177,40 @@ def test_a_statement_whose_names_are_masked_with_x_reads_in_its_code_page(seed: 
     assert _read_back(text, "cp1250") == text
 
 
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("nome,registro,data,tipo\njucy,r1,2022-07-19,Pessoa física\n", "cp850"),
+        ("nome,registro,data,tipo\nnete,r35,2014-12-22,Pessoa jurídica\n", "cp852"),
+        ("zakaznik, mesic, castka\nBrouk Pytlík, duben, 457\nVíla Amálka, duben, 12\n", "cp852"),
+        (
+            "Nom;Prénom;cotisation\nAPOLINAR FERNÁNDEZ;ALEJANDRO;29.00 €\n"
+            "LÖFFEL;FABIAN;118.00 €\nCHACÓN COSTI;GONZALO;29.00 €\n",
+            "iso8859_15",
+        ),
+    ],
+)
+def test_dos_and_iso_letters_read_as_cp1252_symbols_are_a_wrong_reading(
+    text: str, codec: str
+) -> None:
+    # The í of DOS cp850 and cp852 read as cp1252 is ¡ (f¡sica), and as Mac Roman a degree
+    # sign (f°sica): neither ever comes after a letter, nor the degree sign before one.
+    # ISO 8859-15's € read as cp1252 is ¤, the currency sign nobody writes.
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nombre;Nota\nJosé;¡Hola, qué tal!\nAna;¿Dónde está?\n",
+        "Name;Lieu\nAnna Müller;N°5, 20°C\nJörg;Straße n°12\n",
+        "Track;File\nMix;Where Are You¿.mp3\nJörg;Straße n°12\n",  # a mangled question mark
+    ],
+)
+def test_exclamation_marks_and_degrees_where_text_writes_them_stay_cp1252(text: str) -> None:
+    assert _read_back(text, "cp1252") == text
+
+
 # Turkish words whose only letter beyond ASCII is the dotless i (its commonest letter).
 _TURKISH_DOTLESS = "Kadın Yılmaz Aydın Yıldız Altın Kırmızı Yıllık Soyadı".split()  # noqa: RUF001, SIM905
 

@@ -852,7 +852,12 @@ _LONE_GRAPHIC = re.compile("(?<![\u2500-\u259f])[\u2500-\u259f](?![\u2500-\u259f
 # two vowels (Czech ř read as cp1252: ``Kateøina``). Czech ě, ň and ů and the ę of Polish
 # and Lithuanian never start a word either (``ědegňrd``: Ødegård in cp1252 read as cp852);
 # ą does, in Lithuanian (Ąžuolas). Polish puts ź first, after a vowel or in dź, not
-# after another consonant (``Mźller``: Müller in mac_roman read as cp1250).
+# after another consonant (``Mźller``: Müller in mac_roman read as cp1250). Spanish opens
+# an exclamation with ¡, never after a letter (``f¡sica``, ``Pytl¡k``: the í of DOS cp850
+# and cp852 read as cp1252; a ¿ after a word is how some tools mangle a question mark,
+# ``You¿.mp3``); a degree sign follows a number or an N
+# (``N°5``, ``20°C``), never two letters (``f°sica``: the same í read as Mac Roman). The
+# generic currency sign ¤ is written nowhere (``118.00 ¤``: ISO 8859-15's € read as cp1252).
 def _latin_vowels() -> frozenset[str]:
     """Latin vowels: a, e, i, o, u, y with any accent, æ, ø, œ and the dotless i."""
     vowels = set("æøœ\u0131")
@@ -870,6 +875,7 @@ _MISPLACED = re.compile(
     rf"(?<![^\W\d_])[ßðÐğĞěĚňŇůŮęĘ](?=[^\W\d_])|[þÞ](?![^\W\d_])"
     rf"|(?<=[{_VOWEL}])[þÞøØ](?=[{_VOWEL}])"
     rf"|(?<=[^\W\d_])(?<![{_VOWEL}dD])[źŹ]"
+    r"|(?<=[^\W\d_])¡|(?<=[^\W\d_])°(?=[^\W\d_])|¤"
 )
 
 
