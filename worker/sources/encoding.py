@@ -1076,6 +1076,8 @@ def _is_letter(char: str) -> bool:
 _NEVER_GLUED = frozenset(
     "£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•"  # noqa: RUF001 - these very symbols
     "∂∑∏∫√≈∆≠∞≤≥◊"  # Mac Roman's mathematics (``Jo∆o``: João in cp850 read as Mac Roman)
+    # cp1252's spacing circumflex and tilde (Mac Roman's à and ò: città, Niccolò)
+    "\u02c6\u02dc"
 )
 # Marks that follow a name (``Acme®``, ``©2024``) but never come before a letter
 # (``©tefan``: iso8859-2's Š read as cp1250), box-drawing characters touching one
