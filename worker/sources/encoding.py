@@ -390,11 +390,14 @@ def _best_latin_reading(sample: bytes) -> str:
     as cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's neighbours), then by whether
     one language writes all their accented letters (a list in one language; a list mixing
     many, Berlín, Luleå and København, is no evidence: read as cp1250 it looked more Czech
-    than anything looked in cp1252), then by how common the encoding is. mac_roman and
-    cp850 decode any bytes, so there is always an answer. A byte that delimits the lines'
-    fields (``§`` in latin-1, Mac Roman's ``ß``) is read as a comma while they are
-    weighed: no reading is marked for gluing it to the fields, and the most common
-    encoding reads it (a thorn, ``þ``, delimits some exports too)."""
+    than anything looked in cp1252), then by how common the encoding is; but among
+    Windows' Western, Central European and Turkish code pages, a reading whose letters a
+    language writes far more often wins over a commoner one (Turkish's dotless i over
+    cp1252's ``Kadýn``, a letter Czech and Icelandic write among many commoner ones).
+    mac_roman and cp850 decode any bytes, so there is always an answer. A byte that
+    delimits the lines' fields (``§`` in latin-1, Mac Roman's ``ß``) is read as a comma
+    while they are weighed: no reading is marked for gluing it to the fields, and the most
+    common encoding reads it (a thorn, ``þ``, delimits some exports too)."""
     delimiters = _delimiter_bytes(sample)
     scored = []
     for index, name in enumerate(_LATIN_READINGS):
@@ -855,9 +858,9 @@ _LONE_GRAPHIC = re.compile("(?<![\u2500-\u259f])[\u2500-\u259f](?![\u2500-\u259f
 # after another consonant (``Mźller``: Müller in mac_roman read as cp1250). Spanish opens
 # an exclamation with ¡, never after a letter (``f¡sica``, ``Pytl¡k``: the í of DOS cp850
 # and cp852 read as cp1252; a ¿ after a word is how some tools mangle a question mark,
-# ``You¿.mp3``); a degree sign follows a number or an N
-# (``N°5``, ``20°C``), never two letters (``f°sica``: the same í read as Mac Roman). The
-# generic currency sign ¤ is written nowhere (``118.00 ¤``: ISO 8859-15's € read as cp1252).
+# ``You¿.mp3``). A degree sign follows a number or an N (``N°5``, ``20°C``), never two
+# letters (``f°sica``: the same í read as Mac Roman). The generic currency sign ¤ is
+# written nowhere (``118.00 ¤``: ISO 8859-15's € read as cp1252).
 def _latin_vowels() -> frozenset[str]:
     """Latin vowels: a, e, i, o, u, y with any accent, æ, ø, œ and the dotless i."""
     vowels = set("æøœ\u0131")
@@ -1039,7 +1042,8 @@ def _likeliest_letters(text: str) -> float:
     """How likely the accented letters of the text's words (each word once) are in the
     language likeliest to write them: the sum of the log share each has among that
     language's accented letters (a letter it does not write counts as one in a thousand),
-    rounded to a tenth; 0.0 when there are none. A list whose only such byte is 0xFD is
+    rounded to a tenth; 0.0 when there are none. Turkish's İ lowers to an i and a combining
+    dot: it weighs as the plain i it capitalises. A list whose only such byte is 0xFD is
     Turkish's ı, half of what Turkish writes beyond ASCII, far likelier than the ý that
     Czech writes among commoner letters and Icelandic seldom."""  # noqa: RUF002
     words = {word for word in _WORD.findall(text.lower()) if not word.isascii()}
