@@ -1236,6 +1236,14 @@ def test_a_turkish_list_whose_only_accented_letter_is_the_dotless_i_is_turkish(
     assert _read_back(text, codec) == text
 
 
+@pytest.mark.parametrize("codec", ["cp1254", "iso8859_9"])
+def test_a_turkish_list_with_a_dotted_capital_i_is_turkish(codec: str) -> None:
+    # Turkish's İ lowers to an i and a combining dot: it weighs as the plain i, and the
+    # dotless i beside it decides against cp1252's Ýzmir Yýlmaz.
+    text = "Email,City,Name\na@x.com,\u0130zmir,Y\u0131lmaz\nb@x.com,Paris,Lee\n"
+    assert _read_back(text, codec) == text
+
+
 @pytest.mark.parametrize(
     ("text", "codec"),
     [
