@@ -1924,3 +1924,46 @@ def test_utf32_without_its_byte_order_mark_is_read(codec: str) -> None:
     # UTF-16 is not taken for it.
     data = "email,name\nana@x.pt,Ana\n".encode("utf-16-le")
     assert detect_encoding(data, complete=True).encoding == "utf-16-le"
+
+
+_UI_STRINGS = [
+    ("create_lobby", "Create lobby", "Создать комнату", "Raum erstellen", "创建房间"),
+    ("join_lobby", "Join lobby", "Присоединиться", "Raum betreten", "加入房间"),
+    ("leave_lobby", "Leave lobby", "Покинуть комнату", "Raum verlassen", "离开房间"),
+    ("start_game", "Start game", "Начать игру", "Spiel starten", "开始游戏"),
+    ("friends", "Friends", "Друзья", "Freunde", "好友"),
+    ("settings", "Lobby settings", "Настройки комнаты", "Einstellungen", "房间设置"),
+    ("close", "Close", "Закрыть", "Schließen", "关闭"),
+]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_translation_table_with_an_empty_corner_and_an_empty_column_has_a_header(
+    seed: int,
+) -> None:
+    # A game's translations.csv: ",en,ru,de,zh-cn,,notes" over keys and their strings.
+    # Its corner is empty over the keys, and a spacer column empty top to bottom; no
+    # column's kind told the header, and the names-row check wanted no cell empty.
+    rng = random.Random(seed)
+    rows = [["", "en", "ru", "de", "zh-cn", "", "notes"]]
+    for key, *strings in rng.sample(_UI_STRINGS, rng.randint(3, len(_UI_STRINGS))):
+        rows.append([key, *strings, "", rng.choice(["", "", "max 20"])])
+    assert detect_header(rows)
+    text = "\n".join(",".join(row) for row in rows) + "\n"
+    assert detect_dialect(text, complete=True).dialect.has_header
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_of_names_with_an_empty_first_cell_stay_data(seed: int) -> None:
+    # The counter-case: a headerless list whose rows all leave the first cell empty; its
+    # first row is one more row like the others.
+    rng = random.Random(seed)
+    rows = [
+        ["", first, last, rng.choice(["London", "Paris", "Berlin", "Madrid"])]
+        for first, last in rng.sample(
+            [("Alice", "Smith"), ("Bob", "Jones"), ("Carla", "Brown"), ("Dan", "Lee"),
+             ("Eve", "Clark"), ("Finn", "Hall")],
+            4,
+        )
+    ]  # fmt: skip
+    assert not detect_header(rows)

@@ -1029,10 +1029,16 @@ def detect_header(rows: list[list[str]]) -> bool:
 
 def _names_row(first: list[str], body: list[list[str]]) -> bool:
     """Where no column tells, whether the first row still reads as names: two or more
-    distinct short texts, none empty, in a row unlike the rows below in at least half of
-    its columns (nearly every list a person exports has a header; a list of codes or
-    phrases whose first row is one more of the same has none)."""
-    labels = [cell.strip() for cell in first]
+    distinct short texts, none empty but a corner over the rows' keys and a cell over a
+    column as empty (a translation table's ``,en,ru,de,,notes``), in a row unlike the rows
+    below in at least half of its columns (nearly every list a person exports has a header;
+    a list of codes or phrases whose first row is one more of the same has none)."""
+    named = [
+        (column, cell.strip())
+        for column, cell in enumerate(first)
+        if cell.strip() or not (column == 0 or _empty_column(body, column))
+    ]
+    labels = [label for _, label in named]
     if len(labels) < 2 or len(set(labels)) < len(labels):
         return False
     if not all(_kind(cell) == "text" and len(cell) <= _NAME_CHARS for cell in labels):
@@ -1046,12 +1052,17 @@ def _names_row(first: list[str], body: list[list[str]]) -> bool:
     if len(words & below_words) * 2 > len(words):
         return False  # the first row's words are the data's own words
     alike = 0
-    for column, label in enumerate(labels):
+    for column, label in named:
         below = [row[column] for row in body if column < len(row) and row[column].strip()]
         signs = Counter(_characters(cell.strip()) for cell in below)
         if below and signs[_characters(label)] >= len(below) * 0.6:
             alike += 1
     return alike * 2 <= len(labels)
+
+
+def _empty_column(body: list[list[str]], column: int) -> bool:
+    """Whether the rows hold nothing in ``column``."""
+    return not any(column < len(row) and row[column].strip() for row in body)
 
 
 def _characters(cell: str) -> frozenset[str]:
