@@ -1967,3 +1967,24 @@ def test_rows_of_names_with_an_empty_first_cell_stay_data(seed: int) -> None:
         )
     ]  # fmt: skip
     assert not detect_header(rows)
+
+
+_FIELD_IDS = [
+    ("Anrede", "ADR_strSalut"), ("Vorname", "ADR_strFirstName"),
+    ("Nachname", "ADR_strLastName"), ("E-Mail-Adresse", "ADR_strMailAddress"),
+    ("Straße (privat)", "ADR_strStreet"), ("Ort (privat)", "ADR_strCity"),
+    ("Mobiltelefon", "ADR_strMobileAddress"), ("Firma", "ADR_strWorkCompany"),
+    ("Kommentare", "ADR_mAnnotation"), ("Geburtstag", "ADR_strBirthday"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_first_row_opening_like_the_cells_below_is_data(seed: int) -> None:
+    # A webmail's field mapping: "Anrede, ADR_strSalut" and so on, no header. Every
+    # column is text; the first row passed for names, half its columns unlike the rows
+    # below, though its ADR_strSalut opens as every cell under it does.
+    rng = random.Random(seed)
+    rows = [list(pair) for pair in rng.sample(_FIELD_IDS, rng.randint(4, len(_FIELD_IDS)))]
+    assert not detect_header(rows)
+    named = [["Feld", "Kennung"], *rows]  # the counter-case: names over the same rows
+    assert detect_header(named)

@@ -982,12 +982,19 @@ def detect_header(rows: list[list[str]]) -> bool:
     ]
     width = len(first)
     votes = 0
-    if any(is_known_header(cell) for cell in first):
+    if any(
+        is_known_header(cell) and not _names_below(body, column)
+        for column, cell in enumerate(first)
+    ):
         votes += 2
     labels = [cell.strip() for cell in first if cell.strip()]
     if len(labels) != len(set(labels)):
         votes -= 1
-    elif labels and sum(map(_is_label, labels)) * 2 >= width:
+    elif (
+        labels
+        and sum(_is_label_over(body, column, cell) for column, cell in enumerate(first)) * 2
+        >= width
+    ):
         body_cells = {cell.strip() for row in body for cell in row}
         if not body_cells.intersection(labels):
             votes += 1
@@ -1027,12 +1034,25 @@ def detect_header(rows: list[list[str]]) -> bool:
     return votes > 0
 
 
+def _names_below(body: list[list[str]], column: int) -> bool:
+    """Whether a quarter or more of the cells below are names of fields themselves (a
+    mapping of field names, ``Vorname, ADR_strFirstName``): a name over them is one more."""
+    below = _filled_below(body, column)
+    return bool(below) and sum(map(is_known_header, below)) * 4 >= len(below)
+
+
+def _filled_below(body: list[list[str]], column: int) -> list[str]:
+    """The filled cells of ``column`` in the rows, stripped."""
+    return [row[column].strip() for row in body if column < len(row) and row[column].strip()]
+
+
 def _names_row(first: list[str], body: list[list[str]]) -> bool:
     """Where no column tells, whether the first row still reads as names: two or more
     distinct short texts, none empty but a corner over the rows' keys and a cell over a
     column as empty (a translation table's ``,en,ru,de,,notes``), in a row unlike the rows
-    below in at least half of its columns (nearly every list a person exports has a header;
-    a list of codes or phrases whose first row is one more of the same has none)."""
+    below in at least half of its columns and opening as they do in none (nearly every list
+    a person exports has a header; a list of codes or phrases whose first row is one more of
+    the same has none)."""
     named = [
         (column, cell.strip())
         for column, cell in enumerate(first)
@@ -1053,16 +1073,37 @@ def _names_row(first: list[str], body: list[list[str]]) -> bool:
         return False  # the first row's words are the data's own words
     alike = 0
     for column, label in named:
-        below = [row[column] for row in body if column < len(row) and row[column].strip()]
-        signs = Counter(_characters(cell.strip()) for cell in below)
+        below = _filled_below(body, column)
+        if _opens_like(label, below):
+            return False  # one of the cells below, not their name
+        signs = Counter(_characters(cell) for cell in below)
         if below and signs[_characters(label)] >= len(below) * 0.6:
             alike += 1
     return alike * 2 <= len(labels)
 
 
+def _opens_like(label: str, below: list[str]) -> bool:
+    """Whether ``label`` opens with the same characters as most of the (stripped) cells
+    below it (``ADR_strSalut`` over ``ADR_strFirstName``, ``ADR_strCity``...): one of them."""
+    prefix = label.strip()[:_PREFIX_CHARS]
+    opening = sum(cell.startswith(prefix) for cell in below)
+    return len(prefix) == _PREFIX_CHARS and bool(below) and opening >= len(below) * 0.6
+
+
+def _is_label_over(body: list[list[str]], column: int, cell: str) -> bool:
+    """Whether the first row's ``cell`` reads as a label (``first_name``) and does not open
+    as the cells below it do."""
+    label = cell.strip()
+    return bool(label) and _is_label(label) and not _opens_like(label, _filled_below(body, column))
+
+
+# A first cell opening with the same characters as most cells below (this many) is a value.
+_PREFIX_CHARS = 4
+
+
 def _empty_column(body: list[list[str]], column: int) -> bool:
     """Whether the rows hold nothing in ``column``."""
-    return not any(column < len(row) and row[column].strip() for row in body)
+    return not _filled_below(body, column)
 
 
 def _characters(cell: str) -> frozenset[str]:
