@@ -1202,3 +1202,62 @@ def legacy_contact_lists(per_encoding: int, seed: int = 1) -> list[ExportFile]:
         for encoding in encodings
         for index in range(per_encoding)
     ]
+
+
+# Common given names and surnames of some languages, spelled in ASCII as most of each
+# language's names are: a list of them with one accented name is a list whose code page
+# only the ASCII names around that letter tell (cp1250's Cichoń is cp1252's Cichoñ).
+ASCII_NAMES = {
+    "pl": (
+        "Anna Piotr Krzysztof Andrzej Tomasz Michal Marcin Jakub Adam Katarzyna Maria "
+        "Agnieszka Barbara Ewa Krystyna Zofia Joanna Magdalena Monika Jan Marek Grzegorz "
+        "Wojciech Zbigniew Jerzy Tadeusz",
+        "Nowak Kowalski Wisniewski Wojcik Kowalczyk Kaminski Lewandowski Zielinski "
+        "Szymanski Wozniak Dabrowski Kozlowski Jankowski Mazur Kwiatkowski Krawczyk "
+        "Piotrowski Grabowski Nowakowski Pawlowski Michalski Nowicki Adamczyk Dudek Zajac "
+        "Wieczorek Jablonski Krol Majewski Olszewski Jaworski Wrobel Malinowski Pawlak",
+    ),
+    "tr": (
+        "Mehmet Mustafa Ahmet Ali Huseyin Hasan Ibrahim Ismail Osman Yusuf Murat Omer "
+        "Ramazan Halil Suleyman Abdullah Mahmut Recep Salih Fatma Ayse Emine Hatice Zeynep "
+        "Elif Meryem Sultan Hulya Merve Zehra Esra",
+        "Yilmaz Kaya Demir Celik Yildiz Yildirim Ozturk Aydin Ozdemir Arslan Kilic Aslan "
+        "Cetin Kara Koc Kurt Ozkan Simsek Polat Ozcan Korkmaz Erdogan Akin Bulut Gunes "
+        "Keskin Aksoy Tekin Aktas Yavuz Tas Ozer Bozkurt Cakir Kocak Karatas Turan Yuksel",
+    ),
+    "hu": (
+        "Laszlo Istvan Jozsef Janos Zoltan Sandor Ferenc Gabor Attila Peter Tamas Zsolt "
+        "Tibor Andras Csaba Imre Lajos Gyorgy Balazs Maria Erzsebet Katalin Ilona Eva Anna "
+        "Zsuzsanna Margit Judit Agnes Andrea Erika Krisztina",
+        "Nagy Kovacs Toth Szabo Horvath Varga Kiss Molnar Nemeth Farkas Balogh Papp Takacs "
+        "Juhasz Lakatos Meszaros Olah Simon Racz Fekete Szilagyi Torok Feher Balazs Gal Kis "
+        "Szucs Kocsis Pinter Fodor Szalai Sipos Magyar Lukacs Gulyas Biro Kiraly Katona",
+    ),
+    "es": (
+        "Antonio Jose Manuel Francisco David Juan Javier Daniel Carlos Jesus Alejandro "
+        "Miguel Rafael Pedro Pablo Angel Sergio Fernando Jorge Luis Maria Carmen Ana Isabel "
+        "Laura Cristina Marta Lucia Elena Pilar Sara Paula Rosa Raquel Sofia",
+        "Garcia Rodriguez Gonzalez Fernandez Lopez Martinez Sanchez Perez Gomez Martin "
+        "Jimenez Ruiz Hernandez Diaz Moreno Alvarez Romero Alonso Gutierrez Navarro Torres "
+        "Dominguez Vazquez Ramos Gil Ramirez Serrano Blanco Suarez Molina Morales Ortega "
+        "Delgado Castro Ortiz Rubio Marin Sanz Iglesias Medina Garrido Cortes Castillo",
+    ),
+    "en": (
+        "James John Robert Michael William David Richard Joseph Thomas Charles Mary "
+        "Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen Nancy Lisa",
+        "Smith Johnson Williams Brown Jones Miller Davis Wilson Anderson Taylor Thomas Moore "
+        "Jackson Martin Lee Thompson White Harris Clark Lewis Robinson Walker Young Allen "
+        "King Wright Scott Hill Green Adams Baker Nelson Carter Mitchell Roberts Turner",
+    ),
+}
+
+
+def names_with_one_accented(rng: random.Random, language: str, count: int, accented: str) -> str:
+    """A contact list of ``count`` people with names of ``language`` in ASCII, one of
+    whom is named ``accented`` (the list's only letter beyond ASCII)."""
+    given, surnames = (words.split() for words in ASCII_NAMES[language])
+    people = [[rng.choice(given), rng.choice(surnames)] for _ in range(count)]
+    people[rng.randrange(count)][rng.randrange(2)] = accented
+    lines = ["Email,First name,Last name"]
+    lines += [f"person{n}@example.com,{first},{last}" for n, (first, last) in enumerate(people)]
+    return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from tests.exports import _person, aligned, legacy_contact_lists
+from tests.exports import _person, aligned, legacy_contact_lists, names_with_one_accented
 from worker.errors import UnsupportedFile
 from worker.sources.csv_rows import read_all
 from worker.sources.dialect import Dialect, detect_dialect, detect_header
@@ -1257,6 +1257,54 @@ def test_lists_with_the_y_acute_among_their_languages_letters_keep_their_code_pa
 ) -> None:
     # The counter-cases: Czech and Icelandic write ý among letters Turkish does not.
     assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "accented", "codec"),
+    [
+        ("pl", 8, "Cichoń", "cp1250"),
+        ("pl", 20, "Gdańsk", "iso8859_2"),
+        ("pl", 100, "Cichoń", "cp1250"),
+        ("tr", 100, "Şahin", "cp1254"),
+        ("tr", 100, "Doğan", "iso8859_9"),
+        ("tr", 100, "Kadın", "cp1254"),  # noqa: RUF001
+        ("hu", 100, "Szőke", "cp1250"),
+        ("hu", 100, "Győri", "iso8859_2"),
+    ],
+)
+@pytest.mark.parametrize("seed", range(3))
+def test_one_accented_name_is_read_in_the_language_of_the_names_around_it(
+    seed: int, language: str, count: int, accented: str, codec: str
+) -> None:
+    # A Polish genealogy whose only letter beyond ASCII was ń (Cichoń) read as cp1252's
+    # Cichoñ: letter by letter the Spanish reading is as plausible. The names around it
+    # (Zbigniew Junkiewicz: w, k, z) are Polish, and a language that the ASCII letters of
+    # the words fit far better than any other decides the tie between code pages.
+    text = names_with_one_accented(random.Random(seed), language, count, accented)
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "accented"),
+    [
+        ("es", 8, "Muñoz"),
+        ("es", 100, "Peña"),
+        ("es", 20, "Ibañez"),
+        ("en", 5, "Muñoz"),
+        ("en", 100, "Núñez"),
+        ("en", 20, "Þór"),
+        ("en", 100, "Guðrún"),
+    ],
+)
+@pytest.mark.parametrize("seed", range(3))
+def test_one_accented_name_among_western_names_stays_cp1252(
+    seed: int, language: str, count: int, accented: str
+) -> None:
+    # The counter-cases: Spanish surnames (Rodriguez, Lopez) hold as many z's as Polish
+    # text, but fit Romance languages about as well; English names tell no language that
+    # writes ń or ş. Neither outweighs how common cp1252 is.
+    text = names_with_one_accented(random.Random(seed), language, count, accented)
+    assert _read_back(text, "cp1252") == text
 
 
 _CYRILLIC_NAMES = ["Москва", "Петров", "Сидорова", "Наталья", "Ольга", "Екатеринбург", "Смирнова"]

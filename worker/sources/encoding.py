@@ -297,7 +297,7 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
         # (in any Latin code page: cp850's ü is a byte cp1252 lacks).
         # Big5, GBK and Shift JIS trail bytes may be ASCII (臺北 is BB 4F A5 5F): the Latin
         # reading must then read as letters, not as ``»OĄ_``.
-        latin = _best_latin_reading(evidence)
+        latin = _best_latin_reading(evidence, sample)
         text = _as_fields(evidence, latin)
         if not _odd_marks(text) and not _SYMBOL_AGAINST_LETTER.search(text):
             return EncodingGuess(latin, 0, "detector", confidence)
@@ -308,7 +308,7 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
     if _mixed_script_words(evidence.decode(other, errors="replace")):
         # ``Jiרם``: Jiří read as cp1255. Words mixing scripts are no reading; a Latin one
         # with no mark of a wrong reading is taken instead.
-        latin = _best_latin_reading(evidence)
+        latin = _best_latin_reading(evidence, sample)
         text = _as_fields(evidence, latin)
         if not _odd_marks(text) and not _mixed_script_words(text):
             return EncodingGuess(latin, 0, "detector", confidence)
@@ -325,7 +325,7 @@ def _latin_or_other(sample: bytes, evidence: bytes, ranked: list[str]) -> str:
     it is not how Latin-script text reads (Greek, Arabic, Chinese... read as accented
     letters), and a reading in another script reads as real text of its own (``ranked``:
     the detector's order, if any)."""
-    latin = _best_latin_reading(evidence)
+    latin = _best_latin_reading(evidence, sample)
     text = _as_fields(evidence, latin)
     if _letter_soup(text) or _odd_marks(text) or _symbol_soup(text) or _beyond_ascii_cells(text):
         other = _best_other_reading(sample, evidence, ranked, strict=True)
@@ -348,41 +348,74 @@ _LATIN_READINGS = (
     "cp850",
     "cp852",
 )
+
+
+def _shares(line: str) -> dict[str, int]:
+    """``"à49 â5"``: each letter and its share."""
+    return {entry[0]: int(entry[1:]) for entry in line.split()}
+
+
 # The letters beyond ASCII that each Latin-script language writes (lower case), with how
 # often it writes each (per ten thousand letters of running text, as letter-frequency
 # tables give them; rounded, and a small share for the rare ones): which letters a language
 # writes tells the readings apart, how often it writes them breaks the ties left.
-_LETTER_SHARES = tuple(
-    {entry[0]: int(entry[1:]) for entry in line.split()}
-    for line in (
-        "à49 â5 æ1 ç9 é150 è27 ê22 ë1 î5 ï1 ô2 œ2 ù6 û6 ü1 ÿ1",  # French
-        "ä58 ö44 ü100 ß31",  # German
-        "á50 é43 í73 ñ31 ó83 ú17 ü1",  # Spanish
-        "á12 â56 ã73 à7 ç53 é34 ê45 í13 ó30 ô64 õ12 ú21",  # Portuguese
-        "à64 è26 é10 ì3 í1 î1 ò10 ó1 ù17 ú1",  # Italian
-        "à50 ç10 è30 é40 í20 ï5 ò15 ó30 ú5 ü2",  # Catalan
-        "á1 é5 í1 ó1 ú1 ë5 ï2 ö1 ü1 è1 à1",  # Dutch
-        "æ87 ø94 å119 é2 ó1",  # Danish, Norwegian
-        "å134 ä180 ö131 é2",  # Swedish, Finnish
-        "á180 ð439 é65 í157 ó99 ú61 ý23 þ146 æ87 ö78",  # Icelandic
-        "ą70 ć74 ę104 ł211 ń36 ó114 ś81 ź8 ż71",  # Polish
-        "á87 č46 ď2 é63 ě122 í164 ň1 ó2 ř38 š69 ť1 ú5 ů20 ý100 ž72",  # Czech
-        "á200 ä10 č80 ď10 é80 í140 ĺ1 ľ40 ň10 ó10 ô20 ŕ1 š70 ť20 ú40 ý120 ž80",  # Slovak
-        "á370 é360 í60 ó90 ö100 ő80 ú30 ü60 ű20",  # Hungarian
-        "ă250 â100 î100 ș150 ț100 ş150 ţ100",  # Romanian
-        "č110 ć90 đ20 š90 ž90",  # Croatian, Slovene, Bosnian
-        "ç146 ğ113 ı511 ö78 ş178 ü185 â10 î5",  # Turkish  # noqa: RUF001
-        "ą60 č40 ę20 ė140 į60 š130 ų100 ū50 ž80",  # Lithuanian
-        "ā380 č30 ē180 ģ10 ī160 ķ20 ļ40 ņ40 š140 ū40 ž30",  # Latvian
-        "ä100 ö50 õ100 ü110 š1 ž1",  # Estonian
-        "ç80 ë800",  # Albanian
-        "ċ30 ġ40 ħ130 ż80 à20 è10 ì10 ò5 ù20",  # Maltese
-    )
-)
-_ALPHABETS = tuple(frozenset(shares) for shares in _LETTER_SHARES)
+_LETTER_SHARES = {
+    "French": _shares("à49 â5 æ1 ç9 é150 è27 ê22 ë1 î5 ï1 ô2 œ2 ù6 û6 ü1 ÿ1"),
+    "German": _shares("ä58 ö44 ü100 ß31"),
+    "Spanish": _shares("á50 é43 í73 ñ31 ó83 ú17 ü1"),
+    "Portuguese": _shares("á12 â56 ã73 à7 ç53 é34 ê45 í13 ó30 ô64 õ12 ú21"),
+    "Italian": _shares("à64 è26 é10 ì3 í1 î1 ò10 ó1 ù17 ú1"),
+    "Catalan": _shares("à50 ç10 è30 é40 í20 ï5 ò15 ó30 ú5 ü2"),
+    "Dutch": _shares("á1 é5 í1 ó1 ú1 ë5 ï2 ö1 ü1 è1 à1"),
+    "Danish": _shares("æ87 ø94 å119 é2 ó1"),  # Danish, Norwegian
+    "Swedish": _shares("å134 ä180 ö131 é2"),  # Swedish, Finnish
+    "Icelandic": _shares("á180 ð439 é65 í157 ó99 ú61 ý23 þ146 æ87 ö78"),
+    "Polish": _shares("ą70 ć74 ę104 ł211 ń36 ó114 ś81 ź8 ż71"),
+    "Czech": _shares("á87 č46 ď2 é63 ě122 í164 ň1 ó2 ř38 š69 ť1 ú5 ů20 ý100 ž72"),
+    "Slovak": _shares("á200 ä10 č80 ď10 é80 í140 ĺ1 ľ40 ň10 ó10 ô20 ŕ1 š70 ť20 ú40 ý120 ž80"),
+    "Hungarian": _shares("á370 é360 í60 ó90 ö100 ő80 ú30 ü60 ű20"),
+    "Romanian": _shares("ă250 â100 î100 ș150 ț100 ş150 ţ100"),
+    "Croatian": _shares("č110 ć90 đ20 š90 ž90"),  # Croatian, Slovene, Bosnian
+    "Turkish": _shares("ç146 ğ113 ı511 ö78 ş178 ü185 â10 î5"),  # noqa: RUF001
+    "Lithuanian": _shares("ą60 č40 ę20 ė140 į60 š130 ų100 ū50 ž80"),
+    "Latvian": _shares("ā380 č30 ē180 ģ10 ī160 ķ20 ļ40 ņ40 š140 ū40 ž30"),
+    "Estonian": _shares("ä100 ö50 õ100 ü110 š1 ž1"),
+    "Albanian": _shares("ç80 ë800"),
+    "Maltese": _shares("ċ30 ġ40 ħ130 ż80 à20 è10 ì10 ò5 ù20"),
+}
+_ALPHABETS = tuple(frozenset(shares) for shares in _LETTER_SHARES.values())
+# How often each language writes each letter of ASCII, a to z, per thousand of its ASCII
+# letters (rounded from the letter counts of Wikipedia text in language-detection's
+# profiles, Icelandic's from transcribed speech; at least one): the language of the words
+# around a letter that two code pages read as two languages' letters.
+_ASCII_SHARES = {
+    name: [int(share) for share in line.split()]
+    for name, line in {
+        "English": "97 15 33 36 116 22 18 41 85 1 6 44 26 80 76 19 1 69 66 78 27 9 14 2 17 2",
+        "French": "86 9 31 48 151 10 14 12 79 2 3 60 27 83 59 26 7 68 74 72 57 11 2 3 5 2",
+        "German": "65 16 29 46 160 13 25 39 96 1 13 40 27 99 35 9 1 81 65 67 38 8 10 1 4 11",
+        "Spanish": "121 13 44 60 135 10 13 8 76 3 2 59 26 78 83 24 4 65 63 47 40 8 1 2 9 4",
+        "Portuguese": "128 11 38 65 119 10 14 10 78 2 3 37 45 61 104 25 5 68 64 51 41 10 1 2 2 4",
+        "Italian": "116 10 40 45 113 10 18 9 113 1 2 72 25 77 87 24 2 62 46 71 33 11 1 1 3 9",
+        "Catalan": "130 13 41 52 123 10 15 6 82 2 2 71 29 72 52 24 6 71 72 63 42 11 1 4 5 2",
+        "Dutch": "79 13 22 51 173 8 28 23 88 8 15 46 24 83 63 23 1 63 59 63 24 24 11 1 5 4",
+        "Danish": "67 18 7 54 157 25 38 13 68 5 31 54 32 83 54 15 1 93 63 69 21 20 1 1 10 1",
+        "Swedish": "97 17 27 26 100 18 25 25 80 11 29 56 36 73 58 18 1 89 79 67 25 27 1 4 10 1",
+        "Icelandic": "116 12 2 20 73 35 46 21 89 13 35 53 45 89 24 10 1 100 63 60 56 25 1 1 12 1",
+        "Polish": "98 11 44 33 85 4 18 15 92 23 37 28 27 64 85 26 1 57 46 42 28 1 53 1 36 45",
+        "Czech": "81 18 33 35 96 5 7 27 55 23 46 47 34 77 93 29 1 55 55 58 36 47 1 1 20 22",
+        "Slovak": "99 17 30 33 106 6 9 25 60 25 43 38 30 72 94 26 1 67 52 53 28 47 1 2 15 21",
+        "Hungarian": "109 24 13 23 108 11 35 14 55 15 48 72 33 62 51 14 1 58 69 75 15 21 1 1 26 46",
+        "Romanian": "107 9 46 39 127 15 13 8 113 3 2 57 30 76 59 28 1 71 49 66 61 8 1 2 4 7",
+        "Croatian": "122 13 14 31 91 4 18 11 104 53 43 38 28 70 87 27 1 58 50 43 43 30 1 1 2 18",
+        "Turkish": "130 21 11 45 103 8 13 11 102 1 42 80 35 91 33 11 1 83 40 44 35 14 1 1 33 13",
+        "Estonian": "127 9 3 35 106 3 19 16 105 16 46 66 36 64 56 15 1 44 87 65 55 23 1 1 1 1",
+        "Albanian": "86 10 9 31 105 9 15 44 94 29 28 34 34 91 51 24 10 81 60 91 35 14 1 1 7 6",
+    }.items()
+}
 
 
-def _best_latin_reading(sample: bytes) -> str:
+def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     """Which single-byte Latin encoding reads the sample as real text. Detectors confuse
     these (the bytes decode in all of them); the readings are weighed by the symbols they
     glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins), then
@@ -393,7 +426,9 @@ def _best_latin_reading(sample: bytes) -> str:
     than anything looked in cp1252), then by how common the encoding is; but among
     Windows' Western, Central European and Turkish code pages, a reading whose letters a
     language writes far more often wins over a commoner one (Turkish's dotless i over
-    cp1252's ``Kadýn``, a letter Czech and Icelandic write among many commoner ones).
+    cp1252's ``Kadýn``, a letter Czech and Icelandic write among many commoner ones), and
+    where those letters tie, the language the ASCII letters of ``context`` (the whole
+    sample; else ``sample``) are plainly in weighs them by the letters it writes.
     mac_roman and cp850 decode any bytes, so there is always an answer. A byte that
     delimits the lines' fields (``§`` in latin-1, Mac Roman's ``ß``) is read as a comma
     while they are weighed: no reading is marked for gluing it to the fields, and the most
@@ -431,17 +466,35 @@ def _best_latin_reading(sample: bytes) -> str:
     # another of Windows' three Latin code pages reads the same bytes as letters that a
     # language writes far more often (Turkish's dotless i, where cp1252 reads the ý that
     # Icelandic writes among many commoner letters).
+    tied = [
+        (other_name, other)
+        for other_evidence, _, other_name, other in scored
+        if other_evidence == evidence
+        and other_name in _WEIGHED_READINGS
+        and other_name != name
+        and _letter_count(other) == _letter_count(text)
+    ]
     best = _likeliest_letters(text)
-    for other_evidence, _, other_name, other in scored:
-        if (
-            other_evidence == evidence
-            and other_name in _WEIGHED_READINGS
-            and _letter_count(other) == _letter_count(text)
-        ):
-            likelihood = _likeliest_letters(other)
-            if likelihood - best > _FAR_LIKELIER:
-                name, best = other_name, likelihood
-    return name
+    chosen = name
+    for other_name, other in tied:
+        likelihood = _likeliest_letters(other)
+        if likelihood - best > _FAR_LIKELIER:
+            chosen, best = other_name, likelihood
+    if chosen != name or not tied:
+        return chosen
+    # Still tied: the language that the ASCII letters of the file's words are in, when
+    # they tell it plainly, weighs the readings (``Zbigniew Junkiewicz, Agnieszka Cichoń``:
+    # ń, not the ñ of cp1252's ``Cichoñ``, in a list whose w, k and z are Polish).
+    language = _context_language(sample if context is None else context)
+    if language is None:
+        return name
+    shares = _LETTER_SHARES.get(language, {})
+    best = _letter_likelihood(text, shares)
+    for other_name, other in tied:
+        likelihood = _letter_likelihood(other, shares)
+        if likelihood - best > _FAR_LIKELIER:
+            chosen, best = other_name, likelihood
+    return chosen
 
 
 # The code pages weighed by how often languages write their letters: Windows' Western,
@@ -1038,6 +1091,44 @@ def _one_language(text: str) -> bool:
     return round(best / total, 3) == 1.0
 
 
+def _context_language(sample: bytes) -> str | None:
+    """The language whose ASCII letter frequencies the sample's words fit (each word once;
+    the same in every reading), if it fits them far better than any other (a factor of
+    ``_PLAINLY``): a Polish list of five names, a Turkish one of twenty; not a list of
+    Spanish surnames, whose z's fit Polish and Hungarian about as well as Romance text."""
+    words = set(_WORD.findall(sample[:_CONTEXT_BYTES].decode("latin-1").lower()))
+    letters = Counter(char for word in words for char in word if "a" <= char <= "z")
+    fit = sorted(
+        (
+            sum(n * math.log(shares[ord(char) - ord("a")]) for char, n in letters.items()),
+            name,
+        )
+        for name, shares in _ASCII_SHARES.items()
+    )
+    (runner_up, _), (best, language) = fit[-2:]
+    return language if best - runner_up > _PLAINLY else None
+
+
+# How much better the language of the words must fit them than any other, in log
+# likelihood: a factor of e to the fifth.
+_PLAINLY = 5.0
+# How much of the sample tells the language of its words: thousands of distinct words.
+_CONTEXT_BYTES = 1 << 16
+
+
+def _letter_likelihood(text: str, shares: dict[str, int]) -> float:
+    """How likely the accented letters of the text's words (each word once) are in the
+    language whose accented letters have these shares: the sum of the log share each has
+    among them (a letter it does not write counts as one in a thousand), to a tenth."""
+    words = {word for word in _WORD.findall(text.lower()) if not word.isascii()}
+    letters = Counter(char for word in words for char in word if char > "\x7f" and _is_letter(char))
+    total = sum(shares.values()) or 1
+    return round(
+        sum(n * math.log(max(shares.get(char, 0) / total, 0.001)) for char, n in letters.items()),
+        1,
+    )
+
+
 def _likeliest_letters(text: str) -> float:
     """How likely the accented letters of the text's words (each word once) are in the
     language likeliest to write them: the sum of the log share each has among that
@@ -1056,7 +1147,7 @@ def _likeliest_letters(text: str) -> float:
                 n * math.log(max(shares.get(char, 0) / sum(shares.values()), 0.001))
                 for char, n in letters.items()
             )
-            for shares in _LETTER_SHARES
+            for shares in _LETTER_SHARES.values()
         ),
         1,
     )
