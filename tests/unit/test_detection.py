@@ -1183,6 +1183,9 @@ def test_a_statement_whose_names_are_masked_with_x_reads_in_its_code_page(seed: 
         ("nome,registro,data,tipo\njucy,r1,2022-07-19,Pessoa física\n", "cp850"),
         ("nome,registro,data,tipo\nnete,r35,2014-12-22,Pessoa jurídica\n", "cp852"),
         ("zakaznik, mesic, castka\nBrouk Pytlík, duben, 457\nVíla Amálka, duben, 12\n", "cp852"),
+        ("Date;Libellé;Montant\n24/09/2026;Café;-3,50\n25/09/2026;VIR ACME;120,00\n", "cp850"),
+        ("Date;Libellé;Montant;Devise\n15/01/2025;RETRAIT;-100,00;EUR\n", "cp852"),
+        ("Dátum;Összeg\n2026-01-05;15484,50\n2026-01-06;(1 200)\n", "cp852"),
         ("nome,cognome\nNiccolò,Forlì\n", "mac_roman"),
         ("nome;città\nAnna;Città di Castello\nLuca;Però\n", "mac_roman"),
         (
@@ -1197,6 +1200,8 @@ def test_dos_and_iso_letters_read_as_cp1252_symbols_are_a_wrong_reading(
 ) -> None:
     # The í of DOS cp850 and cp852 read as cp1252 is ¡ (f¡sica), and as Mac Roman a degree
     # sign (f°sica): neither ever comes after a letter, nor the degree sign before one.
+    # DOS's é read as cp1252 is a low quotation mark after a letter (Libell\u201a), which
+    # only ever opens a quotation; its Ö is a trade mark sign before one (™sszeg).
     # ISO 8859-15's € read as cp1252 is ¤, the currency sign nobody writes. Mac Roman's ò
     # and à read as cp1252 are a small tilde and a circumflex glued to the word.
     assert _read_back(text, codec) == text

@@ -1179,8 +1179,11 @@ _NEVER_GLUED = frozenset(
 # (``╚ern``: cp1250's Č read as cp850), and quotation marks inside a word, a letter on
 # each side (``Õ„œ``: Arabic read as mac_roman; apostrophes are letters' neighbours).
 _MARK_BEFORE_LETTER = re.compile(
-    r"[©®](?=[^\W\d_])|[\u2500-\u259f](?=[^\W\d_])|(?<=[^\W\d_])[\u2500-\u259f]"
+    r"[©®™](?=[^\W\d_])|[\u2500-\u259f](?=[^\W\d_])|(?<=[^\W\d_])[\u2500-\u259f]"
     r"|(?<=[^\W\d_])[„“”«»‹›‚](?=[^\W\d_])"  # noqa: RUF001 - these very quotation marks
+    # The low quotation marks open a quotation, never after a letter (``Libell\u201a``:
+    # DOS cp850's é read as cp1252).
+    r"|(?<=[^\W\d_])[„‚]"  # noqa: RUF001 - these very quotation marks
     # A dash inside a word (Peña in mac_roman read as cp1252: Pe\u2013a).
     r"|(?<=[^\W\d_])[\u2013\u2014](?=[^\W\d_])"
     # An ordinal indicator opening a word (``ºubica``: Ľubica in cp1250 read as
