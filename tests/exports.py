@@ -1233,6 +1233,21 @@ ASCII_NAMES = {
         "Juhasz Lakatos Meszaros Olah Simon Racz Fekete Szilagyi Torok Feher Balazs Gal Kis "
         "Szucs Kocsis Pinter Fodor Szalai Sipos Magyar Lukacs Gulyas Biro Kiraly Katona",
     ),
+    "sv": (
+        "Lars Mikael Anders Johan Erik Per Karl Peter Thomas Jan Daniel Fredrik Hans Bengt "
+        "Anna Eva Maria Karin Kristina Lena Sara Kerstin Emma Ingrid Marie Malin Jenny",
+        "Andersson Johansson Karlsson Nilsson Eriksson Larsson Olsson Persson Svensson "
+        "Gustafsson Pettersson Jonsson Jansson Hansson Bengtsson Lindberg Jakobsson "
+        "Magnusson Olofsson Lindqvist Lindgren Berg Axelsson Lundberg Lind Lundgren Mattsson",
+    ),
+    "it": (
+        "Giuseppe Giovanni Antonio Mario Luigi Francesco Angelo Vincenzo Pietro Salvatore "
+        "Carlo Franco Domenico Bruno Paolo Maria Anna Giuseppina Rosa Angela Giovanna Teresa "
+        "Lucia Carmela Caterina Francesca",
+        "Rossi Russo Ferrari Esposito Bianchi Romano Colombo Ricci Marino Greco Bruno Gallo "
+        "Conti Mancini Costa Giordano Rizzo Lombardi Moretti Barbieri Fontana Santoro "
+        "Mariani Rinaldi Caruso Ferrara Galli Martini Leone Longo Gentile Martinelli Vitale",
+    ),
     "es": (
         "Antonio Jose Manuel Francisco David Juan Javier Daniel Carlos Jesus Alejandro "
         "Miguel Rafael Pedro Pablo Angel Sergio Fernando Jorge Luis Maria Carmen Ana Isabel "

@@ -1186,6 +1186,7 @@ def test_a_statement_whose_names_are_masked_with_x_reads_in_its_code_page(seed: 
         ("Date;Libellé;Montant\n24/09/2026;Café;-3,50\n25/09/2026;VIR ACME;120,00\n", "cp850"),
         ("Date;Libellé;Montant;Devise\n15/01/2025;RETRAIT;-100,00;EUR\n", "cp852"),
         ("Dátum;Összeg\n2026-01-05;15484,50\n2026-01-06;(1 200)\n", "cp852"),
+        ("Imię;Nazwisko;Wiek\nMaria;Wiśniewska;35\n", "iso8859_2"),
         ("nome,cognome\nNiccolò,Forlì\n", "mac_roman"),
         ("nome;città\nAnna;Città di Castello\nLuca;Però\n", "mac_roman"),
         (
@@ -1201,7 +1202,8 @@ def test_dos_and_iso_letters_read_as_cp1252_symbols_are_a_wrong_reading(
     # The í of DOS cp850 and cp852 read as cp1252 is ¡ (f¡sica), and as Mac Roman a degree
     # sign (f°sica): neither ever comes after a letter, nor the degree sign before one.
     # DOS's é read as cp1252 is a low quotation mark after a letter (Libell\u201a), which
-    # only ever opens a quotation; its Ö is a trade mark sign before one (™sszeg).
+    # only ever opens a quotation; its Ö is a trade mark sign before one (™sszeg). ISO
+    # 8859-2's ś read as cp1250 is a pilcrow, which nothing glues to a letter (Wi¶niewska).
     # ISO 8859-15's € read as cp1252 is ¤, the currency sign nobody writes. Mac Roman's ò
     # and à read as cp1252 are a small tilde and a circumflex glued to the word.
     assert _read_back(text, codec) == text
@@ -1275,6 +1277,10 @@ def test_lists_with_the_y_acute_among_their_languages_letters_keep_their_code_pa
         ("tr", 100, "Kadın", "cp1254"),  # noqa: RUF001
         ("hu", 100, "Szőke", "cp1250"),
         ("hu", 100, "Győri", "iso8859_2"),
+        ("sv", 100, "Björk", "cp850"),  # not Mac Roman's Bjîrk
+        ("it", 100, "Niccolò", "cp850"),
+        ("pl", 20, "Łukasz", "cp852"),
+        ("hu", 100, "Szőke", "cp852"),
     ],
 )
 @pytest.mark.parametrize("seed", range(3))
@@ -1284,7 +1290,8 @@ def test_one_accented_name_is_read_in_the_language_of_the_names_around_it(
     # A Polish genealogy whose only letter beyond ASCII was ń (Cichoń) read as cp1252's
     # Cichoñ: letter by letter the Spanish reading is as plausible. The names around it
     # (Zbigniew Junkiewicz: w, k, z) are Polish, and a language that the ASCII letters of
-    # the words fit far better than any other decides the tie between code pages.
+    # the words fit far better than any other decides the tie between code pages, DOS
+    # ones too (a Swedish list in cp850 read as Mac Roman: Bjîrk).
     text = names_with_one_accented(random.Random(seed), language, count, accented)
     assert _read_back(text, codec) == text
 

@@ -428,7 +428,8 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     language writes far more often wins over a commoner one (Turkish's dotless i over
     cp1252's ``Kadýn``, a letter Czech and Icelandic write among many commoner ones), and
     where those letters tie, the language the ASCII letters of ``context`` (the whole
-    sample; else ``sample``) are plainly in weighs them by the letters it writes.
+    sample; else ``sample``) are plainly in weighs any tied readings, DOS and Mac ones
+    too, by the letters it writes.
     mac_roman and cp850 decode any bytes, so there is always an answer. A byte that
     delimits the lines' fields (``§`` in latin-1, Mac Roman's ``ß``) is read as a comma
     while they are weighed: no reading is marked for gluing it to the fields, and the most
@@ -460,31 +461,31 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     if not scored:
         return "cp1252"
     evidence, _, name, text = min(scored)
-    if name not in _WEIGHED_READINGS:
-        return name
-    # Among the readings the evidence ties, the code page's commonness decides; unless
-    # another of Windows' three Latin code pages reads the same bytes as letters that a
-    # language writes far more often (Turkish's dotless i, where cp1252 reads the ý that
-    # Icelandic writes among many commoner letters).
     tied = [
         (other_name, other)
         for other_evidence, _, other_name, other in scored
         if other_evidence == evidence
-        and other_name in _WEIGHED_READINGS
         and other_name != name
         and _letter_count(other) == _letter_count(text)
     ]
-    best = _likeliest_letters(text)
     chosen = name
-    for other_name, other in tied:
-        likelihood = _likeliest_letters(other)
-        if likelihood - best > _FAR_LIKELIER:
-            chosen, best = other_name, likelihood
+    if name in _WEIGHED_READINGS:
+        # Among the readings the evidence ties, the code page's commonness decides; unless
+        # another of Windows' three Latin code pages reads the same bytes as letters that
+        # a language writes far more often (Turkish's dotless i, where cp1252 reads the ý
+        # that Icelandic writes among many commoner letters).
+        best = _likeliest_letters(text)
+        for other_name, other in tied:
+            if other_name in _WEIGHED_READINGS:
+                likelihood = _likeliest_letters(other)
+                if likelihood - best > _FAR_LIKELIER:
+                    chosen, best = other_name, likelihood
     if chosen != name or not tied:
         return chosen
     # Still tied: the language that the ASCII letters of the file's words are in, when
     # they tell it plainly, weighs the readings (``Zbigniew Junkiewicz, Agnieszka Cichoń``:
-    # ń, not the ñ of cp1252's ``Cichoñ``, in a list whose w, k and z are Polish).
+    # ń, not the ñ of cp1252's ``Cichoñ``, in a list whose w, k and z are Polish; a
+    # Swedish statement's ö in DOS cp850, not Mac Roman's î).
     language = _context_language(sample if context is None else context)
     if language is None:
         return name
@@ -499,8 +500,9 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
 
 # The code pages weighed by how often languages write their letters: Windows' Western,
 # Central European and Turkish, the commonest by far (a DOS, Mac or Baltic reading is
-# taken on the evidence alone: one letter a language writes often is no match for how
-# rare those code pages are, nor is a tie of ESPAÑA with an Icelandic ESPAÐA in cp850).
+# weighed only by the language its words plainly are in: one letter some language writes
+# often is no match for how rare those code pages are, nor is a tie of ESPAÑA with an
+# Icelandic ESPAÐA in cp850).
 _WEIGHED_READINGS = frozenset({"cp1252", "cp1250", "cp1254"})
 # How much likelier, in log share summed over the words, another reading's letters must
 # be to outweigh the order of those code pages: a factor of e squared (Turkish's dotless i
@@ -1169,7 +1171,7 @@ def _is_letter(char: str) -> bool:
 
 
 _NEVER_GLUED = frozenset(
-    "£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•"  # noqa: RUF001 - these very symbols
+    "£¤¥¦§¨¯±³¸¹¼½¾×÷˘˛˝˙ˇ¬¢‰†‡•¶"  # noqa: RUF001 - these very symbols
     "∂∑∏∫√≈∆≠∞≤≥◊"  # Mac Roman's mathematics (``Jo∆o``: João in cp850 read as Mac Roman)
     # cp1252's spacing circumflex and tilde (Mac Roman's à and ò: città, Niccolò)
     "\u02c6\u02dc"
