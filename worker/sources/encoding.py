@@ -419,6 +419,7 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     """Which single-byte Latin encoding reads the sample as real text. Detectors confuse
     these (the bytes decode in all of them); the readings are weighed by the symbols they
     glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins), then
+    by the known names of fields their first lines spell (``imię``, not ``imiê``), then
     by how many of their words' accented letters one language writes (``Jiří Dvořák`` read
     as cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's neighbours), then by whether
     one language writes all their accented letters (a list in one language; a list mixing
@@ -449,6 +450,7 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
             (
                 (
                     _odd_marks(text),
+                    -_field_names(text),
                     _vowelless_words(text),
                     -_one_language_words(text),
                     -_one_language(text),
@@ -509,6 +511,24 @@ _WEIGHED_READINGS = frozenset({"cp1252", "cp1250", "cp1254"})
 # against the ý Czech writes is a factor of three a word; Portuguese's ã against
 # Romanian's ă, not two).
 _FAR_LIKELIER = 2.0
+
+
+def _field_names(text: str) -> int:
+    """How many known names of fields spelt beyond ASCII the text's first lines (where a
+    header is) hold whole, each once (``imię;nazwisko``: cp1252 reads ``imiê``, which
+    names nothing)."""
+    return len({match.lower() for match in _field_name_pattern().findall(text[:4096])})
+
+
+@functools.cache
+def _field_name_pattern() -> re.Pattern[str]:
+    # Imported here: the names live with the column mapping, which reading does not need.
+    from worker.sources.mapping import ACCENTED_FIELD_NAMES  # noqa: PLC0415
+
+    names = sorted(ACCENTED_FIELD_NAMES, key=len, reverse=True)
+    return re.compile(
+        r"(?<![^\W\d_])(?:" + "|".join(map(re.escape, names)) + r")(?![^\W\d_])", re.IGNORECASE
+    )
 
 
 def _as_fields(sample: bytes, encoding: str, delimiters: bytes | None = None) -> str:

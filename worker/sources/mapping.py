@@ -282,6 +282,11 @@ def fold(text: str) -> str:
 
 
 _FOLDED = {fold(alias): name for name, aliases in _ALIASES.items() for alias in aliases}
+# The known names of fields spelt with letters beyond ASCII (``imię``, ``Příjmení``,
+# ``Soyadı``), lower case: a reading of the bytes that spells them is the file's.  # noqa: RUF003
+ACCENTED_FIELD_NAMES = frozenset(
+    alias for aliases in _ALIASES.values() for alias in aliases if not alias.isascii()
+)
 _FOLDED_COMPACT = {key.replace(" ", ""): name for key, name in _FOLDED.items()}
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]{2,}")
