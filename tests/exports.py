@@ -1248,6 +1248,19 @@ ASCII_NAMES = {
         "Conti Mancini Costa Giordano Rizzo Lombardi Moretti Barbieri Fontana Santoro "
         "Mariani Rinaldi Caruso Ferrara Galli Martini Leone Longo Gentile Martinelli Vitale",
     ),
+    "lt": (
+        "Jonas Petras Antanas Tomas Mindaugas Darius Andrius Marius Paulius Rimantas "
+        "Vytautas Aurimas Ona Janina Irena Kristina Rasa Daiva Ruta Asta Laima Inga Lina",
+        "Kazlauskas Jankauskas Petrauskas Stankevicius Vasiliauskas Zukauskas Butkus "
+        "Paulauskas Urbonas Kavaliauskas Baranauskas Navickas Ramanauskas Savickas Rimkus "
+        "Adomaitis Mockus Sakalauskas Vaitkus Lukosevicius Balciunas Valaitis Kairys",
+    ),
+    "lv": (
+        "Janis Andris Juris Edgars Maris Aivars Guntis Martins Valdis Arturs Anna Kristine "
+        "Inese Ilze Laura Liga Dace Sandra Linda Anita Zane Agnese Baiba Inga Marta",
+        "Berzins Kalnins Ozolins Jansons Ozols Liepins Krumins Balodis Eglitis Zarins "
+        "Petersons Vitols Klavins Karklins Vanags Lacis Sproge Grinbergs Freimanis Strazds",
+    ),
     "es": (
         "Antonio Jose Manuel Francisco David Juan Javier Daniel Carlos Jesus Alejandro "
         "Miguel Rafael Pedro Pablo Angel Sergio Fernando Jorge Luis Maria Carmen Ana Isabel "

@@ -612,9 +612,43 @@ def test_fold_and_aliases_across_languages() -> None:
         "Telefonnummer": "phone",
         "Spółka": "company",
         "Arbeitgeber": "company",
+        # Lithuanian, Latvian and Estonian.
+        "Vardas": "first_name",
+        "Pavardė": "last_name",
+        "El. paštas": "email",
+        "Įmonė": "company",
+        "Vārds": "first_name",
+        "Uzvārds": "last_name",
+        "E-pasts": "email",
+        "Tālrunis": "phone",
+        "Eesnimi": "first_name",
+        "Perekonnanimi": "last_name",
+        "Ettevõte": "company",
         "Favourite colour": None,
     }
     assert {header: header_field(header) for header in cases} == cases
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [
+            ["Vardas", "Pavardė", "Klasė"],
+            ["Ugnė", "Kazlauskaitė", "8A"],
+            ["Matas", "Jonaitis", "8A"],
+        ],
+        [["Vārds", "Uzvārds", "Pilsēta"], ["Anna", "Bērziņa", "Rīga"], ["Jānis", "Ozols", "Cēsis"]],
+        [
+            ["Eesnimi", "Perekonnanimi", "Linn"],
+            ["Mari", "Tamm", "Tartu"],
+            ["Jaan", "Saar", "Pärnu"],
+        ],
+    ],
+)
+def test_a_baltic_header_of_names_over_names_is_a_header(rows: list[list[str]]) -> None:
+    # A Lithuanian class list: text over text, no column whose kind tells; the names of
+    # its fields (first name, last name) are what say it has a header.
+    assert detect_header(rows)
 
 
 def test_content_decides_where_headers_say_nothing() -> None:
@@ -1281,6 +1315,8 @@ def test_lists_with_the_y_acute_among_their_languages_letters_keep_their_code_pa
         ("it", 100, "Niccolò", "cp850"),
         ("pl", 20, "Łukasz", "cp852"),
         ("hu", 100, "Szőke", "cp852"),
+        ("lt", 100, "Šimkus", "cp1257"),
+        ("lv", 100, "Kalniņa", "cp1257"),
     ],
 )
 @pytest.mark.parametrize("seed", range(3))
@@ -1325,6 +1361,7 @@ def test_one_accented_name_among_western_names_stays_cp1252(
         ("imię;nazwisko;e-mail;rok urodzenia;klasa\nA;B;c@example.test;2008;2\n", "cp1250"),
         ("imię,nazwisko\nAnna,Nowak\n", "iso8859_2"),
         ("Soyadı;Adı;E-posta\nYilmaz;Mehmet;m@x.com\n", "cp1254"),  # noqa: RUF001
+        ("Vardas;Pavardė;Klasė\nUgnė;Kazlauskaitė;8A\nMatas;Petrauskas;8A\n", "cp1257"),
         ("Prénom;Nom;Société\nAnne;Martin;Acme\n", "cp1252"),
         ("Förnamn;Efternamn;Företag\nAnna;Svensson;Acme\n", "cp1252"),
     ],

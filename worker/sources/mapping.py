@@ -18,6 +18,12 @@ from worker.validation.rules import mailbox_address
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "email": (
+        # Lithuanian, Latvian, Estonian
+        "el. paštas",
+        "el. pašto adresas",
+        "e-pasts",
+        "e-pasta adrese",
+        "e-posti aadress",
         "email",
         "e-mail",
         "e mail",
@@ -72,6 +78,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "이메일 주소",
     ),
     "first_name": (
+        # Lithuanian, Latvian, Estonian
+        "vardas",
+        "vārds",
+        "eesnimi",
         "adı",  # noqa: RUF001 - Turkish's dotless i
         "prenume",
         "ім'я",
@@ -106,6 +116,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "이름",
     ),
     "last_name": (
+        # Lithuanian, Latvian, Estonian
+        "pavardė",
+        "uzvārds",
+        "perekonnanimi",
+        "perenimi",
         "soyadı",  # noqa: RUF001 - Turkish's dotless i
         "nume",
         "прізвище",
@@ -147,6 +162,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     # either (a column of first names is "Nome", "Nombre" or "Vorname"; "Nom" is French's
     # last name, so those stay theirs).
     "full_name": (
+        # Lithuanian, Latvian, Estonian
+        "vardas ir pavardė",
+        "vārds, uzvārds",
+        "vārds uzvārds",
+        "täisnimi",
         "name",
         "full name",
         "fullname",
@@ -168,6 +188,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "姓名",
     ),
     "company": (
+        # Lithuanian, Latvian, Estonian
+        "įmonė",
+        "uzņēmums",
+        "ettevõte",
         "spółka",
         "organizacja",
         "arbeitgeber",
@@ -209,6 +233,12 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "회사",
     ),
     "phone": (
+        # Lithuanian, Latvian, Estonian
+        "telefonas",
+        "telefono numeris",
+        "tālrunis",
+        "telefons",
+        "telefoninumber",
         "telefonnummer",
         "numer telefonu",
         "telefon komórkowy",
