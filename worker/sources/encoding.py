@@ -494,9 +494,9 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     if language is None:
         return name
     shares = _LETTER_SHARES.get(language, {})
-    best = _letter_likelihood(text, shares)
+    best = _letter_likelihood(_accented_letters(text), shares)
     for other_name, other in tied:
-        likelihood = _letter_likelihood(other, shares)
+        likelihood = _letter_likelihood(_accented_letters(other), shares)
         if likelihood - best > _FAR_LIKELIER:
             chosen, best = other_name, likelihood
     return chosen
@@ -1140,12 +1140,17 @@ _PLAINLY = 5.0
 _CONTEXT_BYTES = 1 << 16
 
 
-def _letter_likelihood(text: str, shares: dict[str, int]) -> float:
-    """How likely the accented letters of the text's words (each word once) are in the
-    language whose accented letters have these shares: the sum of the log share each has
-    among them (a letter it does not write counts as one in a thousand), to a tenth."""
+def _accented_letters(text: str) -> Counter[str]:
+    """The letters beyond ASCII of the text's words, each word once."""
     words = {word for word in _WORD.findall(text.lower()) if not word.isascii()}
-    letters = Counter(char for word in words for char in word if char > "\x7f" and _is_letter(char))
+    return Counter(char for word in words for char in word if char > "\x7f" and _is_letter(char))
+
+
+def _letter_likelihood(letters: Counter[str], shares: dict[str, int]) -> float:
+    """How likely these accented letters are in the language whose accented letters have
+    these shares: the sum of the log share each has among them (a letter it does not write
+    counts as one in a thousand, and every letter where it writes none: English), to a
+    tenth; 0.0 for no letters."""
     total = sum(shares.values()) or 1
     return round(
         sum(n * math.log(max(shares.get(char, 0) / total, 0.001)) for char, n in letters.items()),
@@ -1161,20 +1166,8 @@ def _likeliest_letters(text: str) -> float:
     dot: it weighs as the plain i it capitalises. A list whose only such byte is 0xFD is
     Turkish's ı, half of what Turkish writes beyond ASCII, far likelier than the ý that
     Czech writes among commoner letters and Icelandic seldom."""  # noqa: RUF002
-    words = {word for word in _WORD.findall(text.lower()) if not word.isascii()}
-    letters = Counter(char for word in words for char in word if char > "\x7f" and _is_letter(char))
-    if not letters:
-        return 0.0
-    return round(
-        max(
-            sum(
-                n * math.log(max(shares.get(char, 0) / sum(shares.values()), 0.001))
-                for char, n in letters.items()
-            )
-            for shares in _LETTER_SHARES.values()
-        ),
-        1,
-    )
+    letters = _accented_letters(text)
+    return max(_letter_likelihood(letters, shares) for shares in _LETTER_SHARES.values())
 
 
 def _letter_count(text: str) -> int:
