@@ -1342,6 +1342,8 @@ def test_one_accented_name_is_read_in_the_language_of_the_names_around_it(
         ("en", 100, "Núñez"),
         ("en", 20, "Þór"),
         ("en", 100, "Guðrún"),
+        ("pl", 100, "Muñoz"),  # a Polish-American list: Muńoz is no Polish spelling
+        ("pl", 20, "Ibañez"),
     ],
 )
 @pytest.mark.parametrize("seed", range(3))
@@ -1350,9 +1352,28 @@ def test_one_accented_name_among_western_names_stays_cp1252(
 ) -> None:
     # The counter-cases: Spanish surnames (Rodriguez, Lopez) hold as many z's as Polish
     # text, but fit Romance languages about as well; English names tell no language that
-    # writes ń or ş. Neither outweighs how common cp1252 is.
+    # writes ń or ş. Neither outweighs how common cp1252 is. Polish names with a Spanish
+    # one among them stay cp1252 too: Polish never writes ń before a vowel.
     text = names_with_one_accented(random.Random(seed), language, count, accented)
     assert _read_back(text, "cp1252") == text
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("id,name\n1,Agnieszka Cichoń\n", "cp1250"),
+        ("Miasto;Kod\nGdańsk;80-001\n", "iso8859_2"),
+        ("id,name\n1,José Muñoz\n", "cp1252"),
+        ("Apellido;Ciudad\nIbáñez;La Coruña\n", "cp1252"),
+    ],
+)
+def test_where_a_language_puts_its_n_with_an_accent_tells_the_code_page(
+    text: str, codec: str
+) -> None:
+    # Byte 0xF1 is Polish's ń in cp1250 and Spanish's ñ in cp1252. Polish writes ń before
+    # a consonant or last, never before a vowel; Spanish writes ñ before a vowel only. A
+    # one-row Polish file read as cp1252 was Cichoñ, which no Spanish word ends with.
+    assert _read_back(text, codec) == text
 
 
 @pytest.mark.parametrize(

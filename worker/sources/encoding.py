@@ -956,6 +956,10 @@ _MISPLACED = re.compile(
     rf"|(?<=[{_VOWEL}])[þÞøØ](?=[{_VOWEL}])"
     rf"|(?<=[^\W\d_])(?<![{_VOWEL}dD])[źŹ]"
     r"|(?<=[^\W\d_])¡|(?<=[^\W\d_])°(?=[^\W\d_])|¤"
+    # Polish writes ń before a consonant or last, never before a vowel (``Muńoz``: Spanish
+    # in cp1252 read as cp1250); Spanish writes ñ before a vowel, never last or before a
+    # consonant (``Cichoñ``, ``Gdañsk``: Polish in cp1250 read as cp1252).
+    rf"|[ńŃ](?=[{_VOWEL}])|[ñÑ](?![{_VOWEL}])"
 )
 
 
