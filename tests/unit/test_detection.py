@@ -612,6 +612,7 @@ def test_fold_and_aliases_across_languages() -> None:
         "Telefonnummer": "phone",
         "Spółka": "company",
         "Arbeitgeber": "company",
+        "Parent Customer": "company",  # a Dynamics CRM contact export
         # Lithuanian, Latvian and Estonian.
         "Vardas": "first_name",
         "Pavardė": "last_name",

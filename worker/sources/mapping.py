@@ -203,6 +203,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "employer",
         "account",
         "account name",
+        # Microsoft Dynamics CRM's contact export names the contact's company so.
+        "parent customer",
         "business",
         "empresa",
         "compania",
