@@ -1447,6 +1447,16 @@ def test_a_one_name_korean_or_chinese_file_is_read_in_its_own_code_page(
         assert _read_back(text, codec) == text
 
 
+@pytest.mark.parametrize("codec", ["euc_kr", "cp949"])
+@pytest.mark.parametrize("name", ['"김,민수"', '"박,지훈"'])
+def test_a_korean_name_with_a_one_syllable_word_is_read_as_korean(codec: str, name: str) -> None:
+    # A name quoted with its surname apart: 김 is a word of one syllable, which was taken
+    # for a lone symbol (as € read as a Cyrillic letter is), so no Korean reading was left
+    # and the file was read as Thai (``ฑ่,นฮผ๖``).
+    text = f'No,Korean Name,Affiliation\n11,{name},"Team, A"\n'
+    assert _read_back(text, codec) == text
+
+
 @pytest.mark.parametrize(
     "names", [["김똠", "박쌰", "이민수"], ["최뷁", "정수빈", "강지훈", "윤서연"]]
 )

@@ -790,9 +790,10 @@ _SOUP_AT_LEAST = 6
 def _letters_per_word(text: str) -> float:
     """How many letters beyond ASCII the text's words that have any hold, on average:
     names are written in words; lone letters are a symbol read as one (``€ 12`` read as
-    cp866 is a Cyrillic ``A 12``)."""
+    cp866 is a Cyrillic ``A 12``). A Chinese character, kana or hangul syllable counts as
+    two: one is a word or a syllable of its own (the surname 김), and two bytes."""
     counts = [
-        sum(1 for char in word if char > "\x7f")
+        sum(2 if _script(char) in ("CJK", "HANGUL") else 1 for char in word if char > "\x7f")
         for word in _WORD.findall(text)
         if not word.isascii()
     ]
