@@ -1447,6 +1447,13 @@ def test_a_one_name_korean_or_chinese_file_is_read_in_its_own_code_page(
         assert _read_back(text, codec) == text
 
 
+def test_a_big5_list_whose_thai_reading_glues_a_digit_to_a_letter_is_read_as_big5() -> None:
+    # 李雅婷 in Big5 read as cp874 is ``ง๕ถฎด``: Thai writes its digits apart from its
+    # letters, so that reading is misspelt; it was taken over Big5's.
+    text = "id,name,email\n1,李雅婷,user0@example.com\n2,陳建宏,user1@example.com\n"
+    assert _read_back(text, "big5") == text
+
+
 @pytest.mark.parametrize("codec", ["euc_kr", "cp949"])
 @pytest.mark.parametrize("name", ['"김,민수"', '"박,지훈"'])
 def test_a_korean_name_with_a_one_syllable_word_is_read_as_korean(codec: str, name: str) -> None:

@@ -747,8 +747,10 @@ def _spelt_share(text: str) -> float:
 # Thai is written without spaces between words, its vowel and tone marks above or below
 # a consonant: a run of Thai is one "word" here. No run starts with a mark or a vowel
 # that follows a consonant; a leading vowel (เ แ โ ใ ไ) is followed by a consonant; no
-# two tone marks meet. KOI8-R's Иванов read as cp874 starts with a tone mark.
-_THAI_RUN = re.compile("[\u0e01-\u0e4e]+")
+# two tone marks meet; Thai digits stand apart from letters (``ม.๖``, not ``ม๖``).
+# KOI8-R's Иванов read as cp874 starts with a tone mark; EUC-KR's 민수 is ``นฮผ๖``.
+_THAI_DIGITS = "\u0e50-\u0e59"
+_THAI_RUN = re.compile(f"[{_THAI_DIGITS}]*[\u0e01-\u0e4e][\u0e01-\u0e4e{_THAI_DIGITS}]*")
 _THAI_CONSONANT = "\u0e01-\u0e2e"
 # The vowel and tone marks Thai writes above or below its letters: no word characters
 # to Python, which would cut สมหญิง into สมหญ and ง.
@@ -758,6 +760,7 @@ _THAI_MISSPELT = re.compile(
     f"^[{_THAI_MARKS}\u0e2f\u0e30\u0e32\u0e33\u0e45\u0e46]"
     f"|[\u0e40-\u0e44](?![{_THAI_CONSONANT}])"
     "|[\u0e48-\u0e4b]{2}"
+    f"|[\u0e01-\u0e4e][{_THAI_DIGITS}]|[{_THAI_DIGITS}][\u0e01-\u0e4e]"
 )
 
 
