@@ -1465,6 +1465,22 @@ def test_a_korean_name_with_a_one_syllable_word_is_read_as_korean(codec: str, na
 
 
 @pytest.mark.parametrize(
+    ("names", "codec"),
+    [(["李 娜"], "gb18030"), (["林敏"], "gbk"), (["高兰磊"], "gbk"), (["孙勇", "罗磊"], "gb18030")],
+)
+def test_a_short_chinese_list_is_not_read_as_korean_of_rare_syllables(
+    names: list[str], codec: str
+) -> None:
+    # 李 娜 in GB2312 is 쟀 컹 in EUC-KR: every byte pair a syllable of KS X 1001, but
+    # syllables Korean text hardly ever writes. Such a reading tied with the Chinese one,
+    # and the character-frequency models, given three words, picked it.
+    text = "id,name,email\n" + "".join(
+        f"{i},{name},user{i}@example.com\n" for i, name in enumerate(names, 1)
+    )
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
     "names", [["김똠", "박쌰", "이민수"], ["최뷁", "정수빈", "강지훈", "윤서연"]]
 )
 def test_korean_names_beyond_ks_x_1001_are_read_as_cp949(names: list[str]) -> None:

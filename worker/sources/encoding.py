@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from worker.errors import UnreadableFile, UnsupportedFile
+from worker.sources.hangul import FREQUENT_HANGUL
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     # UTF-32 first: its LE mark begins with UTF-16 LE's.
@@ -634,6 +635,15 @@ def _by_frequency(
         for name, share in shares.items()
         if name in _CJK_NAMES and share >= shares[choice] - _COMMON_MARGIN / 2
     ]
+    # A Korean reading that spells many rare syllables is Chinese or Japanese bytes (李 娜
+    # in GB2312 is 쟀 컹): Korean text is written 99.8 % in the syllables of FREQUENT_HANGUL.
+    # The reading ranked next takes its place, without the benefit of the doubt that a
+    # Japanese reading the detector ranked first has below.
+    japanese_first = choice in _JAPANESE
+    korean = [name for name in tied if name in _KOREAN]
+    if korean and len(korean) < len(tied) and _rare_hangul_share(text_of[korean[0]]) >= 0.25:
+        tied = [name for name in tied if name not in _KOREAN]
+        choice = choice if choice in tied else tied[0]
     if len(tied) < 2:
         return choice
     import chardet  # noqa: PLC0415 - only for these ties
@@ -646,11 +656,18 @@ def _by_frequency(
     name = _known_name(found)
     if name not in tied or _mixed_script_words(text_of[name]):
         return choice
-    if choice in _JAPANESE and name not in _JAPANESE and name not in _KOREAN:
+    if japanese_first and name not in _JAPANESE and name not in _KOREAN:
         # Kanji alone are Chinese characters too, and the models lean Chinese on them (a
         # list of Japanese names in EUC-JP ranked GB18030 first).
         return choice
     return name
+
+
+def _rare_hangul_share(text: str) -> float:
+    """The share of the text's hangul syllables that Korean text seldom writes."""
+    syllables = [char for char in text if "\uac00" <= char <= "\ud7a3"]
+    rare = sum(1 for char in syllables if char not in FREQUENT_HANGUL)
+    return rare / len(syllables) if syllables else 0.0
 
 
 def _known_name(encoding: str | None) -> str | None:
