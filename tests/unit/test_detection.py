@@ -1360,6 +1360,20 @@ def test_one_accented_name_among_western_names_stays_cp1252(
 
 
 @pytest.mark.parametrize(
+    ("language", "count", "accented"),
+    [("pl", 5, "Œuvre"), ("hu", 20, "Œuvre"), ("it", 2, "Œuvre"), ("es", 5, "Cœur")],
+)
+def test_french_oe_is_not_read_as_polish_s_with_acute(
+    language: str, count: int, accented: str
+) -> None:
+    # cp1252's Œ and œ are cp1250's Ś and ś: ``Śuvre``, ``Cśur``. Polish writes ś before a
+    # consonant or last, never before a vowel (si there); every list holding Œuvre among
+    # other names was read as cp1250.
+    text = names_with_one_accented(random.Random(1), language, count, accented)
+    assert _read_back(text, "cp1252") == text
+
+
+@pytest.mark.parametrize(
     ("text", "codec"),
     [
         ("id,name\n1,Agnieszka Cichoń\n", "cp1250"),

@@ -977,10 +977,11 @@ _MISPLACED = re.compile(
     rf"|(?<=[{_VOWEL}])[þÞøØ](?=[{_VOWEL}])"
     rf"|(?<=[^\W\d_])(?<![{_VOWEL}dD])[źŹ]"
     r"|(?<=[^\W\d_])¡|(?<=[^\W\d_])°(?=[^\W\d_])|¤"
-    # Polish writes ń before a consonant or last, never before a vowel (``Muńoz``: Spanish
-    # in cp1252 read as cp1250); Spanish writes ñ before a vowel, never last or before a
-    # consonant (``Cichoñ``, ``Gdañsk``: Polish in cp1250 read as cp1252).
-    rf"|[ńŃ](?=[{_VOWEL}])|[ñÑ](?![{_VOWEL}])"
+    # Polish writes ń, ś and ź before a consonant or last, never before a vowel (it writes
+    # ni, si, zi there): ``Muńoz`` is Spanish in cp1252 read as cp1250, ``Śuvre`` and
+    # ``cśur`` French's Œuvre and cœur. Spanish writes ñ before a vowel, never last or
+    # before a consonant (``Cichoñ``, ``Gdañsk``: Polish in cp1250 read as cp1252).
+    rf"|[ńŃśŚźŹ](?=[{_VOWEL}])|[ñÑ](?![{_VOWEL}])"
 )
 
 
