@@ -1494,6 +1494,24 @@ def test_a_short_chinese_list_is_not_read_as_korean_of_rare_syllables(
     assert _read_back(text, codec) == text
 
 
+@pytest.mark.parametrize("codec", ["gb18030", "gbk"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "email\tfirst\tlast\tcity\tname\ncontact2@example.com\tAnna\tSmith\tParis\t王伟\n",
+        "email;a;b;c\ncontact0@example.com;Ltd;王伟;Anna\n",
+        "id,name\n1,王伟\n2,刘洋\n",
+    ],
+)
+def test_a_chinese_name_of_frequent_characters_is_not_read_as_japanese(
+    codec: str, text: str
+) -> None:
+    # 王伟 in GB2312 is 藍琉 in EUC-JP. Chinese and Japanese readings of kanji alone tie,
+    # and a Japanese reading the detector ranked first was kept over the character models'
+    # Chinese one; a Chinese reading every character of which Chinese writes often wins.
+    assert _read_back(text, codec) == text
+
+
 @pytest.mark.parametrize(
     "names", [["김똠", "박쌰", "이민수"], ["최뷁", "정수빈", "강지훈", "윤서연"]]
 )

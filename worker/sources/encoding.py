@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from worker.errors import UnreadableFile, UnsupportedFile
 from worker.sources.hangul import FREQUENT_HANGUL
+from worker.sources.hanzi import FREQUENT_HANZI
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     # UTF-32 first: its LE mark begins with UTF-16 LE's.
@@ -656,11 +657,24 @@ def _by_frequency(
     name = _known_name(found)
     if name not in tied or _mixed_script_words(text_of[name]):
         return choice
-    if japanese_first and name not in _JAPANESE and name not in _KOREAN:
+    if (
+        japanese_first
+        and name not in _JAPANESE
+        and name not in _KOREAN
+        and not (name in _CHINESE and _all_frequent_hanzi(text_of[name]))
+    ):
         # Kanji alone are Chinese characters too, and the models lean Chinese on them (a
-        # list of Japanese names in EUC-JP ranked GB18030 first).
+        # list of Japanese names in EUC-JP ranked GB18030 first); unless every character
+        # of the Chinese reading is one Chinese text writes often (王伟, not its EUC-JP
+        # reading 藍琉).
         return choice
     return name
+
+
+def _all_frequent_hanzi(text: str) -> bool:
+    """Whether the text holds Chinese characters and every one is of FREQUENT_HANZI."""
+    han = [char for char in text if "\u4e00" <= char <= "\u9fff"]
+    return bool(han) and all(char in FREQUENT_HANZI for char in han)
 
 
 def _rare_hangul_share(text: str) -> float:
@@ -682,6 +696,7 @@ _CJK_NAMES = frozenset(
     for name in ("shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr", "cp949")
 )
 _JAPANESE = frozenset(codecs.lookup(name).name for name in ("shift_jis", "cp932", "euc_jp"))
+_CHINESE = frozenset(codecs.lookup(name).name for name in ("gb18030", "gbk", "gb2312"))
 _FREQUENCY_BYTES = 1 << 16
 
 
