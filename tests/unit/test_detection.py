@@ -1512,6 +1512,23 @@ def test_a_chinese_name_of_frequent_characters_is_not_read_as_japanese(
     assert _read_back(text, codec) == text
 
 
+@pytest.mark.parametrize("codec", ["euc_kr", "cp949"])
+@pytest.mark.parametrize(
+    "names", [["황석윤"], ["윤호준"], ["홍희도", "임민우"], ["박현석", "홍태경"]]
+)
+def test_a_short_korean_list_is_not_read_as_chinese_of_rare_characters(
+    codec: str, names: list[str]
+) -> None:
+    # 황석윤 in EUC-KR is 炔籍辣 in GB2312: characters of GB2312's first level, so the
+    # readings tie, and the character models, given a name or two, leaned Chinese. The
+    # Chinese reading holds characters Chinese seldom writes; the Korean one syllables
+    # Korean writes often.
+    text = "id,name,email\n" + "".join(
+        f"{i},{name},user{i}@example.com\n" for i, name in enumerate(names, 1)
+    )
+    assert _read_back(text, codec) == text
+
+
 @pytest.mark.parametrize(
     "names", [["김똠", "박쌰", "이민수"], ["최뷁", "정수빈", "강지훈", "윤서연"]]
 )

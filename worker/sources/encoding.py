@@ -657,6 +657,17 @@ def _by_frequency(
     name = _known_name(found)
     if name not in tied or _mixed_script_words(text_of[name]):
         return choice
+    # Where the models say Chinese but the Chinese reading holds a character Chinese
+    # seldom writes and the Korean one only syllables Korean writes often, it is Korean
+    # (황석윤 in EUC-KR is GB2312's 炔籍辣: given one name, the models lean Chinese).
+    korean = [other for other in tied if other in _KOREAN]
+    if (
+        name in _CHINESE
+        and korean
+        and not _all_frequent_hanzi(text_of[name])
+        and _rare_hangul_share(text_of[korean[0]]) == 0.0
+    ):
+        return korean[0]
     if (
         japanese_first
         and name not in _JAPANESE
