@@ -498,10 +498,44 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     shares = _LETTER_SHARES.get(language, {})
     best = _letter_likelihood(_accented_letters(text), shares)
     for other_name, other in tied:
+        if other_name not in _WRITTEN_IN[language]:
+            continue  # a Polish list's ć read in cp1257 (João's ã): no Polish code page
         likelihood = _letter_likelihood(_accented_letters(other), shares)
         if likelihood - best > _FAR_LIKELIER:
             chosen, best = other_name, likelihood
     return chosen
+
+
+# The code pages each language's text is written in, of those read here: where the words
+# are plainly in a language, only a reading in one of them can win by its letters.
+_WESTERN_PAGES = frozenset({"cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"})
+_CENTRAL_PAGES = frozenset({"cp1250", "iso8859_2", "cp852"})
+_WRITTEN_IN = {
+    **dict.fromkeys(
+        [
+            "English",
+            "French",
+            "German",
+            "Spanish",
+            "Portuguese",
+            "Italian",
+            "Catalan",
+            "Dutch",
+            "Danish",
+            "Swedish",
+            "Icelandic",
+        ],
+        _WESTERN_PAGES,
+    ),
+    **dict.fromkeys(
+        ["Polish", "Czech", "Slovak", "Hungarian", "Croatian", "Romanian"], _CENTRAL_PAGES
+    ),
+    "Turkish": frozenset({"cp1254"}),
+    "Lithuanian": frozenset({"cp1257"}),
+    "Latvian": frozenset({"cp1257"}),
+    "Estonian": frozenset({"cp1257"}) | _WESTERN_PAGES,
+    "Albanian": _WESTERN_PAGES | _CENTRAL_PAGES,
+}
 
 
 # The code pages weighed by how often languages write their letters: Windows' Western,
