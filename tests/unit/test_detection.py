@@ -1362,6 +1362,52 @@ def test_one_accented_name_among_western_names_stays_cp1252(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "email,first,last\nx@example.com,François,Smith\n",
+        "email;first;last\nanna@example.com;Zoë;Lee\n",
+        "email,name\na@example.com,Schröder\nb@example.com,Acme\n",
+        "email,name,city\na@example.com,Gonçalves,Porto\n",
+        "Data;Lançamento;Valor\n01/05/2025;Salario;5000,00\n",
+    ],
+)
+def test_a_dos_word_is_not_read_as_mac_roman_letters_no_language_writes_there(
+    text: str,
+) -> None:
+    # cp850's ç is Mac Roman's á: ``Franáois``, ``Lanáamento``. Letter by letter both read
+    # as well, and no language of the words around is plain; the letters on either side
+    # of ç are what French and Portuguese write (``nço``), those of á what none does.
+    assert _read_back(text, "cp850") == text
+
+
+@pytest.mark.parametrize(
+    ("language", "accented", "codec"), [("hu", "Szőke", "cp1250"), ("sv", "Björk", "cp850")]
+)
+@pytest.mark.parametrize("seed", range(3))
+def test_one_accented_name_in_a_short_list_is_read_by_the_letters_around_it(
+    seed: int, language: str, accented: str, codec: str
+) -> None:
+    # Five Hungarian names spelled in ASCII and one Szőke: cp1252 reads Szõke, a
+    # Portuguese or Estonian õ among letters those languages seldom put around it.
+    text = names_with_one_accented(random.Random(seed), language, 5, accented)
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("First Name,Last Name\nBogdan,Bîrgu\nPeter,Ana\n", "cp1250"),
+        ("id,name\n1,Þór\n2,Anna\n", "cp1252"),
+    ],
+)
+def test_the_letters_around_do_not_outweigh_a_windows_code_page(text: str, codec: str) -> None:
+    # Romanian's old-spelling Bîrgu reads in cp1257 as Latvian's Bīrgu, whose neighbours
+    # Latvian writes more often; a word is no match for how rare cp1257 is. Icelandic has
+    # no counts of its letters' neighbours here: its own þ keeps its reading.
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
     ("language", "count", "accented"),
     [("pl", 5, "Œuvre"), ("hu", 20, "Œuvre"), ("it", 2, "Œuvre"), ("es", 5, "Cœur")],
 )

@@ -434,7 +434,8 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     cp1252's ``Kadýn``, a letter Czech and Icelandic write among many commoner ones), and
     where those letters tie, the language the ASCII letters of ``context`` (the whole
     sample; else ``sample``) are plainly in weighs any tied readings, DOS and Mac ones
-    too, by the letters it writes.
+    too, by the letters it writes; and where no language is plain, the letters around
+    the accented ones (:func:`_likeliest_around`).
     mac_roman and cp850 decode any bytes, so there is always an answer. A byte that
     delimits the lines' fields (``§`` in latin-1, Mac Roman's ``ß``) is read as a comma
     while they are weighed: no reading is marked for gluing it to the fields, and the most
@@ -494,7 +495,7 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     # Swedish statement's ö in DOS cp850, not Mac Roman's î).
     language = _context_language(sample if context is None else context)
     if language is None:
-        return name
+        return _likeliest_around(name, text, tied)
     shares = _LETTER_SHARES.get(language, {})
     best = _letter_likelihood(_accented_letters(text), shares)
     for other_name, other in tied:
@@ -549,6 +550,65 @@ _WEIGHED_READINGS = frozenset({"cp1252", "cp1250", "cp1254"})
 # against the ý Czech writes is a factor of three a word; Portuguese's ã against
 # Romanian's ă, not two).
 _FAR_LIKELIER = 2.0
+
+
+def _likeliest_around(name: str, text: str, tied: list[tuple[str, str]]) -> str:
+    """Among readings still tied and no language of the words plain, the one whose
+    letters beyond ASCII sit among letters that some language writes around them far
+    more often (``François``, not Mac Roman's ``Franáois`` of DOS bytes; ``Doğan``, not
+    cp1252's ``Doðan``). A Windows reading gives way to another Windows reading only:
+    the letters of a word or two are no match for how rare the DOS, Mac and Baltic code
+    pages are. Icelandic has no counts of its letters' neighbours, so a reading with its
+    own ð or þ keeps its place."""
+    if not _ICELANDIC_ONLY.isdisjoint(text.lower()):
+        return name
+    chosen = name
+    best = _likeliest_surroundings(text)
+    windows = name in _WEIGHED_READINGS
+    for other_name, other in tied:
+        if (windows and other_name not in _WEIGHED_READINGS) or other_name == "cp1257":
+            continue
+        likelihood = _likeliest_surroundings(other)
+        if likelihood - best > _FAR_LIKELIER_AROUND:
+            chosen, best = other_name, likelihood
+    return chosen
+
+
+_ICELANDIC_ONLY = frozenset("ðþ")
+# How much likelier, in log share, the letters around another reading's accented letters
+# must be: a factor of e to the sixth (``ço`` against ``áo`` is one of e to the ninth).
+_FAR_LIKELIER_AROUND = 6.0
+# How many of the text's words beyond ASCII are weighed (each once): ties are between
+# readings of a few such words; a text of thousands is decided before.
+_AROUND_WORDS = 256
+
+
+def _likeliest_surroundings(text: str) -> float:
+    """How likely the letters on either side of each accented letter of the text's words
+    (each word once; a space at a word's edge) are, in the language likeliest to write
+    them: the sum of the log shares of each pair and triple in that language's text (one
+    in e to the seventeenth where it writes none)."""
+    from worker.sources.accent_grams import RARENESS  # noqa: PLC0415 - ties only
+
+    words = []
+    for word in _WORD.findall(text.lower()):
+        if not word.isascii() and word not in words:
+            words.append(word)
+            if len(words) == _AROUND_WORDS:
+                break
+    grams = []
+    for word in words:
+        padded = f" {word} "
+        for index, char in enumerate(padded):
+            if char > "\x7f" and _is_letter(char):
+                grams += [
+                    padded[index - 1 : index + 1],
+                    padded[index : index + 2],
+                    padded[index - 1 : index + 2],
+                ]
+    if not grams:
+        return 0.0
+    return -min(sum(rareness.get(gram, 17) for gram in grams) for rareness in RARENESS.values())
 
 
 def _field_names(text: str) -> int:
