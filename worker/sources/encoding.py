@@ -555,11 +555,12 @@ _FAR_LIKELIER = 2.0
 def _likeliest_around(name: str, text: str, tied: list[tuple[str, str]]) -> str:
     """Among readings still tied and no language of the words plain, the one whose
     letters beyond ASCII sit among letters that some language writes around them far
-    more often (``François``, not Mac Roman's ``Franáois`` of DOS bytes; ``Doğan``, not
-    cp1252's ``Doðan``). A Windows reading gives way to another Windows reading only:
-    the letters of a word or two are no match for how rare the DOS, Mac and Baltic code
-    pages are. Icelandic has no counts of its letters' neighbours, so a reading with its
-    own ð or þ keeps its place."""
+    more often (``François``, not Mac Roman's ``Franáois`` of DOS bytes; a Hungarian
+    ``Szőke``, not cp1252's ``Szõke``). A Windows reading gives way to another Windows
+    reading only, none to cp1257: the letters of a word or two are no match for how rare
+    the DOS, Mac and Baltic code pages are. Icelandic has no counts of its letters'
+    neighbours, so a reading with its own ð or þ keeps its place (which leaves Turkish's
+    ğ, cp1252's ð, to the other marks)."""
     if not _ICELANDIC_ONLY.isdisjoint(text.lower()):
         return name
     chosen = name
