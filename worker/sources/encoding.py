@@ -499,7 +499,7 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     shares = _LETTER_SHARES.get(language, {})
     best = _letter_likelihood(_accented_letters(text), shares)
     for other_name, other in tied:
-        if other_name not in _WRITTEN_IN[language]:
+        if other_name not in _WRITTEN_IN.get(language, _LATIN_READINGS):
             continue  # a Polish list's ć read in cp1257 (João's ã): no Polish code page
         likelihood = _letter_likelihood(_accented_letters(other), shares)
         if likelihood - best > _FAR_LIKELIER:
