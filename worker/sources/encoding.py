@@ -20,7 +20,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
 from worker.errors import UnreadableFile, UnsupportedFile
@@ -481,12 +481,9 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
         # another of Windows' three Latin code pages reads the same bytes as letters that
         # a language writes far more often (Turkish's dotless i, where cp1252 reads the ý
         # that Icelandic writes among many commoner letters).
-        best = _likeliest_letters(text)
-        for other_name, other in tied:
-            if other_name in _WEIGHED_READINGS:
-                likelihood = _likeliest_letters(other)
-                if likelihood - best > _FAR_LIKELIER:
-                    chosen, best = other_name, likelihood
+        chosen = _far_likelier(
+            name, text, tied, _likeliest_letters, margin=_FAR_LIKELIER, allowed=_WEIGHED_READINGS
+        )
     if chosen != name or not tied:
         return chosen
     # Still tied: the language that the ASCII letters of the file's words are in, when
@@ -497,13 +494,35 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     if language is None:
         return _likeliest_around(name, text, tied)
     shares = _LETTER_SHARES.get(language, {})
-    best = _letter_likelihood(_accented_letters(text), shares)
+    # Only the code pages the language is written in (a Polish list's ć read in cp1257,
+    # João's ã: no Polish code page).
+    return _far_likelier(
+        name,
+        text,
+        tied,
+        lambda reading: _letter_likelihood(_accented_letters(reading), shares),
+        margin=_FAR_LIKELIER,
+        allowed=_WRITTEN_IN.get(language, _LATIN_READINGS),
+    )
+
+
+def _far_likelier(
+    name: str,
+    text: str,
+    tied: list[tuple[str, str]],
+    likelihood: Callable[[str], float],
+    *,
+    margin: float,
+    allowed: Collection[str],
+) -> str:
+    """``name`` (whose reading is ``text``), unless a ``tied`` reading in an ``allowed``
+    code page is likelier by more than ``margin``: then the likeliest such one."""
+    chosen, best = name, likelihood(text)
     for other_name, other in tied:
-        if other_name not in _WRITTEN_IN.get(language, _LATIN_READINGS):
-            continue  # a Polish list's ć read in cp1257 (João's ã): no Polish code page
-        likelihood = _letter_likelihood(_accented_letters(other), shares)
-        if likelihood - best > _FAR_LIKELIER:
-            chosen, best = other_name, likelihood
+        if other_name in allowed:
+            score = likelihood(other)
+            if score - best > margin:
+                chosen, best = other_name, score
     return chosen
 
 
@@ -563,19 +582,14 @@ def _likeliest_around(name: str, text: str, tied: list[tuple[str, str]]) -> str:
     ğ, cp1252's ð, to the other marks)."""
     if not _ICELANDIC_ONLY.isdisjoint(text.lower()):
         return name
-    chosen = name
-    best = _likeliest_surroundings(text)
-    windows = name in _WEIGHED_READINGS
-    for other_name, other in tied:
-        if (windows and other_name not in _WEIGHED_READINGS) or other_name == "cp1257":
-            continue
-        likelihood = _likeliest_surroundings(other)
-        if likelihood - best > _FAR_LIKELIER_AROUND:
-            chosen, best = other_name, likelihood
-    return chosen
+    allowed = _WEIGHED_READINGS if name in _WEIGHED_READINGS else _NOT_BALTIC
+    return _far_likelier(
+        name, text, tied, _likeliest_surroundings, margin=_FAR_LIKELIER_AROUND, allowed=allowed
+    )
 
 
 _ICELANDIC_ONLY = frozenset("ðþ")
+_NOT_BALTIC = frozenset(_LATIN_READINGS) - {"cp1257"}
 # How much likelier, in log share, the letters around another reading's accented letters
 # must be: a factor of e to the sixth (``ço`` against ``áo`` is one of e to the ninth).
 _FAR_LIKELIER_AROUND = 6.0
@@ -739,6 +753,7 @@ def _by_frequency(
     korean = [name for name in tied if name in _KOREAN]
     if korean and len(korean) < len(tied) and _rare_hangul_share(text_of[korean[0]]) >= 0.25:
         tied = [name for name in tied if name not in _KOREAN]
+        korean = []
         choice = choice if choice in tied else tied[0]
     if len(tied) < 2:
         return choice
@@ -755,7 +770,6 @@ def _by_frequency(
     # Where the models say Chinese but the Chinese reading holds a character Chinese
     # seldom writes and the Korean one only syllables Korean writes often, it is Korean
     # (황석윤 in EUC-KR is GB2312's 炔籍辣: given one name, the models lean Chinese).
-    korean = [other for other in tied if other in _KOREAN]
     if (
         name in _CHINESE
         and korean
