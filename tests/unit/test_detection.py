@@ -2219,6 +2219,46 @@ def test_a_translation_table_with_an_empty_corner_and_an_empty_column_has_a_head
     assert detect_dialect(text, complete=True).dialect.has_header
 
 
+_KANA_CHART = {
+    "katakana": [
+        ("", "ア", "イ", "ウ", "エ", "オ"),
+        ("K", "カ", "キ", "ク", "ケ", "コ"),
+        ("S", "サ", "シ", "ス", "セ", "ソ"),
+        ("T", "タ", "チ", "ツ", "テ", "ト"),
+        ("N", "ナ", "ニ", "ヌ", "ネ", "ノ"),  # noqa: RUF001
+        ("H", "ハ", "ヒ", "フ", "ヘ", "ホ"),
+        ("M", "マ", "ミ", "ム", "メ", "モ"),
+        ("R", "ラ", "リ", "ル", "レ", "ロ"),
+    ],
+    "hiragana": [
+        ("", "あ", "い", "う", "え", "お"),
+        ("K", "か", "き", "く", "け", "こ"),
+        ("S", "さ", "し", "す", "せ", "そ"),
+        ("T", "た", "ち", "つ", "て", "と"),
+        ("N", "な", "に", "ぬ", "ね", "の"),
+        ("H", "は", "ひ", "ふ", "へ", "ほ"),
+        ("M", "ま", "み", "む", "め", "も"),
+        ("R", "ら", "り", "る", "れ", "ろ"),
+    ],
+}
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("kana", sorted(_KANA_CHART))
+def test_names_in_another_script_than_the_cells_below_are_a_header(kana: str, seed: int) -> None:
+    # A learner's katakana.csv: the vowels a, i, u, e, o over a chart of kana, the
+    # consonants down the first column, an empty corner at each end of the first row.
+    # Each name and the cell below it are one letter, and no kind tells them apart;
+    # only the script does: Latin names over Japanese values.
+    rng = random.Random(seed)
+    chart = _KANA_CHART[kana]
+    rows = [[" ", "a", "i", "u", "e", "o", " "]]
+    rows += [[*row, rng.choice(["", "", "ン"])] for row in chart[: rng.randint(3, len(chart))]]
+    assert detect_header(rows)
+    text = "\n".join(",".join(f'"{cell}"' for cell in row) for row in rows) + "\n"
+    assert detect_dialect(text, complete=True).dialect.has_header
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_rows_of_names_with_an_empty_first_cell_stay_data(seed: int) -> None:
     # The counter-case: a headerless list whose rows all leave the first cell empty; its

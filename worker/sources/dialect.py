@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
-from worker.sources.encoding import CONTROL_DELIMITERS
+from worker.sources.encoding import CONTROL_DELIMITERS, script_of
 from worker.sources.mapping import is_known_header
 
 # Delimiters of contact exports, in the order ties are broken. Any other printable
@@ -1023,15 +1023,36 @@ def detect_header(rows: list[list[str]]) -> bool:
         elif header_kind == "text" and not like_below:
             # Distinct values of one length (codes) under a first value of another; of the
             # values, not of the spaces padding them before a delimiter.
+            # Or a name in another script than the values it names.
             values = {cell.strip() for cell in below}
             lengths = {len(value) for value in values}
-            if len(lengths) == 1 and len(values) > 1 and len(header_cell.strip()) not in lengths:
+            coded = len(lengths) == 1 and len(values) > 1
+            if (coded and len(header_cell.strip()) not in lengths) or _written_apart(
+                header_cell, below
+            ):
                 votes += 1
         else:
             votes -= 1
     if votes == 0:
         return _names_row(first, body)
     return votes > 0
+
+
+def _written_apart(label: str, below: list[str]) -> bool:
+    """Whether ``label`` is written in letters of a script that nearly none of the cells
+    below uses (``a`` over ``ア``, ``Name`` over ``山田``, ``Имя`` over ``Ivan``): a name
+    given in another language than the values it names."""
+    own = _scripts(label)
+    apart = sum(1 for cell in below if (scripts := _scripts(cell)) and not scripts & own)
+    return bool(own) and apart >= len(below) * _APART_SHARE
+
+
+_APART_SHARE = 0.8
+
+
+def _scripts(cell: str) -> frozenset[str]:
+    """The scripts of a cell's letters (Chinese characters and kana are one)."""
+    return frozenset(script_of(char) for char in cell if char.isalpha())
 
 
 def _names_below(body: list[list[str]], column: int) -> bool:

@@ -842,7 +842,7 @@ def _lower_only(text: str) -> bool:
     letters = [char for char in _NOT_ASCII.findall(text) if char.isalpha()]
     return (
         bool(letters)
-        and all(_script(char) in ("CYRILLIC", "GREEK") for char in letters)
+        and all(script_of(char) in ("CYRILLIC", "GREEK") for char in letters)
         and not any(char.isupper() for char in letters)
     )
 
@@ -866,7 +866,7 @@ def _spelt_share(text: str) -> float:
         if len(written) < 2:
             continue
         word = written.lower()
-        script = _script(word[0])
+        script = script_of(word[0])
         if script == "CYRILLIC":
             right = (
                 not _CYRILLIC_GREEK_VOWELS.isdisjoint(word)
@@ -885,7 +885,7 @@ def _spelt_share(text: str) -> float:
             right = _ARABIC_FINAL.isdisjoint(word[:-1])  # ة and ى end a word
         elif script in ("CJK", "HANGUL"):
             # 흄陝荻 is no word; SNSという is (Japanese writes Latin letters in a word).
-            right = all(_script(char) == script for char in word if not char.isascii())
+            right = all(script_of(char) == script for char in word if not char.isascii())
         else:
             continue
         total += 1
@@ -921,7 +921,7 @@ def _korean_with_hangul(text: str, encoding: str) -> float:
     Korean is written in hangul (Москва in cp1251 read as EUC-KR is 輕仲循); else 1.0."""
     if codecs.lookup(encoding).name not in _KOREAN:
         return 1.0
-    scripts = {_script(char) for char in text if not char.isascii()}
+    scripts = {script_of(char) for char in text if not char.isascii()}
     return 0.0 if "CJK" in scripts and "HANGUL" not in scripts else 1.0
 
 
@@ -948,7 +948,7 @@ def _letters_per_word(text: str) -> float:
     cp866 is a Cyrillic ``A 12``). A Chinese character, kana or hangul syllable counts as
     two: one is a word or a syllable of its own (the surname 김), and two bytes."""
     counts = [
-        sum(2 if _script(char) in ("CJK", "HANGUL") else 1 for char in word if char > "\x7f")
+        sum(2 if script_of(char) in ("CJK", "HANGUL") else 1 for char in word if char > "\x7f")
         for word in _WORD.findall(text)
         if not word.isascii()
     ]
@@ -1129,12 +1129,12 @@ def _mixed_script_words(text: str) -> int:
     for word in _WORD.findall(text):
         if word.isascii():
             continue
-        scripts = {_script(char) for char in word}
+        scripts = {script_of(char) for char in word}
         count += len(scripts) > 1
     return count
 
 
-def _script(char: str) -> str:
+def script_of(char: str) -> str:
     if char.isascii():
         return "LATIN"
     full = unicodedata.name(char, "UNKNOWN")
