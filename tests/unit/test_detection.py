@@ -1364,6 +1364,26 @@ def test_one_accented_name_among_western_names_stays_cp1252(
 @pytest.mark.parametrize(
     "text",
     [
+        "First,Last,Email\nSean,O\u2019Brien,sean@example.ie\nAnna,Smith,anna@example.com\n",
+        "Name,Email\nLucia D\u2019Angelo,lucia@example.it\n",
+        "Nom;Ville\nAisha N\u2019Diaye;Dakar\nMarie Dubois;Lyon\nPaul Martin;Nice\n",
+        "Country,Code\nCote D\u2019Ivoire,CI\nFrance,FR\n",
+    ],
+)
+@pytest.mark.parametrize("codec", ["mac_roman", "cp1252", "utf-8"])
+def test_an_apostrophe_before_a_capitalised_name_reads_in_its_code_page(
+    text: str, codec: str
+) -> None:
+    # Excel for Mac writes CSV in Mac Roman, where the typographic apostrophe of O’Brien  # noqa: RUF003
+    # is 0xD5: cp1252's Õ, an accented capital between a letter and a capitalised
+    # word (``OÕBrien``), which no name writes. Written in cp1252 or UTF-8 the same
+    # lists keep their reading.
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "email,first,last\nx@example.com,François,Smith\n",
         "email;first;last\nanna@example.com;Zoë;Lee\n",
         "email,name\na@example.com,Schröder\nb@example.com,Acme\n",

@@ -1206,8 +1206,10 @@ def _capitals_inside_words(text: str) -> int:
     """Accented capitals inside a word that is not written in capitals: right after a
     small letter (``CafÈ``, ``ZoÎ``: mac_roman read as a Windows code page, or the
     reverse), or between a letter and a small one (``JÅrgen``: cp850's ü read as
-    mac_roman). Real names put capitals there only in ASCII (``McDonald``, ``DeLuca``);
-    a word in capitals (``MÜLLER``) has them everywhere. And the reverse: a small accented
+    mac_roman), or between a letter and a capitalised word (``OÕBrien``, ``DÕIvoire``:
+    Mac Roman's apostrophe read as a Windows code page). Real names put capitals there
+    only in ASCII (``McDonald``, ``DeLuca``); a word in capitals (``MÜLLER``) has them
+    everywhere, and no small letter after them. And the reverse: a small accented
     letter between two capitals (``HISTàRICO``: cp850's Ó read as cp1252), which a word in
     capitals never writes (but ß, which has no capital of its own)."""
     count = 0
@@ -1219,7 +1221,10 @@ def _capitals_inside_words(text: str) -> int:
             continue
         before, after = text[start - 1], text[start + 1] if start < last else ""
         if char.isupper():
-            if before.islower() or (before.isalpha() and after.islower()):
+            then = text[start + 2 : start + 3]
+            if before.islower() or (
+                before.isalpha() and (after.islower() or (after.isupper() and then.islower()))
+            ):
                 count += 1
         elif (
             char.islower()
