@@ -1362,6 +1362,20 @@ def test_one_accented_name_among_western_names_stays_cp1252(
 
 
 @pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Vorname;Nachname;Nr\nBj\u00f6rn;Gro\u00df;32\n", "cp850"),
+        ("Vorname;Nachname;Nr\nMaximilian;Wei\u00df;18\nJ\u00f6rg;Becker;18\n", "cp850"),
+        ("nom;cognom\nCol\u00b7legi Oficial;Mart\u00ed\nParal\u00b7lel;Puig\n", "cp1252"),
+    ],
+)
+def test_a_middle_dot_touching_a_letter_marks_a_wrong_reading(text: str, codec: str) -> None:
+    # DOS cp850's \u00df is Mac Roman's middle dot: ``Gro\u00b7``, ``Wei\u00b7``. Catalan
+    # writes the dot between two l's only (``Col\u00b7legi``), which keeps its reading.
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "First,Last,Email\nSean,O\u2019Brien,sean@example.ie\nAnna,Smith,anna@example.com\n",

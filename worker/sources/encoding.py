@@ -1378,6 +1378,9 @@ _MARK_BEFORE_LETTER = re.compile(
     # A euro sign inside a word (``CONCEI€ÇO``: cp850's ÇÃ read as cp1252); it sits beside
     # a number, or a word's end (``5€``, ``EUR€``). £ ¤ ¥ are never glued at all (above).
     r"|(?<=[^\W\d_])€(?=[^\W\d_])"
+    # A middle dot touching a letter but in Catalan's l·l (``Wei·``: cp850's ß read as Mac
+    # Roman; ``M·rquez``: cp1252's á read as Mac Roman).
+    r"|(?<![lL])·(?=[^\W\d_])|(?<=[^\W\d_])·(?![lL])"
 )
 _NEVER_GLUED_CHAR = re.compile("[" + re.escape("".join(sorted(_NEVER_GLUED))) + "]")
 _SINGLE_BYTE_LATIN = frozenset(
