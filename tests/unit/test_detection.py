@@ -1364,6 +1364,27 @@ def test_one_accented_name_among_western_names_stays_cp1252(
 @pytest.mark.parametrize(
     ("text", "codec"),
     [
+        # Turkish names spelled in ASCII lean Turkish, though not plainly: cp1254's ş and
+        # ğ, not cp1250's Romanian ţ (``Ayţe``) or cp1252's Icelandic ð (``Doðan``).
+        ("name;surname\nMehmet;Kaya\nAhmet;Ay\u015fe\nMustafa;Demir\nKemal;Polat\n", "cp1254"),
+        ("name;surname\nMehmet;Kaya\nAhmet;Do\u011fan\nMustafa;Demir\nKemal;Polat\n", "cp1254"),
+        # Icelandic names keep their ð and þ.
+        ("Nafn;Eftirnafn\nEinar;Jonsson\nHelga;Gu\u00f0mundur\nMagnus;Karlsson\n", "cp1252"),
+        ("Nafn;Eftirnafn\nGunnar;\u00deorsteinn\nAnna;Petursdottir\n", "cp1252"),
+        # A leaning is no more than the letters around: Spanish names under a German
+        # header lean Slovak, and stay Mac Roman's, not cp852's ``Luc\u013aa``.
+        ("Vorname;Nachname;Nr\nLuc\u00eda;N\u00fa\u00f1ez;46\n", "mac_roman"),
+    ],
+)
+def test_the_language_the_words_lean_to_breaks_a_tie_between_windows_code_pages(
+    text: str, codec: str
+) -> None:
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
         ("Vorname;Nachname;Nr\nBj\u00f6rn;Gro\u00df;32\n", "cp850"),
         ("Vorname;Nachname;Nr\nMaximilian;Wei\u00df;18\nJ\u00f6rg;Becker;18\n", "cp850"),
         ("nom;cognom\nCol\u00b7legi Oficial;Mart\u00ed\nParal\u00b7lel;Puig\n", "cp1252"),

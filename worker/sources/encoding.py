@@ -490,9 +490,17 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     # they tell it plainly, weighs the readings (``Zbigniew Junkiewicz, Agnieszka Cichoń``:
     # ń, not the ñ of cp1252's ``Cichoñ``, in a list whose w, k and z are Polish; a
     # Swedish statement's ö in DOS cp850, not Mac Roman's î).
-    language = _context_language(sample if context is None else context)
+    fits = _language_fits(sample if context is None else context)
+    language = _plain_language(fits)
     if language is None:
-        return _likeliest_around(name, text, tied)
+        around = _likeliest_around(name, text, tied)
+        if around != name:
+            return around
+        # Still tied: the language the words lean to, though not plainly, where it writes
+        # every accented letter of one tied reading and not those of the chosen one
+        # (``Ayşe`` among Turkish names spelled in ASCII, not cp1250's Romanian ``Ayţe``;
+        # ``Doğan``, not cp1252's Icelandic ``Doðan``).
+        return _leaning_reading(name, text, tied, fits[-1][1])
     shares = _LETTER_SHARES.get(language, {})
     # Only the code pages the language is written in (a Polish list's ć read in cp1257,
     # João's ã: no Polish code page).
@@ -1286,17 +1294,54 @@ def _context_language(sample: bytes) -> str | None:
     the same in every reading), if it fits them far better than any other (a factor of
     ``_PLAINLY``): a Polish list of five names, a Turkish one of twenty; not a list of
     Spanish surnames, whose z's fit Polish and Hungarian about as well as Romance text."""
+    return _plain_language(_language_fits(sample))
+
+
+def _language_fits(sample: bytes) -> list[tuple[float, str]]:
+    """How well each language's ASCII letter frequencies fit the sample's words (each word
+    once), as log likelihoods, the best last."""
     words = set(_WORD.findall(sample[:_CONTEXT_BYTES].decode("latin-1").lower()))
     letters = Counter(char for word in words for char in word if "a" <= char <= "z")
-    fit = sorted(
+    return sorted(
         (
             sum(n * math.log(shares[ord(char) - ord("a")]) for char, n in letters.items()),
             name,
         )
         for name, shares in _ASCII_SHARES.items()
     )
-    (runner_up, _), (best, language) = fit[-2:]
+
+
+def _plain_language(fits: list[tuple[float, str]]) -> str | None:
+    """The best-fitting language, if it fits far better than the next (``_PLAINLY``)."""
+    (runner_up, _), (best, language) = fits[-2:]
     return language if best - runner_up > _PLAINLY else None
+
+
+def _leaning_reading(name: str, text: str, tied: list[tuple[str, str]], language: str) -> str:
+    """Among Windows' Latin code pages, the first tied reading in one ``language`` is
+    written in, whose accented letters it all writes and whose letters around them are no
+    less likely, where ``language`` does not write all those of ``name``'s reading (else
+    ``name``): the words' language, even where not plain, is more than the code pages'
+    order; no more than the letters around."""
+    shares = _LETTER_SHARES.get(language, {})
+    pages = _WRITTEN_IN.get(language, frozenset()) & _WEIGHED_READINGS
+    if name in pages or name not in _WEIGHED_READINGS or not shares:
+        return name
+
+    def written(reading: str) -> bool:
+        return all(shares.get(char, 0) for char in _accented_letters(reading))
+
+    if written(text):
+        return name
+    around = _likeliest_surroundings(text)
+    return next(
+        (
+            other
+            for other, reading in tied
+            if other in pages and written(reading) and _likeliest_surroundings(reading) >= around
+        ),
+        name,
+    )
 
 
 # How much better the language of the words must fit them than any other, in log
