@@ -2247,6 +2247,25 @@ def test_utf32_without_its_byte_order_mark_is_read(codec: str) -> None:
     assert detect_encoding(data, complete=True).encoding == "utf-16-le"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Direct_Error;"Ein Fehler ist w\u00e4hrend der Server-Anfrage aufgetreten. Bitte '
+        'versuchen Sie es sp\u00e4ter noch einmal."\nExt_Loading;"Lade Daten..."',
+        "save_button;Save all changes now\ncancel_button;Cancel and go back...\n",
+        "order_status,Waiting for the payment to arrive from the bank\n"
+        "in_progress,The order is being packed in our warehouse\n",
+    ],
+)
+def test_keys_joined_by_underscores_over_sentences_split_at_their_delimiter(text: str) -> None:
+    # A translation file of a web framework: a key, then a sentence. Read at the spaces,
+    # every word is a cell of some type; read at the delimiter, a sentence is no typed
+    # value and the key (``Direct_Error``) was none either, as an identifier needed a
+    # digit. Words joined by underscores are a key or a code: a type.
+    delimiter = ";" if ";" in text else ","
+    assert detect_dialect(text, complete=True).dialect.delimiter == delimiter
+
+
 _UI_STRINGS = [
     ("create_lobby", "Create lobby", "Создать комнату", "Raum erstellen", "创建房间"),
     ("join_lobby", "Join lobby", "Присоединиться", "Raum betreten", "加入房间"),
