@@ -125,6 +125,8 @@ def render(report: dict[str, Any], out: TextIO) -> None:
     out.write(
         f"header      {'row ' + str(header) if header else where}: {', '.join(report['headers'])}\n"
     )
+    if report.get("units_row"):
+        out.write(f"units       row {report['units_row']} under the header skipped with it\n")
     out.write(f"mapping     (overall confidence {report['mapping_confidence']})\n")
     for name, field in report["mapping"]["fields"].items():
         split = ", split into first_name and last_name" if name == FULL_NAME else ""

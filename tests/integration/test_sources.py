@@ -290,6 +290,41 @@ async def test_a_preamble_before_the_header_is_skipped_by_header_row(
     assert rows == CONTACTS[1:]
 
 
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [
+        # A statistics office's postal codes: the dates of each column under its name.
+        (
+            "Postal code ;Locality;Population\n(april 2009);;(2008-12-31)\n"
+            "10005;STOCKHOLM ;8\n11120;STOCKHOLM ;47\n12038;ARSTA ;1256\n",
+            True,
+        ),
+        # An import template's notes on its columns.
+        (
+            "first_name,last_name,email,phone\n(required),(required),(required),[optional]\n"
+            "Ana,Silva,ana@example.pt,\nBo,Berg,bo@example.se,+46 8 123 45\n",
+            True,
+        ),
+        # An accountant's negative amounts are values, the first row's as the others'.
+        (
+            "Account,Balance\n,(100.00)\n,(25.00)\n,(3.00)\n,(7.50)\n",
+            False,
+        ),
+        ("Item,Amount\nRefund,(100.00)\nSale,250.00\nFee,(5.00)\n", False),
+    ],
+)
+async def test_a_row_of_units_under_the_header_is_skipped_with_it(
+    services: Services, aws: AwsResources, text: str, units: bool
+) -> None:
+    source = await _open(services, aws, text.encode())
+    assert source.detection.units_row == (2 if units else None)
+    numbers, rows, problems = await _all_rows(source)
+    lines = [line for line in text.splitlines() if line]
+    assert len(rows) == len(lines) - (2 if units else 1)
+    assert numbers[0] == (3 if units else 2)
+    assert not problems
+
+
 async def test_batches_are_the_configured_size(services: Services, aws: AwsResources) -> None:
     rows = [["email"]] + [[f"u{i}@x.io"] for i in range(2500)]
     source = await _open(services, aws, _csv(rows).encode(), batch_rows=1000)

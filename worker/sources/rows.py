@@ -80,6 +80,7 @@ class Detection:
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)  # every sheet of a workbook
     has_header: bool = True  # False: ``headers`` are column_1, column_2...
+    units_row: int | None = None  # a row of units under the header, skipped with it
 
     def summary(self) -> dict[str, Any]:
         """What is recorded on the job and printed by ``inspect``."""
@@ -103,6 +104,7 @@ class Detection:
             "sheet": self.sheet,
             "sheets": self.sheets,
             "header_row": self.header_number,
+            "units_row": self.units_row,
             "headers": self.headers,
             "mapping": self.mapping.as_dict(self.headers),
             "mapping_confidence": round(self.mapping.overall_confidence, 3),
@@ -575,8 +577,13 @@ def detect_layout(
     body = rows[skip:]
     # The header's row number (the first data row's, after a preamble, when there is none).
     header_number = numbers[skip] if skip < len(numbers) else None
+    units_number = None
     if has_header and body:
         headers = clean_headers(body[0])
+        if _units_row(body[1:2], body[2 : SAMPLE_ROWS + 2]):
+            # ``(kg)``, ``(2008-12-31)``, ``(required)`` under the names: the header's too.
+            units_number = numbers[skip + 1]
+            body = body[1:]
         # Without the header met again (files appended to one another): no data.
         data = [row for row in body[1 : SAMPLE_ROWS + 1] if not _names_again(row, headers)]
     else:
@@ -599,9 +606,31 @@ def detect_layout(
         header_number,
         mapping,
         data[:20],
-        leading_records=skip + (1 if has_header and body else 0),
+        leading_records=skip + (1 if has_header and body else 0) + (units_number is not None),
         has_header=has_header and bool(body),
+        units_row=units_number,
     )
+
+
+def _units_row(under: list[list[str]], below: list[list[str]]) -> bool:
+    """Whether the row under the header is one of units or notes on the columns: every
+    filled cell in parentheses or brackets (``(april 2009);;(2008-12-31)``, ``[kg]``), where
+    the rows below are not (a value in parentheses is an accountant's negative number)."""
+    if not under or not below:
+        return False
+    filled = [cell.strip() for cell in under[0] if cell.strip()]
+    if not filled or not all(_IN_BRACKETS.fullmatch(cell) for cell in filled):
+        return False
+    alike = sum(
+        1
+        for row in below
+        if (cells := [cell.strip() for cell in row if cell.strip()])
+        and all(_IN_BRACKETS.fullmatch(cell) for cell in cells)
+    )
+    return alike * 10 <= len(below)
+
+
+_IN_BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
 def str_option(value: object) -> str | None:
