@@ -476,6 +476,34 @@ def test_facts_and_a_section_title_over_a_table_with_continuation_rows_are_a_pre
     assert (dialect.skip_rows, dialect.has_header) == (len(facts) + 1, True), text
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_a_catalogs_groups_parted_by_blank_lines_are_all_rows(seed: int) -> None:
+    # A message catalog, KEY;English;Japanese, its groups parted by blank lines: the
+    # first group was taken for facts over the table, and the second group's first row
+    # (LOGIN_ERROR;Login error !;...: label words) for its header.
+    rng = random.Random(seed)
+    messages = [
+        ("LOGIN_ERROR", "Login error !", "ログインできません。"),
+        ("EMAIL_INVALID", "Email is invalid.", "メールアドレスが正しくありません。"),
+        ("NAME_TOO_LONG", "Name is too long.", "名前が長すぎます。"),
+        ("NO_SESSION", "No session !", "セッションがありません。"),
+        ("NOT_UPLOAD", "Can not upload !", "アップロードできません。"),
+        ("NO_FILE", "No file exists !", "ファイルがありません。"),
+        ("NO_PLAYLIST_INFO", "No playlist !", "プレイリストがありません。"),
+        ("NOT_AUDIO_FILE", "This file is not audio file.", "音声ファイルではありません。"),
+        ("FILE_TOO_BIG", "This file is too big.", "ファイルサイズが大きすぎます。"),
+        ("NOT_IMAGE_FILE", "This file is not image.", "画像ファイルではありません。"),
+    ]
+    first = [("INVALID_PARAMETER", "Invalid parameter!", "不正なパラメータです。")]
+    first += [("UNKNOWN", "Unknown error !", "予期しないエラーが起こりました。")]
+    head, rest = messages[:3], messages[3:]
+    rng.shuffle(rest)
+    groups = [first[: rng.randint(1, 2)], [rng.choice(head), *rest[:3]], rest[3:]]
+    text = "\n\n".join(_text([list(row) for row in group], ";") for group in groups)
+    dialect = detect_dialect(text, complete=True).dialect
+    assert (dialect.delimiter, dialect.skip_rows, dialect.has_header) == (";", 0, False), text
+
+
 @pytest.mark.parametrize(
     "text",
     [

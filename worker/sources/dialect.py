@@ -594,7 +594,32 @@ def _block_above_gap(rows: list[list[str]], numbers: list[int]) -> int:
             return 0
         if [cell.strip() for cell in block[0]] == [cell.strip() for cell in below[0]]:
             return 0
+        if _rows_alike(block, below):
+            return 0
     return gap if detect_header(below) else 0
+
+
+def _rows_alike(block: list[list[str]], below: list[list[str]]) -> bool:
+    """Whether every row of ``block`` is shaped like the rows under the first of ``below``
+    (its width, a value in each column of the kind that column mostly holds), and that
+    first row names no column the way headers do: rows of the table parted by a blank
+    line (``INVALID_PARAMETER;Invalid parameter!;...`` over a gap and ``LOGIN_ERROR;
+    Login error !;...``), not facts over it."""
+    rows = below[1 : 1 + _ALIKE_ROWS]
+    if not rows or any(map(is_known_header, below[0])):
+        return False
+    width = len(below[0])
+    kinds = []
+    for column in range(width):
+        counts = Counter(_kind(row[column]) for row in rows if column < len(row))
+        kinds.append(counts.most_common(1)[0][0] if counts else "empty")
+    return all(
+        len(row) == width and [_kind(cell) for cell in row] == kinds and "empty" not in kinds
+        for row in block
+    )
+
+
+_ALIKE_ROWS = 20
 
 
 _MAX_BLOCK_ROWS = 3
