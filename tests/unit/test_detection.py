@@ -476,6 +476,42 @@ def test_facts_and_a_section_title_over_a_table_with_continuation_rows_are_a_pre
     assert (dialect.skip_rows, dialect.has_header) == (len(facts) + 1, True), text
 
 
+_KANJI = [
+    ("一", "one", "ichi|itsu", "hito-tsu"),
+    ("二", "two", "ni|ji", "futa-tsu"),
+    ("三", "three", "san", "mit-tsu"),
+    ("四", "four", "shi", "yot-tsu|yon"),
+    ("五", "five", "go", "itsu-tsu"),
+    ("九", "nine", "ku|kyu", "kokono-tsu"),
+    ("十", "ten", "ju", "to"),
+    ("上", "top", "jo", "ue"),
+    ("中", "inside|middle", "chu", "naka"),
+    ("大", "large", "dai", "o-kii"),
+    ("小", "small", "sho", "chii-sai"),
+    ("月", "month|moon", "gatsu|getsu", "tsuki"),
+    ("生", "life", "sei|sho", "i-kiru|u-mu|nama"),
+    ("女", "female", "jo|nyo", "on'na"),
+    ("車", "wheeled vehicle", "sha", "kuruma"),
+    ("白", "white", "haku", "shiro"),
+]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_first_row_written_with_its_columns_marks_is_a_row(seed: int) -> None:
+    # A kanji list, kanji,meaning,on|readings,kun-readings, with no header: its first row
+    # (一,one,ichi|itsu,hito-tsu) was read as one, its | and - being in few rows each.
+    rng = random.Random(seed)
+    rows = [list(row) for row in _KANJI[:2]]
+    rest = [list(row) for row in _KANJI[2:]]
+    rng.shuffle(rest)
+    rows += rest[: rng.randint(6, len(rest))]
+    dialect = detect_dialect(_text(rows), complete=True).dialect
+    assert (dialect.delimiter, dialect.has_header) == (",", False)
+    # Named columns over the same rows are a header.
+    named = [["kanji", "meaning", "on reading", "kun reading"], *rows]
+    assert detect_dialect(_text(named), complete=True).dialect.has_header
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_a_catalogs_groups_parted_by_blank_lines_are_all_rows(seed: int) -> None:
     # A message catalog, KEY;English;Japanese, its groups parted by blank lines: the

@@ -1125,9 +1125,25 @@ def _names_row(first: list[str], body: list[list[str]]) -> bool:
         if _opens_like(label, below):
             return False  # one of the cells below, not their name
         signs = Counter(_characters(cell) for cell in below)
-        if below and signs[_characters(label)] >= len(below) * 0.6:
+        if below and (
+            signs[_characters(label)] >= len(below) * 0.6 or _punctuated_alike(label, below)
+        ):
             alike += 1
     return alike * 2 <= len(labels)
+
+
+def _punctuated_alike(label: str, below: list[str]) -> bool:
+    """Whether ``label`` is written with the marks that part the cells below (``ichi|itsu``
+    over ``ni|ji``, ``hito-tsu`` over ``futa-tsu``): it holds a character other than a
+    letter, digit or space that a quarter or more of them hold, and no kind of character
+    that none of them holds."""
+    marks = {char for char in label if not (char.isalnum() or char.isspace())}
+    if not marks:
+        return False
+    kinds = set().union(*(_characters(cell) for cell in below))
+    if not _characters(label) <= kinds:
+        return False
+    return any(sum(mark in cell for cell in below) >= len(below) * 0.25 for mark in marks)
 
 
 def _opens_like(label: str, below: list[str]) -> bool:
