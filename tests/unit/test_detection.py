@@ -1241,6 +1241,40 @@ def test_words_in_capitals_read_in_their_dos_code_page(seed: int, codec: str) ->
     assert _read_back(text, codec) == text
 
 
+_SPANISH_CAPITALS = ["SEÑORA", "SEÑOR", "PEÑA", "CAÑAMERAS", "ESPAÑON", "MUÑOZ", "NUÑEZ"]
+_SPANISH_CAPITALS += ["IBAÑEZ", "ACUÑA", "OÑATE", "YAÑEZ", "BRIONES", "ACOSTA", "GALLO"]
+
+
+@pytest.mark.parametrize("codec", ["cp850", "cp1252"])
+@pytest.mark.parametrize("seed", range(8))
+def test_an_n_with_a_tilde_in_words_in_capitals_reads_in_its_dos_code_page(
+    seed: int, codec: str
+) -> None:
+    # An Argentine client list dumped by a DOS program, in capitals and cp850, its only
+    # letter beyond ASCII Ñ (0xA5): cp1250 reads it as Ą (SEĄORA, PEĄA), a letter no
+    # language writes between those, and its Windows page kept its place over DOS's.
+    rng = random.Random(seed)
+    lines = []
+    for n in range(rng.randint(3, 8)):
+        name, partner = rng.sample(_SPANISH_CAPITALS[:11], 2)
+        title = rng.choice(["SEÑORA", "SEÑOR", "DOCTOR"])
+        lines.append(
+            f'{600 + n},"{name}, JUAN","{partner} {rng.choice(_SPANISH_CAPITALS)}",'
+            f'"CALLE {n} N  902","{title}","S",/  /'
+        )
+    text = "\n".join(lines) + "\n"
+    if text.isascii() or text.count("Ñ") < 4:
+        lines.append('700,"PEÑA, ANA","IBAÑEZ","AVDA. MUÑOZ 1","SEÑORA","S",/  /')
+        text = "\n".join(lines) + "\n"
+    assert _read_back(text, codec) == text
+
+
+def test_a_polish_list_with_its_nasal_a_stays_in_its_windows_code_page() -> None:
+    # The other side: Ą where Polish writes it (Ząbki, Dąbrowska) keeps cp1250.
+    text = "nazwisko;miasto\nDąbrowska;Ząbki\nWąsik;Gdańsk\nMączyński;Łódź\n"
+    assert _read_back(text, "cp1250") == text
+
+
 def test_a_header_alone_in_capitals_reads_in_its_dos_code_page() -> None:
     # The header-only export itself: HISTÓRICO read as cp1252 was HISTàRICO.
     text = "DATA LANÇAMENTO;HISTÓRICO;VALOR;SALDO\n"

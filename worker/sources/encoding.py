@@ -493,7 +493,7 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     fits = _language_fits(sample if context is None else context)
     language = _plain_language(fits)
     if language is None:
-        around = _likeliest_around(name, text, tied)
+        around = _likeliest_around(name, text, tied, fits[-1][1])
         if around != name:
             return around
         # Still tied: the language the words lean to, though not plainly, where it writes
@@ -579,21 +579,39 @@ _WEIGHED_READINGS = frozenset({"cp1252", "cp1250", "cp1254"})
 _FAR_LIKELIER = 2.0
 
 
-def _likeliest_around(name: str, text: str, tied: list[tuple[str, str]]) -> str:
+def _likeliest_around(name: str, text: str, tied: list[tuple[str, str]], lean: str) -> str:
     """Among readings still tied and no language of the words plain, the one whose
     letters beyond ASCII sit among letters that some language writes around them far
     more often (``François``, not Mac Roman's ``Franáois`` of DOS bytes; a Hungarian
     ``Szőke``, not cp1252's ``Szõke``). A Windows reading gives way to another Windows
-    reading only, none to cp1257: the letters of a word or two are no match for how rare
-    the DOS, Mac and Baltic code pages are. Icelandic has no counts of its letters'
+    reading, and to a DOS, Mac or ISO one only by twice the margin (an Argentine DOS
+    export's ``SEÑORA``, ``PEÑA``, ``CAÑAMERAS``, not cp1250's ``SEĄORA``), preferring
+    a code page ``lean``, the language the words fit best, is written in: the letters
+    of a word or two are no match for how rare those code pages are; never to cp1257.
+    Icelandic has no counts of its letters'
     neighbours, so a reading with its own ð or þ keeps its place (which leaves Turkish's
     ğ, cp1252's ð, to the other marks)."""
     if not _ICELANDIC_ONLY.isdisjoint(text.lower()):
         return name
     allowed = _WEIGHED_READINGS if name in _WEIGHED_READINGS else _NOT_BALTIC
-    return _far_likelier(
+    chosen = _far_likelier(
         name, text, tied, _likeliest_surroundings, margin=_FAR_LIKELIER_AROUND, allowed=allowed
     )
+    if chosen == name and name in _WEIGHED_READINGS:
+        # Still a Windows page: a DOS, Mac or ISO reading whose letters sit far more
+        # plausibly (by twice the margin) takes its place; of several, one in a code page
+        # the language the words lean to is written in (a Spanish list's cp850 Ñ, not ISO
+        # 8859-2's Slovak Ľ, as likely around), then the likeliest.
+        bar = _likeliest_surroundings(text) + _OUTWEIGHS_WINDOWS
+        pages = _WRITTEN_IN.get(lean, frozenset())
+        passing = [
+            (other_name in pages, score, other_name)
+            for other_name, other in tied
+            if other_name in _NOT_BALTIC and (score := _likeliest_surroundings(other)) > bar
+        ]
+        if passing:
+            chosen = max(passing)[2]
+    return chosen
 
 
 _ICELANDIC_ONLY = frozenset("ðþ")
@@ -601,6 +619,10 @@ _NOT_BALTIC = frozenset(_LATIN_READINGS) - {"cp1257"}
 # How much likelier, in log share, the letters around another reading's accented letters
 # must be: a factor of e to the sixth (``ço`` against ``áo`` is one of e to the ninth).
 _FAR_LIKELIER_AROUND = 6.0
+# How much likelier the letters around must be for a DOS, Mac or ISO reading to outweigh
+# a Windows one's place: twice the margin between Windows readings, as those pages are
+# that much rarer (``SEÑORA`` in a DOS export, not cp1250's ``SEĄORA``).
+_OUTWEIGHS_WINDOWS = 2 * _FAR_LIKELIER_AROUND
 # How many of the text's words beyond ASCII are weighed (each once): ties are between
 # readings of a few such words; a text of thousands is decided before.
 _AROUND_WORDS = 256
