@@ -1275,6 +1275,32 @@ def test_a_polish_list_with_its_nasal_a_stays_in_its_windows_code_page() -> None
     assert _read_back(text, "cp1250") == text
 
 
+_GERMAN_BUSINESSES = ["Getränkehaus Heussinger", "Metallbau Zöphel GmbH", "Gärtnerei Kühn"]
+_GERMAN_BUSINESSES += ["Kieferorthopädische Praxis", "Fleischerei Jäger", "Möbelhaus Bäumer"]
+_GERMAN_BUSINESSES += ["Autohaus Schäfer", "Bäckerei Brück"]
+_GERMAN_CITIES = ["München", "Lütjensee", "Tübingen", "Höchstadt", "Düsseldorf", "Göttingen"]
+
+
+@pytest.mark.parametrize("codec", ["mac_roman", "cp850", "cp1252"])
+@pytest.mark.parametrize("seed", range(8))
+def test_words_put_in_capitals_in_ascii_only_read_in_their_code_page(seed: int, codec: str) -> None:
+    # A business directory from a program that put its words in capitals the way C's
+    # toupper does, in ASCII only (GETRäNKEHAUS, MüNCHEN), with a Mac's CR line ends: the
+    # small letters between capitals marked the right reading, and one that turned them
+    # into capitals or symbols won (cp852's MŘNCHEN, cp1252's BŠCKEREI).
+    rng = random.Random(seed)
+
+    def ascii_upper(words: str) -> str:
+        return "".join(char.upper() if char.isascii() else char for char in words)
+
+    rows = ["DUNS,POI_NAME,STREET_ADDRESS,CITY,POSTALCODE"]
+    for n in range(rng.randint(3, 10)):
+        name, city = rng.choice(_GERMAN_BUSINESSES), rng.choice(_GERMAN_CITIES)
+        rows.append(f"{330000000 + n},{ascii_upper(name)},HAUPTSTR. {n},{ascii_upper(city)},1{n}")
+    text = "\r".join(rows) + "\r"
+    assert _read_back(text, codec) == text
+
+
 def test_a_header_alone_in_capitals_reads_in_its_dos_code_page() -> None:
     # The header-only export itself: HISTÓRICO read as cp1252 was HISTàRICO.
     text = "DATA LANÇAMENTO;HISTÓRICO;VALOR;SALDO\n"

@@ -422,7 +422,10 @@ _ASCII_SHARES = {
 def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     """Which single-byte Latin encoding reads the sample as real text. Detectors confuse
     these (the bytes decode in all of them); the readings are weighed by the symbols they
-    glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins), then
+    glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins; small
+    letters between capitals are no mark where words were put in capitals in ASCII only,
+    ``GETRäNKEHAUS``: in every reading, or in one with no other mark and no accented
+    capital in its words in capitals), then
     by the known names of fields their first lines spell (``imię``, not ``imiê``), then
     by how many of their words' accented letters one language writes (``Jiří Dvořák`` read
     as cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's neighbours), then by whether
@@ -441,7 +444,7 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     while they are weighed: no reading is marked for gluing it to the fields, and the most
     common encoding reads it (a thorn, ``þ``, delimits some exports too)."""
     delimiters = _delimiter_bytes(sample)
-    scored = []
+    readings = []
     for index, name in enumerate(_LATIN_READINGS):
         try:
             text = sample.decode(name)
@@ -451,10 +454,21 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
             continue
         if delimiters:
             text = _as_fields(sample, name, delimiters)
+        readings.append((index, name, text))
+    smalls = [_small_between_capitals(text) for _, _, text in readings]
+    everywhere = min(smalls, default=0) > 0
+    scored = []
+    for (index, name, text), small in zip(readings, smalls, strict=True):
+        marks = _odd_marks(text)
+        if small and (everywhere or (marks == small and _capitalised_in_ascii_only(text))):
+            # Small accented letters between capitals in every reading, or the only mark
+            # of one whose words in capitals hold no accented capital: the words were put
+            # in capitals in ASCII only (``GETRäNKEHAUS``, ``MüNCHEN``), no mark.
+            marks -= small
         scored.append(
             (
                 (
-                    _odd_marks(text),
+                    marks,
                     -_field_names(text),
                     _vowelless_words(text),
                     -_one_language_words(text),
@@ -1242,7 +1256,30 @@ def _capitals_inside_words(text: str) -> int:
     everywhere, and no small letter after them. And the reverse: a small accented
     letter between two capitals (``HISTàRICO``: cp850's Ó read as cp1252), which a word in
     capitals never writes (but ß, which has no capital of its own)."""
-    count = 0
+    capitals, smalls = _inside_word_marks(text)
+    return capitals + smalls
+
+
+def _small_between_capitals(text: str) -> int:
+    """How many small accented letters sit between two capitals (``HISTàRICO``)."""
+    return _inside_word_marks(text)[1]
+
+
+def _capitalised_in_ascii_only(text: str) -> bool:
+    """Whether the words in capitals were put in capitals letter by letter in ASCII only,
+    as a C program's ``toupper`` does (``MüNCHEN``, ``GETRäNKEHAUS``): two of them or more
+    hold a small accented letter and none an accented capital."""
+    words = {word for word in _WORD.findall(text) if not word.isascii()}
+    capitalised = [word for word in words if all(c.isupper() for c in word if c.isascii())]
+    if any(c.isupper() for word in capitalised for c in word if not c.isascii()):
+        return False
+    return sum(any(c.islower() for c in word) for word in capitalised) >= 2
+
+
+def _inside_word_marks(text: str) -> tuple[int, int]:
+    """The accented capitals inside words and the small accented letters between two
+    capitals that :func:`_capitals_inside_words` counts, apart."""
+    capitals = smalls = 0
     last = len(text) - 1
     for match in _NOT_ASCII.finditer(text):
         start = match.start()
@@ -1255,7 +1292,7 @@ def _capitals_inside_words(text: str) -> int:
             if before.islower() or (
                 before.isalpha() and (after.islower() or (after.isupper() and then.islower()))
             ):
-                count += 1
+                capitals += 1
         elif (
             char.islower()
             and len(char.upper()) == 1
@@ -1263,8 +1300,8 @@ def _capitals_inside_words(text: str) -> int:
             and after.isupper()
             and "X" not in (before, after)  # an anonymised name's mask: ``XřXXXXX``
         ):
-            count += 1
-    return count
+            smalls += 1
+    return capitals, smalls
 
 
 def _vowelless_words(text: str) -> int:
