@@ -1301,6 +1301,32 @@ def test_words_put_in_capitals_in_ascii_only_read_in_their_code_page(seed: int, 
     assert _read_back(text, codec) == text
 
 
+_GERMAN_SHOPS = ["Getränkehaus Heussinger", "Metallbau Zöphel GmbH", "Bäckerei Müller"]
+_GERMAN_SHOPS += ["Kieferorthopädische Praxis", "Schön & Söhne", "Gärtnerei Kühn", "Blumen Größ"]
+_GERMAN_SHOPS += ["Fleischerei Jäger", "Hotel Zur Brücke", "Möbelhaus Bäumer"]
+_GERMAN_TOWNS = ["München", "Köln", "Düsseldorf", "Lübeck", "Tübingen", "Göttingen", "Bonn"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_words_in_capitals_some_in_ascii_only_read_in_cp1252(seed: int) -> None:
+    # A cp1252 directory whose names went through an ASCII-only toupper and some through
+    # a full one (MüNCHEN beside KÖLN): cp852 reads ü as Ř and ö as ÷ (MŘNCHEN, GR÷▀),
+    # clean capitals against cp1252's small letters, but with symbols glued to words,
+    # which weigh more.
+    rng = random.Random(seed)
+
+    def ascii_upper(words: str) -> str:
+        return "".join(char.upper() if char.isascii() else char for char in words)
+
+    rows = ["DUNS,POI_NAME,STREET,CITY,POSTALCODE"]
+    for n in range(rng.randint(2, 12)):
+        upper = ascii_upper if rng.random() < 0.7 else str.upper
+        name, town = rng.choice(_GERMAN_SHOPS), rng.choice(_GERMAN_TOWNS)
+        rows.append(f"{300000000 + n},{upper(name)},HAUPTSTR. {n},{upper(town)},{10000 + n}")
+    text = "\r\n".join(rows) + "\r\n"
+    assert _read_back(text, "cp1252") == text
+
+
 def test_a_header_alone_in_capitals_reads_in_its_dos_code_page() -> None:
     # The header-only export itself: HISTÓRICO read as cp1252 was HISTàRICO.
     text = "DATA LANÇAMENTO;HISTÓRICO;VALOR;SALDO\n"

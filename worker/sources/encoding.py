@@ -422,10 +422,10 @@ _ASCII_SHARES = {
 def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     """Which single-byte Latin encoding reads the sample as real text. Detectors confuse
     these (the bytes decode in all of them); the readings are weighed by the symbols they
-    glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins; small
-    letters between capitals are no mark where words were put in capitals in ASCII only,
-    ``GETRäNKEHAUS``: in every reading, or in one with no other mark and no accented
-    capital in its words in capitals), then
+    glue to letters and the capitals they put inside words (``SociÈtÈ``: fewer wins), then
+    by the small letters they put between capitals (``HISTàRICO``; none where words were
+    put in capitals in ASCII only, ``GETRäNKEHAUS``: in every reading, or in one with no
+    other mark and no accented capital in its words in capitals), then
     by the known names of fields their first lines spell (``imię``, not ``imiê``), then
     by how many of their words' accented letters one language writes (``Jiří Dvořák`` read
     as cp1252 is ``Jiøí Dvoøák``: no language has ø with ř's neighbours), then by whether
@@ -458,17 +458,20 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     smalls = [_small_between_capitals(text) for _, _, text in readings]
     everywhere = min(smalls, default=0) > 0
     scored = []
-    for (index, name, text), small in zip(readings, smalls, strict=True):
-        marks = _odd_marks(text)
-        if small and (everywhere or (marks == small and _capitalised_in_ascii_only(text))):
-            # Small accented letters between capitals in every reading, or the only mark
-            # of one whose words in capitals hold no accented capital: the words were put
-            # in capitals in ASCII only (``GETRäNKEHAUS``, ``MüNCHEN``), no mark.
-            marks -= small
+    for (index, name, text), between in zip(readings, smalls, strict=True):
+        # Small accented letters between capitals weigh after the other marks: a symbol
+        # glued to a word (cp1252's ``G…TTINGEN`` of Mac Roman bytes) is surer than
+        # ``HISTàRICO``, which a program putting words in capitals in ASCII only writes.
+        marks = _odd_marks(text) - between
+        # Small accented letters between capitals in every reading, or the only mark of
+        # one whose words in capitals hold no accented capital: the words were put in
+        # capitals in ASCII only (``GETRäNKEHAUS``, ``MüNCHEN``), no mark.
+        in_ascii_only = between and (everywhere or (not marks and _capitalised_in_ascii_only(text)))
         scored.append(
             (
                 (
                     marks,
+                    0 if in_ascii_only else between,
                     -_field_names(text),
                     _vowelless_words(text),
                     -_one_language_words(text),
