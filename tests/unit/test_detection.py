@@ -1301,6 +1301,24 @@ def test_words_put_in_capitals_in_ascii_only_read_in_their_code_page(seed: int, 
     assert _read_back(text, codec) == text
 
 
+@pytest.mark.parametrize("seed", range(16))
+def test_a_mac_directory_mixing_both_kinds_of_capitals_reads_as_mac_roman(seed: int) -> None:
+    # Names put in capitals in ASCII only (GETRäNKEHAUS), towns in full (GÖTTINGEN), from
+    # a Mac: cp850 reads every accented letter small (GàTTINGEN, LåBECK), which looked like
+    # capitals put in ASCII only, but no language writes à and å together.
+    rng = random.Random(seed)
+
+    def ascii_upper(words: str) -> str:
+        return "".join(char.upper() if char.isascii() else char for char in words)
+
+    rows = ["DUNS,POI_NAME,STREET_ADDRESS,CITY,POSTALCODE"]
+    for n in range(rng.randint(3, 10)):
+        name, city = rng.choice(_GERMAN_BUSINESSES), rng.choice(_GERMAN_CITIES)
+        rows.append(f"{330000000 + n},{ascii_upper(name)},HAUPTSTR. {n},{city.upper()},1{n}")
+    text = "\r".join(rows) + "\r"
+    assert _read_back(text, "mac_roman") == text
+
+
 _GERMAN_SHOPS = ["Getränkehaus Heussinger", "Metallbau Zöphel GmbH", "Bäckerei Müller"]
 _GERMAN_SHOPS += ["Kieferorthopädische Praxis", "Schön & Söhne", "Gärtnerei Kühn", "Blumen Größ"]
 _GERMAN_SHOPS += ["Fleischerei Jäger", "Hotel Zur Brücke", "Möbelhaus Bäumer"]

@@ -464,9 +464,12 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
         # ``HISTàRICO``, which a program putting words in capitals in ASCII only writes.
         marks = _odd_marks(text) - between
         # Small accented letters between capitals in every reading, or the only mark of
-        # one whose words in capitals hold no accented capital: the words were put in
-        # capitals in ASCII only (``GETRäNKEHAUS``, ``MüNCHEN``), no mark.
-        in_ascii_only = between and (everywhere or (not marks and _capitalised_in_ascii_only(text)))
+        # one whose words in capitals hold no accented capital and whose accented letters
+        # one language writes: the words were put in capitals in ASCII only
+        # (``GETRäNKEHAUS``, ``MüNCHEN``; not cp850's ``GàTTINGEN``, ``LåBECK``), no mark.
+        in_ascii_only = between and (
+            everywhere or (not marks and _one_language(text) and _capitalised_in_ascii_only(text))
+        )
         scored.append(
             (
                 (
