@@ -513,6 +513,26 @@ def test_a_first_row_written_with_its_columns_marks_is_a_row(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(10))
+def test_a_game_dialog_file_splits_at_its_bar_not_in_its_keys(seed: int) -> None:
+    # A game's dialog translations, dlga_<state>:<next state>|<line>: read split at the
+    # colon inside each key, the key's halves were typed cells (words joined by
+    # underscores) and the bar's were not, so the colon won over the bar, which parts
+    # every line once.
+    rng = random.Random(seed)
+    states = ["start", "fighter_talk", "close_window", "archer_challenge", "ramun_talk"]
+    states += ["member_chat", "drunk_response", "horseman_talk", "lord_prison_break"]
+    lines = ["我 想 练 习 攻 击。", "离 开。", "好 的， 我 准 备 好 了。", "你 在 看 什 么？"]  # noqa: RUF001
+    lines += ["{playername}， 你 认 为 我 们 什 么 时 候 能 到 达？", "嗯…… 好 吧。"]  # noqa: RUF001
+    rows = []
+    for n in range(rng.randint(6, 20)):
+        here, there = rng.sample(states, 2)
+        suffix = f".{n % 3}" if n % 3 else ""
+        rows.append(f"dlga_{here}:{there}{suffix}|{rng.choice(lines)}")
+    dialect = detect_dialect("\n".join(rows) + "\n", complete=True).dialect
+    assert dialect.delimiter == "|"
+
+
+@pytest.mark.parametrize("seed", range(10))
 def test_a_catalogs_groups_parted_by_blank_lines_are_all_rows(seed: int) -> None:
     # A message catalog, KEY;English;Japanese, its groups parted by blank lines: the
     # first group was taken for facts over the table, and the second group's first row

@@ -78,8 +78,9 @@ _TYPE_PATTERNS = [
         r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",  # UUID
         r"\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?",  # IPv4, with a port
         r"[A-Za-z][A-Za-z_]*\d[A-Za-z0-9_]*",  # identifiers with digits: user1, SKU_20
-        # ...and words joined by underscores: a key or a code (Direct_Error, in_progress)
-        r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+",
+        # ...and words joined by underscores: a key or a code (Direct_Error, in_progress),
+        # also in segments parted by dots or colons (dlga_start:fighter_talk.1)
+        r"(?=[^_]*_)[A-Za-z][A-Za-z0-9]*([_.:][A-Za-z0-9]+)+",
     )
 ]
 # Words that name columns in files of every kind (English, Portuguese, Spanish, French,
