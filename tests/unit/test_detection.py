@@ -1301,6 +1301,19 @@ _GERMAN_BUSINESSES += ["Autohaus Schäfer", "Bäckerei Brück"]
 _GERMAN_CITIES = ["München", "Lütjensee", "Tübingen", "Höchstadt", "Düsseldorf", "Göttingen"]
 
 
+def _ascii_upper(words: str) -> str:
+    """Words put in capitals the way C's toupper does, in ASCII only (GETRäNKEHAUS)."""
+    return "".join(char.upper() if char.isascii() else char for char in words)
+
+
+def _directory(pairs: list[tuple[str, str]], end: str = "\r") -> str:
+    """A business directory's export: its header, then a row for each name and town."""
+    rows = ["DUNS,POI_NAME,STREET_ADDRESS,CITY,POSTALCODE"]
+    for n, (name, town) in enumerate(pairs):
+        rows.append(f"{330000000 + n},{name},HAUPTSTR. {n},{town},1{n}")
+    return end.join(rows) + end
+
+
 @pytest.mark.parametrize("codec", ["mac_roman", "cp850", "cp1252"])
 @pytest.mark.parametrize("seed", range(8))
 def test_words_put_in_capitals_in_ascii_only_read_in_their_code_page(seed: int, codec: str) -> None:
@@ -1309,15 +1322,11 @@ def test_words_put_in_capitals_in_ascii_only_read_in_their_code_page(seed: int, 
     # small letters between capitals marked the right reading, and one that turned them
     # into capitals or symbols won (cp852's MŘNCHEN, cp1252's BŠCKEREI).
     rng = random.Random(seed)
-
-    def ascii_upper(words: str) -> str:
-        return "".join(char.upper() if char.isascii() else char for char in words)
-
-    rows = ["DUNS,POI_NAME,STREET_ADDRESS,CITY,POSTALCODE"]
-    for n in range(rng.randint(3, 10)):
-        name, city = rng.choice(_GERMAN_BUSINESSES), rng.choice(_GERMAN_CITIES)
-        rows.append(f"{330000000 + n},{ascii_upper(name)},HAUPTSTR. {n},{ascii_upper(city)},1{n}")
-    text = "\r".join(rows) + "\r"
+    pairs = [
+        (_ascii_upper(rng.choice(_GERMAN_BUSINESSES)), _ascii_upper(rng.choice(_GERMAN_CITIES)))
+        for _ in range(rng.randint(3, 10))
+    ]
+    text = _directory(pairs)
     assert _read_back(text, codec) == text
 
 
@@ -1327,15 +1336,11 @@ def test_a_mac_directory_mixing_both_kinds_of_capitals_reads_as_mac_roman(seed: 
     # a Mac: cp850 reads every accented letter small (GàTTINGEN, LåBECK), which looked like
     # capitals put in ASCII only, but no language writes à and å together.
     rng = random.Random(seed)
-
-    def ascii_upper(words: str) -> str:
-        return "".join(char.upper() if char.isascii() else char for char in words)
-
-    rows = ["DUNS,POI_NAME,STREET_ADDRESS,CITY,POSTALCODE"]
-    for n in range(rng.randint(3, 10)):
-        name, city = rng.choice(_GERMAN_BUSINESSES), rng.choice(_GERMAN_CITIES)
-        rows.append(f"{330000000 + n},{ascii_upper(name)},HAUPTSTR. {n},{city.upper()},1{n}")
-    text = "\r".join(rows) + "\r"
+    pairs = [
+        (_ascii_upper(rng.choice(_GERMAN_BUSINESSES)), rng.choice(_GERMAN_CITIES).upper())
+        for _ in range(rng.randint(3, 10))
+    ]
+    text = _directory(pairs)
     assert _read_back(text, "mac_roman") == text
 
 
@@ -1352,16 +1357,11 @@ def test_words_in_capitals_some_in_ascii_only_read_in_cp1252(seed: int) -> None:
     # clean capitals against cp1252's small letters, but with symbols glued to words,
     # which weigh more.
     rng = random.Random(seed)
-
-    def ascii_upper(words: str) -> str:
-        return "".join(char.upper() if char.isascii() else char for char in words)
-
-    rows = ["DUNS,POI_NAME,STREET,CITY,POSTALCODE"]
-    for n in range(rng.randint(2, 12)):
-        upper = ascii_upper if rng.random() < 0.7 else str.upper
-        name, town = rng.choice(_GERMAN_SHOPS), rng.choice(_GERMAN_TOWNS)
-        rows.append(f"{300000000 + n},{upper(name)},HAUPTSTR. {n},{upper(town)},{10000 + n}")
-    text = "\r\n".join(rows) + "\r\n"
+    pairs = []
+    for _ in range(rng.randint(2, 12)):
+        upper = _ascii_upper if rng.random() < 0.7 else str.upper
+        pairs.append((upper(rng.choice(_GERMAN_SHOPS)), upper(rng.choice(_GERMAN_TOWNS))))
+    text = _directory(pairs, end="\r\n")
     assert _read_back(text, "cp1252") == text
 
 
