@@ -858,6 +858,88 @@ def with_statement_preamble(export: ExportFile, lines: list[str], *, sheet: bool
     )
 
 
+# A bank's statement file as its portal writes it: the account's facts, a label ending in
+# a colon and its value each, in groups parted by blank lines (None), over the table.
+_ACCOUNT_FACTS = {
+    "de": [
+        ["Kontonummer:", "DE33330333331112223334 / Girokonto"],
+        None,
+        ["Von:", "01.10.2018"],
+        ["Bis:", "20.10.2018"],
+        ["Kontostand vom 20.10.2018:", "1.234,56 EUR"],
+        ["Betrag von:", "", "bis:", ""],
+        None,
+    ],
+    "en": [
+        ["Account:", "GB29 NWBK 6016 1331 9268 19 / Current account"],
+        ["Period:", "01/06/2024 - 30/06/2024"],
+        ["Balance on 30/06/2024:", "1,234.56 GBP"],
+        None,
+    ],
+}
+_STATEMENT_HEADERS = {
+    "de": [
+        "Buchungstag",
+        "Wertstellung",
+        "Buchungstext",
+        "Auftraggeber / Begünstigter",
+        "Verwendungszweck",
+        "Kontonummer",
+        "BLZ",
+        "Betrag (EUR)",
+    ],
+    "en": ["Date", "Type", "Description", "Paid out", "Paid in", "Balance"],
+}
+
+
+def bank_statement(rng: random.Random, language: str, count: int) -> ExportFile:
+    """A bank's statement as its portal exports it: more lines of the account's facts
+    than the table under them has rows (a fortnight's few payments), so the facts' width
+    is the file's usual one. The German portal quotes every field and closes every line
+    with a delimiter, in ISO 8859-1; the British one writes plain commas."""
+    german = language == "de"
+    delimiter, nl = (";", "\r\n") if german else (",", "\n")
+    quoting = csv.QUOTE_ALL if german else csv.QUOTE_MINIMAL
+    header = _STATEMENT_HEADERS[language]
+    rows = []
+    for _ in range(count):
+        day = (
+            f"{rng.randrange(1, 20):02d}.10.2018"
+            if german
+            else f"{rng.randrange(1, 30):02d}/06/2024"
+        )
+        amount = f"-{rng.randrange(1, 999)},{rng.randrange(0, 99):02d}"
+        payee = rng.choice(["Stadtwerke Süd", "Bäckerei Schön", "Acme Ltd", "Smith, Jones & Co"])
+        if german:
+            rows.append([day, day, "Lastschrift", payee, "Rechnung", "DE9999", "BLZ", amount])
+        else:
+            rows.append([day, "DD", payee, amount.replace(",", ".")[1:], "", "1,234.56"])
+    closing = delimiter if german else ""
+
+    def lines(block: list[list[str]]) -> str:
+        return "".join(
+            _write(None, [row], delimiter=delimiter, quoting=quoting, newline="") + closing + nl
+            for row in block
+        )
+
+    facts = _ACCOUNT_FACTS[language]
+    head = "".join(nl if fact is None else lines([fact]) for fact in facts)
+    encoding = "latin-1" if german else "utf-8"
+    return ExportFile(
+        f"statement-{language}.csv",
+        (head + lines([header]) + lines(rows)).encode(encoding),
+        encoding,
+        delimiter,
+        '"' if german else None,
+        True,
+        len(facts) + 1,
+        rows,  # a delimiter closing every line closes no cell
+        header,
+        nl,
+        quoting,
+    )
+
+
 def statistics_table(rng: random.Random, count: int) -> ExportFile:
     """A statistics office's table as its site exports it: a title and the filters chosen,
     a row grouping the columns over a header whose corner is empty (the rows' labels are
@@ -992,6 +1074,8 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         with_statement_preamble(variants[-2], _STATEMENT_ZH, sheet=False),
         with_statement_preamble(files[6], _STATEMENT_EN, sheet=True),
         with_statement_preamble(files[1], _STATEMENT_EN, sheet=False),
+        bank_statement(rng, "de", 2),
+        bank_statement(rng, "en", 1),
     ]
     variants.append(statistics_table(rng, 31))
     return files + variants

@@ -709,11 +709,13 @@ def _title_over_names(first: list[str], second: list[str]) -> bool:
 
 def _leading_notes(rows: list[list[str]]) -> int:
     """How many rows open the sample filling one cell at most, none an address alone (a
-    contact): a statement's title, facts (``Account: ana@x.pt``) and notes."""
+    contact), or a label that ends in a colon and its value: a statement's title, facts
+    (``Account: ana@x.pt``, ``"Von:";"01.01.2023";``) and notes."""
     count = 0
     for row in rows[:_MAX_LEADING_NOTES]:
         filled = [cell.strip() for cell in row if cell.strip()]
-        if len(filled) > 1 or any(_ADDRESS.fullmatch(cell) for cell in filled):
+        fact = len(filled) == 2 and filled[0].endswith((":", "\uff1a"))
+        if (len(filled) > 1 and not fact) or any(_ADDRESS.fullmatch(cell) for cell in filled):
             break
         count += 1
     return count
