@@ -940,6 +940,56 @@ def bank_statement(rng: random.Random, language: str, count: int) -> ExportFile:
     )
 
 
+def text_table(rng: random.Random, count: int, style: str) -> ExportFile:
+    """A table drawn as text, as people paste it into a file: Markdown's (GitHub's, a
+    chat assistant's: borders, an alignment row with colons), psql's (no borders, a rule
+    of dashes and ``+`` under the header, ``(N rows)`` under the table) or the MySQL
+    client's (``+----+`` rules above and below, ``N rows in set (0.00 sec)``). Cells are
+    padded to the column's width; the padding is no part of the value."""
+    header = ["id", "first_name", "last_name", "email", "company"]
+    rows = []
+    for index in range(count):
+        person = _person(rng, index)
+        company = person["company"].replace("|", "/")
+        rows.append([str(index + 1), person["first"], person["last"], person["email"], company])
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(5)]
+
+    def line(cells: list[str], border: str, joint: str, fill: str = " ") -> str:
+        padded = [cell.ljust(width, fill) for cell, width in zip(cells, widths, strict=True)]
+        return border + joint.join(f"{fill}{cell}{fill}" for cell in padded) + border + "\n"
+
+    dashes = ["-" * width for width in widths]
+    if style == "markdown":
+        # The first column aligned right, the others left: ``|---:|:----|``.
+        align = [
+            ("-" * (w + 1) + ":") if not i else (":" + "-" * (w + 1)) for i, w in enumerate(widths)
+        ]
+        text = line(header, "|", "|") + "|" + "|".join(align) + "|\n"
+        text += "".join(line(r, "|", "|") for r in rows)
+        header_row = 1
+    elif style == "psql":
+        text = line(header, "", "|") + line(dashes, "", "+", "-")
+        text += "".join(line(r, "", "|") for r in rows) + f"({count} rows)\n\n"
+        header_row = 1
+    else:
+        rule = line(dashes, "+", "+", "-")
+        text = rule + line(header, "|", "|") + rule + "".join(line(r, "|", "|") for r in rows)
+        text += rule + f"{count} rows in set (0.00 sec)\n"
+        header_row = 2
+    return ExportFile(
+        f"drawn-{style}.txt",
+        text.encode("utf-8"),
+        "utf-8",
+        "|",
+        None,
+        True,
+        header_row,
+        rows,
+        header,
+        "\n",
+    )
+
+
 def statistics_table(rng: random.Random, count: int) -> ExportFile:
     """A statistics office's table as its site exports it: a title and the filters chosen,
     a row grouping the columns over a header whose corner is empty (the rows' labels are
@@ -1076,6 +1126,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         with_statement_preamble(files[1], _STATEMENT_EN, sheet=False),
         bank_statement(rng, "de", 2),
         bank_statement(rng, "en", 1),
+        *(text_table(rng, 12, style) for style in ("markdown", "psql", "mysql")),
     ]
     variants.append(statistics_table(rng, 31))
     return files + variants

@@ -116,6 +116,9 @@ def render(report: dict[str, Any], out: TextIO) -> None:
             out.write(f"comments    lines starting with {dialect['comment']!r} skipped\n")
         if dialect.get("skipinitialspace"):
             out.write("spacing     the space after each delimiter skipped\n")
+        if dialect.get("drawn"):
+            borders = " and borders" if dialect.get("bordered") else ""
+            out.write(f"drawn       a table drawn as text: its rule lines{borders} skipped\n")
     if report["sheet"]:
         others = [name for name in report["sheets"] if name != report["sheet"]]
         also = f" (also in the workbook: {', '.join(others)})" if others else ""

@@ -253,3 +253,35 @@ def test_a_total_row_is_a_footer_only_at_the_end(tmp_path: Path) -> None:
     assert _numbers(path) == (list(range(2, 12)), [], [])
     path.write_text(TABLE + "Total,total@example.com,,3\n")
     assert _numbers(path) == (list(range(2, 11)), [], [])
+
+
+def test_a_row_of_dashes_below_the_top_of_a_pipe_file_is_a_row(tmp_path: Path) -> None:
+    # Dashes for values nobody filled in, a whole row of them: the table is not drawn (no
+    # rule under its header), so the row is read like any other, not skipped as a rule.
+    lines = ["id|name|email"] + [f"{i}|Ana {i}|ana{i}@example.com" for i in range(1, 21)]
+    lines.insert(15, "---|---|---")
+    path = tmp_path / "dashes.csv"
+    path.write_text("\n".join(lines) + "\n")
+    source, rows, problems = asyncio.run(_read(path))
+    assert source.detection.dialect is not None
+    assert not source.detection.dialect.dialect.drawn
+    assert len(rows) == 21 and ["---", "---", "---"] in rows
+    assert problems == {}
+
+
+def test_a_drawn_table_keeps_its_empty_cells_and_counts_its_footer(tmp_path: Path) -> None:
+    # Markdown's borders are no cells, but an empty cell between them is one; psql's
+    # "(2 rows)" is a footer, shown, not a row.
+    text = (
+        "| email | first | company |\n|---|---|---|\n| ana@x.pt | Ana |  |\n"
+        "| rui@x.pt |  | Acme |\n"
+    )
+    path = tmp_path / "table.md"
+    path.write_text(text)
+    _, rows, _ = asyncio.run(_read(path))
+    assert rows == [["ana@x.pt", "Ana", ""], ["rui@x.pt", "", "Acme"]]
+    text = " email    | first\n----------+------\n ana@x.pt | Ana\n rui@x.pt | Rui\n(2 rows)\n"
+    path.write_text(text)
+    source, rows, _ = asyncio.run(_read(path))
+    assert rows == [["ana@x.pt", "Ana"], ["rui@x.pt", "Rui"]]
+    assert source.footer_rows == [5]

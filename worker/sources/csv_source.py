@@ -74,6 +74,7 @@ class CsvSource(TextSource):
             self.detection.leading_records,
             dialect.dialect.comment,
             has_header=self.detection.has_header,
+            drawn=dialect.dialect,
         )
         self.shaper = shaper
         reader = CsvRecordReader(dialect.dialect, self.max_row_chars, len(self.detection.headers))

@@ -125,6 +125,12 @@ class Dialect:
     # A space after every delimiter (``a, "b, c"``): skipped, so a quote after it opens
     # a quoted field.
     skipinitialspace: bool = False
+    # A table drawn as text (a terminal's, Markdown's: ``| a | b |`` over ``|---|---|``):
+    # its rule lines are no rows and its cells lose the spaces that pad them.
+    drawn: bool = False
+    # Every line of the drawn table opens and closes with the delimiter: the empty cells
+    # before the first and after the last are its borders, no cells.
+    bordered: bool = False
 
     def reader_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``csv.reader``."""
@@ -151,6 +157,8 @@ class Dialect:
             "skip_rows": self.skip_rows,
             "comment": self.comment,
             "skipinitialspace": self.skipinitialspace,
+            "drawn": self.drawn,
+            "bordered": self.bordered,
         }
 
     def is_comment(self, row: list[str]) -> bool:
@@ -178,29 +186,68 @@ def sample_lines(text: str, complete: bool) -> list[str]:
 def parse_sample(lines: list[str], dialect: Dialect) -> list[list[str]]:
     """The sample's records under ``dialect``, blank ones (empty, or delimiters only: a
     spreadsheet's empty row) left out, as the row source leaves them out."""
-    try:
-        return [
-            _unpadded(row, dialect)
-            for row in csv.reader(lines, **dialect.reader_kwargs())
-            if any(row) and not dialect.is_comment(row)
-        ]
-    except csv.Error:
-        return []
+    return numbered_sample(lines, dialect)[1]
 
 
 def numbered_sample(lines: list[str], dialect: Dialect) -> tuple[list[int], list[list[str]]]:
-    """:func:`parse_sample`'s rows with their record numbers (blank and comment records
-    counted, as the row source numbers the rows)."""
+    """The sample's records under ``dialect`` with their record numbers, blank ones (empty,
+    or delimiters only: a spreadsheet's empty row), comments and a drawn table's rule
+    lines left out but counted, as the row source numbers and leaves them out."""
     numbers: list[int] = []
     rows: list[list[str]] = []
     try:
         for number, row in enumerate(csv.reader(lines, **dialect.reader_kwargs()), 1):
-            if any(row) and not dialect.is_comment(row):
-                numbers.append(number)
-                rows.append(_unpadded(row, dialect))
+            if not any(row) or dialect.is_comment(row):
+                continue
+            if dialect.drawn:
+                if is_rule(row, dialect.delimiter):
+                    continue
+                row = undrawn(row, dialect.bordered)  # noqa: PLW2901 - the row's cells
+            numbers.append(number)
+            rows.append(_unpadded(row, dialect))
     except csv.Error:
         return [], []
     return numbers, rows
+
+
+# A rule line of a table drawn as text: runs of dashes or equals signs (Markdown's
+# alignment colons beside them), parted by the delimiter or by the ``+`` of a crossing
+# (``|---|:---:|``, ``+----+------+``, ``----+-------``).
+_RULE = re.compile(r"[ \t]*[|+]?([ \t]*:?[-=]+:?[ \t]*[|+])*[ \t]*:?[-=]+:?[ \t]*[|+]?[ \t]*")
+
+
+def is_rule(cells: list[str], delimiter: str) -> bool:
+    """Whether a record is a rule line of a table drawn as text (three dashes or more)."""
+    line = delimiter.join(cells)
+    return ("---" in line or "===" in line) and _RULE.fullmatch(line) is not None
+
+
+def undrawn(cells: list[str], bordered: bool) -> list[str]:
+    """A drawn table's record as cells: without the empty ones its borders make, each
+    without the spaces that pad it."""
+    if bordered and len(cells) > 1 and not cells[0].strip():
+        cells = cells[1:]
+        if len(cells) > 1 and not cells[-1].strip():
+            cells = cells[:-1]
+    return [cell.strip(" \t") for cell in cells]
+
+
+def _drawn(lines: list[str], dialect: Dialect) -> Dialect:
+    """``dialect`` marked as a drawn table's when it splits at ``|`` and a rule line
+    underlines a line near the top, the header (Markdown's ``|---|---|``, a terminal's
+    ``----+----``), not a row whose values are all dashes further down; bordered when
+    every other line that holds a ``|`` opens with one."""
+    if dialect.delimiter != "|":
+        return dialect
+    filled = [line.strip() for line in lines if line.strip()]
+    rules = [is_rule([line], "|") for line in filled]
+    top = min(len(filled) - 1, MAX_PREAMBLE_ROWS + 1)
+    if not any(not rules[index] and rules[index + 1] for index in range(top)):
+        return dialect
+    # A note under the table (``2 rows in set``) holds no ``|`` and draws no border.
+    cells = [line for line, rule in zip(filled, rules, strict=True) if not rule and "|" in line]
+    bordered = bool(cells) and all(line.startswith("|") for line in cells)
+    return replace(dialect, drawn=True, bordered=bordered)
 
 
 def _unpadded(row: list[str], dialect: Dialect) -> list[str]:
@@ -835,7 +882,7 @@ def detect_dialect(
             # No quote in the lines scored: RFC 4180 quoting costs nothing there and reads
             # a quoted field further down the file right.
             dialect = replace(dialect, quotechar='"')
-    dialect = replace(dialect, comment=comment)
+    dialect = _drawn(lines, replace(dialect, comment=comment))
     numbers, rows = numbered_sample(lines, dialect)
     leading = _leading_block(all_lines, commented)
     marked = None

@@ -27,7 +27,10 @@ from worker.sources.dialect import (
     COMMENT_CHAR,
     HEADER_STRIP,
     OTHER_COMMENT_MARKERS,
+    Dialect,
     DialectGuess,
+    is_rule,
+    undrawn,
 )
 from worker.sources.encoding import (
     EncodingGuess,
@@ -146,8 +149,11 @@ class Shaper:
         *,
         pad_short_rows: bool = False,
         has_header: bool = True,
+        drawn: Dialect | None = None,
     ) -> None:
         self.headers = headers
+        # A table drawn as text: its rule lines are no records, its borders no cells.
+        self.drawn = drawn if drawn is not None and drawn.drawn else None
         self.width = len(headers)
         # The header met again among the data (files appended to one another, each with
         # its header): no row; counted.
@@ -177,6 +183,7 @@ class Shaper:
         width = self.width
         if (
             not self.to_skip
+            and self.drawn is None
             and not records.too_large
             and not records.unclosed_quote
             and not pending_bad
@@ -200,7 +207,12 @@ class Shaper:
         numbers = []
         rows: list[list[str]] = []
         problems: dict[int, list[RowProblem]] = {}
+        drawn = self.drawn
         for number, cells in records.numbered():
+            if drawn is not None and any(cells):
+                if is_rule(cells, drawn.delimiter):
+                    continue
+                cells = undrawn(cells, drawn.bordered)  # noqa: PLW2901 - the row's cells
             if not self._is_data(cells):
                 continue
             if self.to_skip:
@@ -366,8 +378,15 @@ _NOTE_MARKERS = (COMMENT_CHAR, *OTHER_COMMENT_MARKERS, "--", "%", "!", ";")
 
 
 def _marked_note(cells: list[str]) -> bool:
-    """A first cell alone that opens with a comment marker: a note, not a contact."""
-    return _first_cell_only(cells) and cells[0].lstrip().startswith(_NOTE_MARKERS)
+    """A first cell alone that opens with a comment marker, or that counts the rows (a
+    database client's ``(3 rows)``, ``2 rows in set (0.00 sec)``): a note, not a contact."""
+    return _first_cell_only(cells) and (
+        cells[0].lstrip().startswith(_NOTE_MARKERS)
+        or _ROW_COUNT.fullmatch(cells[0].strip()) is not None
+    )
+
+
+_ROW_COUNT = re.compile(r"\(?\d[\d,]* rows?\)?( in set\b.*)?", re.IGNORECASE)
 
 
 def _heading(cells: list[str]) -> bool:
