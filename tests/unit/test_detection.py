@@ -1514,9 +1514,9 @@ def test_one_accented_name_is_read_in_the_language_of_the_names_around_it(
 ) -> None:
     # A Polish genealogy whose only letter beyond ASCII was ń (Cichoń) read as cp1252's
     # Cichoñ: letter by letter the Spanish reading is as plausible. The names around it
-    # (Zbigniew Junkiewicz: w, k, z) are Polish, and a language that the ASCII letters of
-    # the words fit far better than any other decides the tie between code pages, DOS
-    # ones too (a Swedish list in cp850 read as Mac Roman: Bjîrk).
+    # (Zbigniew Junkiewicz: cz, sz, ki) are Polish, and a language that the pairs of ASCII
+    # letters of the words fit far better than any other decides the tie between code
+    # pages, DOS ones too (a Swedish list in cp850 read as Mac Roman: Bjîrk).
     text = names_with_one_accented(random.Random(seed), language, count, accented)
     assert _read_back(text, codec) == text
 
@@ -1541,12 +1541,40 @@ def test_one_accented_name_among_western_names_stays_cp1252(
     seed: int, language: str, count: int, accented: str
 ) -> None:
     # The counter-cases: Spanish surnames (Rodriguez, Lopez) hold as many z's as Polish
-    # text, but fit Romance languages about as well; English names tell no language that
-    # writes ń or ş. Neither outweighs how common cp1252 is. Polish names with a Spanish
+    # text, but their pairs are Spanish (ez, ue); English names tell English or no
+    # language, neither of which writes ń or ş. Neither outweighs how common cp1252 is.
+    # Polish names with a Spanish
     # one among them stay cp1252 too: Polish never writes ń before a vowel; nor with a
     # Portuguese one, whose ã cp1257 reads as Polish's ć: Polish is not written in cp1257.
     text = names_with_one_accented(random.Random(seed), language, count, accented)
     assert _read_back(text, "cp1252") == text
+
+
+@pytest.mark.parametrize(
+    ("language", "accented", "codec"),
+    [
+        ("pl", "Bălan", "cp1250"),  # a Romanian name: Polish writes no ă
+        ("pl", "Bălan", "iso8859_2"),
+        ("pl", "Szőke", "cp1250"),  # a Hungarian one
+        ("hu", "Bălan", "cp1250"),
+        ("lt", "Jonaitė", "cp1257"),
+        ("lt", "Kazlauskaitė", "iso8859_13"),
+        ("lt", "Vaičiūnas", "cp1257"),
+        ("sv", "Łukasz", "cp852"),
+        ("it", "Cantù", "mac_roman"),
+    ],
+)
+@pytest.mark.parametrize("seed", range(4))
+def test_the_pairs_of_letters_of_the_names_tell_their_language(
+    seed: int, language: str, accented: str, codec: str
+) -> None:
+    # Letter by letter, twenty Lithuanian names fit Latvian or Estonian about as well, so
+    # no language was plain and cp1252's place kept ``Jonaitë``; Polish names were plainly
+    # Polish, but a Romanian ``Bălan`` among them has a letter Polish never writes, so
+    # cp1252's ``Bãlan`` kept its place. Pairs (``ka``, ``as ``, ``sz``) tell the language;
+    # where it writes none of a letter, the letters around it decide.
+    text = names_with_one_accented(random.Random(seed), language, 20, accented)
+    assert _read_back(text, codec) == text
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
 from worker.errors import UnreadableFile, UnsupportedFile
+from worker.sources.ascii_bigrams import PAIR_RARITY
 from worker.sources.hangul import FREQUENT_HANGUL
 from worker.sources.hanzi import FREQUENT_HANZI
 
@@ -388,8 +389,8 @@ _LETTER_SHARES = {
 _ALPHABETS = tuple(frozenset(shares) for shares in _LETTER_SHARES.values())
 # How often each language writes each letter of ASCII, a to z, per thousand of its ASCII
 # letters (rounded from the letter counts of Wikipedia text in language-detection's
-# profiles, Icelandic's from transcribed speech; at least one): the language of the words
-# around a letter that two code pages read as two languages' letters.
+# profiles, Icelandic's from transcribed speech; at least one): how well the words fit a
+# language with no counts of pairs of letters (Icelandic) against the best one with.
 _ASCII_SHARES = {
     name: [int(share) for share in line.split()]
     for name, line in {
@@ -513,7 +514,7 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     fits = _language_fits(sample if context is None else context)
     language = _plain_language(fits)
     if language is None:
-        around = _likeliest_around(name, text, tied, fits[-1][1])
+        around = _likeliest_around(name, text, tied, _leaning_languages(fits))
         if around != name:
             return around
         # Still tied: the language the words lean to, though not plainly, where it writes
@@ -522,16 +523,30 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
         # ``Doğan``, not cp1252's Icelandic ``Doðan``).
         return _leaning_reading(name, text, tied, fits[-1][1])
     shares = _LETTER_SHARES.get(language, {})
+
+    def in_language(reading: str) -> float:
+        # Its accented letters, and the letters around them, in the language.
+        return _letter_likelihood(_accented_letters(reading), shares) + _surroundings_in(
+            reading, language
+        )
+
     # Only the code pages the language is written in (a Polish list's ć read in cp1257,
     # João's ã: no Polish code page).
-    return _far_likelier(
+    chosen = _far_likelier(
         name,
         text,
         tied,
-        lambda reading: _letter_likelihood(_accented_letters(reading), shares),
+        in_language,
         margin=_FAR_LIKELIER,
         allowed=_WRITTEN_IN.get(language, _LATIN_READINGS),
     )
+    if chosen != name or all(shares.get(char, 0) for char in _accented_letters(text)):
+        return chosen
+    # The language writes none of some letter of the reading (a Romanian Bălan among
+    # Polish names, cp1252's Bãlan): no evidence of its; the letters around decide, as
+    # where no language is plain.
+    around = _likeliest_around(name, text, tied, [language])
+    return around if around != name else _leaning_reading(name, text, tied, language)
 
 
 def _far_likelier(
@@ -599,15 +614,18 @@ _WEIGHED_READINGS = frozenset({"cp1252", "cp1250", "cp1254"})
 _FAR_LIKELIER = 2.0
 
 
-def _likeliest_around(name: str, text: str, tied: list[tuple[str, str]], lean: str) -> str:
+def _likeliest_around(
+    name: str, text: str, tied: list[tuple[str, str]], lean: Collection[str]
+) -> str:
     """Among readings still tied and no language of the words plain, the one whose
     letters beyond ASCII sit among letters that some language writes around them far
     more often (``François``, not Mac Roman's ``Franáois`` of DOS bytes; a Hungarian
     ``Szőke``, not cp1252's ``Szõke``). A Windows reading gives way to another Windows
     reading, and to a DOS, Mac or ISO one only by twice the margin (an Argentine DOS
     export's ``SEÑORA``, ``PEÑA``, ``CAÑAMERAS``, not cp1250's ``SEĄORA``), preferring
-    a code page ``lean``, the language the words fit best, is written in: the letters
-    of a word or two are no match for how rare those code pages are; never to cp1257.
+    a code page one of the languages the words lean to (``lean``) is written in and
+    whose accented letters it writes: the letters of a word or two are no match for how
+    rare those code pages are; never to cp1257.
     Icelandic has no counts of its letters'
     neighbours, so a reading with its own ð or þ keeps its place (which leaves Turkish's
     ğ, cp1252's ð, to the other marks)."""
@@ -620,12 +638,23 @@ def _likeliest_around(name: str, text: str, tied: list[tuple[str, str]], lean: s
     if chosen == name and name in _WEIGHED_READINGS:
         # Still a Windows page: a DOS, Mac or ISO reading whose letters sit far more
         # plausibly (by twice the margin) takes its place; of several, one in a code page
-        # the language the words lean to is written in (a Spanish list's cp850 Ñ, not ISO
-        # 8859-2's Slovak Ľ, as likely around), then the likeliest.
+        # a language the words lean to is written in, with letters it writes (a Spanish
+        # list's cp850 Ñ, not ISO 8859-2's Slovak Ľ, as likely around, though its words
+        # fit Romanian nearly as well), then the likeliest.
         bar = _likeliest_surroundings(text) + _OUTWEIGHS_WINDOWS
-        pages = _WRITTEN_IN.get(lean, frozenset())
+
+        def leaned(other_name: str, other: str) -> bool:
+            return any(
+                other_name in _WRITTEN_IN.get(language, frozenset())
+                and all(
+                    _LETTER_SHARES.get(language, {}).get(char, 0)
+                    for char in _accented_letters(other)
+                )
+                for language in lean
+            )
+
         passing = [
-            (other_name in pages, score, other_name)
+            (leaned(other_name, other), score, other_name)
             for other_name, other in tied
             if other_name in _NOT_BALTIC and (score := _likeliest_surroundings(other)) > bar
         ]
@@ -655,6 +684,27 @@ def _likeliest_surroundings(text: str) -> float:
     in e to the seventeenth where it writes none)."""
     from worker.sources.accent_grams import RARENESS  # noqa: PLC0415 - ties only
 
+    grams = _around_grams(text)
+    if not grams:
+        return 0.0
+    return -min(sum(rareness.get(gram, 17) for gram in grams) for rareness in RARENESS.values())
+
+
+def _surroundings_in(text: str, language: str) -> float:
+    """:func:`_likeliest_surroundings` in one language; 0.0, no evidence, for a language
+    with no counts of its letters' neighbours (Icelandic: another language's counts would
+    favour its letters, ``Žvar`` over ``Ævar``)."""
+    from worker.sources.accent_grams import RARENESS  # noqa: PLC0415 - ties only
+
+    rareness = RARENESS.get(language)
+    if rareness is None:
+        return 0.0
+    return -float(sum(rareness.get(gram, 17) for gram in _around_grams(text)))
+
+
+def _around_grams(text: str) -> list[str]:
+    """The pairs and triples around each accented letter of the text's words (each word
+    once, the first ``_AROUND_WORDS`` of them; a space at a word's edge)."""
     words = []
     for word in _WORD.findall(text.lower()):
         if not word.isascii() and word not in words:
@@ -671,9 +721,7 @@ def _likeliest_surroundings(text: str) -> float:
                     padded[index : index + 2],
                     padded[index - 1 : index + 2],
                 ]
-    if not grams:
-        return 0.0
-    return -min(sum(rareness.get(gram, 17) for gram in grams) for rareness in RARENESS.values())
+    return grams
 
 
 def _field_names(text: str) -> int:
@@ -1354,32 +1402,60 @@ def _one_language(text: str) -> bool:
     return round(best / total, 3) == 1.0
 
 
-def _context_language(sample: bytes) -> str | None:
-    """The language whose ASCII letter frequencies the sample's words fit (each word once;
-    the same in every reading), if it fits them far better than any other (a factor of
-    ``_PLAINLY``): a Polish list of five names, a Turkish one of twenty; not a list of
-    Spanish surnames, whose z's fit Polish and Hungarian about as well as Romance text."""
-    return _plain_language(_language_fits(sample))
-
-
 def _language_fits(sample: bytes) -> list[tuple[float, str]]:
-    """How well each language's ASCII letter frequencies fit the sample's words (each word
-    once), as log likelihoods, the best last."""
-    words = set(_WORD.findall(sample[:_CONTEXT_BYTES].decode("latin-1").lower()))
-    letters = Counter(char for word in words for char in word if "a" <= char <= "z")
-    return sorted(
-        (
-            sum(n * math.log(shares[ord(char) - ord("a")]) for char, n in letters.items()),
-            name,
+    """How well each language's pairs of ASCII letters fit the sample's words (each word
+    once, its edges counted: ``Giovedi`` is `` g``, ``gi``... ``i ``; no pair holds a byte
+    beyond ASCII), as log likelihoods,
+    the best last. Pairs tell a language from one whose letters alone are as frequent
+    (Italian from Dutch, Polish from Croatian), in a list of a few names too. A language
+    with no counts of pairs (Icelandic) is placed by its letters alone: above the best by
+    as much as its letters fit better than the best one's."""
+    words = set(_PAIR_WORD.findall(sample[:_CONTEXT_BYTES].decode("latin-1").lower()))
+    pairs: Counter[str] = Counter()
+    for word in words:
+        padded = f" {word} "
+        pairs.update(
+            first + second
+            for first, second in itertools.pairwise(padded)
+            if first in _PAIR_LETTERS and second in _PAIR_LETTERS
         )
-        for name, shares in _ASCII_SHARES.items()
+    fits = sorted(
+        (-sum(n * rarity.get(pair, _UNSEEN_PAIR) for pair, n in pairs.items()) / 2, name)
+        for name, rarity in PAIR_RARITY.items()
     )
+    letters = Counter(char for word in words for char in word if "a" <= char <= "z")
+
+    def letter_fit(language: str) -> float:
+        shares = _ASCII_SHARES[language]
+        return sum(n * math.log(shares[ord(char) - ord("a")]) for char, n in letters.items())
+
+    best, best_language = fits[-1]
+    for language in _ASCII_SHARES.keys() - PAIR_RARITY.keys():
+        lead = letter_fit(language) - letter_fit(best_language)
+        if lead > 0:
+            fits.append((best + lead, language))
+    return sorted(fits)
+
+
+_PAIR_LETTERS = frozenset(" abcdefghijklmnopqrstuvwxyz")
+# A word: ASCII letters and the bytes beyond ASCII, whatever they read as (``NU¥EZ`` is
+# Spanish's NUÑEZ in cp850, one word, not ``NU`` and ``EZ`` with edges that are none).
+_PAIR_WORD = re.compile("[A-Za-z\x80-\xff]+")
+# A pair a language's profile does not count: rarer than any it does (in half units).
+_UNSEEN_PAIR = 25
 
 
 def _plain_language(fits: list[tuple[float, str]]) -> str | None:
     """The best-fitting language, if it fits far better than the next (``_PLAINLY``)."""
     (runner_up, _), (best, language) = fits[-2:]
     return language if best - runner_up > _PLAINLY else None
+
+
+def _leaning_languages(fits: list[tuple[float, str]]) -> list[str]:
+    """The languages that fit the words as well as the best one but for ``_PLAINLY``
+    (the best first): those the words may be in where none is plain."""
+    best = fits[-1][0]
+    return [language for score, language in reversed(fits) if best - score <= _PLAINLY]
 
 
 def _leaning_reading(name: str, text: str, tied: list[tuple[str, str]], language: str) -> str:
