@@ -1051,6 +1051,46 @@ def statistics_table(rng: random.Random, count: int) -> ExportFile:
     )
 
 
+_STATES = ["Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Hamburg"]
+_STATES += ["Hessen", "Mecklenburg-Vorpommern", "Niedersachsen", "Nordrhein-Westfalen"]
+_STATES += ["Rheinland-Pfalz", "Saarland", "Sachsen", "Sachsen-Anhalt", "Thüringen"]
+
+
+def office_table(rng: random.Random, count: int, *, dated: bool = False) -> ExportFile:
+    """A federal statistics office's table as its database exports it (GENESIS): the
+    table's code and title lines, a header whose corner is empty (``dated``: the dates of
+    the columns, under a row repeating the label that groups them, ``;Stichtag;Stichtag``),
+    a row for each state and the total under them, then with no blank line a rule over
+    the footnotes, another over the copyright and the date of the export; cp1252, ``;``."""
+    head = ["GENESIS-Tabelle: 12411-0010", "Bevölkerung: Bundesländer, Geschlecht;;;"]
+    head += ["Fortschreibung des Bevölkerungsstandes;;;", "Bevölkerung (Anzahl);;;"]
+    header = ["", "männlich", "weiblich", "Insgesamt"]
+    if dated:
+        head.append(";Stichtag;Stichtag;Stichtag")
+        header = ["", "31.12.2019", "31.12.2020", "31.12.2021"]
+    rows = []
+    for state in _STATES[:count]:
+        men, women = rng.randrange(300_000, 9_000_000), rng.randrange(300_000, 9_000_000)
+        rows.append([state, str(men), str(women), str(men + women)])
+    total = ["Insgesamt", *(str(sum(int(row[n]) for row in rows)) for n in (1, 2, 3))]
+    footer = ["_____", "Bevölkerung:", "Ergebnisse auf Grundlage des Zensus 2011.", "_____"]
+    footer += ["(C)opyright Statistisches Bundesamt (Destatis), 2023", "Stand: 22.04.2023"]
+    nl = "\r\n"
+    text = nl.join([*head, *(";".join(row) for row in [header, *rows, total]), *footer]) + nl
+    return ExportFile(
+        "genesis-dated.csv" if dated else "genesis.csv",
+        text.encode("cp1252"),
+        "cp1252",
+        ";",
+        None,
+        True,
+        len(head) + 1,
+        rows,
+        ["column_1", *header[1:]],
+        nl,
+    )
+
+
 def with_legacy_end(export: ExportFile, tail: bytes) -> ExportFile:
     """Bytes after the last row that are no row: DOS's end-of-file mark (Ctrl-Z, written by
     old DOS and mainframe tools) or NULs padding a file written into space allocated before
@@ -1128,7 +1168,8 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
         bank_statement(rng, "en", 1),
         *(text_table(rng, 12, style) for style in ("markdown", "psql", "mysql")),
     ]
-    variants.append(statistics_table(rng, 31))
+    variants += [statistics_table(rng, 31), office_table(rng, 12)]
+    variants.append(office_table(rng, 15, dated=True))
     return files + variants
 
 

@@ -790,6 +790,34 @@ async def test_a_workbooks_report_footer_is_no_row(services: Services, aws: AwsR
     assert (numbers, problems, source.footer_rows) == ([2, 3], {}, [5, 6])
 
 
+async def test_a_sheet_whose_dates_name_the_columns_under_a_grouping_label(
+    services: Services, aws: AwsResources
+) -> None:
+    # A statistics office's sheet: its title, a row repeating the label that groups the
+    # columns (Stichtag), the dates that name them, the states, their total, and under a
+    # rule the footnotes. The dates are the header, though they are dates; the total,
+    # the rule and the notes are the footer.
+    days = [dt.date(2019, 12, 31), dt.date(2020, 12, 31), dt.date(2021, 12, 31)]
+    data = _xlsx(
+        [
+            ["Gebietsfläche (qkm)"],
+            [None, "Stichtag", "Stichtag", "Stichtag"],
+            [None, *days],
+            ["Bayern", 70550.87, 70550.87, 70548.0],
+            ["Berlin", 890.82, 890.85, 890.77],
+            ["Bremen", 404.23, 404.23, 404.23],
+            ["Insgesamt", 71845.92, 71845.95, 71843.0],
+            ["_____"],
+            ["(C)opyright Statistisches Bundesamt, Wiesbaden 2010"],
+        ]
+    )
+    source = await _open(services, aws, data, key="up/flaeche.xlsx")
+    assert source.detection.header_number == 3
+    assert all(source.detection.headers[1:])
+    numbers, _, problems = await _all_rows(source)
+    assert (numbers, problems, source.footer_rows) == ([4, 5, 6], {}, [7, 8, 9])
+
+
 async def test_the_header_row_is_the_sheets_row_number(
     services: Services, aws: AwsResources
 ) -> None:

@@ -737,7 +737,29 @@ def preamble_rows(rows: list[list[str]]) -> int:
             narrow = index
             break
     usual_filled = filled[len(filled) // 2]
-    return _named_header_below(rows, _full_header_below(rows, narrow, usual, usual_filled))
+    found = _named_header_below(rows, _full_header_below(rows, narrow, usual, usual_filled))
+    return found + 1 if grouped_above(rows, found + 1) else found
+
+
+def grouped_above(rows: list[list[str]], index: int) -> bool:
+    """Whether the row above ``index`` fills its cells with one label repeated (a
+    statistics office's ``;Stichtag;Stichtag;Stichtag``) and the row at ``index``, as
+    wide, fills the same cells with as many different values (``;31.12.1995;31.12.1996``)
+    and has rows under it: the label groups the columns that the row at ``index`` names,
+    a header though its names are dates or figures."""
+    if index < 1 or index + 1 >= len(rows):
+        return False
+    row, under = rows[index - 1], rows[index]
+    filled = [n for n, cell in enumerate(row) if cell.strip()]
+    labels = {row[n].strip().lower() for n in filled}
+    named = [under[n].strip() for n in filled] if len(under) == len(row) else []
+    return (
+        len(filled) >= 2
+        and len(labels) == 1
+        and len(named) == len(filled)
+        and all(named)
+        and len(set(named)) == len(named)
+    )
 
 
 def _title_over_names(first: list[str], second: list[str]) -> bool:
@@ -903,7 +925,11 @@ def detect_dialect(
     else:
         skip_rows = preamble_rows(rows) or _block_above_gap(rows, numbers)
     header = overrides.get("has_header")
-    has_header = bool(header) if header is not None else detect_header(rows[skip_rows:])
+    has_header = (
+        bool(header)
+        if header is not None
+        else grouped_above(rows, skip_rows) or detect_header(rows[skip_rows:])
+    )
     if declared and skip is None:
         skip_rows += 1
     return DialectGuess(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from worker.sources.csv_rows import RecordBatch
-from worker.sources.dialect import detect_header, preamble_rows
+from worker.sources.dialect import detect_header, grouped_above, preamble_rows
 from worker.sources.rows import (
     SAMPLE_ROWS,
     Detection,
@@ -86,7 +86,8 @@ class WorkbookSource(RowSource):
                 skip = preamble_rows([_as_seen(row) for row in nonblank[:SAMPLE_ROWS]])
             has_header = options.get("has_header")
             if has_header is None:
-                has_header = detect_header(nonblank[skip:SAMPLE_ROWS])
+                seen = [_as_seen(row) for row in nonblank[: skip + 2]]
+                has_header = grouped_above(seen, skip) or detect_header(nonblank[skip:SAMPLE_ROWS])
             detection = detect_layout(
                 "xlsx", nonblank, numbers, skip, bool(has_header), options=options
             )
