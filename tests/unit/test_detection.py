@@ -1563,6 +1563,29 @@ def test_one_accented_name_among_western_names_stays_cp1252(
     assert _read_back(text, "cp1252") == text
 
 
+_GUESTBOOK = [
+    "3;22.10.03;Benny;Hallo alle zusammen, wollte euch recht herzlich grüßen",
+    "4;23.10.03;Jörg;Schöne Seite, aber mehr war bei uns nicht drín. Na wie wär´s?",  # noqa: RUF001
+    "5;24.10.03;Spam;http://example.com/view/DiseÃ±o-de-logotipos.php",
+    "6;25.10.03;Mia;Das Café hat täglich geöffnet, Größe egal",
+    "7;26.10.03;Spam;Itâ€™s the best â€“ cheap Â£10 offers",
+]
+
+
+@pytest.mark.parametrize(("codec", "spam"), [("cp1252", 2), ("cp1252", 4), ("cp850", 2)])
+def test_utf8_read_as_cp1252_and_saved_so_is_no_mark_against_the_file(
+    codec: str, spam: int
+) -> None:
+    # A German guestbook in cp1252 whose spam lines hold UTF-8 once read as cp1252 and
+    # saved so (DiseÃ±o, â€™): ± glued to Ã marked cp1252's reading, ISO 8859-2 made
+    # letters of the pair (DiseĂąo) and won, its ä, ö and ü the same bytes. The pairs are
+    # in the file whatever its code page; they tell nothing about it.
+    lines = ["Nr;Datum;Name;Eintrag", *_GUESTBOOK[:1], _GUESTBOOK[spam], *_GUESTBOOK[1:2]]
+    lines.append(_GUESTBOOK[3])
+    text = "\n".join(lines) + "\n"
+    assert _read_back(text, codec) == text
+
+
 @pytest.mark.parametrize(
     ("text", "codec"),
     [

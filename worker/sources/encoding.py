@@ -1165,13 +1165,25 @@ _HAN_OF = {
 
 def _odd_marks(text: str) -> int:
     """Symbols glued to letters, accented capitals inside words and letters where no word
-    has them (ß first): marks of a wrong reading."""
+    has them (ß first): marks of a wrong reading. UTF-8 text that was read as cp1252 and
+    saved so (``DiseÃ±o``, ``â€™``, ``Â£``) is no mark: it is in the file whatever its code
+    page, and it reads so only where the rest reads as it was written (ISO 8859-2 turns it
+    into letters, ``DiseĂąo``, and with them a German guestbook's own ä and ö)."""
+    text = _SAVED_MOJIBAKE.sub(" ", text)
     return (
         _glued_symbols(text)
         + _capitals_inside_words(text)
         + len(_MISPLACED.findall(text))
         + len(_LONE_GRAPHIC.findall(text))
     )
+
+
+# UTF-8's two- and three-byte letters and punctuation as cp1252 or Latin-1 reads them:
+# Ã or Â and the character of the continuation byte, â€ and the one of the third.
+_CONTINUATION = bytes(range(0x80, 0xC0)).decode("cp1252", "ignore") + "".join(
+    map(chr, range(0x80, 0xC0))
+)
+_SAVED_MOJIBAKE = re.compile(f"[ÃÂ][{re.escape(_CONTINUATION)}]|â€[{re.escape(_CONTINUATION)}]")
 
 
 # A box-drawing or block character alone (``▀``: ß read as cp850); a DOS frame draws runs.
