@@ -1051,6 +1051,48 @@ def statistics_table(rng: random.Random, count: int) -> ExportFile:
     )
 
 
+_SECTIONS = [
+    ("A", "Agriculture, forestry and fishing", ["Crop and animal production", "Forestry"]),
+    ("B", "Mining and quarrying", ["Mining of coal and lignite", "Extraction of crude oil"]),
+    ("C", "Manufacturing", ["Manufacture of food products", "Manufacture of beverages"]),
+    ("D", "Electricity, gas, steam and air conditioning supply", ["Electric power"]),
+    ("E", "Water supply; sewerage, waste management", ["Water collection, treatment"]),
+    ("F", "Construction", ["Construction of buildings", "Civil engineering"]),
+]
+
+
+def classification(rng: random.Random, delimiter: str, *, header: bool) -> ExportFile:
+    """An economic activities classification as a statistics office lists it (NACE, CNAE):
+    each section's letter and title, then its divisions, groups and classes by their codes
+    of two, three and four digits; ``header``: under ``Code`` and ``Title``, else none."""
+    rows = []
+    division = 1
+    for letter, title, divisions in _SECTIONS:
+        rows.append([letter, title])
+        for name in divisions:
+            code = f"{division:02d}"
+            rows.append([code, name])
+            for group in range(1, rng.randint(2, 3)):
+                rows.append([f"{code}{group}", f"{name}, group {group}"])
+                for item in range(1, rng.randint(2, 4)):
+                    rows.append([f"{code}{group}{item}", f"{name}, class {group}.{item}"])
+            division += 1
+    names = ["Code", "Title"] if header else None
+    text = _write(names, rows, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, newline="\n")
+    return ExportFile(
+        f"classification-{'header' if header else 'bare'}.csv",
+        text.encode(),
+        "utf-8",
+        delimiter,
+        '"' if any(delimiter in cell for row in rows for cell in row) else None,
+        header,
+        1,
+        rows,
+        names,
+        "\n",
+    )
+
+
 _STATES = ["Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Hamburg"]
 _STATES += ["Hessen", "Mecklenburg-Vorpommern", "Niedersachsen", "Nordrhein-Westfalen"]
 _STATES += ["Rheinland-Pfalz", "Saarland", "Sachsen", "Sachsen-Anhalt", "Thüringen"]
@@ -1170,6 +1212,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     ]
     variants += [statistics_table(rng, 31), office_table(rng, 12)]
     variants.append(office_table(rng, 15, dated=True))
+    variants += [classification(rng, "|", header=False), classification(rng, ";", header=True)]
     return files + variants
 
 

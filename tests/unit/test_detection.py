@@ -626,6 +626,22 @@ def test_a_data_row_holding_field_names_beside_figures_is_no_header() -> None:
     assert (dialect.skip_rows, dialect.has_header) == (0, False)
 
 
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [
+        # A classification's first section, its letter over the divisions' codes, with
+        # other sections' letters further down: a row like the others.
+        ("A|Agriculture\n01|Crops\n011|Cereals\nB|Mining\n05|Coal\n051|Hard coal\n", False),
+        # Letters naming coordinates over figures, no letter alone below: a header.
+        ("x,y,z\n1.5,2.0,3.1\n4.2,5.0,6.3\n7.1,8.8,9.0\n", True),
+    ],
+)
+def test_a_letter_alone_over_codes_with_letters_among_them_is_no_header(
+    text: str, header: bool
+) -> None:
+    assert detect_dialect(text, complete=True).dialect.has_header is header
+
+
 def test_codes_padded_by_the_spaces_before_a_delimiter_are_no_header() -> None:
     # "name | code | level" with no header, written with a space on each side of the
     # delimiter: every code below has a space after it, the first row's code (its last

@@ -1057,6 +1057,15 @@ def _numbered_columns(first: list[str], body: list[list[str]]) -> set[int]:
     return numbered if counting <= len(body) * 0.1 else set()
 
 
+def _one_letter(cell: str) -> str:
+    """The kind of the letter a cell holds alone (``A`` and ``B``, a classification's
+    sections, are of one kind; ``a`` and ``あ`` are not), else ``""``."""
+    value = cell.strip()
+    if len(value) != 1 or not value.isalpha():
+        return ""
+    return _character_kind(value) + unicodedata.name(value, "").split(" ")[0]  # its script
+
+
 def _shape(cell: str) -> str:
     """A cell with each run of digits written as one ``0`` (``1+1=`` and ``12+3=`` alike)."""
     return _DIGITS.sub("0", cell.strip())
@@ -1117,8 +1126,13 @@ def detect_header(rows: list[list[str]]) -> bool:
             continue
         if header_kind == "empty":
             continue
-        # A value like one below but for its digits (Sala 1 over Sala 2) names nothing.
-        like_below = _shape(header_cell) in {_shape(cell) for cell in below}
+        # A value like one below but for its digits (Sala 1 over Sala 2) names nothing;
+        # nor does a letter alone over codes among which other letters stand alone (a
+        # classification's section A over 01, 011, 0111, then B, 05...).
+        letter = _one_letter(header_cell)
+        like_below = _shape(header_cell) in {_shape(cell) for cell in below} or (
+            bool(letter) and letter in {_one_letter(cell) for cell in below}
+        )
         if dominant != "text":
             # An email address is never a column's name: that row is data.
             same = -2 if dominant == "email" else -1
