@@ -1579,6 +1579,24 @@ def test_one_accented_name_among_western_names_stays_cp1252(
     assert _read_back(text, "cp1252") == text
 
 
+def test_a_stray_letter_in_english_notes_keeps_the_windows_western_page() -> None:
+    # A comics data set's notes, plainly English, hold one stray byte 0xE6 between two
+    # words (``theæM'Kraan``). English writes no letter beyond ASCII, so it tells nothing
+    # of that one; the letters around (Polish ``ećm`` likelier than Danish ``eæm``) took
+    # it for cp1250's ć. A Windows reading keeps its place.
+    notes = [
+        "Dies in Fear Itself brought back because that's kind of the whole point.",
+        "Merged with Ultron in Rage of Ultron. A funeral was held.",
+        "Resurrected by the Kree Empire using the\u00e6M'Kraan Crystal. Has not returned.",
+        "Killed by The Hand. Later revived with The Stone of the Chaste.",
+        "Died during time on Defenders. Eventually resurrected by the Grim Reaper.",
+    ]
+    text = "Name,Year,Notes\n" + "".join(
+        f"Member {n},{1963 + n},{note}\n" for n, note in enumerate(notes)
+    )
+    assert _read_back(text, "cp1252") == text
+
+
 _GUESTBOOK = [
     "3;22.10.03;Benny;Hallo alle zusammen, wollte euch recht herzlich grüßen",
     "4;23.10.03;Jörg;Schöne Seite, aber mehr war bei uns nicht drín. Na wie wär´s?",  # noqa: RUF001

@@ -540,7 +540,14 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
         margin=_FAR_LIKELIER,
         allowed=_WRITTEN_IN.get(language, _LATIN_READINGS),
     )
-    if chosen != name or all(shares.get(char, 0) for char in _accented_letters(text)):
+    if (
+        chosen != name
+        or (not shares and name in _WEIGHED_READINGS & _WRITTEN_IN.get(language, frozenset()))
+        or all(shares.get(char, 0) for char in _accented_letters(text))
+    ):
+        # A language that writes no letter beyond ASCII (English) tells nothing of one
+        # among its words: a reading in its Windows code page keeps its place
+        # (``theæM'Kraan`` in an English note, not cp1250's ``thećM'Kraan``).
         return chosen
     # The language writes none of some letter of the reading (a Romanian Bălan among
     # Polish names, cp1252's Bãlan): no evidence of its; the letters around decide, as
