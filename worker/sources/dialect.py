@@ -210,16 +210,19 @@ def numbered_sample(lines: list[str], dialect: Dialect) -> tuple[list[int], list
     return numbers, rows
 
 
-# A rule line of a table drawn as text: runs of dashes or equals signs (Markdown's
-# alignment colons beside them), parted by the delimiter or by the ``+`` of a crossing
-# (``|---|:---:|``, ``+----+------+``, ``----+-------``).
-_RULE = re.compile(r"[ \t]*[|+]?([ \t]*:?[-=]+:?[ \t]*[|+])*[ \t]*:?[-=]+:?[ \t]*[|+]?[ \t]*")
+# A rule line of a table drawn as text: runs of dashes, equals signs or underscores
+# (Markdown's alignment colons beside them), parted by the delimiter or by the ``+`` of a
+# crossing (``|---|:---:|``, ``+----+------+``, ``----+-------``); or drawn alone under a
+# table (a statistics office's ``_____`` over its footnotes).
+_RULE = re.compile(r"[ \t]*[|+]?([ \t]*:?[-=_]+:?[ \t]*[|+])*[ \t]*:?[-=_]+:?[ \t]*[|+]?[ \t]*")
+_RULE_RUN = re.compile(r"([-=_])\1\1")
 
 
 def is_rule(cells: list[str], delimiter: str) -> bool:
-    """Whether a record is a rule line of a table drawn as text (three dashes or more)."""
+    """Whether a record is a rule line (three dashes, equals signs or underscores or more
+    in a run)."""
     line = delimiter.join(cells)
-    return ("---" in line or "===" in line) and _RULE.fullmatch(line) is not None
+    return _RULE_RUN.search(line) is not None and _RULE.fullmatch(line) is not None
 
 
 def undrawn(cells: list[str], bordered: bool) -> list[str]:

@@ -543,7 +543,7 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     if (
         chosen != name
         or (not shares and name in _WEIGHED_READINGS & _WRITTEN_IN.get(language, frozenset()))
-        or all(shares.get(char, 0) for char in _accented_letters(text))
+        or _writes_all(language, text)
     ):
         # A language that writes no letter beyond ASCII (English) tells nothing of one
         # among its words: a reading in its Windows code page keeps its place
@@ -653,10 +653,7 @@ def _likeliest_around(
         def leaned(other_name: str, other: str) -> bool:
             return any(
                 other_name in _WRITTEN_IN.get(language, frozenset())
-                and all(
-                    _LETTER_SHARES.get(language, {}).get(char, 0)
-                    for char in _accented_letters(other)
-                )
+                and _writes_all(language, other)
                 for language in lean
             )
 
@@ -694,7 +691,7 @@ def _likeliest_surroundings(text: str) -> float:
     grams = _around_grams(text)
     if not grams:
         return 0.0
-    return -min(sum(rareness.get(gram, 17) for gram in grams) for rareness in RARENESS.values())
+    return max(_around_likelihood(grams, rareness) for rareness in RARENESS.values())
 
 
 def _surroundings_in(text: str, language: str) -> float:
@@ -704,9 +701,13 @@ def _surroundings_in(text: str, language: str) -> float:
     from worker.sources.accent_grams import RARENESS  # noqa: PLC0415 - ties only
 
     rareness = RARENESS.get(language)
-    if rareness is None:
-        return 0.0
-    return -float(sum(rareness.get(gram, 17) for gram in _around_grams(text)))
+    return 0.0 if rareness is None else _around_likelihood(_around_grams(text), rareness)
+
+
+def _around_likelihood(grams: list[str], rareness: dict[str, int]) -> float:
+    """How likely the grams are in one language: minus their rareness summed (a gram it
+    does not count as e to the seventeenth)."""
+    return -float(sum(rareness.get(gram, 17) for gram in grams))
 
 
 def _around_grams(text: str) -> list[str]:
@@ -1477,6 +1478,13 @@ def _leaning_languages(fits: list[tuple[float, str]]) -> list[str]:
     return [language for score, language in reversed(fits) if best - score <= _PLAINLY]
 
 
+def _writes_all(language: str, reading: str) -> bool:
+    """Whether ``language`` writes every accented letter of the reading's words (a
+    language that writes none, English, writes those of a reading that has none)."""
+    shares = _LETTER_SHARES.get(language, {})
+    return all(shares.get(char, 0) for char in _accented_letters(reading))
+
+
 def _leaning_reading(name: str, text: str, tied: list[tuple[str, str]], language: str) -> str:
     """Among Windows' Latin code pages, the first tied reading in one ``language`` is
     written in, whose accented letters it all writes and whose letters around them are no
@@ -1485,20 +1493,16 @@ def _leaning_reading(name: str, text: str, tied: list[tuple[str, str]], language
     order; no more than the letters around."""
     shares = _LETTER_SHARES.get(language, {})
     pages = _WRITTEN_IN.get(language, frozenset()) & _WEIGHED_READINGS
-    if name in pages or name not in _WEIGHED_READINGS or not shares:
-        return name
-
-    def written(reading: str) -> bool:
-        return all(shares.get(char, 0) for char in _accented_letters(reading))
-
-    if written(text):
+    if name in pages or name not in _WEIGHED_READINGS or not shares or _writes_all(language, text):
         return name
     around = _likeliest_surroundings(text)
     return next(
         (
             other
             for other, reading in tied
-            if other in pages and written(reading) and _likeliest_surroundings(reading) >= around
+            if other in pages
+            and _writes_all(language, reading)
+            and _likeliest_surroundings(reading) >= around
         ),
         name,
     )

@@ -387,12 +387,11 @@ def _marked_note(cells: list[str]) -> bool:
     return _first_cell_only(cells) and (
         cells[0].lstrip().startswith(_NOTE_MARKERS)
         or _ROW_COUNT.fullmatch(cells[0].strip()) is not None
-        or _RULE.fullmatch(cells[0].strip()) is not None
+        or is_rule(cells[:1], "|")
     )
 
 
 _ROW_COUNT = re.compile(r"\(?\d[\d,]* rows?\)?( in set\b.*)?", re.IGNORECASE)
-_RULE = re.compile(r"([-_=*~])\1{2,}")
 
 
 def _heading(cells: list[str]) -> bool:

@@ -79,14 +79,14 @@ class WorkbookSource(RowSource):
             )
             nonblank = [row for row in sample if row]
             numbers = [number for number, row in enumerate(sample, 1) if row]
+            seen = [_as_seen(row) for row in nonblank[:SAMPLE_ROWS]]
             if "header_row" in options:
                 skip = skip_to(numbers, int(options["header_row"]))  # the sheet's row number
             else:
                 # A title, a date or a note above the header (a merged title reads as one).
-                skip = preamble_rows([_as_seen(row) for row in nonblank[:SAMPLE_ROWS]])
+                skip = preamble_rows(seen)
             has_header = options.get("has_header")
             if has_header is None:
-                seen = [_as_seen(row) for row in nonblank[: skip + 2]]
                 has_header = grouped_above(seen, skip) or detect_header(nonblank[skip:SAMPLE_ROWS])
             detection = detect_layout(
                 "xlsx", nonblank, numbers, skip, bool(has_header), options=options
