@@ -2021,6 +2021,53 @@ def test_a_lone_sharp_s_is_read_as_itself(codec: str) -> None:
         assert _read_back(text, codec) == text
 
 
+@pytest.mark.parametrize(
+    ("family", "given", "address", "codec"),
+    [
+        ("加藤", "亮", "東京都東京区東京", "cp932"),
+        ("渡辺", "拓也", "東京都東京区東京", "shift_jis"),
+        ("佐藤", "花子", "大阪府大阪市北区", "euc_jp"),
+        ("王", "伟", "北京市朝阳区", "gb18030"),
+        ("陳", "偉", "臺北市信義區", "big5"),
+        ("김", "민수", "서울특별시 강남구", "cp949"),
+        ("이", "영희", "부산광역시 해운대구", "euc_kr"),
+    ],
+)
+def test_ascii_letters_glued_to_everyday_characters_are_no_wrong_reading(
+    family: str, given: str, address: str, codec: str
+) -> None:
+    # A layout tool's Japanese sample address book in Shift JIS numbers its people and
+    # places by a letter (``加藤,亮a,...,東京都東京区東京a-a-a``): read as Mac Roman, for
+    # its words mixing ASCII letters and kanji counted as words mixing scripts, a mark of
+    # a wrong reading that left no Japanese reading standing. Latin text read as Big5 or
+    # GBK glues its letters to rare characters; these are everyday ones.
+    rows = [
+        f"{family},{given}{c},03-{c * 4}-{c * 4},{address}{c}-{c}-{c},{c * 2}@mail.example"
+        for c in "abcdefghijklmnopqrstuvwxyz0123456789"
+    ]
+    text = "\n".join(rows) + "\n"
+    assert _read_back(text, codec) == text
+
+
+@pytest.mark.parametrize("codec", ["cp850", "cp437"])
+def test_a_block_typed_between_numbers_is_no_mark_of_a_wrong_reading(codec: str) -> None:
+    # A DOS supplier list (Nº 1520, ACUÑA in cp850) whose clerk typed a full block between
+    # two phone numbers: a lone box-drawing character is how a Latin letter reads in the
+    # wrong DOS code page (``2,▀``: a ß alone), and it weighed as much as Mac Roman's
+    # ``ACU•A``, so Mac Roman won the tie. No letter stands alone between two digits or
+    # two spaces.
+    text = (
+        '"NUMERO","NOMBRE","DOMICILIO","LOCALIDAD","TELEFONO","CONTACTO"\n'
+        '"3","METALURGICA DEL SUR S.A.","CALLE 44 Nº1520","LANUS","4241-0098/0099","RICARDO"\n'
+        '"8","PLASTICOS ACUÑA","AV. MITRE 2210","AVELLANEDA","4201-5530","MARTA"\n'
+        '"11","TRANSPORTES DEL OESTE","RUTA 3 Nº7701","SAN JUSTO","4482-1100/1101█4482-1102",\n'
+        '"14","GRAFICA MODELO","AV. RIVADAVIA 5400 2º PISO","CAPITAL","4903-2121","JORGE"\n'
+        '"19","CAJA CHICA (P1)",,,"4761-3000 █ 4761-3001",\n'
+        '"23","LIBRERIA EL CAÑON","SARMIENTO 88","MORON","4629-0101","ANA"\n'
+    )
+    assert _read_back(text, codec) == text
+
+
 # A file whose first MiB is ASCII (a list sorted so that its accented names come late).
 _ASCII_HEAD = "email,first_name,last_name\n" + "".join(
     f"user{i}@example.com,Ann,Lee\n" for i in range(45_000)

@@ -308,7 +308,7 @@ def _weigh_candidates(sample: bytes) -> EncodingGuess:
         return EncodingGuess(encoding, 0, "detector", confidence)
     ranked = [encoding, *(codecs.lookup(match.encoding).name for match in results)]
     other = _best_other_reading(sample, evidence, ranked, strict=False) or encoding
-    if _mixed_script_words(evidence.decode(other, errors="replace")):
+    if _mixed_script_words(evidence.decode(other, errors="replace"), other):
         # ``Jiרם``: Jiří read as cp1255. Words mixing scripts are no reading; a Latin one
         # with no mark of a wrong reading is taken instead.
         latin = _best_latin_reading(evidence, sample)
@@ -806,7 +806,7 @@ def _best_other_reading(
             continue
         if strict and (
             _odd_marks(text)
-            or _mixed_script_words(text)
+            or _mixed_script_words(text, name)
             or _letters_share(text) < 0.8
             or _letters_per_word(text) < 2
         ):
@@ -1194,8 +1194,15 @@ _CONTINUATION = bytes(range(0x80, 0xC0)).decode("cp1252", "ignore") + "".join(
 _SAVED_MOJIBAKE = re.compile(f"[ÃÂ][{re.escape(_CONTINUATION)}]|â€[{re.escape(_CONTINUATION)}]")
 
 
-# A box-drawing or block character alone (``▀``: ß read as cp850); a DOS frame draws runs.
-_LONE_GRAPHIC = re.compile("(?<![\u2500-\u259f])[\u2500-\u259f](?![\u2500-\u259f])")
+# A box-drawing or block character alone (``▀``: ß read as cp850); a DOS frame draws runs,
+# and a DOS user types a block between two numbers or two spaces as a separator
+# (``4764-2445█4768-8074``, ``768-7158 █ 767-1380``), where no letter stands.
+_GRAPHIC = "[\u2500-\u259f]"
+_LONE_GRAPHIC = re.compile(
+    f"(?<!{_GRAPHIC})"  # no run
+    r"(?<!\d(?=.\d))(?<! (?=. ))"  # not between two digits, nor two spaces
+    f"{_GRAPHIC}(?!{_GRAPHIC})"
+)
 
 
 # Letters where the languages that write them never put them: ß, ð and Turkish's ğ first
@@ -1238,18 +1245,31 @@ _MISPLACED = re.compile(
 )
 
 
-def _mixed_script_words(text: str) -> int:
+def _mixed_script_words(text: str, reading: str | None = None) -> int:
     """Words whose letters come from two scripts (``Zoл``: Latin and Cyrillic), which
     real text never writes; Chinese characters and kana count as one script (Japanese
     writes them in one word), Korean's hangul as another (``흄陝荻``, Иванов in cp1251
-    read as EUC-KR, is no Korean word)."""
+    read as EUC-KR, is no Korean word). In a Chinese, Japanese or Korean ``reading``,
+    ASCII letters beside characters that are all everyday ones of its country are a word
+    of that language (``NTTドコモ``, ``LG전자``, a test file's ``亮a``); Latin text read so
+    glues its letters to rare ones (``Müller`` in Big5, ``Ãlex`` in GBK)."""
     count = 0
     for word in _WORD.findall(text):
         if word.isascii():
             continue
         scripts = {script_of(char) for char in word}
-        count += len(scripts) > 1
+        if len(scripts) > 1 and not _everyday_beside_ascii(word, scripts, reading):
+            count += 1
     return count
+
+
+def _everyday_beside_ascii(word: str, scripts: set[str], reading: str | None) -> bool:
+    return (
+        reading in _CJK_NAMES
+        and "LATIN" in scripts
+        and len(scripts) == 2
+        and _common_share(word, reading) == 1.0
+    )
 
 
 def script_of(char: str) -> str:
