@@ -1133,6 +1133,66 @@ def office_table(rng: random.Random, count: int, *, dated: bool = False) -> Expo
     )
 
 
+# DATEV's address export (Debitoren/Kreditoren), as German accounting software writes it
+# for a tax adviser: the first 40 of its columns.
+DATEV_HEADER = [
+    *("Konto", "Name (Adressattyp Unternehmen)", "Unternehmensgegenstand"),
+    *("Name (Adressattyp natürl. Person)", "Vorname (Adressattyp natürl. Person)"),
+    *("Name (Adressattyp keine Angabe)", "Adressattyp", "Kurzbezeichnung", "EU-Land"),
+    *("EU-UStID", "Anrede", "Titel/Akad. Grad", "Adelstitel", "Namensvorsatz", "Adressart"),
+    *("Straße", "Postfach", "Postleitzahl", "Ort", "Land", "Versandzusatz", "Adresszusatz"),
+    *("Abweichende Anrede", "Abw. Zustellbezeichnung 1", "Abw. Zustellbezeichnung 2"),
+    *("Kennz. Korrespondenzadresse", "Adresse Gültig von", "Adresse Gültig bis", "Telefon"),
+    *("Bemerkung (Telefon)", "Telefon GL", "Bemerkung (Telefon GL)", "E-Mail"),
+    *("Bemerkung (E-Mail)", "Internet", "Bemerkung (Internet)", "Fax", "Bemerkung (Fax)"),
+    *("Sonstige", "Bemerkung (Sonstige)"),
+]
+
+
+def datev(rng: random.Random, count: int) -> ExportFile:
+    """DATEV's Debitoren/Kreditoren export: a line of the batch's facts (``"EXTF";700;16;
+    "Debitoren/Kreditoren";...``) above the header, text quoted and numbers not, ``;``,
+    cp1252, CRLF. A company's name and a person's sit in columns of their own."""
+    rows = []
+    for index in range(count):
+        person = _person(rng, index)
+        company = index % 2 == 0
+        row = [""] * len(DATEV_HEADER)
+        row[0] = str(10000 + index)
+        if company:
+            row[1], row[6], row[10] = person["company"], "2", "Firma"
+        else:
+            row[3], row[4], row[6], row[10] = person["last"], person["first"], "1", "Herr"
+        row[7] = (person["company"] if company else person["last"])[:15]
+        row[15], row[17], row[18], row[19] = "Hauptstraße 5", "80331", person["city"], "DE"
+        row[25] = "1"
+        row[28], row[32] = person["phone"], person["email"]
+        rows.append(row)
+    numeric = {0, 25}
+
+    def line(cells: list[str], *, quote_all: bool) -> str:
+        return ";".join(
+            cell if (cell == "" or index in numeric) and not quote_all else f'"{cell}"'
+            for index, cell in enumerate(cells)
+        )
+
+    facts = '"EXTF";700;16;"Debitoren/Kreditoren";5;20240130140440439;;"SV";"";"";29098;55003'
+    text = facts + ";20240101;4;;;;;;;;;;\r\n" + line(DATEV_HEADER, quote_all=True) + "\r\n"
+    text += "".join(line(row, quote_all=False) + "\r\n" for row in rows)
+    return ExportFile(
+        "datev-debitoren.csv",
+        text.encode("cp1252"),
+        "cp1252",
+        ";",
+        '"',
+        True,
+        2,
+        rows,
+        DATEV_HEADER,
+        "\r\n",
+    )
+
+
 def with_legacy_end(export: ExportFile, tail: bytes) -> ExportFile:
     """Bytes after the last row that are no row: DOS's end-of-file mark (Ctrl-Z, written by
     old DOS and mainframe tools) or NULs padding a file written into space allocated before
@@ -1213,6 +1273,7 @@ def corpus(seed: int = 7, rows: int = 60) -> list[ExportFile]:
     variants += [statistics_table(rng, 31), office_table(rng, 12)]
     variants.append(office_table(rng, 15, dated=True))
     variants += [classification(rng, "|", header=False), classification(rng, ";", header=True)]
+    variants.append(datev(rng, 9))
     return files + variants
 
 

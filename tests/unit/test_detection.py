@@ -8,7 +8,13 @@ import random
 
 import pytest
 
-from tests.exports import _person, aligned, legacy_contact_lists, names_with_one_accented
+from tests.exports import (
+    DATEV_HEADER,
+    _person,
+    aligned,
+    legacy_contact_lists,
+    names_with_one_accented,
+)
 from worker.errors import UnsupportedFile
 from worker.sources.csv_rows import read_all
 from worker.sources.dialect import Dialect, detect_dialect, detect_header
@@ -943,6 +949,28 @@ TOOL_HEADERS = [
     (
         ["이름", "성", "회사", "휴대폰", "이메일"],
         {"first_name": "이름", "last_name": "성", "phone": "휴대폰", "email": "이메일"},
+    ),
+    # DATEV's address export: notes in brackets, a company's name and a person's apart.
+    (
+        DATEV_HEADER,
+        {
+            "company": "Name (Adressattyp Unternehmen)",
+            "last_name": "Name (Adressattyp natürl. Person)",
+            "first_name": "Vorname (Adressattyp natürl. Person)",
+            "phone": "Telefon",
+            "email": "E-Mail",
+        },
+    ),
+    # A German form's ``Name`` beside ``Vorname`` is the surname; a note in brackets is
+    # no part of a header's name, unless it says the column is about the value.
+    (
+        ["Name", "Vorname", "E-Mail (Rechnungsempfänger)", "Telefon (Zentrale)", "E-Mail (Typ)"],
+        {
+            "last_name": "Name",
+            "first_name": "Vorname",
+            "email": "E-Mail (Rechnungsempfänger)",
+            "phone": "Telefon (Zentrale)",
+        },
     ),
 ]
 

@@ -354,8 +354,30 @@ _ABOUT_A_VALUE = frozenset(
 
 def header_field(header: str) -> str | None:
     """The field a header names, if it is a known alias, alone or with words that say
-    which value it is (``E-mail 1 - Value``, ``Business Phone``)."""
-    folded = fold(header)
+    which value it is (``E-mail 1 - Value``, ``Business Phone``), or with a note in
+    brackets after it (``Vorname (Ansprechpartner)``, DATEV's ``Vorname (Adressattyp
+    natürl. Person)``); a whole name whose note names a company is the company's
+    (DATEV's ``Name (Adressattyp Unternehmen)``)."""
+    known = _field_of(fold(header))
+    if known is not None:
+        return known
+    noted = _BRACKETED_NOTE.fullmatch(header)
+    if noted is None or not noted.group(1):
+        return None
+    note = fold(noted.group(2)).split()
+    if any(word in _ABOUT_A_VALUE for word in note):
+        return None  # ``E-Mail (Typ)``: about the value, not the value
+    named = _field_of(fold(noted.group(1)))
+    if named == FULL_NAME and any(_FOLDED.get(word) == "company" for word in note):
+        return "company"
+    return named
+
+
+# A note in brackets after a header's name: ``E-Mail (Rechnungsempfänger)``.
+_BRACKETED_NOTE = re.compile(r"\s*([^(\[]*?)\s*[(\[]([^()\[\]]*)[)\]]\s*")
+
+
+def _field_of(folded: str) -> str | None:
     known = _FOLDED.get(folded) or _FOLDED_COMPACT.get(folded.replace(" ", ""))
     if known or not folded:
         return known
@@ -449,6 +471,12 @@ def map_columns(
         named = header_field(header)
         if named and named not in columns and index not in columns.values():
             named_by.setdefault(named, []).append(index)
+    if FULL_NAME in named_by and "first_name" in {*columns, *named_by}:
+        # ``Name`` beside ``Vorname`` or ``First Name`` is the family name (German and
+        # DATEV exports write ``Name;Vorname``), where no column is named so.
+        whole = named_by.pop(FULL_NAME)
+        if "last_name" not in {*columns, *named_by}:
+            named_by["last_name"] = whole
     if {"first_name", "last_name"} & {*columns, *named_by}:
         named_by.pop(FULL_NAME, None)  # a whole name only where no column has a part of it
     for named, indexes in named_by.items():
