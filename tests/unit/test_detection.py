@@ -1557,6 +1557,7 @@ def test_lists_with_the_y_acute_among_their_languages_letters_keep_their_code_pa
         ("lt", 20, "Jonaitė", "cp1257"),
         ("lt", 20, "Kazlauskaitė", "iso8859_13"),
         ("lt", 20, "Vaičiūnas", "cp1257"),
+        ("lt", 20, "Zīle", "cp1257"),  # a Latvian name: cp1252 reads Zîle
         ("sv", 20, "Łukasz", "cp852"),
         ("it", 20, "Cantù", "mac_roman"),
     ],
@@ -1573,7 +1574,9 @@ def test_one_accented_name_is_read_in_the_language_of_the_names_around_it(
     # letter, twenty Lithuanian names fit Latvian or Estonian as well (cp1252's
     # ``Jonaitë`` kept its place); their pairs (``ka``, ``as ``) do not. Where the plain
     # language writes none of a letter (a Romanian ``Bălan`` among Polish names), the
-    # letters around it decide, not cp1252's place (``Bãlan``).
+    # letters around it decide, not cp1252's place (``Bãlan``). A list plainly in a Baltic
+    # language is in a Baltic code page where one reads a Baltic letter (a Latvian ``Zīle``
+    # among Lithuanian names, not cp1252's ``Zîle``).
     text = names_with_one_accented(random.Random(seed), language, count, accented)
     assert _read_back(text, codec) == text
 

@@ -553,7 +553,32 @@ def _best_latin_reading(sample: bytes, context: bytes | None = None) -> str:
     # Polish names, cp1252's Bãlan): no evidence of its; the letters around decide, as
     # where no language is plain.
     around = _likeliest_around(name, text, tied, [language])
-    return around if around != name else _leaning_reading(name, text, tied, language)
+    if around != name:
+        return around
+    return _home_reading(name, text, tied, language) or _leaning_reading(name, text, tied, language)
+
+
+def _home_reading(name: str, text: str, tied: list[tuple[str, str]], language: str) -> str | None:
+    """Where ``name``'s code page is none the plain ``language`` is written in, a tied
+    reading in a Windows code page that it is, whose accented letters a language written
+    in that page writes among letters no less likely there than ``name``'s are anywhere (a
+    Latvian ``Zīle`` among Lithuanian names in cp1257, not cp1252's ``Zîle``: a list in
+    Lithuanian is in a Baltic code page, and :func:`_likeliest_around` never reads one);
+    not where the letters around say otherwise (``Muñoz`` among Polish names: ``Muńoz`` is
+    no Polish spelling). A DOS or ISO page is too rare to be chosen so."""
+    pages = _WRITTEN_IN.get(language, frozenset()) & _WINDOWS_READINGS
+    if name in pages:
+        return None
+    around = _likeliest_surroundings(text)
+    for other_name, other in tied:
+        if other_name in pages and any(
+            other_name in kin_pages
+            and _writes_all(kin, other)
+            and _surroundings_in(other, kin) >= around
+            for kin, kin_pages in _WRITTEN_IN.items()
+        ):
+            return other_name
+    return None
 
 
 def _far_likelier(
@@ -614,6 +639,7 @@ _WRITTEN_IN = {
 # often is no match for how rare those code pages are, nor is a tie of ESPAÑA with an
 # Icelandic ESPAÐA in cp850).
 _WEIGHED_READINGS = frozenset({"cp1252", "cp1250", "cp1254"})
+_WINDOWS_READINGS = _WEIGHED_READINGS | {"cp1257"}
 # How much likelier, in log share summed over the words, another reading's letters must
 # be to outweigh the order of those code pages: a factor of e squared (Turkish's dotless i
 # against the ý Czech writes is a factor of three a word; Portuguese's ã against
