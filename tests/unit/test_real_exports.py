@@ -183,6 +183,49 @@ def test_a_note_behind_a_comment_marker_ending_the_file_is_a_footer(
     assert (numbers, ragged, footer) == (list(range(2, 12)), [10], [])
 
 
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        "EOF",
+        "END OF FILE",
+        "*** End of report ***",
+        "-- Ende --",
+        "Total records: 8",
+        "Number of rows = 8",
+        "8 records exported",
+        "Anzahl Datensätze: 8",
+        "Nombre d'enregistrements : 8",
+        "Total de registros: 8",
+    ],
+)
+@pytest.mark.parametrize("width", [2, 4])
+def test_an_end_mark_or_a_count_of_records_ending_the_file_is_a_footer(
+    tmp_path: Path, trailer: str, width: int
+) -> None:
+    # Bank and ERP exports close the file with a line of their own: an end mark or the
+    # count of the records above it, right under the table. They were read as a row
+    # (its other cells missing, flagged for review). Where the table goes on after one,
+    # it is a (ragged) row.
+    table = "".join(",".join(line.split(",")[:width]) + "\n" for line in TABLE.splitlines())
+    path = tmp_path / "trailed.csv"
+    path.write_text(table + trailer + "\n")
+    assert _numbers(path) == (list(range(2, 10)), [], [10])
+    path.write_text(
+        table + trailer + "\n" + ",".join(["q@example.com", "Bo", "Ng", "Acme"][:width])
+    )
+    numbers, ragged, footer = _numbers(path)
+    assert (numbers, ragged, footer) == (list(range(2, 12)), [10], [])
+
+
+@pytest.mark.parametrize("last", ["Endicott", "Finley", "Lines & Co", "Records Office"])
+def test_a_name_alone_ending_the_file_stays_a_row(tmp_path: Path, last: str) -> None:
+    # A last row holding a name alone is a contact cut short, no end mark nor count.
+    path = tmp_path / "cut.csv"
+    path.write_text(TABLE + last + "\n")
+    numbers, _, footer = _numbers(path)
+    assert (numbers[-1], footer) == (10, [])
+
+
 @pytest.mark.parametrize("blank", ["--", "-", "—", "N/A", "n/a"])
 def test_a_total_row_with_placeholders_for_nothing_is_a_footer(tmp_path: Path, blank: str) -> None:
     # A brokerage's "Total" row writes "--" where a column has no total (Schwab's lot

@@ -381,17 +381,43 @@ _NOTE_MARKERS = (COMMENT_CHAR, *OTHER_COMMENT_MARKERS, "--", "%", "!", ";")
 
 def _marked_note(cells: list[str]) -> bool:
     """A first cell alone that opens with a comment marker, that counts the rows (a
-    database client's ``(3 rows)``, ``2 rows in set (0.00 sec)``) or that is a rule drawn
-    under the table (a statistics office's ``_____`` over its footnotes): a note, not a
-    contact."""
-    return _first_cell_only(cells) and (
-        cells[0].lstrip().startswith(_NOTE_MARKERS)
-        or _ROW_COUNT.fullmatch(cells[0].strip()) is not None
+    database client's ``(3 rows)``, ``2 rows in set (0.00 sec)``; an export's ``Total
+    records: 12``, ``Anzahl Datensätze: 12``), that marks the end (``EOF``, ``*** END OF
+    REPORT ***``) or that is a rule drawn under the table (a statistics office's ``_____``
+    over its footnotes): a note, not a contact."""
+    if not _first_cell_only(cells):
+        return False
+    text = cells[0].strip()
+    return (
+        text.startswith(_NOTE_MARKERS)
+        or _ROW_COUNT.fullmatch(text) is not None
+        or _RECORD_COUNT.fullmatch(text) is not None
+        or _END_MARK.fullmatch(text) is not None
         or is_rule(cells[:1], "|")
     )
 
 
 _ROW_COUNT = re.compile(r"\(?\d[\d,]* rows?\)?( in set\b.*)?", re.IGNORECASE)
+# What an export counts its rows as, in the languages of its users.
+_RECORDS = (
+    r"(?:records?|rows?|entries|lines|contacts|datensätze|datensatz|einträge|zeilen"
+    r"|kontakte|enregistrements|lignes|registros?|filas|linhas|righe|record)"
+)
+# A count of records: ``Total records: 12``, ``Number of rows = 12``, ``12 records``,
+# ``Anzahl Datensätze: 12``, ``Nombre d'enregistrements : 12``, ``Total de registros: 12``.
+_RECORD_COUNT = re.compile(
+    rf"(?:(?:total|number of|count of|no\.? of|anzahl(?: der)?|nombre d'|nombre de"
+    rf"|número de|numero de|total de|totale)\s*)?{_RECORDS}(?:\s+(?:count|total|exported))?"
+    rf"\s*[:=]?\s*\d[\d.,' ]*|\d[\d.,' ]*\s+{_RECORDS}(?:\s+\w+)?\.?",
+    re.IGNORECASE,
+)
+# The end of an export, written as a line of its own: ``EOF``, ``END``, ``END OF FILE``,
+# ``*** End of report ***``, ``-- Ende --``.
+_END_MARK = re.compile(
+    r"[*=#<>\-\s]*(?:eof|end|end of (?:file|report|data|list|export|records)|ende|fin"
+    r"|fin de (?:fichier|l'export|rapport))[*=#<>\-\s.]*",
+    re.IGNORECASE,
+)
 
 
 def _heading(cells: list[str]) -> bool:
@@ -549,9 +575,9 @@ def skipped_line(skipped: dict[str, Any]) -> str:
     if footer:
         said.append(
             f"row(s) {', '.join(map(str, footer))} below the table, a report's footer "
-            "(text in a first cell alone after a blank line, a rule or a total row, or behind "
-            "a comment marker, notes under a heading such as Footnotes:, or a total or "
-            "balance row, at the end of the file)"
+            "(text in a first cell alone after a blank line, a rule or a total row, behind "
+            "a comment marker, an end mark or a count of the records, notes under a heading "
+            "such as Footnotes:, or a total or balance row, at the end of the file)"
         )
     return "; ".join(said)
 
