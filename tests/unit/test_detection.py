@@ -17,7 +17,7 @@ from tests.exports import (
 )
 from worker.errors import UnsupportedFile
 from worker.sources.csv_rows import read_all
-from worker.sources.dialect import Dialect, detect_dialect, detect_header
+from worker.sources.dialect import Dialect, detect_dialect, detect_header, parse_sample
 from worker.sources.encoding import IncrementalTextDecoder, detect_encoding, repair
 from worker.sources.mapping import fold, header_field, map_columns
 
@@ -2540,6 +2540,40 @@ def test_notes_opening_the_file_behind_other_markers_are_comments(marker: str) -
     dialect = detect_dialect(text, complete=True).dialect
     assert (dialect.comment, dialect.has_header) == (marker, False)
     assert _cells(text) == rows
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("tail", ["", " ({votes} / {wins})"])
+def test_names_of_more_or_fewer_words_a_line_are_one_column(seed: int, tail: str) -> None:
+    # A parliament's members with their trips (``Acas Remigijus (3 / 0)``, ``Aleknaite
+    # Abramikiene Vilija (20 / 4)``), a plain list of names (``Bo da Cunha``): split at
+    # their spaces, rows as long as their names have words, every other row ragged and
+    # ``da`` read as a last name. One value a line; the names' splitter parts them.
+    rng = random.Random(seed)
+    given = ["Ana", "Vilija", "Petras", "Bo", "Carla", "Rimantas Jonas", "Vida Marija"]
+    family = ["Silva", "da Cunha", "van Dijk", "Acas", "Aleknaite Abramikiene", "Ng"]
+    lines = [
+        f"{rng.choice(family)} {rng.choice(given)}"
+        + tail.format(votes=rng.randrange(60), wins=rng.randrange(9))
+        for _ in range(30)
+    ]
+    text = "\n".join(lines) + "\n"
+    detection = detect_dialect(text, complete=True)
+    assert detection.method == "single-column"
+    rows = parse_sample(text.splitlines(keepends=True), detection.dialect)
+    assert rows == [[line] for line in lines]
+
+
+def test_a_table_written_with_single_spaces_keeps_its_columns_however_long_its_rows() -> None:
+    # A letter and its strokes' coordinates, as many a row as the letter has strokes: the
+    # columns hold numbers, whatever the rows' lengths.
+    rng = random.Random(3)
+    lines = [
+        f"{letter} " + " ".join(str(rng.randrange(11)) for _ in range(rng.choice((6, 8, 10))))
+        for letter in "ABCDEFGHIJKLMNOPQRST"
+    ]
+    detection = detect_dialect("\n".join(lines) + "\n", complete=True)
+    assert (detection.dialect.delimiter, detection.method) == (" ", "detected")
 
 
 def test_a_value_starting_with_a_tilde_is_no_comment() -> None:

@@ -900,6 +900,13 @@ def detect_dialect(
                 opens = any(line.startswith('"') for line in lines)
                 quote = '"' if opens or not any('"' in line for line in lines) else None
                 dialect, method = Dialect(dialect.delimiter, quote), "single-column"
+            elif _spaces_of_text(lines, dialect):
+                # Names and words, as many a line as the text has: one value per line.
+                absent = [
+                    char for char in PRIMARY_DELIMITERS if not any(char in line for line in lines)
+                ]
+                dialect = Dialect(absent[0] if absent else ",", '"')
+                method = "single-column"
         if "quotechar" in overrides:
             quote = overrides["quotechar"]
             dialect = replace(dialect, quotechar=None if quote is None else str(quote))
@@ -999,6 +1006,31 @@ def _one_field_a_line(lines: list[str], field: re.Pattern[str]) -> bool:
         elif line.strip() and any(char in line for char in (*PRIMARY_DELIMITERS, '"', "<")):
             return False
     return fields >= 2
+
+
+def _spaces_of_text(lines: list[str], dialect: Dialect) -> bool:
+    """Whether single spaces split the lines only where their text has words: as many
+    fields as a line's name has words (``Acas Remigijus (3 / 0)``, ``Aleknaite Abramikiene
+    Vilija (20 / 4)``; ``Ana Silva``, ``Bo da Cunha``), so the rows' lengths differ and no
+    column holds values of a type. A table written with spaces keeps its columns: its rows
+    are as long as one another, or longer by values of the same kinds (``A 3 0 5 10``)."""
+    if dialect.delimiter != " " or dialect.skipinitialspace:
+        return False
+    rows = [row for row in parse_sample(lines, dialect) if any(cell.strip() for cell in row)]
+    lengths = Counter(len(row) for row in rows)
+    if len(rows) < _TEXT_ROWS or len(lengths) < 2:
+        return False
+    usual = lengths.most_common(1)[0][1]
+    if usual > len(rows) * _STEADY_SHARE:
+        return False
+    width = min(lengths)
+    return not any(_typed_column(tuple(row[index] for row in rows)) for index in range(width))
+
+
+# How many rows show that a line's words are its fields; the share of rows of one length
+# above which the lines are a table's, however many words some hold.
+_TEXT_ROWS = 5
+_STEADY_SHARE = 0.95
 
 
 def _is_single_column(lines: list[str], dialect: Dialect) -> bool:
