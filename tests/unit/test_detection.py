@@ -2543,12 +2543,14 @@ def test_notes_opening_the_file_behind_other_markers_are_comments(marker: str) -
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("tail", ["", " ({votes} / {wins})"])
+@pytest.mark.parametrize("tail", ["", " ({votes} / {wins})", " p{votes}@example.com"])
 def test_names_of_more_or_fewer_words_a_line_are_one_column(seed: int, tail: str) -> None:
     # A parliament's members with their trips (``Acas Remigijus (3 / 0)``, ``Aleknaite
     # Abramikiene Vilija (20 / 4)``), a plain list of names (``Bo da Cunha``): split at
     # their spaces, rows as long as their names have words, every other row ragged and
-    # ``da`` read as a last name. One value a line; the names' splitter parts them.
+    # ``da`` read as a last name; a name and an address a line (``Bo da Cunha bo@x.pt``),
+    # the address in the third column or the fourth. One value a line: the names'
+    # splitter parts them, an address after a name is a mailbox's.
     rng = random.Random(seed)
     given = ["Ana", "Vilija", "Petras", "Bo", "Carla", "Rimantas Jonas", "Vida Marija"]
     family = ["Silva", "da Cunha", "van Dijk", "Acas", "Aleknaite Abramikiene", "Ng"]
@@ -2562,6 +2564,21 @@ def test_names_of_more_or_fewer_words_a_line_are_one_column(seed: int, tail: str
     assert detection.method == "single-column"
     rows = parse_sample(text.splitlines(keepends=True), detection.dialect)
     assert rows == [[line] for line in lines]
+
+
+def test_an_address_after_names_of_two_words_mostly_is_still_one_value_a_line() -> None:
+    # Four names in five of two words: the address sits in the third column of most rows,
+    # which made it a column of addresses; the rows with a longer name shift it to the
+    # fourth (``Bo da Cunha bo@x.pt``), ragged and their address under another column.
+    lines = [
+        (f"Bo da Cunha p{n}@example.com" if n % 5 == 0 else f"Ana Silva p{n}@example.com")
+        for n in range(30)
+    ]
+    text = "\n".join(lines) + "\n"
+    detection = detect_dialect(text, complete=True)
+    assert detection.method == "single-column"
+    rows = parse_sample(text.splitlines(keepends=True), detection.dialect)
+    assert map_columns([], rows).columns == {"email": 0}
 
 
 def test_a_table_written_with_single_spaces_keeps_its_columns_however_long_its_rows() -> None:

@@ -263,6 +263,9 @@ def test_a_batch_gives_exactly_what_its_rows_give_one_by_one(options: dict[str, 
         ("ana@example.pt,", "ana@example.pt"),
         ("'ana@example.pt'", "ana@example.pt"),
         ('"ana@example.pt"', "ana@example.pt"),
+        # A name and the address after it, a person a line, no brackets.
+        ("Ana da Silva ana@example.pt", "ana@example.pt"),
+        ("Ana ana@example.pt", "ana@example.pt"),
     ],
 )
 def test_an_address_written_as_a_mailbox_or_a_link_is_the_address(cell: str, email: str) -> None:
@@ -283,6 +286,11 @@ def test_an_address_written_as_a_mailbox_or_a_link_is_the_address(cell: str, ema
         "a@x.pt; b@x.pt;",
         "'ana@example'",
         ";",
+        # Words around an address, not a name before it: no mailbox.
+        "Ana ana@example.pt today",
+        "12 Main St ana@example.pt",
+        "Silva, Ana ana@example.pt",
+        "Ana Silva ana@example",
     ],
 )
 def test_a_mailbox_without_one_valid_address_is_still_an_invalid_email(cell: str) -> None:
@@ -290,8 +298,11 @@ def test_a_mailbox_without_one_valid_address_is_still_an_invalid_email(cell: str
 
 
 def test_a_column_of_mailboxes_is_mapped_to_the_email() -> None:
-    # Addresses pasted from a mail program: the content says email, as addresses do.
+    # Addresses pasted from a mail program: the content says email, as addresses do; and
+    # a name and its address typed a person a line.
     rows = [[f"Person {i} <p{i}@example.com>"] for i in range(10)]
+    assert map_columns([], rows).columns == {"email": 0}
+    rows = [[f"Ana {'da ' * (i % 3)}Silva p{i}@example.com"] for i in range(10)]
     assert map_columns([], rows).columns == {"email": 0}
 
 

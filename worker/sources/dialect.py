@@ -362,10 +362,10 @@ def _steady(lines: list[str], char: str) -> bool:
 
 
 def _typed_column(cells: tuple[str, ...]) -> bool:
-    """Whether most of a column's filled cells are values of a type (numbers, dates...)."""
-    kinds = [_kind(cell.strip().strip('"')) for cell in cells if cell.strip().strip('"')]
-    typed = sum(kind not in ("text", "empty") for kind in kinds)
-    return len(kinds) >= 2 and typed >= 0.8 * len(kinds)
+    """Whether most of a column's filled cells, two or more, are values of a type
+    (numbers, dates...)."""
+    filled = [cell for cell in cells if cell.strip().strip('"')]
+    return len(filled) >= 2 and _typed_share(filled)
 
 
 def _delimiter_prior(char: str, lines: list[str] | None = None) -> float:
@@ -1024,7 +1024,19 @@ def _spaces_of_text(lines: list[str], dialect: Dialect) -> bool:
     if usual > len(rows) * _STEADY_SHARE:
         return False
     width = min(lengths)
-    return not any(_typed_column(tuple(row[index] for row in rows)) for index in range(width))
+    # A column of values of a type in rows of every length keeps them a table; one that
+    # shifts with the words before it (``Gil Ng gil@x.pt``, ``Bo da Cunha bo@x.pt``) is
+    # the text's last word: each line a mailbox.
+    return not any(
+        all(_typed_share([row[index] for row in rows if len(row) == length]) for length in lengths)
+        for index in range(width)
+    )
+
+
+def _typed_share(cells: list[str]) -> bool:
+    """Whether most (four in five) of the filled cells are values of a type."""
+    kinds = [_kind(cell.strip().strip('"')) for cell in cells if cell.strip().strip('"')]
+    return bool(kinds) and sum(kind not in ("text", "empty") for kind in kinds) >= 0.8 * len(kinds)
 
 
 # How many rows show that a line's words are its fields; the share of rows of one length

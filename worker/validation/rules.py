@@ -59,12 +59,20 @@ _COMMENTED = re.compile(
 )
 
 
+# A name and the address after it, with no brackets (``Bo da Cunha bo@x.pt``: a list
+# typed or copied a person a line).
+_NAMED = re.compile(
+    r"\s*[^\W\d_][^\s@<>,;\"]*(?:\s+[^\s@<>,;\"]+)*\s+([^\s@<>,;\"]+@[^\s<>,;\"]+)\s*"
+)
+
+
 def mailbox_address(value: str) -> str | None:
     """The address a mailbox (``Ana Silva <ana@x.pt>``) or a ``mailto:`` link holds, one
-    beside a comment (``ana@x.pt (Ana Silva)``), or one left with the separator of the
-    list it was copied from (``ana@x.pt;``) or in quotes (``'ana@x.pt'``, from a database
-    dump), when it is one valid address; else None."""
-    match = _MAILBOX.fullmatch(value) or _MAILTO.fullmatch(value)
+    beside a comment (``ana@x.pt (Ana Silva)``) or after a name (``Ana Silva ana@x.pt``),
+    or one left with the separator of the list it was copied from (``ana@x.pt;``) or in
+    quotes (``'ana@x.pt'``, from a database dump), when it is one valid address; else
+    None."""
+    match = _MAILBOX.fullmatch(value) or _MAILTO.fullmatch(value) or _NAMED.fullmatch(value)
     commented = _COMMENTED.fullmatch(value) if match is None else None
     if match is not None:
         address = match.group(1)
