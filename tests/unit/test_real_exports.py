@@ -184,6 +184,8 @@ def test_pairs_of_cells_are_notes_only_under_a_heading_ending_the_file(
         "Anzahl Datensätze: 8",
         "Nombre d'enregistrements : 8",
         "Total de registros: 8",
+        # A bank's checksum of the file (Maybank's statements).
+        "08B42461C3F09A7D5E21AA90B4C2D1F7",
     ],
 )
 @pytest.mark.parametrize("width", [2, 4])
@@ -201,7 +203,10 @@ def test_a_closing_note_ending_the_file_is_a_footer(tmp_path: Path, note: str, w
     assert (numbers, ragged, footer) == (list(range(2, 12)), [10], [])
 
 
-@pytest.mark.parametrize("last", ["Endicott", "Finley", "Lines & Co", "Records Office"])
+@pytest.mark.parametrize(
+    "last",
+    ["Endicott", "Finley", "Lines & Co", "Records Office", "Deadbeef Cafe", "1234567890123456"],
+)
 def test_a_name_alone_ending_the_file_stays_a_row(tmp_path: Path, last: str) -> None:
     # A last row holding a name alone is a contact cut short, no end mark nor count.
     path = tmp_path / "cut.csv"

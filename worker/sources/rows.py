@@ -383,8 +383,9 @@ def _marked_note(cells: list[str]) -> bool:
     """A first cell alone that opens with a comment marker, that counts the rows (a
     database client's ``(3 rows)``, ``2 rows in set (0.00 sec)``; an export's ``Total
     records: 12``, ``Anzahl Datensätze: 12``), that marks the end (``EOF``, ``*** END OF
-    REPORT ***``) or that is a rule drawn under the table (a statistics office's ``_____``
-    over its footnotes): a note, not a contact."""
+    REPORT ***``), that checks the file (a bank's checksum) or that is a rule drawn under
+    the table (a statistics office's ``_____`` over its footnotes): a note, not a
+    contact."""
     if not _first_cell_only(cells):
         return False
     text = cells[0].strip()
@@ -393,6 +394,7 @@ def _marked_note(cells: list[str]) -> bool:
         or _ROW_COUNT.fullmatch(text) is not None
         or _RECORD_COUNT.fullmatch(text) is not None
         or _END_MARK.fullmatch(text) is not None
+        or _CHECKSUM.fullmatch(text) is not None
         or is_rule(cells[:1], "|")
     )
 
@@ -411,6 +413,9 @@ _RECORD_COUNT = re.compile(
     rf"\s*[:=]?\s*\d[\d.,' ]*|\d[\d.,' ]*\s+{_RECORDS}(?:\s+\w+)?\.?",
     re.IGNORECASE,
 )
+# A checksum of the file written under it (a bank's ``08B42461C3F09A7D...``): sixteen hex
+# digits or more, letters and digits both.
+_CHECKSUM = re.compile(r"(?=[0-9A-Fa-f]*[A-Fa-f])(?=[0-9A-Fa-f]*\d)[0-9A-Fa-f]{16,}")
 # The end of an export, written as a line of its own: ``EOF``, ``END``, ``END OF FILE``,
 # ``*** End of report ***``, ``-- Ende --``.
 _END_MARK = re.compile(
@@ -576,8 +581,9 @@ def skipped_line(skipped: dict[str, Any]) -> str:
         said.append(
             f"row(s) {', '.join(map(str, footer))} below the table, a report's footer "
             "(text in a first cell alone after a blank line, a rule or a total row, behind "
-            "a comment marker, an end mark or a count of the records, notes under a heading "
-            "such as Footnotes:, or a total or balance row, at the end of the file)"
+            "a comment marker, an end mark, a count of the records or a checksum, notes "
+            "under a heading such as Footnotes:, or a total or balance row, at the end of "
+            "the file)"
         )
     return "; ".join(said)
 
