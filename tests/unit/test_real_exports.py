@@ -225,11 +225,13 @@ def test_a_total_row_with_placeholders_for_nothing_is_a_footer(tmp_path: Path, b
 
 
 @pytest.mark.parametrize(
-    "label", ["Account Total", "Grand total:", "人民币合计", "本月合計", "월 합계"]
+    "label",
+    ["Account Total", "Grand total:", "人民币合计", "本月合計", "월 합계", "TRAILER", "EOF"],
 )
 def test_a_total_row_named_by_its_last_word_is_a_footer(tmp_path: Path, label: str) -> None:
     # "RMB total" (ICBC's statements), "Account Total" (Schwab's): the total word ends
-    # the label; Chinese and Japanese write it with no space before it.
+    # the label; Chinese and Japanese write it with no space before it. A bank file's
+    # trailer record counts its records after its label (``TRAILER,12``).
     path = tmp_path / "totals.csv"
     path.write_text(TABLE + f'"{label}",,"1,234.56",9876.54\n', encoding="utf-8")
     assert _numbers(path) == (list(range(2, 10)), [], [10])

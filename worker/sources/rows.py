@@ -311,6 +311,10 @@ _TOTAL_WORDS = frozenset(
 _CJK_TOTAL_WORDS = tuple(word for word in _TOTAL_WORDS if "\u4e00" <= word[0] <= "\u9fff")
 
 
+# What a bank or ERP file's trailer record opens with, its figures after it.
+_TRAILER_LABELS = frozenset(("trailer", "trl", "eof", "end of file", "record count"))
+
+
 # A statement's balance, which it writes above or below its transactions.
 _BALANCE_WORDS = frozenset(
     ("balance", "solde", "saldo", "kontostand", "endsaldo", "anfangssaldo", "余额", "残高")
@@ -319,12 +323,14 @@ _BALANCE_WORDS = frozenset(
 
 def _total_label(cell: str) -> bool:
     """A total row's label: a total word, or a label that ends with one (``Account
-    Total``, ``人民币合计``), not one that starts a name (``Total Wine & More``); or a
-    statement's balance (``Solde en début de période``, ``Closing balance``)."""
+    Total``, ``人民币合计``), not one that starts a name (``Total Wine & More``); a
+    statement's balance (``Solde en début de période``, ``Closing balance``); or a
+    trailer record's (``TRAILER,12``, ``EOF,12``: a bank file's count of its records)."""
     label = cell.lower().rstrip(": ")
     words = label.split()
     return (
         label in _TOTAL_WORDS
+        or label in _TRAILER_LABELS
         or (len(words) > 1 and words[-1] in _TOTAL_WORDS)
         or label.endswith(_CJK_TOTAL_WORDS)
         or _balance_label(label)
