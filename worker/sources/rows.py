@@ -397,7 +397,6 @@ def _marked_note(cells: list[str]) -> bool:
     text = cells[0].strip()
     return (
         text.startswith(_NOTE_MARKERS)
-        or _ROW_COUNT.fullmatch(text) is not None
         or _RECORD_COUNT.fullmatch(text) is not None
         or _END_MARK.fullmatch(text) is not None
         or _CHECKSUM.fullmatch(text) is not None
@@ -405,18 +404,19 @@ def _marked_note(cells: list[str]) -> bool:
     )
 
 
-_ROW_COUNT = re.compile(r"\(?\d[\d,]* rows?\)?( in set\b.*)?", re.IGNORECASE)
 # What an export counts its rows as, in the languages of its users.
 _RECORDS = (
     r"(?:records?|rows?|entries|lines|contacts|datensätze|datensatz|einträge|zeilen"
     r"|kontakte|enregistrements|lignes|registros?|filas|linhas|righe|record)"
 )
 # A count of records: ``Total records: 12``, ``Number of rows = 12``, ``12 records``,
-# ``Anzahl Datensätze: 12``, ``Nombre d'enregistrements : 12``, ``Total de registros: 12``.
+# ``Anzahl Datensätze: 12``, ``Nombre d'enregistrements : 12``, ``Total de registros: 12``;
+# a database client's ``(3 rows)``, ``2 rows in set (0.00 sec)``.
 _RECORD_COUNT = re.compile(
     rf"(?:(?:total|number of|count of|no\.? of|anzahl(?: der)?|nombre d'|nombre de"
     rf"|número de|numero de|total de|totale)\s*)?{_RECORDS}(?:\s+(?:count|total|exported))?"
-    rf"\s*[:=]?\s*\d[\d.,' ]*|\d[\d.,' ]*\s+{_RECORDS}(?:\s+\w+)?\.?",
+    rf"\s*[:=]?\s*\d[\d.,' ]*"
+    rf"|\(?\d[\d.,' ]*\s+{_RECORDS}\)?(?:\s+in set\b.*|\s+\w+)?\.?",
     re.IGNORECASE,
 )
 # A checksum of the file written under it (a bank's ``08B42461C3F09A7D...``): sixteen hex
